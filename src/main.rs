@@ -1,0 +1,5 @@
+//! The `pooldrill` command.
+
+fn main() {
+    std::process::exit(pooldrill::cli::main());
+}

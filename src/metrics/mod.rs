@@ -1,0 +1,12 @@
+//! Streaming metrics: what the model writes to and the reports read from.
+
+pub mod histogram;
+pub mod level;
+pub mod recorder;
+pub mod series;
+pub mod summary;
+
+pub use histogram::DurationHistogram;
+pub use recorder::{AcquireEnd, ClientEnd, Gauges, HandlerEnd, Recorder};
+pub use series::{MemorySink, NullSink, PodRow, SeriesRow, Sink};
+pub use summary::Summary;

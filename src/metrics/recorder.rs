@@ -1,0 +1,364 @@
+//! The streaming collector the model writes to. Per sample interval it keeps
+//! counters and two small histograms and hands a [`SeriesRow`] to a
+//! [`Sink`]; for the whole run (after the warm-up) it keeps counters, three
+//! histograms and a few time-weighted levels. Nothing is kept per request.
+
+use super::histogram::DurationHistogram;
+use super::level::Level;
+use super::series::{PodRow, SeriesRow, Sink};
+use crate::engine::SimTime;
+use crate::model::caller::CallerClass;
+
+/// How an acquire (`pool.connect()`) ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AcquireEnd {
+    /// Got a client.
+    Served,
+    /// `timeout exceeded when trying to connect` (queued caller).
+    QueueTimeout,
+    /// `Connection terminated due to connection timeout` (own handshake).
+    ConnectTimeout,
+    /// SQLSTATE 53300 from the server.
+    Refused,
+    /// The caller stopped waiting (gone with its process, or cancelled).
+    Abandoned,
+}
+
+/// How a request handler ended (the server-side view; partitions arrivals
+/// with the handlers still in flight).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandlerEnd {
+    /// Finished its work (possibly after its client left).
+    Completed,
+    /// Failed: `timeout exceeded when trying to connect` (queued).
+    QueueTimeout,
+    /// Failed: `Connection terminated due to connection timeout` (own handshake).
+    ConnectTimeout,
+    /// Failed: refused by the database.
+    Refused,
+    /// Failed for a reason unrelated to the pool.
+    AppError,
+    /// Its worker process died.
+    WorkerDied,
+    /// Stopped because its client left (`cancel_on_abort`).
+    Cancelled,
+}
+
+/// What the client saw (partitions arrivals with the clients still waiting).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientEnd {
+    /// A successful answer before the deadline.
+    Ok,
+    /// An error answer before the deadline.
+    Error,
+    /// No answer by the deadline: the client left.
+    GaveUp,
+}
+
+/// An acquire is "starved" when it waited longer than this or failed.
+pub const STARVED_AFTER: SimTime = SimTime::from_millis(100);
+
+#[derive(Clone, Debug, Default)]
+struct IntervalCounts {
+    arrivals: u64,
+    completed: u64,
+    goodput: u64,
+    acquire_timeouts: u64,
+    refusals: u64,
+    gave_up: u64,
+    app_errors: u64,
+    client_errors: u64,
+    client_resolved: u64,
+    starved_requests: u64,
+    starved_jobs: u64,
+    leaked: u64,
+    job_runs: u64,
+}
+
+/// Whole-run totals after the warm-up.
+#[derive(Clone, Debug, Default)]
+pub struct Totals {
+    /// Requests that arrived after the warm-up.
+    pub arrived: u64,
+    /// Handlers that finished their work.
+    pub completed: u64,
+    /// Answers before the deadline.
+    pub goodput: u64,
+    /// Handlers failed by an acquire timeout in the queue.
+    pub queue_timeouts: u64,
+    /// Handlers failed by a connection timeout during their handshake.
+    pub connect_timeouts: u64,
+    /// Handlers failed by a database refusal.
+    pub refused: u64,
+    /// Handlers failed for other reasons.
+    pub app_errors: u64,
+    /// Handlers lost with their worker.
+    pub worker_died: u64,
+    /// Handlers stopped because their client left.
+    pub cancelled: u64,
+    /// Clients that left at the deadline.
+    pub gave_up: u64,
+    /// Clients that got an error before the deadline.
+    pub client_errors: u64,
+    /// Handlers that completed after their client left: wasted work.
+    pub wasted: u64,
+    /// Acquires by class: [requests, job].
+    pub acquires: [AcquireTotals; 2],
+    /// Connections leaked.
+    pub leaked: u64,
+}
+
+/// Acquire totals of one class.
+#[derive(Clone, Debug, Default)]
+pub struct AcquireTotals {
+    /// Acquires that ended.
+    pub count: u64,
+    /// Of which waited at all (queue or handshake).
+    pub waited: u64,
+    /// Of which found the pool full and queued.
+    pub found_full: u64,
+    /// Timed out (either message).
+    pub timed_out: u64,
+    /// Refused by the database.
+    pub refused: u64,
+    /// Waited over 100 ms or failed.
+    pub starved: u64,
+    /// Sum of waits in seconds (timeouts count their full wait).
+    pub wait_sum: f64,
+}
+
+/// The collector.
+pub struct Recorder {
+    warmup: SimTime,
+    interval: IntervalCounts,
+    interval_wait: DurationHistogram,
+    interval_latency: DurationHistogram,
+    /// Whole-run totals after the warm-up.
+    pub totals: Totals,
+    /// Client-observed latency of every resolved request after the warm-up.
+    pub latency: DurationHistogram,
+    /// Acquire waits after the warm-up, by class.
+    pub waits: [DurationHistogram; 2],
+    /// Application backends holding a server slot.
+    pub open: Level,
+    /// Clients checked out (leaked ones not included).
+    pub checked_out: Level,
+    /// Leaked connections created so far (whole run).
+    pub leaked_cumulative: u64,
+}
+
+fn class_index(class: CallerClass) -> usize {
+    match class {
+        CallerClass::Request => 0,
+        CallerClass::Job => 1,
+    }
+}
+
+impl Recorder {
+    /// A recorder whose summary starts at `warmup`.
+    pub fn new(warmup: SimTime) -> Recorder {
+        Recorder {
+            warmup,
+            interval: IntervalCounts::default(),
+            interval_wait: DurationHistogram::new(2),
+            interval_latency: DurationHistogram::new(2),
+            totals: Totals::default(),
+            latency: DurationHistogram::new(3),
+            waits: [DurationHistogram::new(3), DurationHistogram::new(3)],
+            open: Level::default(),
+            checked_out: Level::default(),
+            leaked_cumulative: 0,
+        }
+    }
+
+    /// The end of the warm-up.
+    pub fn warmup(&self) -> SimTime {
+        self.warmup
+    }
+
+    /// Whether something that started at `t` counts in the summary.
+    #[inline]
+    pub fn counts(&self, t: SimTime) -> bool {
+        t >= self.warmup
+    }
+
+    /// A request arrived.
+    #[inline]
+    pub fn arrival(&mut self, now: SimTime) {
+        self.interval.arrivals += 1;
+        if self.counts(now) {
+            self.totals.arrived += 1;
+        }
+    }
+
+    /// An acquire that started at `started` ended now.
+    #[inline]
+    pub fn acquire(&mut self, now: SimTime, class: CallerClass, started: SimTime, found_full: bool, end: AcquireEnd) {
+        let wait = now - started;
+        let starved = end != AcquireEnd::Served || wait > STARVED_AFTER;
+        if starved {
+            match class {
+                CallerClass::Request => self.interval.starved_requests += 1,
+                CallerClass::Job => self.interval.starved_jobs += 1,
+            }
+        }
+        self.interval_wait.record(wait);
+        if !self.counts(started) {
+            return;
+        }
+        let k = class_index(class);
+        self.waits[k].record(wait);
+        let t = &mut self.totals.acquires[k];
+        t.count += 1;
+        t.wait_sum += wait.as_secs_f64();
+        t.waited += u64::from(wait > SimTime::ZERO);
+        t.found_full += u64::from(found_full);
+        t.starved += u64::from(starved);
+        match end {
+            AcquireEnd::QueueTimeout | AcquireEnd::ConnectTimeout => t.timed_out += 1,
+            AcquireEnd::Refused => t.refused += 1,
+            AcquireEnd::Served | AcquireEnd::Abandoned => {}
+        }
+    }
+
+    /// A handler (of a request that arrived at `arrived`) ended.
+    /// `client_gone` says whether its client had already left.
+    #[inline]
+    pub fn handler(&mut self, arrived: SimTime, end: HandlerEnd, client_gone: bool) {
+        match end {
+            HandlerEnd::Completed => self.interval.completed += 1,
+            HandlerEnd::QueueTimeout | HandlerEnd::ConnectTimeout => {
+                self.interval.acquire_timeouts += 1
+            }
+            HandlerEnd::Refused => self.interval.refusals += 1,
+            HandlerEnd::AppError => self.interval.app_errors += 1,
+            HandlerEnd::WorkerDied | HandlerEnd::Cancelled => {}
+        }
+        if !self.counts(arrived) {
+            return;
+        }
+        let t = &mut self.totals;
+        match end {
+            HandlerEnd::Completed => {
+                t.completed += 1;
+                t.wasted += u64::from(client_gone);
+            }
+            HandlerEnd::QueueTimeout => t.queue_timeouts += 1,
+            HandlerEnd::ConnectTimeout => t.connect_timeouts += 1,
+            HandlerEnd::Refused => t.refused += 1,
+            HandlerEnd::AppError => t.app_errors += 1,
+            HandlerEnd::WorkerDied => t.worker_died += 1,
+            HandlerEnd::Cancelled => t.cancelled += 1,
+        }
+    }
+
+    /// What the client of a request that arrived at `arrived` saw, now.
+    #[inline]
+    pub fn client(&mut self, now: SimTime, arrived: SimTime, end: ClientEnd) {
+        let latency = now - arrived;
+        self.interval.client_resolved += 1;
+        self.interval_latency.record(latency);
+        match end {
+            ClientEnd::Ok => self.interval.goodput += 1,
+            ClientEnd::Error => self.interval.client_errors += 1,
+            ClientEnd::GaveUp => {
+                self.interval.client_errors += 1;
+                self.interval.gave_up += 1;
+            }
+        }
+        if !self.counts(arrived) {
+            return;
+        }
+        self.latency.record(latency);
+        match end {
+            ClientEnd::Ok => self.totals.goodput += 1,
+            ClientEnd::Error => self.totals.client_errors += 1,
+            ClientEnd::GaveUp => self.totals.gave_up += 1,
+        }
+    }
+
+    /// `n` connections were leaked now.
+    pub fn leaked(&mut self, now: SimTime, n: u64) {
+        self.leaked_cumulative += n;
+        self.interval.leaked += n;
+        if self.counts(now) {
+            self.totals.leaked += n;
+        }
+    }
+
+    /// A job run started now.
+    pub fn job_run(&mut self) {
+        self.interval.job_runs += 1;
+    }
+
+    /// Close the interval ending at `now`: write its row and the pod rows,
+    /// then start a new interval.
+    pub fn sample(&mut self, now: SimTime, gauges: &Gauges, pods: &[PodRow], sink: &mut dyn Sink) -> std::io::Result<()> {
+        let c = &self.interval;
+        let q = |h: &DurationHistogram, p: f64| {
+            let v = h.quantile_secs(p);
+            v.is_finite().then_some(v)
+        };
+        let row = SeriesRow {
+            time_s: now.as_secs_f64(),
+            arrivals: c.arrivals,
+            completed: c.completed,
+            goodput: c.goodput,
+            acquire_timeouts: c.acquire_timeouts,
+            refusals: c.refusals,
+            gave_up: c.gave_up,
+            app_errors: c.app_errors,
+            error_rate: (c.client_resolved > 0)
+                .then(|| c.client_errors as f64 / c.client_resolved as f64),
+            wait_p50_s: q(&self.interval_wait, 0.50),
+            wait_p95_s: q(&self.interval_wait, 0.95),
+            wait_p99_s: q(&self.interval_wait, 0.99),
+            latency_p50_s: q(&self.interval_latency, 0.50),
+            latency_p95_s: q(&self.interval_latency, 0.95),
+            latency_p99_s: q(&self.interval_latency, 0.99),
+            open_request_pools: gauges.open_request_pools,
+            open_job_pools: gauges.open_job_pools,
+            open_leaked: gauges.open_leaked,
+            db_occupied: gauges.db_occupied,
+            connecting: gauges.connecting,
+            checked_out: gauges.checked_out,
+            idle: gauges.idle,
+            waiters: gauges.waiters,
+            pools_starving: gauges.pools_starving,
+            starved_requests: c.starved_requests,
+            starved_jobs: c.starved_jobs,
+            job_runs: c.job_runs,
+            leaked: c.leaked,
+            leaked_cumulative: self.leaked_cumulative,
+        };
+        sink.series(&row, &self.interval_wait)?;
+        sink.pods(pods)?;
+        self.interval = IntervalCounts::default();
+        self.interval_wait.reset();
+        self.interval_latency.reset();
+        Ok(())
+    }
+}
+
+/// Fleet-wide state at a sampling instant.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Gauges {
+    /// Server slots held by request pools (connecting, idle, checked out).
+    pub open_request_pools: u64,
+    /// Server slots held by job pools.
+    pub open_job_pools: u64,
+    /// Server slots held by leaked clients.
+    pub open_leaked: u64,
+    /// Every slot taken on the server, other clients included.
+    pub db_occupied: u64,
+    /// Handshakes in progress.
+    pub connecting: u64,
+    /// Clients held by callers.
+    pub checked_out: u64,
+    /// Idle clients.
+    pub idle: u64,
+    /// Callers waiting in pool queues.
+    pub waiters: u64,
+    /// Pools with waiters (and so nothing idle to give).
+    pub pools_starving: u64,
+}

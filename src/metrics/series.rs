@@ -1,0 +1,129 @@
+//! Rows of the time series, produced once per sample interval, and the sink
+//! that receives them as they are produced.
+
+use super::histogram::DurationHistogram;
+use serde::Serialize;
+
+/// One row of `timeseries.csv`: counts over the interval ending at `time_s`,
+/// percentiles over the acquires and answers of that interval, and gauges
+/// read at `time_s`.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct SeriesRow {
+    /// End of the interval, seconds from the start.
+    pub time_s: f64,
+    /// Requests that arrived.
+    pub arrivals: u64,
+    /// Handlers that finished their work (throughput).
+    pub completed: u64,
+    /// Answers given before the client's deadline.
+    pub goodput: u64,
+    /// Handlers failed by an acquire timeout (either message).
+    pub acquire_timeouts: u64,
+    /// Handlers failed by a database refusal (53300).
+    pub refusals: u64,
+    /// Clients that left at their deadline.
+    pub gave_up: u64,
+    /// Handlers failed for reasons unrelated to the pool.
+    pub app_errors: u64,
+    /// Client-visible failures (errors and give-ups) over client-visible outcomes.
+    pub error_rate: Option<f64>,
+    /// Acquire wait, 50th percentile (s).
+    pub wait_p50_s: Option<f64>,
+    /// Acquire wait, 95th percentile (s).
+    pub wait_p95_s: Option<f64>,
+    /// Acquire wait, 99th percentile (s).
+    pub wait_p99_s: Option<f64>,
+    /// Client-observed latency, 50th percentile (s).
+    pub latency_p50_s: Option<f64>,
+    /// Client-observed latency, 95th percentile (s).
+    pub latency_p95_s: Option<f64>,
+    /// Client-observed latency, 99th percentile (s).
+    pub latency_p99_s: Option<f64>,
+    /// Server slots held by request pools.
+    pub open_request_pools: u64,
+    /// Server slots held by job pools.
+    pub open_job_pools: u64,
+    /// Server slots held by leaked clients.
+    pub open_leaked: u64,
+    /// Every slot taken on the server, other clients included.
+    pub db_occupied: u64,
+    /// Handshakes in progress.
+    pub connecting: u64,
+    /// Clients held by callers.
+    pub checked_out: u64,
+    /// Idle clients.
+    pub idle: u64,
+    /// Callers waiting for a client.
+    pub waiters: u64,
+    /// Pools with callers waiting and nothing to give them.
+    pub pools_starving: u64,
+    /// Request acquires that waited over 100 ms or failed.
+    pub starved_requests: u64,
+    /// Job acquires that waited over 100 ms or failed.
+    pub starved_jobs: u64,
+    /// Job runs started.
+    pub job_runs: u64,
+    /// Connections leaked in the interval.
+    pub leaked: u64,
+    /// Connections leaked since the start.
+    pub leaked_cumulative: u64,
+}
+
+/// One row of `pods.csv`: one pod at one sampling instant.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct PodRow {
+    /// Sampling instant, seconds from the start.
+    pub time_s: f64,
+    /// Pod number.
+    pub pod: u32,
+    /// Clients the pod's pools count (pg-pool `totalCount`, summed).
+    pub open: u32,
+    /// Clients held by callers.
+    pub checked_out: u32,
+    /// Callers waiting.
+    pub waiters: u32,
+    /// Sum of the pools' `max`.
+    pub capacity: u32,
+    /// (open − idle) / capacity: pg-pool's usual utilisation metric.
+    pub utilisation: f64,
+}
+
+/// Where rows go as they are produced.
+pub trait Sink {
+    /// One interval's row, with the interval's acquire-wait histogram.
+    fn series(&mut self, row: &SeriesRow, waits: &DurationHistogram) -> std::io::Result<()>;
+    /// Every pod's row at the same instant.
+    fn pods(&mut self, rows: &[PodRow]) -> std::io::Result<()>;
+}
+
+/// A sink that keeps nothing (summary-only runs: replications, sweeps).
+pub struct NullSink;
+
+impl Sink for NullSink {
+    fn series(&mut self, _: &SeriesRow, _: &DurationHistogram) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn pods(&mut self, _: &[PodRow]) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A sink that keeps the series rows in memory (tests, charts).
+#[derive(Default)]
+pub struct MemorySink {
+    /// The series rows in order.
+    pub rows: Vec<SeriesRow>,
+    /// The pod rows in order.
+    pub pods: Vec<PodRow>,
+}
+
+impl Sink for MemorySink {
+    fn series(&mut self, row: &SeriesRow, _: &DurationHistogram) -> std::io::Result<()> {
+        self.rows.push(row.clone());
+        Ok(())
+    }
+    fn pods(&mut self, rows: &[PodRow]) -> std::io::Result<()> {
+        self.pods.extend_from_slice(rows);
+        Ok(())
+    }
+}

@@ -1,0 +1,267 @@
+//! `summary.json`: the run's figures after the warm-up. The field names are
+//! a contract that scripts rely on: fields may be added, never renamed.
+
+use super::histogram::DurationHistogram;
+use super::recorder::{AcquireTotals, Recorder};
+use crate::engine::SimTime;
+use crate::scenario::Scenario;
+use serde::Serialize;
+
+/// The whole summary.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Summary {
+    /// `"pooldrill"`.
+    pub tool: String,
+    /// The tool's version.
+    pub version: String,
+    /// Which scenario, seed and period.
+    pub scenario: ScenarioInfo,
+    /// Requests: outcomes and latency.
+    pub requests: RequestSummary,
+    /// Every acquire (`pool.connect()`), requests and job together.
+    pub acquire: AcquireSummary,
+    /// Acquires by class.
+    pub acquire_by_class: ByClass,
+    /// Connections.
+    pub connections: ConnectionSummary,
+    /// The background job.
+    pub job: JobSummary,
+}
+
+/// Which run this is.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ScenarioInfo {
+    /// Scenario name.
+    pub name: String,
+    /// Hex digest of the scenario file.
+    pub hash: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Simulated time (s).
+    pub duration_s: f64,
+    /// Leading time left out of these figures (s).
+    pub warmup_s: f64,
+}
+
+/// Request outcomes, counting requests that arrived after the warm-up.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RequestSummary {
+    /// Requests that arrived.
+    pub arrived: u64,
+    /// Handlers that finished their work (throughput), in time or not.
+    pub completed: u64,
+    /// Answers before the client's deadline.
+    pub goodput: u64,
+    /// Handlers failed by an acquire timeout (both messages).
+    pub acquire_timeouts: u64,
+    /// Of which `timeout exceeded when trying to connect` (queued).
+    pub queue_timeouts: u64,
+    /// Of which `Connection terminated due to connection timeout` (handshake).
+    pub connect_timeouts: u64,
+    /// Handlers failed by a database refusal (SQLSTATE 53300).
+    pub refused: u64,
+    /// Handlers failed for reasons unrelated to the pool.
+    pub app_errors: u64,
+    /// Handlers lost when their worker process died.
+    pub worker_died: u64,
+    /// Handlers stopped because their client left.
+    pub cancelled: u64,
+    /// Handlers still running at the end.
+    pub in_flight: u64,
+    /// Clients that left at their deadline.
+    pub gave_up: u64,
+    /// Handlers that completed after their client had left (wasted work).
+    pub wasted: u64,
+    /// Clients still waiting at the end.
+    pub clients_waiting: u64,
+    /// (errors + give-ups) / answered-or-gave-up, from the client's side.
+    pub error_rate: f64,
+    /// Client-observed latency, median (s).
+    pub p50_latency_s: Option<f64>,
+    /// Client-observed latency, 95th percentile (s).
+    pub p95_latency_s: Option<f64>,
+    /// Client-observed latency, 99th percentile (s).
+    pub p99_latency_s: Option<f64>,
+    /// Client-observed latency, mean (s).
+    pub mean_latency_s: Option<f64>,
+}
+
+/// Acquire figures.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct AcquireSummary {
+    /// Acquires that ended.
+    pub count: u64,
+    /// Waited at all: queue or connection setup.
+    pub waited: u64,
+    /// Found the pool full and queued.
+    pub found_full: u64,
+    /// Timed out (either message).
+    pub timed_out: u64,
+    /// Refused by the database.
+    pub refused: u64,
+    /// Waited over 100 ms or failed.
+    pub starved: u64,
+    /// Mean wait; a timed-out acquire counts its full wait (s).
+    pub mean_wait_s: Option<f64>,
+    /// Median wait (s).
+    pub p50_wait_s: Option<f64>,
+    /// 95th percentile wait (s).
+    pub p95_wait_s: Option<f64>,
+    /// 99th percentile wait (s).
+    pub p99_wait_s: Option<f64>,
+}
+
+/// Acquire figures of each class.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ByClass {
+    /// Request handlers.
+    pub request: AcquireSummary,
+    /// Background-job runs.
+    pub job: AcquireSummary,
+}
+
+/// Connection figures.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ConnectionSummary {
+    /// Most application backends holding a server slot at once.
+    pub peak_open: u64,
+    /// Time-weighted mean of the same.
+    pub mean_open: f64,
+    /// Time-weighted mean of clients held by callers.
+    pub mean_checked_out: f64,
+    /// Connections leaked after the warm-up.
+    pub leaked: u64,
+    /// `max_connections` − reserves: what an ordinary role can ever use.
+    pub usable_slots: u32,
+    /// Slots held by other clients.
+    pub other_clients: u32,
+    /// `max_connections`.
+    pub max_connections: u32,
+    /// pods × workers × max, plus the job's own pools.
+    pub possible: u64,
+    /// Most server slots taken at once, other clients included (whole run).
+    pub peak_db_occupied: u32,
+}
+
+/// Background-job figures (runs started after the warm-up).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct JobSummary {
+    /// Runs started.
+    pub runs_started: u64,
+    /// Runs that finished their work and released.
+    pub runs_completed: u64,
+    /// Runs that failed (their own error or a failed acquire).
+    pub runs_failed: u64,
+    /// Ticks skipped because the previous run was still going.
+    pub runs_skipped: u64,
+    /// Runs that took longer than the period.
+    pub runs_late: u64,
+}
+
+fn opt(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}
+
+fn acquire_summary(t: &AcquireTotals, h: &DurationHistogram) -> AcquireSummary {
+    AcquireSummary {
+        count: t.count,
+        waited: t.waited,
+        found_full: t.found_full,
+        timed_out: t.timed_out,
+        refused: t.refused,
+        starved: t.starved,
+        mean_wait_s: (t.count > 0).then(|| t.wait_sum / t.count as f64),
+        p50_wait_s: opt(h.quantile_secs(0.50)),
+        p95_wait_s: opt(h.quantile_secs(0.95)),
+        p99_wait_s: opt(h.quantile_secs(0.99)),
+    }
+}
+
+/// What the simulation knows at the end besides the recorder.
+pub struct EndState {
+    /// The time the run stopped.
+    pub end: SimTime,
+    /// Counted handlers still running.
+    pub in_flight: u64,
+    /// Counted clients still waiting.
+    pub clients_waiting: u64,
+    /// Most server slots ever taken.
+    pub peak_db_occupied: u32,
+    /// Job figures.
+    pub job: JobSummary,
+}
+
+impl Summary {
+    /// Assemble the summary of a finished run.
+    pub fn build(scenario: &Scenario, rec: &Recorder, end: EndState) -> Summary {
+        let t = &rec.totals;
+        let warmup = rec.warmup();
+        let acquire_timeouts = t.queue_timeouts + t.connect_timeouts;
+        let resolved = t.goodput + t.client_errors + t.gave_up;
+        let mut all_waits = rec.waits[0].clone();
+        all_waits.merge(&rec.waits[1]);
+        let [req, job] = &t.acquires;
+        let all = AcquireTotals {
+            count: req.count + job.count,
+            waited: req.waited + job.waited,
+            found_full: req.found_full + job.found_full,
+            timed_out: req.timed_out + job.timed_out,
+            refused: req.refused + job.refused,
+            starved: req.starved + job.starved,
+            wait_sum: req.wait_sum + job.wait_sum,
+        };
+        Summary {
+            tool: "pooldrill".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            scenario: ScenarioInfo {
+                name: scenario.name.clone(),
+                hash: scenario.hash.clone(),
+                seed: scenario.seed,
+                duration_s: end.end.as_secs_f64(),
+                warmup_s: warmup.as_secs_f64(),
+            },
+            requests: RequestSummary {
+                arrived: t.arrived,
+                completed: t.completed,
+                goodput: t.goodput,
+                acquire_timeouts,
+                queue_timeouts: t.queue_timeouts,
+                connect_timeouts: t.connect_timeouts,
+                refused: t.refused,
+                app_errors: t.app_errors,
+                worker_died: t.worker_died,
+                cancelled: t.cancelled,
+                in_flight: end.in_flight,
+                gave_up: t.gave_up,
+                wasted: t.wasted,
+                clients_waiting: end.clients_waiting,
+                error_rate: if resolved > 0 {
+                    (t.client_errors + t.gave_up) as f64 / resolved as f64
+                } else {
+                    0.0
+                },
+                p50_latency_s: opt(rec.latency.quantile_secs(0.50)),
+                p95_latency_s: opt(rec.latency.quantile_secs(0.95)),
+                p99_latency_s: opt(rec.latency.quantile_secs(0.99)),
+                mean_latency_s: opt(rec.latency.mean_secs()),
+            },
+            acquire: acquire_summary(&all, &all_waits),
+            acquire_by_class: ByClass {
+                request: acquire_summary(req, &rec.waits[0]),
+                job: acquire_summary(job, &rec.waits[1]),
+            },
+            connections: ConnectionSummary {
+                peak_open: rec.open.peak().max(0) as u64,
+                mean_open: rec.open.mean(end.end, warmup),
+                mean_checked_out: rec.checked_out.mean(end.end, warmup),
+                leaked: t.leaked,
+                usable_slots: scenario.database.usable_slots(),
+                other_clients: scenario.database.other_clients,
+                max_connections: scenario.database.max_connections,
+                possible: scenario.possible_connections(),
+                peak_db_occupied: end.peak_db_occupied,
+            },
+            job: end.job,
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! Who asks a pool for a client: a request handler or a background-job run.
+
+use crate::slab::Id;
+
+/// The two classes of pool users, reported apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CallerClass {
+    /// A request handler.
+    Request,
+    /// A background-job run.
+    Job,
+}
+
+/// One `pool.connect()` call: the request or job run that made it, and which
+/// of its checkouts it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// The request or job run.
+    pub id: Id,
+    /// Request: the checkout number; job run: the connection number.
+    pub part: u32,
+    /// Request or job.
+    pub class: CallerClass,
+}
+
+impl Caller {
+    /// Checkout `part` of request `id`.
+    pub fn request(id: Id, part: u32) -> Caller {
+        Caller {
+            id,
+            part,
+            class: CallerClass::Request,
+        }
+    }
+
+    /// Connection `part` of job run `id`.
+    pub fn job(id: Id, part: u32) -> Caller {
+        Caller {
+            id,
+            part,
+            class: CallerClass::Job,
+        }
+    }
+
+    /// Request or job.
+    pub fn class(self) -> CallerClass {
+        self.class
+    }
+}

@@ -1,0 +1,366 @@
+//! Between pools and the server: connection handshakes (and their refusals
+//! and timeouts), handing clients to callers, releases, idle eviction, client
+//! lifetimes and server-side reaping.
+//!
+//! A handshake, as node-postgres and PostgreSQL do it:
+//! 1. The backend claims a server slot, or is refused at once with
+//!    `too many clients` (after a short delay, before authentication).
+//! 2. After authentication (a fraction of the setup time) the reserve check
+//!    may refuse it with `remaining connection slots are reserved`.
+//! 3. At the end of the setup time the client is ready and goes to the caller
+//!    it was created for — or, if that caller gave up meanwhile, back to the
+//!    pool as idle (postgres-measured.md §2c, D3).
+//!
+//! If the pool has a connection timeout, a handshake still running that long
+//! after it started is killed (`Connection terminated due to connection
+//! timeout`).
+
+use super::caller::{Caller, CallerClass};
+use super::database::Refusal;
+use super::pool::Client;
+use super::{Event, Simulation};
+use crate::engine::SimTime;
+use crate::metrics::AcquireEnd;
+use crate::slab::Id;
+
+/// Steps of a handshake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Refused before authentication: no slot was free.
+    TooManyClients,
+    /// Authentication done: the reserve check.
+    ReserveCheck,
+    /// Handshake complete.
+    Ready,
+    /// The pool's connection timeout kills the handshake.
+    Kill,
+}
+
+impl Simulation<'_> {
+    /// Start the handshake of a new client of `pool_id`, bound to its caller.
+    pub(crate) fn begin_connection(&mut self, pool_id: Id, client: Id) {
+        let now = self.sched.now();
+        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        let kill_at = pool
+            .config
+            .acquire_timeout
+            .map_or(SimTime::NEVER, |t| now + t);
+        let rng = &mut self.workers[pool.worker as usize].setup_rng;
+        let settings = &self.scenario.database;
+        let (phase, at) = match self.db.begin_connect() {
+            Err(_) => {
+                let delay = settings.too_many_clients_delay.sample(rng);
+                pool.set_handshake(client, now + delay, kill_at);
+                (Phase::TooManyClients, now + delay)
+            }
+            Ok(()) => {
+                pool.slot_claimed(client);
+                self.rec.open.add(now, 1, self.scenario.warmup);
+                let setup = settings.setup.sample_secs(rng);
+                let check = now + SimTime::from_secs_f64(setup * settings.reserve_check_at);
+                pool.set_handshake(client, now + SimTime::from_secs_f64(setup), kill_at);
+                (Phase::ReserveCheck, check)
+            }
+        };
+        let (phase, at) = if kill_at < at {
+            (Phase::Kill, kill_at)
+        } else {
+            (phase, at)
+        };
+        self.sched.at(
+            at,
+            Event::Connection {
+                pool: pool_id,
+                client,
+                phase,
+            },
+        );
+    }
+
+    /// One step of a handshake.
+    pub(crate) fn connection_step(&mut self, pool_id: Id, client_id: Id, phase: Phase) {
+        let now = self.sched.now();
+        let Some(pool) = self.pools.get_mut(pool_id) else {
+            return;
+        };
+        let Some(client) = pool.client(client_id) else {
+            return; // gone with its process
+        };
+        let (ready_at, kill_at) = (client.ready_at, client.kill_at);
+        match phase {
+            Phase::TooManyClients => self.connection_failed(pool_id, client_id, Refusal::TooManyClients.into()),
+            Phase::ReserveCheck => match self.db.check_reserve() {
+                Err(refusal) => {
+                    pool.slot_lost(client_id);
+                    self.rec.open.add(now, -1, self.scenario.warmup);
+                    self.connection_failed(pool_id, client_id, refusal.into());
+                }
+                Ok(()) => {
+                    let (phase, at) = if kill_at < ready_at {
+                        (Phase::Kill, kill_at)
+                    } else {
+                        (Phase::Ready, ready_at)
+                    };
+                    let event = Event::Connection {
+                        pool: pool_id,
+                        client: client_id,
+                        phase,
+                    };
+                    self.sched.at(at, event);
+                }
+            },
+            Phase::Kill => self.connection_failed(pool_id, client_id, AcquireEnd::ConnectTimeout),
+            Phase::Ready => {
+                self.db.established_one();
+                let caller = pool.connected(client_id);
+                let lifetime = pool.config.max_lifetime;
+                self.rec.checked_out.add(now, 1, self.scenario.warmup);
+                if let Some(life) = lifetime {
+                    let event = Event::Lifetime {
+                        pool: pool_id,
+                        client: client_id,
+                    };
+                    self.sched.at(now + life, event);
+                }
+                if self.connecting_for(caller, client_id) {
+                    self.granted(caller, pool_id, client_id);
+                } else {
+                    // Its caller timed out meanwhile: the client joins the
+                    // pool as idle (or serves the next waiter).
+                    self.release_client(pool_id, client_id, false, caller.class);
+                }
+            }
+        }
+    }
+
+    /// A handshake failed: the client leaves the pool, the queue is pulsed
+    /// (which may start the next waiter's handshake), and the error goes to
+    /// the caller the client was made for, if it still waits.
+    fn connection_failed(&mut self, pool_id: Id, client_id: Id, end: AcquireEnd) {
+        let now = self.sched.now();
+        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        let client = pool.connect_failed(client_id).expect("connecting client");
+        if client.has_slot {
+            self.db.release(false);
+            self.rec.open.add(now, -1, self.scenario.warmup);
+        }
+        self.pulse(pool_id);
+        if let Some(caller) = client.bound {
+            if self.connecting_for(caller, client_id) {
+                self.acquire_failed(caller, end);
+            }
+        }
+        self.drop_pool_if_done(pool_id);
+    }
+
+    /// Give a client (already marked checked out by the pool) to its caller.
+    pub(crate) fn granted(&mut self, caller: Caller, pool: Id, client: Id) {
+        match caller.class {
+            CallerClass::Request => self.request_granted(caller, pool, client),
+            CallerClass::Job => self.job_granted(caller, pool, client),
+        }
+    }
+
+    /// An acquire failed.
+    pub(crate) fn acquire_failed(&mut self, caller: Caller, end: AcquireEnd) {
+        match caller.class {
+            CallerClass::Request => self.request_acquire_failed(caller, end),
+            CallerClass::Job => self.job_acquire_failed(caller, end),
+        }
+    }
+
+    /// Whether `caller` is waiting in a pool queue.
+    pub(crate) fn is_queued(&self, caller: Caller) -> bool {
+        is_queued(&self.requests, &self.runs, caller)
+    }
+
+    /// Whether `caller` waits for the handshake of `client`.
+    fn connecting_for(&self, caller: Caller, client: Id) -> bool {
+        match caller.class {
+            CallerClass::Request => self.request_connecting_for(caller, client),
+            CallerClass::Job => self.job_connecting_for(caller, client),
+        }
+    }
+
+    /// `pool.connect()` for `caller`: handle the immediate outcomes. Returns
+    /// how it went: `Some(client)` when served at once.
+    pub(crate) fn acquire(&mut self, caller: Caller, pool_id: Id) -> super::pool::Connect {
+        let now = self.sched.now();
+        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        let outcome = pool.connect(caller);
+        match outcome {
+            super::pool::Connect::Reused(_) => {
+                self.rec.checked_out.add(now, 1, self.scenario.warmup);
+            }
+            super::pool::Connect::Queued => {
+                if let Some(timeout) = pool.config.acquire_timeout {
+                    let patience = match pool.config.acquire_timeout_law {
+                        crate::scenario::PatienceLaw::Fixed => timeout,
+                        crate::scenario::PatienceLaw::Exponential => {
+                            let rng = &mut self.workers[pool.worker as usize].setup_rng;
+                            crate::dist::Dist::Exponential {
+                                mean: timeout.as_secs_f64(),
+                            }
+                            .sample(rng)
+                        }
+                    };
+                    let timer = self.sched.timer(now + patience, Event::AcquireTimeout { caller });
+                    self.set_acquire_timer(caller, timer);
+                }
+            }
+            super::pool::Connect::NewClient(client) => self.begin_connection(pool_id, client),
+        }
+        outcome
+    }
+
+    /// A queued caller's acquire timeout fired.
+    pub(crate) fn acquire_timed_out(&mut self, caller: Caller) {
+        let Some(pool_id) = self.acquiring_pool(caller) else {
+            return;
+        };
+        if self.is_queued(caller) {
+            if let Some(pool) = self.pools.get_mut(pool_id) {
+                pool.forget_waiter();
+            }
+        }
+        // A promoted waiter's handshake goes on; its client will join the
+        // pool when ready.
+        self.acquire_failed(caller, AcquireEnd::QueueTimeout);
+    }
+
+    /// `client.release(err)`, then pulse the queue.
+    pub(crate) fn release_client(&mut self, pool_id: Id, client: Id, with_error: bool, class: CallerClass) {
+        let now = self.sched.now();
+        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        let closed = pool.release(client, now, with_error, class);
+        self.rec.checked_out.add(now, -1, self.scenario.warmup);
+        match closed {
+            Some(c) => self.close_session(&c),
+            None => self.arm_idle_check(pool_id, client),
+        }
+        self.pulse(pool_id);
+        self.drop_pool_if_done(pool_id);
+    }
+
+    /// The server side of a closed client: its slot is freed.
+    pub(crate) fn close_session(&mut self, client: &Client) {
+        if client.has_slot {
+            self.db.release(client.state != super::pool::ClientState::Connecting);
+            self.rec.open.add(self.sched.now(), -1, self.scenario.warmup);
+        }
+    }
+
+    /// Serve the head of the queue if the pool can.
+    pub(crate) fn pulse(&mut self, pool_id: Id) {
+        let Some(pool) = self.pools.get_mut(pool_id) else {
+            return;
+        };
+        let (requests, runs) = (&self.requests, &self.runs);
+        match pool.pulse(|c| is_queued(requests, runs, c)) {
+            super::pool::Pulse::Nothing => {}
+            super::pool::Pulse::Grant(caller, client) => {
+                self.rec.checked_out.add(self.sched.now(), 1, self.scenario.warmup);
+                self.granted(caller, pool_id, client);
+            }
+            super::pool::Pulse::NewClient(caller, client) => {
+                self.promoted(caller, client);
+                self.begin_connection(pool_id, client);
+            }
+        }
+    }
+
+    /// Make sure an idle check is pending no later than `client`'s deadline.
+    fn arm_idle_check(&mut self, pool_id: Id, client: Id) {
+        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        let Some(due) = pool.idle_deadline_of(client) else {
+            return;
+        };
+        if pool.idle_check_at.is_none_or(|at| due < at) {
+            pool.idle_check_at = Some(due);
+            self.sched.at(due, Event::IdleCheck { pool: pool_id });
+        }
+    }
+
+    /// Close the idle clients that are due, then re-arm.
+    pub(crate) fn idle_check(&mut self, pool_id: Id) {
+        let now = self.sched.now();
+        let Some(pool) = self.pools.get_mut(pool_id) else {
+            return;
+        };
+        if pool.idle_check_at != Some(now) {
+            return; // superseded by an earlier check
+        }
+        pool.idle_check_at = None;
+        let due = pool.take_due_idle(now);
+        let next = pool.next_idle_deadline();
+        if let Some(at) = next {
+            pool.idle_check_at = Some(at);
+            self.sched.at(at, Event::IdleCheck { pool: pool_id });
+        }
+        for (client, _exit) in &due {
+            self.close_session(client);
+        }
+        if !due.is_empty() {
+            self.pulse(pool_id);
+        }
+        self.drop_pool_if_done(pool_id);
+    }
+
+    /// `maxLifetimeSeconds` passed for a client.
+    pub(crate) fn lifetime_over(&mut self, pool_id: Id, client: Id) {
+        let Some(pool) = self.pools.get_mut(pool_id) else {
+            return;
+        };
+        if let Some(c) = pool.expire(client) {
+            self.close_session(&c);
+            self.pulse(pool_id);
+            self.drop_pool_if_done(pool_id);
+        }
+    }
+
+    /// The server kills a leaked session (idle_session_timeout or
+    /// idle_in_transaction_session_timeout): its slot is freed, the pool
+    /// keeps counting the client.
+    pub(crate) fn reap_leaked(&mut self, pool_id: Id, client: Id) {
+        let Some(pool) = self.pools.get_mut(pool_id) else {
+            return;
+        };
+        let Some(c) = pool.client(client) else {
+            return;
+        };
+        if c.state == super::pool::ClientState::Leaked && c.has_slot {
+            pool.slot_lost(client);
+            self.db.release(true);
+            self.rec.open.add(self.sched.now(), -1, self.scenario.warmup);
+        }
+    }
+
+    /// A pool that was ended and holds no client disappears.
+    pub(crate) fn drop_pool_if_done(&mut self, pool_id: Id) {
+        if self
+            .pools
+            .get(pool_id)
+            .is_some_and(|p| p.is_ending() && p.total() == 0)
+        {
+            self.pools.remove(pool_id);
+        }
+    }
+}
+
+impl From<Refusal> for AcquireEnd {
+    fn from(_: Refusal) -> AcquireEnd {
+        AcquireEnd::Refused
+    }
+}
+
+/// Whether `caller` still waits in a pool queue.
+fn is_queued(
+    requests: &crate::slab::Slab<super::request::Request>,
+    runs: &crate::slab::Slab<super::job::JobRun>,
+    caller: Caller,
+) -> bool {
+    match caller.class {
+        CallerClass::Request => super::request::is_queued(requests, caller),
+        CallerClass::Job => super::job::is_queued(runs, caller),
+    }
+}

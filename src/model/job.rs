@@ -1,0 +1,270 @@
+//! The background job: a `setInterval` in one worker per pod (or in every
+//! worker) that checks out `fan_out` connections one after the other, holds
+//! them for its work, and releases them — always (`finally`), or only when it
+//! succeeds (`leaky`: on an error every client it holds is never released,
+//! keeping its pool slot and its server slot until the process exits or the
+//! server reaps the session).
+//!
+//! Pool modes: the worker's request pool (`shared`), a pool of its own
+//! created once (`own`), or a new pool every run (`per_run`, the write-up's
+//! code), ended when the run finishes — unless a leaky run failed, in which
+//! case `pool.end()` is never reached.
+
+use super::caller::{Caller, CallerClass};
+use super::pool::{Connect, PoolKind};
+use super::{Event, Simulation};
+use crate::engine::rng::{domain, stream};
+use crate::engine::{SimRng, SimTime, TimerId};
+use crate::metrics::AcquireEnd;
+use crate::scenario::{JobPlacement, JobPoolMode, ReleaseDiscipline};
+use crate::slab::{Id, Slab};
+use rand::RngExt;
+
+/// The job code in one worker process.
+pub struct JobRunner {
+    worker: u32,
+    /// The job's own pool (`own` mode).
+    own_pool: Option<Id>,
+    rng: SimRng,
+    running: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Queued,
+    Connecting(Id),
+    Working,
+}
+
+/// One run of the job.
+pub struct JobRun {
+    runner: u32,
+    pool: Id,
+    started: SimTime,
+    held: Vec<Id>,
+    phase: Phase,
+    fails: bool,
+    hold: SimTime,
+    acquire_started: SimTime,
+    found_full: bool,
+    acquire_timer: Option<TimerId>,
+}
+
+/// Whether `caller` still waits in its pool's queue.
+pub(crate) fn is_queued(runs: &Slab<JobRun>, caller: Caller) -> bool {
+    runs.get(caller.id)
+        .is_some_and(|r| r.held.len() as u32 == caller.part && r.phase == Phase::Queued)
+}
+
+impl Simulation<'_> {
+    /// Create the runners and their first ticks (at a random phase of the
+    /// period: pods did not all start at the same instant).
+    pub(crate) fn start_job_runners(&mut self) {
+        let Some(job) = self.scenario.app.job.clone() else {
+            return;
+        };
+        for pod in 0..self.pods.len() {
+            let workers = self.pods[pod].workers.clone();
+            let chosen: &[u32] = match job.placement {
+                JobPlacement::OneWorker => &workers[..1],
+                JobPlacement::EveryWorker => &workers,
+            };
+            for (k, &worker) in chosen.iter().enumerate() {
+                let own_pool = (job.pool_mode == JobPoolMode::Own)
+                    .then(|| self.new_pool(job.pool.clone(), PoolKind::Job, worker));
+                let mut rng = stream(self.scenario.seed, domain("job"), super::worker_key(pod as u32, k as u32));
+                let first = SimTime::from_secs_f64(job.period.as_secs_f64() * rng.random::<f64>());
+                let runner = self.runners.len() as u32;
+                self.runners.push(JobRunner {
+                    worker,
+                    own_pool,
+                    rng,
+                    running: 0,
+                });
+                self.sched.at(first, Event::JobTick { runner });
+            }
+        }
+    }
+
+    /// `setInterval` fired: start a run unless runs may not overlap.
+    pub(crate) fn job_tick(&mut self, runner_index: u32) {
+        let now = self.sched.now();
+        let job = self.scenario.app.job.as_ref().expect("job configured");
+        self.sched.after(job.period, Event::JobTick { runner: runner_index });
+        let counted = self.rec.counts(now);
+        let runner = &mut self.runners[runner_index as usize];
+        if !job.overlap && runner.running > 0 {
+            self.job_totals.runs_skipped += u64::from(counted);
+            return;
+        }
+        runner.running += 1;
+        let fails = runner.rng.random::<f64>() < job.error_probability;
+        let hold = job.hold.sample(&mut runner.rng);
+        let (worker, own_pool) = (runner.worker, runner.own_pool);
+        let pool = match job.pool_mode {
+            JobPoolMode::Shared => self.workers[worker as usize].pool,
+            JobPoolMode::Own => own_pool.expect("own pool"),
+            JobPoolMode::PerRun => self.new_pool(job.pool.clone(), PoolKind::Job, worker),
+        };
+        self.rec.job_run();
+        self.job_totals.runs_started += u64::from(counted);
+        let run = self.runs.insert(JobRun {
+            runner: runner_index,
+            pool,
+            started: now,
+            held: Vec::new(),
+            phase: Phase::Working,
+            fails,
+            hold,
+            acquire_started: now,
+            found_full: false,
+            acquire_timer: None,
+        });
+        self.job_acquire(run);
+    }
+
+    /// Check out the run's next connection.
+    fn job_acquire(&mut self, id: Id) {
+        let now = self.sched.now();
+        let run = self.runs.get_mut(id).expect("live run");
+        run.acquire_started = now;
+        let caller = Caller::job(id, run.held.len() as u32);
+        let pool = run.pool;
+        match self.acquire(caller, pool) {
+            Connect::Reused(client) => self.job_granted(caller, pool, client),
+            Connect::Queued => {
+                let run = self.runs.get_mut(id).expect("live run");
+                run.phase = Phase::Queued;
+                run.found_full = true;
+            }
+            Connect::NewClient(client) => {
+                let run = self.runs.get_mut(id).expect("live run");
+                run.phase = Phase::Connecting(client);
+                run.found_full = false;
+            }
+        }
+    }
+
+    pub(crate) fn set_job_acquire_timer(&mut self, caller: Caller, timer: TimerId) {
+        if let Some(run) = self.runs.get_mut(caller.id) {
+            run.acquire_timer = Some(timer);
+        }
+    }
+
+    pub(crate) fn job_acquiring_pool(&self, caller: Caller) -> Option<Id> {
+        self.runs.get(caller.id).and_then(|r| {
+            let acquiring = matches!(r.phase, Phase::Queued | Phase::Connecting(_));
+            (r.held.len() as u32 == caller.part && acquiring).then_some(r.pool)
+        })
+    }
+
+    pub(crate) fn job_promoted(&mut self, caller: Caller, client: Id) {
+        if let Some(run) = self.runs.get_mut(caller.id) {
+            run.phase = Phase::Connecting(client);
+        }
+    }
+
+    pub(crate) fn job_connecting_for(&self, caller: Caller, client: Id) -> bool {
+        self.runs.get(caller.id).is_some_and(|r| {
+            r.held.len() as u32 == caller.part && r.phase == Phase::Connecting(client)
+        })
+    }
+
+    /// The run got a connection: take the next one, or start working.
+    pub(crate) fn job_granted(&mut self, caller: Caller, _pool: Id, client: Id) {
+        let now = self.sched.now();
+        let fan_out = self.scenario.app.job.as_ref().expect("job").fan_out;
+        let run = self.runs.get_mut(caller.id).expect("granted to a live run");
+        self.rec
+            .acquire(now, CallerClass::Job, run.acquire_started, run.found_full, AcquireEnd::Served);
+        if let Some(t) = run.acquire_timer.take() {
+            self.sched.cancel(t);
+        }
+        run.held.push(client);
+        if run.held.len() as u32 == fan_out {
+            run.phase = Phase::Working;
+            let hold = run.hold;
+            self.sched.after(hold, Event::JobDone { run: caller.id });
+        } else {
+            self.job_acquire(caller.id);
+        }
+    }
+
+    /// A connection of the run could not be had: the run fails.
+    pub(crate) fn job_acquire_failed(&mut self, caller: Caller, end: AcquireEnd) {
+        let now = self.sched.now();
+        let run = self.runs.get_mut(caller.id).expect("failing a live run");
+        self.rec
+            .acquire(now, CallerClass::Job, run.acquire_started, run.found_full, end);
+        if let Some(t) = run.acquire_timer.take() {
+            self.sched.cancel(t);
+        }
+        self.end_run(caller.id, true);
+    }
+
+    /// The run's work is over.
+    pub(crate) fn job_done(&mut self, id: Id) {
+        if let Some(run) = self.runs.get(id) {
+            let fails = run.fails;
+            self.end_run(id, fails);
+        }
+    }
+
+    /// Release (or leak) what the run holds, and end its per-run pool.
+    fn end_run(&mut self, id: Id, failed: bool) {
+        let now = self.sched.now();
+        let job = self.scenario.app.job.as_ref().expect("job");
+        let run = self.runs.remove(id).expect("live run");
+        self.runners[run.runner as usize].running -= 1;
+        let leaks = failed && job.release == ReleaseDiscipline::Leaky;
+        if self.rec.counts(run.started) {
+            let t = &mut self.job_totals;
+            if failed {
+                t.runs_failed += 1;
+            } else {
+                t.runs_completed += 1;
+            }
+            t.runs_late += u64::from(now - run.started > job.period);
+        }
+        if leaks {
+            let reap_after = if job.leak_in_transaction {
+                self.scenario.database.idle_in_transaction_timeout
+            } else {
+                self.scenario.database.idle_session_timeout
+            };
+            let pool = self.pools.get_mut(run.pool).expect("live pool");
+            for &client in &run.held {
+                pool.leak(client, now, CallerClass::Job);
+                if let Some(after) = reap_after {
+                    self.sched.at(now + after, Event::Reap { pool: run.pool, client });
+                }
+            }
+            let n = run.held.len() as i64;
+            self.rec.checked_out.add(now, -n, self.scenario.warmup);
+            self.rec.leaked(now, n as u64);
+        } else {
+            for &client in &run.held {
+                self.release_client(run.pool, client, false, CallerClass::Job);
+            }
+        }
+        if job.pool_mode == JobPoolMode::PerRun && !leaks {
+            self.end_pool(run.pool);
+        }
+    }
+
+    /// `pool.end()`: idle clients close now, the rest when released.
+    fn end_pool(&mut self, pool_id: Id) {
+        let Some(pool) = self.pools.get_mut(pool_id) else {
+            return;
+        };
+        let (requests, runs) = (&self.requests, &self.runs);
+        let (idle, waiters) = pool.end(|c| {
+            super::request::is_queued(requests, c) || is_queued(runs, c)
+        });
+        debug_assert!(waiters.is_empty(), "a per-run pool has only its own run");
+        for client in &idle {
+            self.close_session(client);
+        }
+        self.drop_pool_if_done(pool_id);
+    }
+}

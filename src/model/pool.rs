@@ -1,0 +1,606 @@
+//! One node-postgres pool (pg-pool 3.x semantics, model-semantics.md §1).
+//!
+//! The pool decides; the simulation carries out. `connect`, `release` and
+//! `pulse` follow `packages/pg-pool/index.js`:
+//!
+//! * `connect()`: an idle client is reused at once (the most recently
+//!   released: LIFO); else, if the pool is full, the caller joins the FIFO
+//!   queue; else a new client is created *bound to this caller* (it counts
+//!   toward `max` while it connects).
+//! * `release()`: the client is destroyed on `release(err)`, when the pool is
+//!   ending, when it expired (`maxLifetimeSeconds`) or reached `maxUses`;
+//!   otherwise it goes on top of the idle stack. Then the queue is pulsed.
+//! * pulse: serve the head of the queue with the top idle client, or open a
+//!   new client for it if there is room. One waiter per pulse.
+//!
+//! Idle clients are evicted `idle_timeout` after their release if the pool
+//! then had more than `min` clients; PostgreSQL may kill them sooner
+//! (`idle_session_timeout`). Both are found by [`Pool::take_due_idle`],
+//! driven by one timer per pool.
+
+use crate::engine::SimTime;
+use crate::model::caller::Caller;
+use crate::model::wait_queue::{Discipline, WaitQueue};
+use crate::scenario::PoolConfig;
+use crate::slab::{Id, Slab};
+
+/// Whose connections these are, for the open-connection split.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolKind {
+    /// A worker's request pool (possibly shared with the job).
+    Requests,
+    /// A pool the job created for itself.
+    Job,
+}
+
+/// Life stage of a client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientState {
+    /// Handshake in progress; counts toward `max`.
+    Connecting,
+    /// On the idle stack.
+    Idle,
+    /// Held by a caller.
+    CheckedOut,
+    /// Checked out and never to be released.
+    Leaked,
+}
+
+/// One client (one PostgreSQL session).
+#[derive(Clone, Debug)]
+pub struct Client {
+    /// Life stage.
+    pub state: ClientState,
+    /// The caller a connecting client was created for.
+    pub bound: Option<Caller>,
+    /// Whether it holds a server slot (claimed at the start of its
+    /// handshake, lost when refused or reaped).
+    pub has_slot: bool,
+    /// End of its handshake (while connecting).
+    pub ready_at: SimTime,
+    /// When the connection timeout kills its handshake (while connecting).
+    pub kill_at: SimTime,
+    /// Released this many times.
+    pub uses: u32,
+    /// `maxLifetimeSeconds` passed: close on release.
+    pub expired: bool,
+    /// When it went idle (valid while idle) or was leaked.
+    pub since: SimTime,
+    /// Whether the pool will evict it when idle (`idle_timeout` armed).
+    pub evictable: bool,
+}
+
+/// Why an idle client left the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdleExit {
+    /// `idleTimeoutMillis` passed: the pool closed it.
+    Evicted,
+    /// `idle_session_timeout` passed: the server terminated it.
+    Reaped,
+}
+
+/// Outcome of `pool.connect()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Connect {
+    /// Got an idle client at once.
+    Reused(Id),
+    /// The pool is full: the caller waits in the queue.
+    Queued,
+    /// A new client was created for the caller; it must connect first.
+    NewClient(Id),
+}
+
+/// What a pulse of the queue does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pulse {
+    /// Nobody to serve or nothing to serve them with.
+    Nothing,
+    /// The head waiter gets this idle client.
+    Grant(Caller, Id),
+    /// A new client was created for the head waiter.
+    NewClient(Caller, Id),
+}
+
+/// One node-postgres pool.
+#[derive(Debug)]
+pub struct Pool {
+    /// Options.
+    pub config: PoolConfig,
+    /// Request pool or job pool.
+    pub kind: PoolKind,
+    /// The worker process that owns it.
+    pub worker: u32,
+    /// `idle_session_timeout` of the server, for idle clients.
+    pub server_idle_timeout: Option<SimTime>,
+    /// Most clients the job may hold at once (a reservation for requests).
+    pub job_limit: Option<u32>,
+    clients: Slab<Client>,
+    idle: Vec<Id>,
+    queue: WaitQueue,
+    connecting: u32,
+    checked_out: u32,
+    job_checked_out: u32,
+    leaked: u32,
+    /// Clients counted without a server slot.
+    slotless: u32,
+    /// Leaked clients whose session the server killed.
+    leaked_slotless: u32,
+    ending: bool,
+    /// Time of the pending idle-check event, if any.
+    pub idle_check_at: Option<SimTime>,
+}
+
+impl Pool {
+    /// An empty pool.
+    pub fn new(config: PoolConfig, kind: PoolKind, worker: u32, discipline: Discipline) -> Pool {
+        Pool {
+            config,
+            kind,
+            worker,
+            server_idle_timeout: None,
+            job_limit: None,
+            clients: Slab::default(),
+            idle: Vec::new(),
+            queue: WaitQueue::new(discipline),
+            connecting: 0,
+            checked_out: 0,
+            job_checked_out: 0,
+            leaked: 0,
+            slotless: 0,
+            leaked_slotless: 0,
+            ending: false,
+            idle_check_at: None,
+        }
+    }
+
+    /// Every client pg-pool counts (`totalCount`): connecting, idle, checked
+    /// out and leaked.
+    #[inline]
+    pub fn total(&self) -> u32 {
+        self.clients.len() as u32
+    }
+
+    /// Idle clients (`idleCount`).
+    #[inline]
+    pub fn idle_count(&self) -> u32 {
+        self.idle.len() as u32
+    }
+
+    /// Callers waiting (`waitingCount`).
+    #[inline]
+    pub fn waiting(&self) -> u32 {
+        self.queue.live()
+    }
+
+    /// Clients still connecting.
+    pub fn connecting(&self) -> u32 {
+        self.connecting
+    }
+
+    /// Clients held by callers (leaked ones not included).
+    pub fn checked_out(&self) -> u32 {
+        self.checked_out
+    }
+
+    /// Leaked clients.
+    pub fn leaked(&self) -> u32 {
+        self.leaked
+    }
+
+    /// Clients holding a server slot (`totalCount` minus handshakes not yet
+    /// admitted and sessions the server killed).
+    pub fn sessions(&self) -> u32 {
+        self.total() - self.slotless
+    }
+
+    /// Leaked clients whose session still holds a server slot.
+    pub fn leaked_sessions(&self) -> u32 {
+        self.leaked - self.leaked_slotless
+    }
+
+    /// The client's handshake claimed a server slot.
+    pub fn slot_claimed(&mut self, id: Id) {
+        let c = self.clients.get_mut(id).expect("live client");
+        debug_assert!(!c.has_slot);
+        c.has_slot = true;
+        self.slotless -= 1;
+    }
+
+    /// The client's server slot is gone (refused after authentication, or
+    /// its session was killed). The pool keeps counting it.
+    pub fn slot_lost(&mut self, id: Id) {
+        let c = self.clients.get_mut(id).expect("live client");
+        if c.has_slot {
+            c.has_slot = false;
+            self.slotless += 1;
+            if c.state == ClientState::Leaked {
+                self.leaked_slotless += 1;
+            }
+        }
+    }
+
+    /// Set the handshake's end and kill times of a connecting client.
+    pub fn set_handshake(&mut self, id: Id, ready_at: SimTime, kill_at: SimTime) {
+        let c = self.clients.get_mut(id).expect("live client");
+        c.ready_at = ready_at;
+        c.kill_at = kill_at;
+    }
+
+    /// Forget a client, keeping the counters right; returns it.
+    fn take(&mut self, id: Id) -> Option<Client> {
+        let c = self.clients.remove(id)?;
+        if !c.has_slot {
+            self.slotless -= 1;
+            if c.state == ClientState::Leaked {
+                self.leaked_slotless -= 1;
+            }
+        }
+        Some(c)
+    }
+
+    /// Whether `end()` was called.
+    pub fn is_ending(&self) -> bool {
+        self.ending
+    }
+
+    /// `_isFull()`: connecting clients count.
+    #[inline]
+    pub fn is_full(&self) -> bool {
+        self.total() >= self.config.max
+    }
+
+    /// A client of this pool.
+    #[inline]
+    pub fn client(&self, id: Id) -> Option<&Client> {
+        self.clients.get(id)
+    }
+
+    /// Every client, for closing them all.
+    pub fn client_ids(&self) -> Vec<Id> {
+        self.clients.iter().map(|(id, _)| id).collect()
+    }
+
+    fn job_may_take(&self) -> bool {
+        self.job_limit.is_none_or(|k| self.job_checked_out < k)
+    }
+
+    fn hand_out(&mut self, id: Id, caller: Caller) {
+        let c = self.clients.get_mut(id).expect("live client");
+        c.state = ClientState::CheckedOut;
+        c.bound = None;
+        self.checked_out += 1;
+        if caller.class == crate::model::caller::CallerClass::Job {
+            self.job_checked_out += 1;
+        }
+    }
+
+    fn new_client(&mut self, caller: Caller) -> Id {
+        self.connecting += 1;
+        self.slotless += 1;
+        self.clients.insert(Client {
+            state: ClientState::Connecting,
+            bound: Some(caller),
+            has_slot: false,
+            ready_at: SimTime::ZERO,
+            kill_at: SimTime::NEVER,
+            uses: 0,
+            expired: false,
+            since: SimTime::ZERO,
+            evictable: false,
+        })
+    }
+
+    /// `pool.connect()` for `caller`. The caller of this method must not
+    /// call it on an ending pool.
+    pub fn connect(&mut self, caller: Caller) -> Connect {
+        let job_blocked =
+            caller.class == crate::model::caller::CallerClass::Job && !self.job_may_take();
+        if !job_blocked {
+            if let Some(id) = self.idle.pop() {
+                self.hand_out(id, caller);
+                return Connect::Reused(id);
+            }
+        }
+        if job_blocked || self.is_full() {
+            self.queue.push(caller);
+            return Connect::Queued;
+        }
+        Connect::NewClient(self.new_client(caller))
+    }
+
+    /// A queued caller stopped waiting (timed out, or gone).
+    pub fn forget_waiter(&mut self) {
+        self.queue.forget_one();
+    }
+
+    /// Serve the head of the queue, if possible. `is_waiting` tells whether a
+    /// queued caller still waits.
+    pub fn pulse(&mut self, is_waiting: impl FnMut(Caller) -> bool) -> Pulse {
+        if self.ending || self.queue.live() == 0 {
+            return Pulse::Nothing;
+        }
+        if self.idle.is_empty() && self.is_full() {
+            return Pulse::Nothing;
+        }
+        let job_allowed = self.job_may_take();
+        let Some(caller) = self.queue.pop_live(job_allowed, is_waiting) else {
+            return Pulse::Nothing;
+        };
+        if let Some(id) = self.idle.pop() {
+            self.hand_out(id, caller);
+            return Pulse::Grant(caller, id);
+        }
+        Pulse::NewClient(caller, self.new_client(caller))
+    }
+
+    /// A connection finished its handshake. Returns the caller it was made
+    /// for; the client is now checked out to it. If that caller no longer
+    /// waits, the simulation releases the client at once (pg-pool's
+    /// `_acquireClient` with `timedOut`).
+    pub fn connected(&mut self, id: Id) -> Caller {
+        self.connecting -= 1;
+        let caller = self.clients.get(id).and_then(|c| c.bound).expect("bound client");
+        self.hand_out(id, caller);
+        caller
+    }
+
+    /// A connection attempt failed (refused, or killed by the connection
+    /// timeout): the client is removed and returned.
+    pub fn connect_failed(&mut self, id: Id) -> Option<Client> {
+        self.connecting -= 1;
+        self.take(id)
+    }
+
+    /// `client.release(err)`. Returns the client if it was closed (the
+    /// simulation then frees its server slot); either way the simulation
+    /// pulses the queue next.
+    pub fn release(&mut self, id: Id, now: SimTime, with_error: bool, class: crate::model::caller::CallerClass) -> Option<Client> {
+        self.checked_out -= 1;
+        if class == crate::model::caller::CallerClass::Job {
+            self.job_checked_out -= 1;
+        }
+        let above_min = self.total() > self.config.min;
+        let max_uses = self.config.max_uses;
+        let ending = self.ending;
+        let c = self.clients.get_mut(id).expect("released client exists");
+        c.uses += 1;
+        let worn_out = max_uses.is_some_and(|m| c.uses >= m);
+        if with_error || ending || c.expired || worn_out || !c.has_slot {
+            return self.take(id);
+        }
+        c.state = ClientState::Idle;
+        c.since = now;
+        c.evictable = self.config.idle_timeout.is_some() && above_min;
+        self.idle.push(id);
+        None
+    }
+
+    /// A checked-out client will never be released.
+    pub fn leak(&mut self, id: Id, now: SimTime, class: crate::model::caller::CallerClass) {
+        self.checked_out -= 1;
+        if class == crate::model::caller::CallerClass::Job {
+            self.job_checked_out -= 1;
+        }
+        self.leaked += 1;
+        let c = self.clients.get_mut(id).expect("leaked client exists");
+        c.state = ClientState::Leaked;
+        c.since = now;
+    }
+
+    /// When the idle client `c` leaves the pool, and why.
+    fn idle_deadline(&self, c: &Client) -> Option<(SimTime, IdleExit)> {
+        let evict = self
+            .config
+            .idle_timeout
+            .filter(|_| c.evictable)
+            .map(|t| (c.since + t, IdleExit::Evicted));
+        let reap = self
+            .server_idle_timeout
+            .map(|t| (c.since + t, IdleExit::Reaped));
+        match (evict, reap) {
+            (Some(e), Some(r)) => Some(if r.0 < e.0 { r } else { e }),
+            (e, r) => e.or(r),
+        }
+    }
+
+    /// When the idle client `id` is due to leave, if ever.
+    pub fn idle_deadline_of(&self, id: Id) -> Option<SimTime> {
+        self.clients.get(id).and_then(|c| self.idle_deadline(c)).map(|d| d.0)
+    }
+
+    /// The earliest time an idle client is due to leave.
+    pub fn next_idle_deadline(&self) -> Option<SimTime> {
+        self.idle
+            .iter()
+            .filter_map(|&id| self.clients.get(id).and_then(|c| self.idle_deadline(c)))
+            .map(|d| d.0)
+            .min()
+    }
+
+    /// Remove the idle clients due by `now`, with the reason. An eviction
+    /// that finds the pool at or below `min` keeps the client, for good
+    /// (pg-pool's one-shot idle timer).
+    pub fn take_due_idle(&mut self, now: SimTime) -> Vec<(Client, IdleExit)> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < self.idle.len() {
+            let id = self.idle[i];
+            let due = self
+                .clients
+                .get(id)
+                .and_then(|c| self.idle_deadline(c))
+                .filter(|d| d.0 <= now);
+            match due {
+                Some((_, IdleExit::Evicted)) if self.total() <= self.config.min => {
+                    self.clients.get_mut(id).expect("idle client").evictable = false;
+                    i += 1;
+                }
+                Some((_, exit)) => {
+                    self.idle.remove(i);
+                    let c = self.take(id).expect("idle client");
+                    out.push((c, exit));
+                }
+                None => i += 1,
+            }
+        }
+        out
+    }
+
+    /// `maxLifetimeSeconds` passed for a client: an idle one is closed at
+    /// once (returned), any other is closed when released.
+    pub fn expire(&mut self, id: Id) -> Option<Client> {
+        let c = self.clients.get_mut(id)?;
+        if c.state == ClientState::Idle {
+            self.idle.retain(|&i| i != id);
+            self.take(id)
+        } else {
+            c.expired = true;
+            None
+        }
+    }
+
+    /// `pool.end()`: no more callers; idle clients are closed at once
+    /// (returned), the others when released. Queued callers are returned so
+    /// that the simulation can fail them.
+    pub fn end(&mut self, is_waiting: impl FnMut(Caller) -> bool) -> (Vec<Client>, Vec<Caller>) {
+        self.ending = true;
+        let idle: Vec<Client> = std::mem::take(&mut self.idle)
+            .into_iter()
+            .filter_map(|id| self.take(id))
+            .collect();
+        let waiters = self.queue.drain_live(is_waiting);
+        (idle, waiters)
+    }
+
+    /// Remove a client whatever its state (process exit): returns it.
+    pub fn remove_any(&mut self, id: Id) -> Option<Client> {
+        let c = self.take(id)?;
+        match c.state {
+            ClientState::Connecting => self.connecting -= 1,
+            ClientState::Idle => self.idle.retain(|&i| i != id),
+            ClientState::CheckedOut => self.checked_out -= 1,
+            ClientState::Leaked => self.leaked -= 1,
+        }
+        Some(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::PatienceLaw;
+
+    fn config(max: u32) -> PoolConfig {
+        PoolConfig {
+            max,
+            min: 0,
+            idle_timeout: Some(SimTime::from_secs(10)),
+            acquire_timeout: None,
+            acquire_timeout_law: PatienceLaw::Fixed,
+            max_lifetime: None,
+            max_uses: None,
+        }
+    }
+
+    /// A client opened for `caller` and handed to it.
+    fn open(p: &mut Pool, caller: Caller) -> Id {
+        let Connect::NewClient(id) = p.connect(caller) else {
+            panic!("expected a new client")
+        };
+        p.slot_claimed(id);
+        assert_eq!(p.connected(id), caller);
+        id
+    }
+
+    fn callers(n: usize) -> Vec<Caller> {
+        let mut s = Slab::default();
+        (0..n).map(|_| Caller::request(s.insert(()), 0)).collect()
+    }
+
+    const R: crate::model::caller::CallerClass = crate::model::caller::CallerClass::Request;
+
+    #[test]
+    fn lazy_growth_then_queue_when_full() {
+        let mut p = Pool::new(config(2), PoolKind::Requests, 0, Discipline::Fifo);
+        let c = callers(3);
+        let Connect::NewClient(a) = p.connect(c[0]) else { panic!() };
+        assert_eq!((p.total(), p.connecting()), (1, 1), "a connecting client counts toward max");
+        assert!(matches!(p.connect(c[1]), Connect::NewClient(_)));
+        assert_eq!(p.connect(c[2]), Connect::Queued);
+        assert_eq!(p.waiting(), 1);
+        assert_eq!(p.connected(a), c[0]);
+        assert_eq!(p.checked_out(), 1);
+    }
+
+    #[test]
+    fn release_reuses_lifo_and_serves_fifo() {
+        let mut p = Pool::new(config(3), PoolKind::Requests, 0, Discipline::Fifo);
+        let c = callers(6);
+        let ids: Vec<Id> = (0..3).map(|i| open(&mut p, c[i])).collect();
+        for (i, &id) in ids.iter().enumerate() {
+            assert!(p.release(id, SimTime(i as u64), false, R).is_none());
+        }
+        // LIFO: the most recently released first.
+        assert_eq!(p.connect(c[3]), Connect::Reused(ids[2]));
+        assert_eq!(p.connect(c[4]), Connect::Reused(ids[1]));
+        assert_eq!(p.connect(c[5]), Connect::Reused(ids[0]));
+        // FIFO among waiters.
+        let w = callers(2);
+        assert_eq!(p.connect(w[0]), Connect::Queued);
+        assert_eq!(p.connect(w[1]), Connect::Queued);
+        p.release(ids[0], SimTime(9), false, R);
+        assert_eq!(p.pulse(|_| true), Pulse::Grant(w[0], ids[0]));
+        p.release(ids[1], SimTime(9), true, R); // with error: destroyed
+        assert_eq!(p.total(), 2);
+        assert!(matches!(p.pulse(|_| true), Pulse::NewClient(x, _) if x == w[1]));
+    }
+
+    #[test]
+    fn idle_eviction_respects_min_and_server_reaping_wins_when_sooner() {
+        let mut cfg = config(2);
+        cfg.min = 1;
+        let mut p = Pool::new(cfg, PoolKind::Requests, 0, Discipline::Fifo);
+        let c = callers(2);
+        let ids: Vec<Id> = c.iter().map(|&x| open(&mut p, x)).collect();
+        p.release(ids[0], SimTime::from_secs(0), false, R); // total 2 > min: evictable
+        p.release(ids[1], SimTime::from_secs(1), false, R);
+        assert_eq!(p.next_idle_deadline(), Some(SimTime::from_secs(10)));
+        let due = p.take_due_idle(SimTime::from_secs(10));
+        assert_eq!((due.len(), due[0].1), (1, IdleExit::Evicted));
+        // The second is at min now: its timer expires without closing it.
+        assert!(p.take_due_idle(SimTime::from_secs(11)).is_empty());
+        assert_eq!(p.total(), 1);
+        assert_eq!(p.next_idle_deadline(), None);
+        p.server_idle_timeout = Some(SimTime::from_secs(2));
+        assert_eq!(p.next_idle_deadline(), Some(SimTime::from_secs(3)));
+        let due = p.take_due_idle(SimTime::from_secs(3));
+        assert_eq!((due.len(), due[0].1), (1, IdleExit::Reaped));
+        assert_eq!(p.total(), 0);
+    }
+
+    #[test]
+    fn leaked_clients_keep_their_place_until_removed() {
+        let mut p = Pool::new(config(1), PoolKind::Job, 0, Discipline::Fifo);
+        let c = callers(2);
+        let id = open(&mut p, c[0]);
+        p.leak(id, SimTime(5), R);
+        assert_eq!((p.total(), p.leaked(), p.checked_out()), (1, 1, 0));
+        assert_eq!((p.sessions(), p.leaked_sessions()), (1, 1));
+        p.slot_lost(id);
+        assert_eq!((p.sessions(), p.leaked_sessions()), (0, 0));
+        assert_eq!(p.connect(c[1]), Connect::Queued, "a reaped leak still counts toward max");
+        assert!(p.remove_any(id).is_some());
+        assert_eq!((p.total(), p.sessions()), (0, 0));
+    }
+
+    #[test]
+    fn max_uses_one_closes_every_client_on_release() {
+        let mut cfg = config(5);
+        cfg.max_uses = Some(1);
+        let mut p = Pool::new(cfg, PoolKind::Requests, 0, Discipline::Fifo);
+        let c = callers(1);
+        let id = open(&mut p, c[0]);
+        assert!(p.release(id, SimTime(1), false, R).is_some());
+        assert_eq!(p.total(), 0);
+    }
+}

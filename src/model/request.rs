@@ -1,0 +1,298 @@
+//! A request handler: optional app work, then `checkouts` sequential
+//! acquire–hold–release steps, then the answer.
+//!
+//! Every request draws its own random numbers from a generator seeded at
+//! arrival from its pod's stream, so the same request gets the same hold
+//! times whatever else happens (common random numbers across designs).
+//!
+//! The client gives up at its deadline (the load balancer's 60 s). The
+//! handler does not notice (Node does not cancel it): it keeps its place in
+//! the pool queue, and its later work is wasted. With `cancel_on_abort` the
+//! handler stops instead.
+
+use super::caller::{Caller, CallerClass};
+use super::pool::Connect;
+use super::{Event, Simulation};
+use crate::engine::{SimRng, SimTime, TimerId};
+use crate::metrics::{AcquireEnd, ClientEnd, HandlerEnd};
+use crate::scenario::Dispatch;
+use crate::slab::{Id, Slab};
+use rand::{Rng, RngExt};
+
+/// What a handler is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Work before the first checkout.
+    AppWork,
+    /// Waiting in the pool queue.
+    Queued,
+    /// Waiting for the handshake of a client made for it.
+    Connecting(Id),
+    /// Holding a client.
+    Holding(Id),
+}
+
+/// One request in flight.
+pub struct Request {
+    /// Arrival time.
+    pub arrived: SimTime,
+    /// Whether its client left (deadline passed).
+    pub client_gone: bool,
+    pool: Id,
+    rng: SimRng,
+    checkout: u32,
+    phase: Phase,
+    acquire_started: SimTime,
+    found_full: bool,
+    acquire_timer: Option<TimerId>,
+    giveup_timer: Option<TimerId>,
+    fails: bool,
+}
+
+/// Whether `caller` still waits in its pool's queue.
+pub(crate) fn is_queued(requests: &Slab<Request>, caller: Caller) -> bool {
+    requests
+        .get(caller.id)
+        .is_some_and(|r| r.checkout == caller.part && r.phase == Phase::Queued)
+}
+
+impl Simulation<'_> {
+    /// Schedule the next arrival of `source`.
+    pub(crate) fn schedule_next_arrival(&mut self, source: u32) {
+        if let Some(at) = self.sources[source as usize].next_arrival(&self.profile) {
+            if at <= self.scenario.duration {
+                self.sched.at(at, Event::Arrival { source });
+            }
+        }
+    }
+
+    /// A request arrives: pick its worker, draw its randomness, start it.
+    pub(crate) fn arrive(&mut self, source: u32) {
+        let now = self.sched.now();
+        self.schedule_next_arrival(source);
+        let worker = match self.scenario.fleet.dispatch {
+            Dispatch::Random => {
+                let pod = &self.pods[source as usize];
+                let rng = self.sources[source as usize].rng();
+                pod.workers[rng.random_range(0..pod.workers.len())]
+            }
+            Dispatch::RoundRobin => {
+                let w = self.round_robin_next;
+                self.round_robin_next = (w + 1) % self.workers.len() as u32;
+                w
+            }
+        };
+        let seed_rng = self.sources[source as usize].rng();
+        let state = ((seed_rng.next_u64() as u128) << 64) | seed_rng.next_u64() as u128;
+        let mut rng = SimRng::new(state);
+        let spec = &self.scenario.app.requests;
+        let app_time = spec.app_time.sample(&mut rng);
+        let fails = rng.random::<f64>() < spec.error_probability;
+        self.rec.arrival(now);
+        let id = self.requests.insert(Request {
+            arrived: now,
+            client_gone: false,
+            pool: self.workers[worker as usize].pool,
+            rng,
+            checkout: 0,
+            phase: Phase::AppWork,
+            acquire_started: now,
+            found_full: false,
+            acquire_timer: None,
+            giveup_timer: None,
+            fails,
+        });
+        if app_time > SimTime::ZERO {
+            self.sched.after(app_time, Event::RequestStep { req: id });
+        } else {
+            self.start_checkout(id);
+        }
+    }
+
+    /// `pool.connect()` for the request's current checkout.
+    fn start_checkout(&mut self, id: Id) {
+        let now = self.sched.now();
+        let req = self.requests.get_mut(id).expect("live request");
+        req.acquire_started = now;
+        let caller = Caller::request(id, req.checkout);
+        let pool = req.pool;
+        match self.acquire(caller, pool) {
+            Connect::Reused(client) => self.request_granted(caller, pool, client),
+            Connect::Queued => {
+                let req = self.requests.get_mut(id).expect("live request");
+                req.phase = Phase::Queued;
+                req.found_full = true;
+                self.arm_give_up(id);
+            }
+            Connect::NewClient(client) => {
+                let req = self.requests.get_mut(id).expect("live request");
+                req.phase = Phase::Connecting(client);
+                req.found_full = false;
+                self.arm_give_up(id);
+            }
+        }
+    }
+
+    /// The request blocks: its client's deadline starts to matter.
+    fn arm_give_up(&mut self, id: Id) {
+        let deadline = self.scenario.app.requests.deadline;
+        let req = self.requests.get_mut(id).expect("live request");
+        if req.giveup_timer.is_none() && !req.client_gone && !deadline.is_never() {
+            let at = req.arrived + deadline;
+            req.giveup_timer = Some(self.sched.timer(at, Event::GiveUp { req: id }));
+        }
+    }
+
+    pub(crate) fn set_acquire_timer(&mut self, caller: Caller, timer: TimerId) {
+        match caller.class {
+            CallerClass::Request => {
+                if let Some(r) = self.requests.get_mut(caller.id) {
+                    r.acquire_timer = Some(timer);
+                }
+            }
+            CallerClass::Job => self.set_job_acquire_timer(caller, timer),
+        }
+    }
+
+    /// The pool a caller is acquiring from, if it is acquiring.
+    pub(crate) fn acquiring_pool(&self, caller: Caller) -> Option<Id> {
+        match caller.class {
+            CallerClass::Request => self.requests.get(caller.id).and_then(|r| {
+                let acquiring = matches!(r.phase, Phase::Queued | Phase::Connecting(_));
+                (r.checkout == caller.part && acquiring).then_some(r.pool)
+            }),
+            CallerClass::Job => self.job_acquiring_pool(caller),
+        }
+    }
+
+    /// A queued caller was picked for a new client of its own.
+    pub(crate) fn promoted(&mut self, caller: Caller, client: Id) {
+        match caller.class {
+            CallerClass::Request => {
+                if let Some(r) = self.requests.get_mut(caller.id) {
+                    r.phase = Phase::Connecting(client);
+                }
+            }
+            CallerClass::Job => self.job_promoted(caller, client),
+        }
+    }
+
+    pub(crate) fn request_connecting_for(&self, caller: Caller, client: Id) -> bool {
+        self.requests
+            .get(caller.id)
+            .is_some_and(|r| r.checkout == caller.part && r.phase == Phase::Connecting(client))
+    }
+
+    /// The request got its client: hold it.
+    pub(crate) fn request_granted(&mut self, caller: Caller, _pool: Id, client: Id) {
+        let now = self.sched.now();
+        let req = self.requests.get_mut(caller.id).expect("granted to a live request");
+        self.rec
+            .acquire(now, CallerClass::Request, req.acquire_started, req.found_full, AcquireEnd::Served);
+        if let Some(t) = req.acquire_timer.take() {
+            self.sched.cancel(t);
+        }
+        req.phase = Phase::Holding(client);
+        let hold = self.scenario.app.requests.hold.sample(&mut req.rng);
+        self.sched.after(hold, Event::RequestStep { req: caller.id });
+    }
+
+    /// App work or a hold ended.
+    pub(crate) fn request_step(&mut self, id: Id) {
+        let Some(req) = self.requests.get_mut(id) else {
+            return;
+        };
+        let spec = &self.scenario.app.requests;
+        let cancelled = spec.cancel_on_abort && req.client_gone;
+        match req.phase {
+            Phase::AppWork if cancelled => self.finish_request(id, HandlerEnd::Cancelled),
+            Phase::AppWork => self.start_checkout(id),
+            Phase::Holding(client) => {
+                let last = req.checkout + 1 == spec.checkouts;
+                let pool = req.pool;
+                let fails = last && req.fails;
+                req.checkout += 1;
+                self.release_client(pool, client, fails && spec.error_destroys_client, CallerClass::Request);
+                if fails {
+                    self.finish_request(id, HandlerEnd::AppError);
+                } else if last {
+                    self.finish_request(id, HandlerEnd::Completed);
+                } else if cancelled {
+                    self.finish_request(id, HandlerEnd::Cancelled);
+                } else {
+                    self.start_checkout(id);
+                }
+            }
+            Phase::Queued | Phase::Connecting(_) => unreachable!("no step while acquiring"),
+        }
+    }
+
+    /// The acquire of a request failed: the handler answers with an error.
+    pub(crate) fn request_acquire_failed(&mut self, caller: Caller, end: AcquireEnd) {
+        let now = self.sched.now();
+        let req = self.requests.get_mut(caller.id).expect("failing a live request");
+        self.rec
+            .acquire(now, CallerClass::Request, req.acquire_started, req.found_full, end);
+        if let Some(t) = req.acquire_timer.take() {
+            self.sched.cancel(t);
+        }
+        let handler_end = match end {
+            AcquireEnd::QueueTimeout => HandlerEnd::QueueTimeout,
+            AcquireEnd::ConnectTimeout => HandlerEnd::ConnectTimeout,
+            AcquireEnd::Refused => HandlerEnd::Refused,
+            AcquireEnd::Abandoned => HandlerEnd::Cancelled,
+            AcquireEnd::Served => unreachable!("served is not a failure"),
+        };
+        self.finish_request(caller.id, handler_end);
+    }
+
+    /// The client's deadline passed.
+    pub(crate) fn give_up(&mut self, id: Id) {
+        let now = self.sched.now();
+        let Some(req) = self.requests.get_mut(id) else {
+            return;
+        };
+        req.client_gone = true;
+        req.giveup_timer = None;
+        self.rec.client(now, req.arrived, ClientEnd::GaveUp);
+        if !self.scenario.app.requests.cancel_on_abort {
+            return; // the handler goes on: an orphaned waiter
+        }
+        let caller = Caller::request(id, req.checkout);
+        match req.phase {
+            Phase::Queued => {
+                let pool = req.pool;
+                if let Some(p) = self.pools.get_mut(pool) {
+                    p.forget_waiter();
+                }
+                self.request_acquire_failed(caller, AcquireEnd::Abandoned);
+            }
+            Phase::Connecting(_) => self.request_acquire_failed(caller, AcquireEnd::Abandoned),
+            Phase::AppWork | Phase::Holding(_) => {} // stops at the end of the step
+        }
+    }
+
+    /// The handler ended: record both views and forget the request.
+    fn finish_request(&mut self, id: Id, end: HandlerEnd) {
+        let now = self.sched.now();
+        let req = self.requests.remove(id).expect("finishing a live request");
+        if let Some(t) = req.giveup_timer {
+            self.sched.cancel(t);
+        }
+        self.rec.handler(req.arrived, end, req.client_gone);
+        if req.client_gone {
+            return;
+        }
+        let deadline = self.scenario.app.requests.deadline;
+        let due = req.arrived.saturating_add(deadline);
+        if now > due {
+            // It held a client past the deadline without ever blocking: the
+            // client left at the deadline.
+            self.rec.client(due, req.arrived, ClientEnd::GaveUp);
+        } else if end == HandlerEnd::Completed {
+            self.rec.client(now, req.arrived, ClientEnd::Ok);
+        } else {
+            self.rec.client(now, req.arrived, ClientEnd::Error);
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Reports: the output folder, CSV and JSON files, the terminal summary.
+
+pub mod csv_sink;
+pub mod output;
+pub mod terminal;
+
+pub use csv_sink::CsvSink;
+pub use output::OutputDir;

@@ -1,0 +1,62 @@
+//! The summary as a readable table on the terminal.
+
+use crate::metrics::Summary;
+use std::fmt::Write;
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("–".into(), |s| format!("{:.1} ms", s * 1e3))
+}
+
+fn pct(num: u64, den: u64) -> String {
+    if den == 0 {
+        "–".into()
+    } else {
+        format!("{:.3} %", 100.0 * num as f64 / den as f64)
+    }
+}
+
+/// Render the summary of one run.
+pub fn summary_table(s: &Summary) -> String {
+    let r = &s.requests;
+    let a = &s.acquire;
+    let c = &s.connections;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} (seed {}, {} s simulated, first {} s left out)",
+        s.scenario.name, s.scenario.seed, s.scenario.duration_s, s.scenario.warmup_s
+    );
+    let rows: Vec<(&str, String)> = vec![
+        ("requests arrived", r.arrived.to_string()),
+        ("answered in time (goodput)", format!("{} ({})", r.goodput, pct(r.goodput, r.arrived))),
+        ("error rate (client view)", format!("{:.3} %", r.error_rate * 100.0)),
+        ("  acquire timeouts", r.acquire_timeouts.to_string()),
+        ("  refused by PostgreSQL (53300)", r.refused.to_string()),
+        ("  client gave up (deadline)", r.gave_up.to_string()),
+        ("  other app errors", r.app_errors.to_string()),
+        ("work wasted after give-up", r.wasted.to_string()),
+        ("latency p50 / p95 / p99", format!("{} / {} / {}", ms(r.p50_latency_s), ms(r.p95_latency_s), ms(r.p99_latency_s))),
+        ("acquires that waited", format!("{} ({})", a.waited, pct(a.waited, a.count))),
+        ("acquires that found the pool full", format!("{} ({})", a.found_full, pct(a.found_full, a.count))),
+        ("acquire wait mean / p99", format!("{} / {}", ms(a.mean_wait_s), ms(a.p99_wait_s))),
+        ("open connections mean / peak", format!("{:.1} / {}", c.mean_open, c.peak_open)),
+        ("usable slots (max_connections − reserved)", format!("{} (of {}; {} other clients)", c.usable_slots, c.max_connections, c.other_clients)),
+        ("possible connections (pools × max)", c.possible.to_string()),
+        ("checked out (mean)", format!("{:.2}", c.mean_checked_out)),
+        ("connections leaked", c.leaked.to_string()),
+    ];
+    let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+    for (k, v) in rows {
+        let pad = width - k.chars().count();
+        let _ = writeln!(out, "  {k}{}  {v}", " ".repeat(pad));
+    }
+    if s.job.runs_started > 0 {
+        let j = &s.job;
+        let _ = writeln!(
+            out,
+            "  job runs: {} started, {} completed, {} failed, {} late, {} skipped",
+            j.runs_started, j.runs_completed, j.runs_failed, j.runs_late, j.runs_skipped
+        );
+    }
+    out
+}

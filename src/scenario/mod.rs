@@ -1,0 +1,198 @@
+//! Scenario files: the TOML format ([`file`]), units ([`units`]), errors that
+//! point at a line and column ([`error`]), and validation into the typed
+//! [`Scenario`] the simulation runs ([`validate`]).
+
+pub mod error;
+pub mod file;
+pub mod locate;
+pub mod units;
+pub mod validate;
+
+use crate::dist::Dist;
+use crate::engine::SimTime;
+pub use error::ScenarioError;
+pub use file::{
+    ArrivalProcess, Dispatch, JobPlacement, JobPoolMode, PatienceLaw, ReleaseDiscipline,
+};
+
+/// A validated scenario: every default applied, every value in range.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Name; names the output folder.
+    pub name: String,
+    /// Free text from the file.
+    pub description: String,
+    /// Simulated time to run.
+    pub duration: SimTime,
+    /// Master seed of every random stream.
+    pub seed: u64,
+    /// Leading time left out of summary statistics.
+    pub warmup: SimTime,
+    /// Time-series resolution.
+    pub sample_interval: SimTime,
+    /// Pods and workers.
+    pub fleet: Fleet,
+    /// Request arrivals.
+    pub traffic: Traffic,
+    /// The application as deployed at the start.
+    pub app: App,
+    /// PostgreSQL.
+    pub database: Database,
+    /// Hex digest of the scenario source (and command-line overrides).
+    pub hash: String,
+}
+
+/// Pods and workers.
+#[derive(Clone, Debug)]
+pub struct Fleet {
+    /// Number of pods.
+    pub pods: u32,
+    /// Worker processes per pod.
+    pub workers: u32,
+    /// How requests are spread over workers.
+    pub dispatch: Dispatch,
+}
+
+/// Request arrivals.
+#[derive(Clone, Debug)]
+pub struct Traffic {
+    /// Poisson or deterministic gaps.
+    pub arrivals: ArrivalProcess,
+    /// Fleet-wide rate over time: `(time in s, rate per s)` corner points of
+    /// a piecewise-linear function, constant after the last point.
+    pub rate_points: Vec<(f64, f64)>,
+}
+
+/// Everything a deploy can change: what a request does, the pool, the job.
+#[derive(Clone, Debug)]
+pub struct App {
+    /// What one request does.
+    pub requests: Requests,
+    /// The per-worker request pool.
+    pub pool: PoolConfig,
+    /// The background job, if any.
+    pub job: Option<Job>,
+}
+
+/// What one request does.
+#[derive(Clone, Debug)]
+pub struct Requests {
+    /// Sequential checkouts per request.
+    pub checkouts: u32,
+    /// Hold time per checkout.
+    pub hold: Dist,
+    /// Handler time before the first checkout.
+    pub app_time: Dist,
+    /// Probability of a failure unrelated to the pool.
+    pub error_probability: f64,
+    /// Whether that failure releases the client with an error.
+    pub error_destroys_client: bool,
+    /// Upstream deadline ([`SimTime::NEVER`] = none).
+    pub deadline: SimTime,
+    /// Whether the handler stops when its client gives up.
+    pub cancel_on_abort: bool,
+}
+
+/// node-postgres pool options.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PoolConfig {
+    /// Most clients at once.
+    pub max: u32,
+    /// No idle eviction at or below this many clients.
+    pub min: u32,
+    /// Idle eviction delay (`None` = never).
+    pub idle_timeout: Option<SimTime>,
+    /// Acquire timeout (`None` = wait forever).
+    pub acquire_timeout: Option<SimTime>,
+    /// Fixed or exponential acquire timeouts.
+    pub acquire_timeout_law: PatienceLaw,
+    /// Client lifetime (`None` = unlimited).
+    pub max_lifetime: Option<SimTime>,
+    /// Checkouts per client (`None` = unlimited).
+    pub max_uses: Option<u32>,
+}
+
+/// The background job.
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// Time between runs.
+    pub period: SimTime,
+    /// One worker per pod, or every worker.
+    pub placement: JobPlacement,
+    /// Whether runs may overlap.
+    pub overlap: bool,
+    /// Connections per run.
+    pub fan_out: u32,
+    /// How long a run holds its connections.
+    pub hold: Dist,
+    /// Probability that a run fails.
+    pub error_probability: f64,
+    /// Shared, own or per-run pool.
+    pub pool_mode: JobPoolMode,
+    /// Finally or leaky.
+    pub release: ReleaseDiscipline,
+    /// Whether leaked clients sit in an open transaction.
+    pub leak_in_transaction: bool,
+    /// The job's own pool (unused in shared mode).
+    pub pool: PoolConfig,
+}
+
+/// PostgreSQL.
+#[derive(Clone, Debug)]
+pub struct Database {
+    /// `max_connections`.
+    pub max_connections: u32,
+    /// `superuser_reserved_connections`.
+    pub superuser_reserved: u32,
+    /// `reserved_connections`.
+    pub reserved: u32,
+    /// Slots held by other clients for the whole run.
+    pub other_clients: u32,
+    /// Connection setup time.
+    pub setup: Dist,
+    /// Fraction of the setup time at which the reserve is checked.
+    pub reserve_check_at: f64,
+    /// Time to a "too many clients" refusal.
+    pub too_many_clients_delay: Dist,
+    /// `idle_session_timeout` (`None` = off).
+    pub idle_session_timeout: Option<SimTime>,
+    /// `idle_in_transaction_session_timeout` (`None` = off).
+    pub idle_in_transaction_timeout: Option<SimTime>,
+}
+
+impl Database {
+    /// Slots an ordinary role can ever use: `max_connections` minus the
+    /// superuser and role reserves.
+    pub fn usable_slots(&self) -> u32 {
+        self.max_connections - self.superuser_reserved - self.reserved
+    }
+}
+
+impl Scenario {
+    /// Read, parse and validate a scenario file.
+    pub fn load(path: &std::path::Path) -> Result<Scenario, ScenarioError> {
+        validate::load_file(path, validate::Overrides::default())
+    }
+
+    /// Parse and validate scenario text; `file` names it in errors.
+    pub fn parse(file: &str, source: &str) -> Result<Scenario, ScenarioError> {
+        validate::parse(file, source)
+    }
+
+    /// Every pool a fleet of this scenario could open at the start: pods ×
+    /// workers × max, plus the job's own pools.
+    pub fn possible_connections(&self) -> u64 {
+        let workers = self.fleet.pods as u64 * self.fleet.workers as u64;
+        let mut possible = workers * self.app.pool.max as u64;
+        if let Some(job) = &self.app.job {
+            let runners = match job.placement {
+                JobPlacement::OneWorker => self.fleet.pods as u64,
+                JobPlacement::EveryWorker => workers,
+            };
+            if job.pool_mode != JobPoolMode::Shared {
+                possible += runners * job.pool.max as u64;
+            }
+        }
+        possible
+    }
+}
