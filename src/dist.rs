@@ -136,7 +136,10 @@ mod tests {
         let n = 200_000;
         for d in [
             Dist::Exponential { mean: 0.05 },
-            Dist::Uniform { lo: 0.001, hi: 0.009 },
+            Dist::Uniform {
+                lo: 0.001,
+                hi: 0.009,
+            },
             Dist::lognormal_median_p99(0.005, 0.025),
         ] {
             let mut rng = stream(7, domain("dist-test"), 0);
@@ -144,7 +147,11 @@ mod tests {
             let m = xs.iter().sum::<f64>() / n as f64;
             let var = xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1) as f64;
             let se = (var / n as f64).sqrt();
-            assert!((m - d.mean()).abs() < 5.0 * se, "{d:?}: {m} vs {}", d.mean());
+            assert!(
+                (m - d.mean()).abs() < 5.0 * se,
+                "{d:?}: {m} vs {}",
+                d.mean()
+            );
         }
     }
 }

@@ -5,12 +5,13 @@ use crate::engine::SimTime;
 use crate::metrics::Summary;
 use crate::model::{RunOptions, Simulation};
 use crate::report::{CsvSink, OutputDir, terminal};
+use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
 use crate::scenario::validate::{Overrides, load_file};
-use crate::scenario::Scenario;
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `run`.
@@ -30,6 +31,10 @@ pub struct RunArgs {
     /// Check the model's invariants after every event (slower).
     #[arg(long)]
     pub check_invariants: bool,
+    /// Also write trace.jsonl: every arrival, queueing, grant, timeout,
+    /// refusal, release, eviction and leak (large).
+    #[arg(long)]
+    pub trace: bool,
 }
 
 /// Run one scenario file.
@@ -46,9 +51,12 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
     let options = RunOptions {
         check_invariants: args.check_invariants || cfg!(debug_assertions),
     };
-    let summary = run_to_folder(&scenario, &out, options, quiet)?;
+    let summary = run_to_folder(&scenario, &out, options, quiet, args.trace)?;
     print!("{}", terminal::summary_table(&summary));
-    println!("  files: {}/{{timeseries.csv, pods.csv, summary.json}}", out.display());
+    println!(
+        "  files: {}/{{timeseries.csv, pods.csv, summary.json}}",
+        out.display()
+    );
     Ok(0)
 }
 
@@ -58,26 +66,56 @@ pub fn run_shipped(quiet: bool) -> Result<i32> {
         let file = Path::new("scenarios").join(format!("{name}.toml"));
         let scenario = Scenario::load(&file)?;
         let out = Path::new("output").join(&scenario.name);
-        let summary = run_to_folder(&scenario, &out, RunOptions::default(), quiet)?;
+        let summary = run_to_folder(&scenario, &out, RunOptions::default(), quiet, false)?;
         print!("{}", terminal::summary_table(&summary));
         println!();
     }
     Ok(0)
 }
 
-/// Run `scenario`, writing timeseries.csv, pods.csv and summary.json into
-/// `out` (all or nothing).
-pub fn run_to_folder(scenario: &Scenario, out: &Path, options: RunOptions, quiet: bool) -> Result<Summary> {
+/// Run `scenario`, writing timeseries.csv, pods.csv, summary.json (and
+/// trace.jsonl) into `out` (all or nothing).
+pub fn run_to_folder(
+    scenario: &Scenario,
+    out: &Path,
+    options: RunOptions,
+    quiet: bool,
+    trace: bool,
+) -> Result<Summary> {
     let mut dir = OutputDir::create(out)?;
     let mut sink = CsvSink::new(dir.file("timeseries.csv")?, dir.file("pods.csv")?);
+    let mut trace_file = if trace {
+        Some(dir.file("trace.jsonl")?)
+    } else {
+        None
+    };
+    let mut trace_error: Option<std::io::Error> = None;
     let bar = progress_bar(scenario, quiet);
-    let summary = Simulation::new(scenario, options)
+    let mut sim = Simulation::new(scenario, options);
+    if let Some(file) = trace_file.as_mut() {
+        let error = &mut trace_error;
+        sim = sim.with_tracer(Box::new(move |event| {
+            if error.is_none() {
+                let line = serde_json::to_writer(&mut *file, event).map_err(std::io::Error::from);
+                if let Err(e) = line.and_then(|()| file.write_all(b"\n")) {
+                    *error = Some(e);
+                }
+            }
+        }));
+    }
+    let summary = sim
         .run(&mut sink, |t| {
             bar.set_position(t.0 / 1_000_000);
             true
         })
         .with_context(|| format!("scenario {}", scenario.name))?;
     bar.finish_and_clear();
+    if let Some(e) = trace_error {
+        return Err(e).context("cannot write trace.jsonl");
+    }
+    if let Some(mut file) = trace_file {
+        file.flush().context("cannot write trace.jsonl")?;
+    }
     sink.finish()
         .with_context(|| format!("cannot write the CSV files in {}", out.display()))?;
     let json = serde_json::to_vec_pretty(&summary)?;

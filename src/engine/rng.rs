@@ -60,14 +60,16 @@ mod tests {
         assert!(a1 != b && a1 != c && a1 != e);
     }
 
+    const PINNED_FIRST: u64 = 17_938_312_237_280_875_920;
+    const PINNED_SEED: u64 = 16_294_208_416_658_607_535;
+
     #[test]
     fn generator_output_is_pinned() {
         // Guards against a silent change of the generator or of seed
         // derivation: every golden output depends on these values.
         let mut r = stream(1, domain("pin"), 0);
         let first = r.next_u64();
-        let again = stream(1, domain("pin"), 0).next_u64();
-        assert_eq!(first, again);
-        assert_eq!(derive_seed(0, 0, 0), mix64(mix64(0) ^ mix64(0)));
+        assert_eq!(first, PINNED_FIRST);
+        assert_eq!(derive_seed(0, 0, 0), PINNED_SEED);
     }
 }

@@ -48,7 +48,11 @@ impl Level {
             area += self.value as f64 * (end.0 - self.since.max(warmup).0) as f64;
         }
         let span = end.0.saturating_sub(warmup.0) as f64;
-        if span > 0.0 { area / span } else { self.value as f64 }
+        if span > 0.0 {
+            area / span
+        } else {
+            self.value as f64
+        }
     }
 
     /// The largest value after the warm-up (the value at the warm-up's end

@@ -193,7 +193,14 @@ impl Recorder {
 
     /// An acquire that started at `started` ended now.
     #[inline]
-    pub fn acquire(&mut self, now: SimTime, class: CallerClass, started: SimTime, found_full: bool, end: AcquireEnd) {
+    pub fn acquire(
+        &mut self,
+        now: SimTime,
+        class: CallerClass,
+        started: SimTime,
+        found_full: bool,
+        end: AcquireEnd,
+    ) {
         let wait = now - started;
         let starved = end != AcquireEnd::Served || wait > STARVED_AFTER;
         if starved {
@@ -293,7 +300,13 @@ impl Recorder {
 
     /// Close the interval ending at `now`: write its row and the pod rows,
     /// then start a new interval.
-    pub fn sample(&mut self, now: SimTime, gauges: &Gauges, pods: &[PodRow], sink: &mut dyn Sink) -> std::io::Result<()> {
+    pub fn sample(
+        &mut self,
+        now: SimTime,
+        gauges: &Gauges,
+        pods: &[PodRow],
+        sink: &mut dyn Sink,
+    ) -> std::io::Result<()> {
         let c = &self.interval;
         let q = |h: &DurationHistogram, p: f64| {
             let v = h.quantile_secs(p);

@@ -70,6 +70,8 @@ pub struct RequestSummary {
     pub in_flight: u64,
     /// Clients that left at their deadline.
     pub gave_up: u64,
+    /// Clients answered with an error before their deadline.
+    pub errors: u64,
     /// Handlers that completed after their client had left (wasted work).
     pub wasted: u64,
     /// Clients still waiting at the end.
@@ -233,6 +235,7 @@ impl Summary {
                 cancelled: t.cancelled,
                 in_flight: end.in_flight,
                 gave_up: t.gave_up,
+                errors: t.client_errors,
                 wasted: t.wasted,
                 clients_waiting: end.clients_waiting,
                 error_rate: if resolved > 0 {

@@ -21,24 +21,29 @@ pub struct Caller {
     pub part: u32,
     /// Request or job.
     pub class: CallerClass,
+    /// Arrival number of the request, or start number of the job run: a
+    /// stable name for traces (slab slots are reused).
+    pub serial: u32,
 }
 
 impl Caller {
-    /// Checkout `part` of request `id`.
-    pub fn request(id: Id, part: u32) -> Caller {
+    /// Checkout `part` of request `id`, the `serial`-th request.
+    pub fn request(id: Id, part: u32, serial: u32) -> Caller {
         Caller {
             id,
             part,
             class: CallerClass::Request,
+            serial,
         }
     }
 
-    /// Connection `part` of job run `id`.
-    pub fn job(id: Id, part: u32) -> Caller {
+    /// Connection `part` of job run `id`, the `serial`-th run.
+    pub fn job(id: Id, part: u32, serial: u32) -> Caller {
         Caller {
             id,
             part,
             class: CallerClass::Job,
+            serial,
         }
     }
 

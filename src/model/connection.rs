@@ -18,6 +18,7 @@
 use super::caller::{Caller, CallerClass};
 use super::database::Refusal;
 use super::pool::Client;
+use super::trace::TraceKind;
 use super::{Event, Simulation};
 use crate::engine::SimTime;
 use crate::metrics::AcquireEnd;
@@ -88,12 +89,16 @@ impl Simulation<'_> {
         };
         let (ready_at, kill_at) = (client.ready_at, client.kill_at);
         match phase {
-            Phase::TooManyClients => self.connection_failed(pool_id, client_id, Refusal::TooManyClients.into()),
+            Phase::TooManyClients => self.connection_failed(
+                pool_id,
+                client_id,
+                Failure::Refused(Refusal::TooManyClients),
+            ),
             Phase::ReserveCheck => match self.db.check_reserve() {
                 Err(refusal) => {
                     pool.slot_lost(client_id);
                     self.rec.open.add(now, -1, self.scenario.warmup);
-                    self.connection_failed(pool_id, client_id, refusal.into());
+                    self.connection_failed(pool_id, client_id, Failure::Refused(refusal));
                 }
                 Ok(()) => {
                     let (phase, at) = if kill_at < ready_at {
@@ -109,7 +114,7 @@ impl Simulation<'_> {
                     self.sched.at(at, event);
                 }
             },
-            Phase::Kill => self.connection_failed(pool_id, client_id, AcquireEnd::ConnectTimeout),
+            Phase::Kill => self.connection_failed(pool_id, client_id, Failure::Timeout),
             Phase::Ready => {
                 self.db.established_one();
                 let caller = pool.connected(client_id);
@@ -136,25 +141,36 @@ impl Simulation<'_> {
     /// A handshake failed: the client leaves the pool, the queue is pulsed
     /// (which may start the next waiter's handshake), and the error goes to
     /// the caller the client was made for, if it still waits.
-    fn connection_failed(&mut self, pool_id: Id, client_id: Id, end: AcquireEnd) {
+    fn connection_failed(&mut self, pool_id: Id, client_id: Id, why: Failure) {
         let now = self.sched.now();
         let pool = self.pools.get_mut(pool_id).expect("live pool");
         let client = pool.connect_failed(client_id).expect("connecting client");
+        let kind = match why {
+            Failure::Refused(Refusal::TooManyClients) => TraceKind::RefusedTooManyClients,
+            Failure::Refused(Refusal::ReservedSlots) => TraceKind::RefusedReserved,
+            Failure::Timeout => TraceKind::ConnectTimeout,
+        };
+        self.trace_serial(kind, client.bound, Some(pool_id), Some(client.serial));
+        let end = match why {
+            Failure::Refused(_) => AcquireEnd::Refused,
+            Failure::Timeout => AcquireEnd::ConnectTimeout,
+        };
         if client.has_slot {
             self.db.release(false);
             self.rec.open.add(now, -1, self.scenario.warmup);
         }
         self.pulse(pool_id);
-        if let Some(caller) = client.bound {
-            if self.connecting_for(caller, client_id) {
-                self.acquire_failed(caller, end);
-            }
+        if let Some(caller) = client.bound
+            && self.connecting_for(caller, client_id)
+        {
+            self.acquire_failed(caller, end);
         }
         self.drop_pool_if_done(pool_id);
     }
 
     /// Give a client (already marked checked out by the pool) to its caller.
     pub(crate) fn granted(&mut self, caller: Caller, pool: Id, client: Id) {
+        self.trace(TraceKind::Granted, Some(caller), Some(pool), Some(client));
         match caller.class {
             CallerClass::Request => self.request_granted(caller, pool, client),
             CallerClass::Job => self.job_granted(caller, pool, client),
@@ -189,6 +205,19 @@ impl Simulation<'_> {
         let pool = self.pools.get_mut(pool_id).expect("live pool");
         let outcome = pool.connect(caller);
         match outcome {
+            super::pool::Connect::Queued => {
+                self.trace(TraceKind::Queued, Some(caller), Some(pool_id), None)
+            }
+            super::pool::Connect::NewClient(c) => self.trace(
+                TraceKind::ConnectStarted,
+                Some(caller),
+                Some(pool_id),
+                Some(c),
+            ),
+            super::pool::Connect::Reused(_) => {}
+        }
+        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        match outcome {
             super::pool::Connect::Reused(_) => {
                 self.rec.checked_out.add(now, 1, self.scenario.warmup);
             }
@@ -204,7 +233,9 @@ impl Simulation<'_> {
                             .sample(rng)
                         }
                     };
-                    let timer = self.sched.timer(now + patience, Event::AcquireTimeout { caller });
+                    let timer = self
+                        .sched
+                        .timer(now + patience, Event::AcquireTimeout { caller });
                     self.set_acquire_timer(caller, timer);
                 }
             }
@@ -218,22 +249,33 @@ impl Simulation<'_> {
         let Some(pool_id) = self.acquiring_pool(caller) else {
             return;
         };
-        if self.is_queued(caller) {
-            if let Some(pool) = self.pools.get_mut(pool_id) {
-                pool.forget_waiter();
-            }
+        if self.is_queued(caller)
+            && let Some(pool) = self.pools.get_mut(pool_id)
+        {
+            pool.forget_waiter();
         }
         // A promoted waiter's handshake goes on; its client will join the
         // pool when ready.
+        self.trace(TraceKind::QueueTimeout, Some(caller), Some(pool_id), None);
         self.acquire_failed(caller, AcquireEnd::QueueTimeout);
     }
 
     /// `client.release(err)`, then pulse the queue.
-    pub(crate) fn release_client(&mut self, pool_id: Id, client: Id, with_error: bool, class: CallerClass) {
+    pub(crate) fn release_client(
+        &mut self,
+        pool_id: Id,
+        client: Id,
+        with_error: bool,
+        class: CallerClass,
+    ) {
         let now = self.sched.now();
         let pool = self.pools.get_mut(pool_id).expect("live pool");
         let closed = pool.release(client, now, with_error, class);
         self.rec.checked_out.add(now, -1, self.scenario.warmup);
+        match &closed {
+            Some(c) => self.trace_serial(TraceKind::Closed, None, Some(pool_id), Some(c.serial)),
+            None => self.trace(TraceKind::Released, None, Some(pool_id), Some(client)),
+        }
         match closed {
             Some(c) => self.close_session(&c),
             None => self.arm_idle_check(pool_id, client),
@@ -245,8 +287,11 @@ impl Simulation<'_> {
     /// The server side of a closed client: its slot is freed.
     pub(crate) fn close_session(&mut self, client: &Client) {
         if client.has_slot {
-            self.db.release(client.state != super::pool::ClientState::Connecting);
-            self.rec.open.add(self.sched.now(), -1, self.scenario.warmup);
+            self.db
+                .release(client.state != super::pool::ClientState::Connecting);
+            self.rec
+                .open
+                .add(self.sched.now(), -1, self.scenario.warmup);
         }
     }
 
@@ -259,10 +304,18 @@ impl Simulation<'_> {
         match pool.pulse(|c| is_queued(requests, runs, c)) {
             super::pool::Pulse::Nothing => {}
             super::pool::Pulse::Grant(caller, client) => {
-                self.rec.checked_out.add(self.sched.now(), 1, self.scenario.warmup);
+                self.rec
+                    .checked_out
+                    .add(self.sched.now(), 1, self.scenario.warmup);
                 self.granted(caller, pool_id, client);
             }
             super::pool::Pulse::NewClient(caller, client) => {
+                self.trace(
+                    TraceKind::ConnectStarted,
+                    Some(caller),
+                    Some(pool_id),
+                    Some(client),
+                );
                 self.promoted(caller, client);
                 self.begin_connection(pool_id, client);
             }
@@ -297,7 +350,12 @@ impl Simulation<'_> {
             pool.idle_check_at = Some(at);
             self.sched.at(at, Event::IdleCheck { pool: pool_id });
         }
-        for (client, _exit) in &due {
+        for (_, client, exit) in &due {
+            let kind = match exit {
+                super::pool::IdleExit::Evicted => TraceKind::Evicted,
+                super::pool::IdleExit::Reaped => TraceKind::Reaped,
+            };
+            self.trace_serial(kind, None, Some(pool_id), Some(client.serial));
             self.close_session(client);
         }
         if !due.is_empty() {
@@ -330,8 +388,11 @@ impl Simulation<'_> {
         };
         if c.state == super::pool::ClientState::Leaked && c.has_slot {
             pool.slot_lost(client);
+            self.trace(TraceKind::Reaped, None, Some(pool_id), Some(client));
             self.db.release(true);
-            self.rec.open.add(self.sched.now(), -1, self.scenario.warmup);
+            self.rec
+                .open
+                .add(self.sched.now(), -1, self.scenario.warmup);
         }
     }
 
@@ -347,10 +408,11 @@ impl Simulation<'_> {
     }
 }
 
-impl From<Refusal> for AcquireEnd {
-    fn from(_: Refusal) -> AcquireEnd {
-        AcquireEnd::Refused
-    }
+/// Why a handshake failed.
+#[derive(Clone, Copy, Debug)]
+enum Failure {
+    Refused(Refusal),
+    Timeout,
 }
 
 /// Whether `caller` still waits in a pool queue.

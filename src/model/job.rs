@@ -12,6 +12,7 @@
 
 use super::caller::{Caller, CallerClass};
 use super::pool::{Connect, PoolKind};
+use super::trace::TraceKind;
 use super::{Event, Simulation};
 use crate::engine::rng::{domain, stream};
 use crate::engine::{SimRng, SimTime, TimerId};
@@ -39,6 +40,8 @@ enum Phase {
 /// One run of the job.
 pub struct JobRun {
     runner: u32,
+    /// Start number (wrapping): its name in traces.
+    serial: u32,
     pool: Id,
     started: SimTime,
     held: Vec<Id>,
@@ -72,7 +75,11 @@ impl Simulation<'_> {
             for (k, &worker) in chosen.iter().enumerate() {
                 let own_pool = (job.pool_mode == JobPoolMode::Own)
                     .then(|| self.new_pool(job.pool.clone(), PoolKind::Job, worker));
-                let mut rng = stream(self.scenario.seed, domain("job"), super::worker_key(pod as u32, k as u32));
+                let mut rng = stream(
+                    self.scenario.seed,
+                    domain("job"),
+                    super::worker_key(pod as u32, k as u32),
+                );
                 let first = SimTime::from_secs_f64(job.period.as_secs_f64() * rng.random::<f64>());
                 let runner = self.runners.len() as u32;
                 self.runners.push(JobRunner {
@@ -90,7 +97,12 @@ impl Simulation<'_> {
     pub(crate) fn job_tick(&mut self, runner_index: u32) {
         let now = self.sched.now();
         let job = self.scenario.app.job.as_ref().expect("job configured");
-        self.sched.after(job.period, Event::JobTick { runner: runner_index });
+        self.sched.after(
+            job.period,
+            Event::JobTick {
+                runner: runner_index,
+            },
+        );
         let counted = self.rec.counts(now);
         let runner = &mut self.runners[runner_index as usize];
         if !job.overlap && runner.running > 0 {
@@ -108,8 +120,10 @@ impl Simulation<'_> {
         };
         self.rec.job_run();
         self.job_totals.runs_started += u64::from(counted);
+        self.runs_seen = self.runs_seen.wrapping_add(1);
         let run = self.runs.insert(JobRun {
             runner: runner_index,
+            serial: self.runs_seen,
             pool,
             started: now,
             held: Vec::new(),
@@ -128,10 +142,10 @@ impl Simulation<'_> {
         let now = self.sched.now();
         let run = self.runs.get_mut(id).expect("live run");
         run.acquire_started = now;
-        let caller = Caller::job(id, run.held.len() as u32);
+        let caller = Caller::job(id, run.held.len() as u32, run.serial);
         let pool = run.pool;
         match self.acquire(caller, pool) {
-            Connect::Reused(client) => self.job_granted(caller, pool, client),
+            Connect::Reused(client) => self.granted(caller, pool, client),
             Connect::Queued => {
                 let run = self.runs.get_mut(id).expect("live run");
                 run.phase = Phase::Queued;
@@ -175,8 +189,13 @@ impl Simulation<'_> {
         let now = self.sched.now();
         let fan_out = self.scenario.app.job.as_ref().expect("job").fan_out;
         let run = self.runs.get_mut(caller.id).expect("granted to a live run");
-        self.rec
-            .acquire(now, CallerClass::Job, run.acquire_started, run.found_full, AcquireEnd::Served);
+        self.rec.acquire(
+            now,
+            CallerClass::Job,
+            run.acquire_started,
+            run.found_full,
+            AcquireEnd::Served,
+        );
         if let Some(t) = run.acquire_timer.take() {
             self.sched.cancel(t);
         }
@@ -194,8 +213,13 @@ impl Simulation<'_> {
     pub(crate) fn job_acquire_failed(&mut self, caller: Caller, end: AcquireEnd) {
         let now = self.sched.now();
         let run = self.runs.get_mut(caller.id).expect("failing a live run");
-        self.rec
-            .acquire(now, CallerClass::Job, run.acquire_started, run.found_full, end);
+        self.rec.acquire(
+            now,
+            CallerClass::Job,
+            run.acquire_started,
+            run.found_full,
+            end,
+        );
         if let Some(t) = run.acquire_timer.take() {
             self.sched.cancel(t);
         }
@@ -232,12 +256,25 @@ impl Simulation<'_> {
             } else {
                 self.scenario.database.idle_session_timeout
             };
-            let pool = self.pools.get_mut(run.pool).expect("live pool");
-            for &client in &run.held {
+            for (part, &client) in run.held.iter().enumerate() {
+                let pool = self.pools.get_mut(run.pool).expect("live pool");
                 pool.leak(client, now, CallerClass::Job);
                 if let Some(after) = reap_after {
-                    self.sched.at(now + after, Event::Reap { pool: run.pool, client });
+                    self.sched.at(
+                        now + after,
+                        Event::Reap {
+                            pool: run.pool,
+                            client,
+                        },
+                    );
                 }
+                let caller = Caller::job(id, part as u32, run.serial);
+                self.trace(
+                    TraceKind::Leaked,
+                    Some(caller),
+                    Some(run.pool),
+                    Some(client),
+                );
             }
             let n = run.held.len() as i64;
             self.rec.checked_out.add(now, -n, self.scenario.warmup);
@@ -258,9 +295,8 @@ impl Simulation<'_> {
             return;
         };
         let (requests, runs) = (&self.requests, &self.runs);
-        let (idle, waiters) = pool.end(|c| {
-            super::request::is_queued(requests, c) || is_queued(runs, c)
-        });
+        let (idle, waiters) =
+            pool.end(|c| super::request::is_queued(requests, c) || is_queued(runs, c));
         debug_assert!(waiters.is_empty(), "a per-run pool has only its own run");
         for client in &idle {
             self.close_session(client);

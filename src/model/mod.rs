@@ -15,6 +15,7 @@ pub mod fleet;
 pub mod job;
 pub mod pool;
 pub mod request;
+pub mod trace;
 pub mod traffic;
 pub mod wait_queue;
 
@@ -140,6 +141,14 @@ pub struct Simulation<'s> {
     pub(crate) runs: Slab<JobRun>,
     pub(crate) runners: Vec<JobRunner>,
     pub(crate) job_totals: JobSummary,
+    /// Requests and job runs started so far (wrapping): trace names.
+    pub(crate) arrivals_seen: u32,
+    pub(crate) runs_seen: u32,
+    /// Handlers still running, of requests that count in the summary.
+    pub(crate) counted_in_flight: u64,
+    /// Of those, the ones whose client still waits.
+    pub(crate) counted_clients_waiting: u64,
+    pub(crate) tracer: Option<trace::Tracer<'s>>,
     end: SimTime,
     options: RunOptions,
 }
@@ -164,6 +173,11 @@ impl<'s> Simulation<'s> {
             runs: Slab::default(),
             runners: Vec::new(),
             job_totals: JobSummary::default(),
+            arrivals_seen: 0,
+            runs_seen: 0,
+            counted_in_flight: 0,
+            counted_clients_waiting: 0,
+            tracer: None,
             end: scenario.duration,
             options,
         };
@@ -204,8 +218,19 @@ impl<'s> Simulation<'s> {
         sim
     }
 
+    /// Send every traced event to `tracer`.
+    pub fn with_tracer(mut self, tracer: trace::Tracer<'s>) -> Self {
+        self.tracer = Some(tracer);
+        self
+    }
+
     /// A new, empty pool.
-    pub(crate) fn new_pool(&mut self, config: crate::scenario::PoolConfig, kind: PoolKind, worker: u32) -> Id {
+    pub(crate) fn new_pool(
+        &mut self,
+        config: crate::scenario::PoolConfig,
+        kind: PoolKind,
+        worker: u32,
+    ) -> Id {
         let mut pool = Pool::new(config, kind, worker, Discipline::Fifo);
         pool.server_idle_timeout = self.scenario.database.idle_session_timeout;
         self.pools.insert(pool)
@@ -214,7 +239,11 @@ impl<'s> Simulation<'s> {
     /// Run to the end and return the summary; rows go to `sink` as they are
     /// produced. `progress` is called now and then with the simulated time
     /// and may stop the run by returning false.
-    pub fn run(mut self, sink: &mut dyn Sink, mut progress: impl FnMut(SimTime) -> bool) -> Result<Summary, RunError> {
+    pub fn run(
+        mut self,
+        sink: &mut dyn Sink,
+        mut progress: impl FnMut(SimTime) -> bool,
+    ) -> Result<Summary, RunError> {
         let mut handled: u64 = 0;
         let mut measuring = false;
         while let Some(t) = self.sched.peek_time() {
@@ -230,7 +259,7 @@ impl<'s> Simulation<'s> {
             self.handle(now, event, sink)?;
             handled += 1;
             if self.options.check_invariants {
-                self.check_invariants()?;
+                self.check_cheap_invariants()?;
             }
             if handled & 0xffff == 0 && !progress(now) {
                 return Err(RunError::Interrupted(now));
@@ -247,13 +276,18 @@ impl<'s> Simulation<'s> {
             Event::RequestStep { req } => self.request_step(req),
             Event::AcquireTimeout { caller } => self.acquire_timed_out(caller),
             Event::GiveUp { req } => self.give_up(req),
-            Event::Connection { pool, client, phase } => self.connection_step(pool, client, phase),
+            Event::Connection {
+                pool,
+                client,
+                phase,
+            } => self.connection_step(pool, client, phase),
             Event::IdleCheck { pool } => self.idle_check(pool),
             Event::Lifetime { pool, client } => self.lifetime_over(pool, client),
             Event::Reap { pool, client } => self.reap_leaked(pool, client),
             Event::JobTick { runner } => self.job_tick(runner),
             Event::JobDone { run } => self.job_done(run),
             Event::Sample => {
+                self.check_invariants()?;
                 self.sample(now, sink)?;
                 let next = now + self.scenario.sample_interval;
                 if next <= self.end {
@@ -312,53 +346,39 @@ impl<'s> Simulation<'s> {
         self.rec.sample(now, &g, &pod_rows, sink)
     }
 
-    /// The model's invariants; a failure is a bug in the model.
-    pub fn check_invariants(&self) -> Result<(), RunError> {
-        let fail = |what: String| {
-            Err(RunError::Invariant {
-                at: self.sched.now(),
-                what,
-            })
-        };
+    fn broken(&self, what: String) -> Result<(), RunError> {
+        Err(RunError::Invariant {
+            at: self.sched.now(),
+            what,
+        })
+    }
+
+    /// The invariants that cost O(1): checked after every event with
+    /// `check_invariants`.
+    pub fn check_cheap_invariants(&self) -> Result<(), RunError> {
         let settings = &self.db.settings;
         if self.db.occupied() > settings.max_connections {
-            return fail(format!(
+            return self.broken(format!(
                 "{} server slots taken, max_connections is {}",
                 self.db.occupied(),
                 settings.max_connections
             ));
         }
         if self.db.established() + settings.other_clients > settings.usable_slots() {
-            return fail(format!(
+            return self.broken(format!(
                 "{} established connections exceed the {} usable slots",
                 self.db.established() + settings.other_clients,
                 settings.usable_slots()
             ));
         }
-        let mut backends = 0u64;
-        let mut checked_out = 0u64;
-        for (_, pool) in self.pools.iter() {
-            if pool.total() > pool.config.max {
-                return fail(format!("a pool holds {} clients, max {}", pool.total(), pool.config.max));
-            }
-            backends += pool.sessions() as u64;
-            checked_out += pool.checked_out() as u64;
-        }
-        if backends != self.db.app_backends() as u64 || backends as i64 != self.rec.open.value() {
-            return fail(format!(
-                "pools hold {backends} live sessions, the server counts {}, the recorder {}",
+        if self.db.app_backends() as i64 != self.rec.open.value() {
+            return self.broken(format!(
+                "the server counts {} application backends, the recorder {}",
                 self.db.app_backends(),
                 self.rec.open.value()
             ));
         }
-        if checked_out as i64 != self.rec.checked_out.value() {
-            return fail(format!(
-                "pools have {checked_out} clients checked out, the recorder counts {}",
-                self.rec.checked_out.value()
-            ));
-        }
         let t = &self.rec.totals;
-        let in_flight = self.counted_in_flight().0;
         let ended = t.completed
             + t.queue_timeouts
             + t.connect_timeouts
@@ -366,30 +386,59 @@ impl<'s> Simulation<'s> {
             + t.app_errors
             + t.worker_died
             + t.cancelled;
-        if t.arrived != ended + in_flight {
-            return fail(format!(
-                "arrived {} ≠ ended {ended} + in flight {in_flight}",
-                t.arrived
+        if t.arrived != ended + self.counted_in_flight {
+            return self.broken(format!(
+                "arrived {} ≠ ended {ended} + in flight {}",
+                t.arrived, self.counted_in_flight
+            ));
+        }
+        let answered = t.goodput + t.client_errors + t.gave_up;
+        if t.arrived != answered + self.counted_clients_waiting {
+            return self.broken(format!(
+                "arrived {} ≠ answered {answered} + clients waiting {}",
+                t.arrived, self.counted_clients_waiting
             ));
         }
         Ok(())
     }
 
-    /// (handlers still running, clients still waiting) among counted requests.
-    fn counted_in_flight(&self) -> (u64, u64) {
-        let warmup = self.rec.warmup();
-        self.requests
-            .iter()
-            .filter(|(_, r)| r.arrived >= warmup)
-            .fold((0, 0), |(h, c), (_, r)| (h + 1, c + u64::from(!r.client_gone)))
+    /// Every invariant, the O(pools) ones included: checked at every sample
+    /// and at the end of every run. A failure is a bug in the model.
+    pub fn check_invariants(&self) -> Result<(), RunError> {
+        self.check_cheap_invariants()?;
+        let mut sessions = 0u64;
+        let mut checked_out = 0u64;
+        for (_, pool) in self.pools.iter() {
+            if pool.total() > pool.config.max {
+                return self.broken(format!(
+                    "a pool holds {} clients, max {}",
+                    pool.total(),
+                    pool.config.max
+                ));
+            }
+            sessions += pool.sessions() as u64;
+            checked_out += pool.checked_out() as u64;
+        }
+        if sessions != self.db.app_backends() as u64 {
+            return self.broken(format!(
+                "pools hold {sessions} sessions, the server counts {}",
+                self.db.app_backends()
+            ));
+        }
+        if checked_out as i64 != self.rec.checked_out.value() {
+            return self.broken(format!(
+                "pools have {checked_out} clients checked out, the recorder counts {}",
+                self.rec.checked_out.value()
+            ));
+        }
+        Ok(())
     }
 
     fn finish(self) -> Summary {
-        let (in_flight, clients_waiting) = self.counted_in_flight();
         let end = EndState {
             end: self.sched.now(),
-            in_flight,
-            clients_waiting,
+            in_flight: self.counted_in_flight,
+            clients_waiting: self.counted_clients_waiting,
             peak_db_occupied: self.db.peak_occupied(),
             job: self.job_totals.clone(),
         };
@@ -403,6 +452,10 @@ pub(crate) fn worker_key(pod: u32, w: u32) -> u64 {
 }
 
 /// Run `scenario` to the end with rows going to `sink`.
-pub fn run(scenario: &Scenario, sink: &mut dyn Sink, options: RunOptions) -> Result<Summary, RunError> {
+pub fn run(
+    scenario: &Scenario,
+    sink: &mut dyn Sink,
+    options: RunOptions,
+) -> Result<Summary, RunError> {
     Simulation::new(scenario, options).run(sink, |_| true)
 }

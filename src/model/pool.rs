@@ -64,6 +64,8 @@ pub struct Client {
     pub uses: u32,
     /// `maxLifetimeSeconds` passed: close on release.
     pub expired: bool,
+    /// Creation number within its pool: a stable name for traces.
+    pub serial: u32,
     /// When it went idle (valid while idle) or was leaked.
     pub since: SimTime,
     /// Whether the pool will evict it when idle (`idle_timeout` armed).
@@ -125,6 +127,8 @@ pub struct Pool {
     slotless: u32,
     /// Leaked clients whose session the server killed.
     leaked_slotless: u32,
+    /// Clients created so far.
+    created: u32,
     ending: bool,
     /// Time of the pending idle-check event, if any.
     pub idle_check_at: Option<SimTime>,
@@ -148,6 +152,7 @@ impl Pool {
             leaked: 0,
             slotless: 0,
             leaked_slotless: 0,
+            created: 0,
             ending: false,
             idle_check_at: None,
         }
@@ -277,7 +282,9 @@ impl Pool {
     fn new_client(&mut self, caller: Caller) -> Id {
         self.connecting += 1;
         self.slotless += 1;
+        self.created = self.created.wrapping_add(1);
         self.clients.insert(Client {
+            serial: self.created,
             state: ClientState::Connecting,
             bound: Some(caller),
             has_slot: false,
@@ -295,11 +302,9 @@ impl Pool {
     pub fn connect(&mut self, caller: Caller) -> Connect {
         let job_blocked =
             caller.class == crate::model::caller::CallerClass::Job && !self.job_may_take();
-        if !job_blocked {
-            if let Some(id) = self.idle.pop() {
-                self.hand_out(id, caller);
-                return Connect::Reused(id);
-            }
+        if !job_blocked && let Some(id) = self.idle.pop() {
+            self.hand_out(id, caller);
+            return Connect::Reused(id);
         }
         if job_blocked || self.is_full() {
             self.queue.push(caller);
@@ -339,7 +344,11 @@ impl Pool {
     /// `_acquireClient` with `timedOut`).
     pub fn connected(&mut self, id: Id) -> Caller {
         self.connecting -= 1;
-        let caller = self.clients.get(id).and_then(|c| c.bound).expect("bound client");
+        let caller = self
+            .clients
+            .get(id)
+            .and_then(|c| c.bound)
+            .expect("bound client");
         self.hand_out(id, caller);
         caller
     }
@@ -354,7 +363,13 @@ impl Pool {
     /// `client.release(err)`. Returns the client if it was closed (the
     /// simulation then frees its server slot); either way the simulation
     /// pulses the queue next.
-    pub fn release(&mut self, id: Id, now: SimTime, with_error: bool, class: crate::model::caller::CallerClass) -> Option<Client> {
+    pub fn release(
+        &mut self,
+        id: Id,
+        now: SimTime,
+        with_error: bool,
+        class: crate::model::caller::CallerClass,
+    ) -> Option<Client> {
         self.checked_out -= 1;
         if class == crate::model::caller::CallerClass::Job {
             self.job_checked_out -= 1;
@@ -405,7 +420,10 @@ impl Pool {
 
     /// When the idle client `id` is due to leave, if ever.
     pub fn idle_deadline_of(&self, id: Id) -> Option<SimTime> {
-        self.clients.get(id).and_then(|c| self.idle_deadline(c)).map(|d| d.0)
+        self.clients
+            .get(id)
+            .and_then(|c| self.idle_deadline(c))
+            .map(|d| d.0)
     }
 
     /// The earliest time an idle client is due to leave.
@@ -420,7 +438,7 @@ impl Pool {
     /// Remove the idle clients due by `now`, with the reason. An eviction
     /// that finds the pool at or below `min` keeps the client, for good
     /// (pg-pool's one-shot idle timer).
-    pub fn take_due_idle(&mut self, now: SimTime) -> Vec<(Client, IdleExit)> {
+    pub fn take_due_idle(&mut self, now: SimTime) -> Vec<(Id, Client, IdleExit)> {
         let mut out = Vec::new();
         let mut i = 0;
         while i < self.idle.len() {
@@ -438,7 +456,7 @@ impl Pool {
                 Some((_, exit)) => {
                     self.idle.remove(i);
                     let c = self.take(id).expect("idle client");
-                    out.push((c, exit));
+                    out.push((id, c, exit));
                 }
                 None => i += 1,
             }
@@ -514,7 +532,9 @@ mod tests {
 
     fn callers(n: usize) -> Vec<Caller> {
         let mut s = Slab::default();
-        (0..n).map(|_| Caller::request(s.insert(()), 0)).collect()
+        (0..n)
+            .map(|i| Caller::request(s.insert(()), 0, i as u32))
+            .collect()
     }
 
     const R: crate::model::caller::CallerClass = crate::model::caller::CallerClass::Request;
@@ -523,8 +543,14 @@ mod tests {
     fn lazy_growth_then_queue_when_full() {
         let mut p = Pool::new(config(2), PoolKind::Requests, 0, Discipline::Fifo);
         let c = callers(3);
-        let Connect::NewClient(a) = p.connect(c[0]) else { panic!() };
-        assert_eq!((p.total(), p.connecting()), (1, 1), "a connecting client counts toward max");
+        let Connect::NewClient(a) = p.connect(c[0]) else {
+            panic!()
+        };
+        assert_eq!(
+            (p.total(), p.connecting()),
+            (1, 1),
+            "a connecting client counts toward max"
+        );
         assert!(matches!(p.connect(c[1]), Connect::NewClient(_)));
         assert_eq!(p.connect(c[2]), Connect::Queued);
         assert_eq!(p.waiting(), 1);
@@ -566,7 +592,10 @@ mod tests {
         p.release(ids[1], SimTime::from_secs(1), false, R);
         assert_eq!(p.next_idle_deadline(), Some(SimTime::from_secs(10)));
         let due = p.take_due_idle(SimTime::from_secs(10));
-        assert_eq!((due.len(), due[0].1), (1, IdleExit::Evicted));
+        assert_eq!(
+            (due.len(), due[0].0, due[0].2),
+            (1, ids[0], IdleExit::Evicted)
+        );
         // The second is at min now: its timer expires without closing it.
         assert!(p.take_due_idle(SimTime::from_secs(11)).is_empty());
         assert_eq!(p.total(), 1);
@@ -574,7 +603,10 @@ mod tests {
         p.server_idle_timeout = Some(SimTime::from_secs(2));
         assert_eq!(p.next_idle_deadline(), Some(SimTime::from_secs(3)));
         let due = p.take_due_idle(SimTime::from_secs(3));
-        assert_eq!((due.len(), due[0].1), (1, IdleExit::Reaped));
+        assert_eq!(
+            (due.len(), due[0].0, due[0].2),
+            (1, ids[1], IdleExit::Reaped)
+        );
         assert_eq!(p.total(), 0);
     }
 
@@ -588,7 +620,11 @@ mod tests {
         assert_eq!((p.sessions(), p.leaked_sessions()), (1, 1));
         p.slot_lost(id);
         assert_eq!((p.sessions(), p.leaked_sessions()), (0, 0));
-        assert_eq!(p.connect(c[1]), Connect::Queued, "a reaped leak still counts toward max");
+        assert_eq!(
+            p.connect(c[1]),
+            Connect::Queued,
+            "a reaped leak still counts toward max"
+        );
         assert!(p.remove_any(id).is_some());
         assert_eq!((p.total(), p.sessions()), (0, 0));
     }

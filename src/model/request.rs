@@ -12,6 +12,7 @@
 
 use super::caller::{Caller, CallerClass};
 use super::pool::Connect;
+use super::trace::TraceKind;
 use super::{Event, Simulation};
 use crate::engine::{SimRng, SimTime, TimerId};
 use crate::metrics::{AcquireEnd, ClientEnd, HandlerEnd};
@@ -36,6 +37,8 @@ enum Phase {
 pub struct Request {
     /// Arrival time.
     pub arrived: SimTime,
+    /// Arrival number (wrapping): its name in traces.
+    serial: u32,
     /// Whether its client left (deadline passed).
     pub client_gone: bool,
     pool: Id,
@@ -59,10 +62,10 @@ pub(crate) fn is_queued(requests: &Slab<Request>, caller: Caller) -> bool {
 impl Simulation<'_> {
     /// Schedule the next arrival of `source`.
     pub(crate) fn schedule_next_arrival(&mut self, source: u32) {
-        if let Some(at) = self.sources[source as usize].next_arrival(&self.profile) {
-            if at <= self.scenario.duration {
-                self.sched.at(at, Event::Arrival { source });
-            }
+        if let Some(at) = self.sources[source as usize].next_arrival(&self.profile)
+            && at <= self.scenario.duration
+        {
+            self.sched.at(at, Event::Arrival { source });
         }
     }
 
@@ -89,8 +92,15 @@ impl Simulation<'_> {
         let app_time = spec.app_time.sample(&mut rng);
         let fails = rng.random::<f64>() < spec.error_probability;
         self.rec.arrival(now);
+        if self.rec.counts(now) {
+            self.counted_in_flight += 1;
+            self.counted_clients_waiting += 1;
+        }
+        self.arrivals_seen = self.arrivals_seen.wrapping_add(1);
+        let serial = self.arrivals_seen;
         let id = self.requests.insert(Request {
             arrived: now,
+            serial,
             client_gone: false,
             pool: self.workers[worker as usize].pool,
             rng,
@@ -102,6 +112,13 @@ impl Simulation<'_> {
             giveup_timer: None,
             fails,
         });
+        let pool = self.workers[worker as usize].pool;
+        self.trace(
+            TraceKind::Arrived,
+            Some(Caller::request(id, 0, serial)),
+            Some(pool),
+            None,
+        );
         if app_time > SimTime::ZERO {
             self.sched.after(app_time, Event::RequestStep { req: id });
         } else {
@@ -114,10 +131,10 @@ impl Simulation<'_> {
         let now = self.sched.now();
         let req = self.requests.get_mut(id).expect("live request");
         req.acquire_started = now;
-        let caller = Caller::request(id, req.checkout);
+        let caller = Caller::request(id, req.checkout, req.serial);
         let pool = req.pool;
         match self.acquire(caller, pool) {
-            Connect::Reused(client) => self.request_granted(caller, pool, client),
+            Connect::Reused(client) => self.granted(caller, pool, client),
             Connect::Queued => {
                 let req = self.requests.get_mut(id).expect("live request");
                 req.phase = Phase::Queued;
@@ -186,15 +203,24 @@ impl Simulation<'_> {
     /// The request got its client: hold it.
     pub(crate) fn request_granted(&mut self, caller: Caller, _pool: Id, client: Id) {
         let now = self.sched.now();
-        let req = self.requests.get_mut(caller.id).expect("granted to a live request");
-        self.rec
-            .acquire(now, CallerClass::Request, req.acquire_started, req.found_full, AcquireEnd::Served);
+        let req = self
+            .requests
+            .get_mut(caller.id)
+            .expect("granted to a live request");
+        self.rec.acquire(
+            now,
+            CallerClass::Request,
+            req.acquire_started,
+            req.found_full,
+            AcquireEnd::Served,
+        );
         if let Some(t) = req.acquire_timer.take() {
             self.sched.cancel(t);
         }
         req.phase = Phase::Holding(client);
         let hold = self.scenario.app.requests.hold.sample(&mut req.rng);
-        self.sched.after(hold, Event::RequestStep { req: caller.id });
+        self.sched
+            .after(hold, Event::RequestStep { req: caller.id });
     }
 
     /// App work or a hold ended.
@@ -212,7 +238,12 @@ impl Simulation<'_> {
                 let pool = req.pool;
                 let fails = last && req.fails;
                 req.checkout += 1;
-                self.release_client(pool, client, fails && spec.error_destroys_client, CallerClass::Request);
+                self.release_client(
+                    pool,
+                    client,
+                    fails && spec.error_destroys_client,
+                    CallerClass::Request,
+                );
                 if fails {
                     self.finish_request(id, HandlerEnd::AppError);
                 } else if last {
@@ -230,9 +261,17 @@ impl Simulation<'_> {
     /// The acquire of a request failed: the handler answers with an error.
     pub(crate) fn request_acquire_failed(&mut self, caller: Caller, end: AcquireEnd) {
         let now = self.sched.now();
-        let req = self.requests.get_mut(caller.id).expect("failing a live request");
-        self.rec
-            .acquire(now, CallerClass::Request, req.acquire_started, req.found_full, end);
+        let req = self
+            .requests
+            .get_mut(caller.id)
+            .expect("failing a live request");
+        self.rec.acquire(
+            now,
+            CallerClass::Request,
+            req.acquire_started,
+            req.found_full,
+            end,
+        );
         if let Some(t) = req.acquire_timer.take() {
             self.sched.cancel(t);
         }
@@ -255,10 +294,16 @@ impl Simulation<'_> {
         req.client_gone = true;
         req.giveup_timer = None;
         self.rec.client(now, req.arrived, ClientEnd::GaveUp);
+        if self.rec.counts(req.arrived) {
+            self.counted_clients_waiting -= 1;
+        }
+        let (caller, pool) = (Caller::request(id, req.checkout, req.serial), req.pool);
+        self.trace(TraceKind::GaveUp, Some(caller), Some(pool), None);
+        let req = self.requests.get_mut(id).expect("live request");
         if !self.scenario.app.requests.cancel_on_abort {
             return; // the handler goes on: an orphaned waiter
         }
-        let caller = Caller::request(id, req.checkout);
+        let caller = Caller::request(id, req.checkout, req.serial);
         match req.phase {
             Phase::Queued => {
                 let pool = req.pool;
@@ -276,13 +321,18 @@ impl Simulation<'_> {
     fn finish_request(&mut self, id: Id, end: HandlerEnd) {
         let now = self.sched.now();
         let req = self.requests.remove(id).expect("finishing a live request");
+        let caller = Caller::request(id, req.checkout, req.serial);
+        self.trace(TraceKind::Finished, Some(caller), Some(req.pool), None);
         if let Some(t) = req.giveup_timer {
             self.sched.cancel(t);
         }
         self.rec.handler(req.arrived, end, req.client_gone);
+        let counted = self.rec.counts(req.arrived);
+        self.counted_in_flight -= u64::from(counted);
         if req.client_gone {
             return;
         }
+        self.counted_clients_waiting -= u64::from(counted);
         let deadline = self.scenario.app.requests.deadline;
         let due = req.arrived.saturating_add(deadline);
         if now > due {

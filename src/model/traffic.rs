@@ -53,7 +53,10 @@ impl RateProfile {
     /// or `None` if it never does.
     pub fn time_of(&self, target: f64) -> Option<f64> {
         // Last point whose cumulative is ≤ target.
-        let i = self.cumulative.partition_point(|&c| c <= target).saturating_sub(1);
+        let i = self
+            .cumulative
+            .partition_point(|&c| c <= target)
+            .saturating_sub(1);
         let (t0, r0) = self.points[i];
         let need = target - self.cumulative[i];
         let Some(&(t1, r1)) = self.points.get(i + 1) else {

@@ -102,7 +102,11 @@ impl WaitQueue {
                 }
                 continue;
             }
-            let queue = if take_job { &mut self.jobs } else { &mut self.requests };
+            let queue = if take_job {
+                &mut self.jobs
+            } else {
+                &mut self.requests
+            };
             let entry = queue.pop_front().expect("front checked");
             if is_waiting(entry.caller) {
                 self.live -= 1;
@@ -130,8 +134,10 @@ mod tests {
 
     fn callers() -> (Vec<Caller>, Vec<Caller>) {
         let mut slab = Slab::default();
-        let reqs = (0..3).map(|_| Caller::request(slab.insert(()), 0)).collect();
-        let jobs = (0..2).map(|i| Caller::job(slab.insert(()), i)).collect();
+        let reqs = (0..3)
+            .map(|i| Caller::request(slab.insert(()), 0, i))
+            .collect();
+        let jobs = (0..2).map(|i| Caller::job(slab.insert(()), i, i)).collect();
         (reqs, jobs)
     }
 
@@ -155,7 +161,11 @@ mod tests {
         }
         assert_eq!(q.pop_live(true, |_| true), Some(r[0]));
         assert_eq!(q.pop_live(true, |_| true), Some(r[1]));
-        assert_eq!(q.pop_live(false, |_| true), None, "job held back by its reservation");
+        assert_eq!(
+            q.pop_live(false, |_| true),
+            None,
+            "job held back by its reservation"
+        );
         assert_eq!(q.pop_live(true, |_| true), Some(j[0]));
     }
 

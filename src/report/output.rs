@@ -102,7 +102,11 @@ mod tests {
         drop(f);
         drop(out); // failed run
         assert_eq!(fs::read_to_string(dir.join("a.txt")).unwrap(), "old");
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "staging folder removed");
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            1,
+            "staging folder removed"
+        );
     }
 
     #[test]

@@ -28,19 +28,51 @@ pub fn summary_table(s: &Summary) -> String {
     );
     let rows: Vec<(&str, String)> = vec![
         ("requests arrived", r.arrived.to_string()),
-        ("answered in time (goodput)", format!("{} ({})", r.goodput, pct(r.goodput, r.arrived))),
-        ("error rate (client view)", format!("{:.3} %", r.error_rate * 100.0)),
+        (
+            "answered in time (goodput)",
+            format!("{} ({})", r.goodput, pct(r.goodput, r.arrived)),
+        ),
+        (
+            "error rate (client view)",
+            format!("{:.3} %", r.error_rate * 100.0),
+        ),
         ("  acquire timeouts", r.acquire_timeouts.to_string()),
         ("  refused by PostgreSQL (53300)", r.refused.to_string()),
         ("  client gave up (deadline)", r.gave_up.to_string()),
         ("  other app errors", r.app_errors.to_string()),
         ("work wasted after give-up", r.wasted.to_string()),
-        ("latency p50 / p95 / p99", format!("{} / {} / {}", ms(r.p50_latency_s), ms(r.p95_latency_s), ms(r.p99_latency_s))),
-        ("acquires that waited", format!("{} ({})", a.waited, pct(a.waited, a.count))),
-        ("acquires that found the pool full", format!("{} ({})", a.found_full, pct(a.found_full, a.count))),
-        ("acquire wait mean / p99", format!("{} / {}", ms(a.mean_wait_s), ms(a.p99_wait_s))),
-        ("open connections mean / peak", format!("{:.1} / {}", c.mean_open, c.peak_open)),
-        ("usable slots (max_connections − reserved)", format!("{} (of {}; {} other clients)", c.usable_slots, c.max_connections, c.other_clients)),
+        (
+            "latency p50 / p95 / p99",
+            format!(
+                "{} / {} / {}",
+                ms(r.p50_latency_s),
+                ms(r.p95_latency_s),
+                ms(r.p99_latency_s)
+            ),
+        ),
+        (
+            "acquires that waited",
+            format!("{} ({})", a.waited, pct(a.waited, a.count)),
+        ),
+        (
+            "acquires that found the pool full",
+            format!("{} ({})", a.found_full, pct(a.found_full, a.count)),
+        ),
+        (
+            "acquire wait mean / p99",
+            format!("{} / {}", ms(a.mean_wait_s), ms(a.p99_wait_s)),
+        ),
+        (
+            "open connections mean / peak",
+            format!("{:.1} / {}", c.mean_open, c.peak_open),
+        ),
+        (
+            "usable slots (max_connections − reserved)",
+            format!(
+                "{} (of {}; {} other clients)",
+                c.usable_slots, c.max_connections, c.other_clients
+            ),
+        ),
         ("possible connections (pools × max)", c.possible.to_string()),
         ("checked out (mean)", format!("{:.2}", c.mean_checked_out)),
         ("connections leaked", c.leaked.to_string()),

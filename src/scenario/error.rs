@@ -34,7 +34,11 @@ impl ScenarioError {
         let (line, column, snippet) = match span {
             Some(span) => {
                 let (line, column) = line_column(source, span.start);
-                (line, column, source.lines().nth(line - 1).map(str::to_owned))
+                (
+                    line,
+                    column,
+                    source.lines().nth(line - 1).map(str::to_owned),
+                )
             }
             None => (0, 0, None),
         };
@@ -129,9 +133,18 @@ mod tests {
 
     #[test]
     fn display_has_location_path_and_caret() {
-        let e = ScenarioError::at_span("x.toml", "[pool]\nmax = 0\n", Some(13..14), "pool.max", "expected an integer ≥ 1, found 0");
+        let e = ScenarioError::at_span(
+            "x.toml",
+            "[pool]\nmax = 0\n",
+            Some(13..14),
+            "pool.max",
+            "expected an integer ≥ 1, found 0",
+        );
         let s = e.to_string();
-        assert!(s.starts_with("x.toml:2:7: pool.max: expected an integer ≥ 1, found 0"), "{s}");
+        assert!(
+            s.starts_with("x.toml:2:7: pool.max: expected an integer ≥ 1, found 0"),
+            "{s}"
+        );
         assert!(s.contains("max = 0") && s.contains("      ^"), "{s}");
     }
 

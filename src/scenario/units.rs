@@ -22,7 +22,9 @@ impl FromStr for Duration {
             return Err(format!("a negative duration \"{s}\""));
         }
         if t.parse::<f64>().is_ok() {
-            return Err(format!("\"{s}\" without a unit (write \"{t}s\" or \"{t}ms\")"));
+            return Err(format!(
+                "\"{s}\" without a unit (write \"{t}s\" or \"{t}ms\")"
+            ));
         }
         // Decimal seconds and milliseconds ("1.5s", "0.25ms") are common in
         // hand-written files; humantime only takes whole numbers.
@@ -170,16 +172,20 @@ mod tests {
             "250ms".parse::<Duration>().unwrap().0,
             SimTime::from_millis(250)
         );
-        assert_eq!("2m30s".parse::<Duration>().unwrap().0, SimTime::from_secs(150));
+        assert_eq!(
+            "2m30s".parse::<Duration>().unwrap().0,
+            SimTime::from_secs(150)
+        );
         assert_eq!(
             "1.5s".parse::<Duration>().unwrap().0,
             SimTime::from_millis(1500)
         );
-        assert_eq!(
-            "0.5ms".parse::<Duration>().unwrap().0,
-            SimTime(500_000)
+        assert_eq!("0.5ms".parse::<Duration>().unwrap().0, SimTime(500_000));
+        assert!(
+            "30".parse::<Duration>()
+                .unwrap_err()
+                .contains("without a unit")
         );
-        assert!("30".parse::<Duration>().unwrap_err().contains("without a unit"));
         assert!("-5s".parse::<Duration>().unwrap_err().contains("negative"));
         assert!("3 parsecs".parse::<Duration>().is_err());
     }
@@ -189,8 +195,18 @@ mod tests {
         assert_eq!("2000/s".parse::<Rate>().unwrap().0, 2000.0);
         assert_eq!("120/min".parse::<Rate>().unwrap().0, 2.0);
         assert_eq!("5/ms".parse::<Rate>().unwrap().0, 5000.0);
-        assert!("2000".parse::<Rate>().unwrap_err().contains("without a unit"));
-        assert!("2000/h0ur".parse::<Rate>().unwrap_err().contains("unknown unit"));
+        assert!(
+            "2000"
+                .parse::<Rate>()
+                .unwrap_err()
+                .contains("without a unit")
+        );
+        assert!(
+            "2000/h0ur"
+                .parse::<Rate>()
+                .unwrap_err()
+                .contains("unknown unit")
+        );
         assert!("-3/s".parse::<Rate>().is_err());
         assert!("inf/s".parse::<Rate>().is_err());
     }

@@ -2,7 +2,7 @@
 //! defaults of model-semantics.md §6.2 and check every value, reporting the
 //! first problem with its file, line, column and key path.
 
-use super::error::{did_you_mean, ScenarioError};
+use super::error::{ScenarioError, did_you_mean};
 use super::file::*;
 use super::locate::span_of;
 use super::units::Duration;
@@ -24,7 +24,10 @@ pub struct Overrides {
 }
 
 /// Read, parse and validate a scenario file.
-pub fn load_file(path: &Path, overrides: Overrides) -> std::result::Result<Scenario, ScenarioError> {
+pub fn load_file(
+    path: &Path,
+    overrides: Overrides,
+) -> std::result::Result<Scenario, ScenarioError> {
     let source = read_source(path)?;
     parse_with(&path.display().to_string(), &source, overrides)
 }
@@ -81,7 +84,11 @@ pub fn parse(file: &str, source: &str) -> std::result::Result<Scenario, Scenario
 }
 
 /// [`parse`] with command-line overrides applied before validation.
-pub fn parse_with(file: &str, source: &str, overrides: Overrides) -> std::result::Result<Scenario, ScenarioError> {
+pub fn parse_with(
+    file: &str,
+    source: &str,
+    overrides: Overrides,
+) -> std::result::Result<Scenario, ScenarioError> {
     let mut raw = deserialize(file, source)?;
     if let Some(seed) = overrides.seed {
         raw.meta.seed = Some(seed);
@@ -89,7 +96,17 @@ pub fn parse_with(file: &str, source: &str, overrides: Overrides) -> std::result
     if let Some(duration) = overrides.duration {
         raw.meta.duration = duration;
     }
-    Checker { file, source }.scenario(raw, source)
+    let duration_note = if overrides.duration.is_some() {
+        " (the duration comes from --duration)"
+    } else {
+        ""
+    };
+    Checker {
+        file,
+        source,
+        duration_note,
+    }
+    .scenario(raw, source)
 }
 
 /// TOML syntax and types, with serde's key path.
@@ -179,13 +196,13 @@ fn explain(path: &str, message: &str) -> (String, String) {
             format!("expected one of {list}, found \"{found}\"{hint}"),
         );
     }
-    if let Some(rest) = message.strip_prefix("invalid type: ") {
-        if let Some((found, expected)) = rest.split_once(", expected ") {
-            return (
-                path.to_owned(),
-                format!("expected {expected}, found {found}"),
-            );
-        }
+    if let Some(rest) = message.strip_prefix("invalid type: ")
+        && let Some((found, expected)) = rest.split_once(", expected ")
+    {
+        return (
+            path.to_owned(),
+            format!("expected {expected}, found {found}"),
+        );
     }
     (path.to_owned(), message.to_owned())
 }
@@ -194,6 +211,8 @@ fn explain(path: &str, message: &str) -> (String, String) {
 struct Checker<'a> {
     file: &'a str,
     source: &'a str,
+    /// Added to errors that compare with the duration.
+    duration_note: &'a str,
 }
 
 type Result<T> = std::result::Result<T, ScenarioError>;
@@ -240,7 +259,12 @@ impl Checker<'_> {
     }
 
     /// A strictly positive duration.
-    fn positive_duration(&self, path: &str, v: Option<Duration>, default: SimTime) -> Result<SimTime> {
+    fn positive_duration(
+        &self,
+        path: &str,
+        v: Option<Duration>,
+        default: SimTime,
+    ) -> Result<SimTime> {
         let t = v.map_or(default, |d| d.0);
         if t == SimTime::ZERO {
             return Err(self.err(path, "expected a duration above zero, found 0"));
@@ -271,7 +295,11 @@ impl Checker<'_> {
             DistKind::Uniform => ("uniform", &[&["min", "max"]]),
             DistKind::Lognormal => ("lognormal", &[&["median", "p99"], &["mean", "p99"]]),
         };
-        let present: Vec<&str> = given.iter().filter(|g| g.1.is_some()).map(|g| g.0).collect();
+        let present: Vec<&str> = given
+            .iter()
+            .filter(|g| g.1.is_some())
+            .map(|g| g.0)
+            .collect();
         let Some(keys) = allowed.iter().find(|keys| {
             keys.iter().all(|k| present.contains(k)) && present.iter().all(|p| keys.contains(p))
         }) else {
@@ -287,10 +315,19 @@ impl Checker<'_> {
             };
             return Err(self.err(
                 path,
-                format!("{} {name} distribution needs {wanted}; found {found}", if name == "exponential" { "an" } else { "a" }),
+                format!(
+                    "{} {name} distribution needs {wanted}; found {found}",
+                    if name == "exponential" { "an" } else { "a" }
+                ),
             ));
         };
-        let get = |k: &str| given.iter().find(|g| g.0 == k).and_then(|g| g.1).unwrap_or(0.0);
+        let get = |k: &str| {
+            given
+                .iter()
+                .find(|g| g.0 == k)
+                .and_then(|g| g.1)
+                .unwrap_or(0.0)
+        };
         let sub = |k: &str| format!("{path}.{k}");
         Ok(match kind {
             DistKind::Deterministic => Dist::Deterministic(get("value")),
@@ -318,7 +355,9 @@ impl Checker<'_> {
                     if median <= 0.0 || p99 <= median {
                         return Err(self.err(
                             &sub("p99"),
-                            format!("expected 0 < median < p99, found median {median}s and p99 {p99}s"),
+                            format!(
+                                "expected 0 < median < p99, found median {median}s and p99 {p99}s"
+                            ),
                         ));
                     }
                     Dist::lognormal_median_p99(median, p99)
@@ -346,7 +385,10 @@ impl Checker<'_> {
         let max = self.int(&p("max"), f.max, 10, 1, 100_000)?;
         let min = self.int(&p("min"), f.min, 0, 0, 100_000)?;
         if min > max {
-            return Err(self.err(&p("min"), format!("expected min ≤ max ({max}), found {min}")));
+            return Err(self.err(
+                &p("min"),
+                format!("expected min ≤ max ({max}), found {min}"),
+            ));
         }
         let max_uses = self.int(&p("max_uses"), f.max_uses, 0, 0, i32::MAX as i64)?;
         Ok(PoolConfig {
@@ -365,8 +407,16 @@ impl Checker<'_> {
         Ok(Requests {
             checkouts: self.int("requests.checkouts", f.checkouts, 1, 1, 100)?,
             hold: self.dist("requests.hold", f.hold.as_ref(), default_hold)?,
-            app_time: self.dist("requests.app_time", f.app_time.as_ref(), Dist::Deterministic(0.0))?,
-            error_probability: self.probability("requests.error_probability", f.error_probability, 0.0)?,
+            app_time: self.dist(
+                "requests.app_time",
+                f.app_time.as_ref(),
+                Dist::Deterministic(0.0),
+            )?,
+            error_probability: self.probability(
+                "requests.error_probability",
+                f.error_probability,
+                0.0,
+            )?,
             error_destroys_client: f.error_destroys_client.unwrap_or(false),
             deadline: self
                 .optional_duration(f.deadline, SimTime::from_secs(60))
@@ -397,7 +447,11 @@ impl Checker<'_> {
                 "expected no [job.pool] table with pool_mode = \"shared\" (the job uses the worker's [pool]), found one",
             ));
         }
-        let pool = self.pool("job.pool", &f.pool.clone().unwrap_or_default(), SimTime::from_secs(10))?;
+        let pool = self.pool(
+            "job.pool",
+            &f.pool.clone().unwrap_or_default(),
+            SimTime::from_secs(10),
+        )?;
         let fan_out = self.int("job.fan_out", f.fan_out, 1, 1, 10_000)?;
         Ok(Some(Job {
             period: self.positive_duration("job.period", f.period, SimTime::from_secs(30))?,
@@ -409,7 +463,11 @@ impl Checker<'_> {
                 f.hold.as_ref(),
                 Dist::lognormal_median_p99(2.0, 30.0),
             )?,
-            error_probability: self.probability("job.error_probability", f.error_probability, 0.05)?,
+            error_probability: self.probability(
+                "job.error_probability",
+                f.error_probability,
+                0.05,
+            )?,
             pool_mode,
             release,
             leak_in_transaction: f.leak_in_transaction.unwrap_or(false),
@@ -418,7 +476,13 @@ impl Checker<'_> {
     }
 
     fn database(&self, f: &DatabaseFile) -> Result<Database> {
-        let max_connections = self.int("database.max_connections", f.max_connections, 500, 1, 262_143)?;
+        let max_connections = self.int(
+            "database.max_connections",
+            f.max_connections,
+            500,
+            1,
+            262_143,
+        )?;
         let superuser_reserved = self.int(
             "database.superuser_reserved_connections",
             f.superuser_reserved_connections,
@@ -426,7 +490,13 @@ impl Checker<'_> {
             0,
             262_143,
         )?;
-        let reserved = self.int("database.reserved_connections", f.reserved_connections, 0, 0, 262_143)?;
+        let reserved = self.int(
+            "database.reserved_connections",
+            f.reserved_connections,
+            0,
+            0,
+            262_143,
+        )?;
         if superuser_reserved + reserved >= max_connections {
             let key = if f.reserved_connections.is_some() {
                 "database.reserved_connections"
@@ -451,7 +521,8 @@ impl Checker<'_> {
                 ),
             ));
         }
-        let reserve_check_at = self.probability("database.reserve_check_at", f.reserve_check_at, 0.85)?;
+        let reserve_check_at =
+            self.probability("database.reserve_check_at", f.reserve_check_at, 0.85)?;
         Ok(Database {
             max_connections,
             superuser_reserved,
@@ -483,7 +554,10 @@ impl Checker<'_> {
             if change.at.0 >= duration {
                 return Err(self.err(
                     &format!("traffic.profile[{i}].at"),
-                    format!("expected a time before the end of the run ({}), found {}", duration, change.at),
+                    format!(
+                        "expected a time before the end of the run ({duration}{}), found {}",
+                        self.duration_note, change.at
+                    ),
                 ));
             }
             if at < last_end {
@@ -523,15 +597,24 @@ impl Checker<'_> {
         if warmup >= duration {
             return Err(self.err(
                 "meta.warmup",
-                format!("expected a warm-up shorter than the duration ({duration}), found {warmup}"),
+                format!(
+                    "expected a warm-up shorter than the duration ({duration}{}), found {warmup}",
+                    self.duration_note
+                ),
             ));
         }
-        let sample_interval =
-            self.positive_duration("meta.sample_interval", meta.sample_interval, SimTime::from_secs(1))?;
+        let sample_interval = self.positive_duration(
+            "meta.sample_interval",
+            meta.sample_interval,
+            SimTime::from_secs(1),
+        )?;
         if sample_interval > duration {
             return Err(self.err(
                 "meta.sample_interval",
-                format!("expected at most the duration ({duration}), found {sample_interval}"),
+                format!(
+                    "expected at most the duration ({duration}{}), found {sample_interval}",
+                    self.duration_note
+                ),
             ));
         }
         let fleet = Fleet {
@@ -598,16 +681,31 @@ mod tests {
     #[test]
     fn errors_name_file_line_column_and_key() {
         let e = err("[pool]\nmax = 0\n");
-        assert!(e.starts_with("s.toml:5:7: pool.max: expected an integer from 1 to 100000, found 0"), "{e}");
+        assert!(
+            e.starts_with("s.toml:5:7: pool.max: expected an integer from 1 to 100000, found 0"),
+            "{e}"
+        );
         let e = err("[pool]\nidle_timout = \"1s\"\n");
-        assert!(e.starts_with("s.toml:5:1: pool.idle_timout: expected one of"), "{e}");
+        assert!(
+            e.starts_with("s.toml:5:1: pool.idle_timout: expected one of"),
+            "{e}"
+        );
         assert!(e.contains("did you mean `idle_timeout`?"), "{e}");
         let e = err("[pool]\nacquire_timeout = 30\n");
-        assert!(e.contains("pool.acquire_timeout: expected a duration like"), "{e}");
+        assert!(
+            e.contains("pool.acquire_timeout: expected a duration like"),
+            "{e}"
+        );
         let e = err("[traffic]\nrate = \"2000\"\n");
-        assert!(e.contains("traffic.rate: expected a rate like \"2000/s\""), "{e}");
+        assert!(
+            e.contains("traffic.rate: expected a rate like \"2000/s\""),
+            "{e}"
+        );
         let e = err("[requests]\nhold = { dist = \"exponential\", median = \"1s\" }\n");
-        assert!(e.contains("requests.hold: an exponential distribution needs mean; found median"), "{e}");
+        assert!(
+            e.contains("requests.hold: an exponential distribution needs mean; found median"),
+            "{e}"
+        );
         let e = err("[database]\nsuperuser_reserved_connections = 500\n");
         assert!(e.contains("database.superuser_reserved_connections: expected superuser_reserved_connections + reserved_connections below max_connections (500), found 500"), "{e}");
     }
@@ -627,7 +725,10 @@ mod tests {
     #[test]
     fn job_needs_explicit_pool_mode_and_release() {
         let e = err("[job]\nperiod = \"30s\"\n");
-        assert!(e.contains("job.pool_mode: expected the required key"), "{e}");
+        assert!(
+            e.contains("job.pool_mode: expected the required key"),
+            "{e}"
+        );
         let s = parse(
             "s.toml",
             &format!("{MINIMAL}[job]\npool_mode = \"own\"\nrelease = \"leaky\"\n"),
