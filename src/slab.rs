@@ -105,6 +105,11 @@ impl<T> Slab<T> {
         self.len == 0
     }
 
+    /// The live entries, consuming the slab.
+    pub fn into_values(self) -> Vec<T> {
+        self.slots.into_iter().filter_map(|s| s.value).collect()
+    }
+
     /// Live entries with their handles.
     pub fn iter(&self) -> impl Iterator<Item = (Id, &T)> {
         self.slots.iter().enumerate().filter_map(|(i, s)| {

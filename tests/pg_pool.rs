@@ -459,7 +459,9 @@ fn a_leaked_client_holds_its_pool_slot_and_its_server_slot() {
 
 #[test]
 fn server_reaping_frees_the_server_slot_but_not_the_pool_slot() {
+    // The job listens for its clients' 'error' events (else: see below).
     let mut s = leaky_job("");
+    s.versions[0].app.job.as_mut().unwrap().error_listener = true;
     s.database.idle_session_timeout = Some(pooldrill::engine::SimTime::from_secs(20));
     let mut sink = pooldrill::metrics::MemorySink::default();
     let options = pooldrill::model::RunOptions {
@@ -478,4 +480,34 @@ fn server_reaping_frees_the_server_slot_but_not_the_pool_slot() {
     );
     let pod_open = sink.pods.last().unwrap().open;
     assert_eq!(pod_open, 3, "pg-pool's totalCount still includes them");
+}
+
+#[test]
+fn without_an_error_listener_a_reaped_leak_crashes_the_worker() {
+    // postgres-measured.md §2d: a leaked client with no 'error' listener
+    // takes the Node process down when the server kills its session. The
+    // worker comes back with empty pools, and the job leaks again.
+    let mut s = leaky_job("");
+    s.database.idle_session_timeout = Some(pooldrill::engine::SimTime::from_secs(20));
+    let mut sink = pooldrill::metrics::MemorySink::default();
+    let options = pooldrill::model::RunOptions {
+        check_invariants: true,
+    };
+    let summary = pooldrill::model::run(&s, &mut sink, options).unwrap();
+    let crashes = sink
+        .events
+        .iter()
+        .filter(|e| e.kind == "worker_crashed")
+        .count();
+    let restarts = sink
+        .events
+        .iter()
+        .filter(|e| e.kind == "worker_restarted")
+        .count();
+    assert!(crashes >= 2, "{crashes} crashes");
+    assert!(restarts >= crashes - 1);
+    assert!(
+        summary.connections.leaked > 3,
+        "a restarted worker's job leaks again"
+    );
 }

@@ -84,7 +84,7 @@ fn every_outcome_is_accounted_for() {
             + r.acquire_timeouts
             + r.refused
             + r.app_errors
-            + r.worker_died
+            + r.unavailable
             + r.cancelled;
         assert_eq!(r.arrived, ended + r.in_flight, "{name}: handler view");
         assert_eq!(

@@ -1,5 +1,7 @@
 //! Streaming metrics: what the model writes to and the reports read from.
 
+pub mod alerts;
+pub mod buckets;
 pub mod histogram;
 pub mod level;
 pub mod recorder;
@@ -8,5 +10,5 @@ pub mod summary;
 
 pub use histogram::DurationHistogram;
 pub use recorder::{AcquireEnd, ClientEnd, Gauges, HandlerEnd, Recorder};
-pub use series::{MemorySink, NullSink, PodRow, SeriesRow, Sink};
+pub use series::{LogEntry, MemorySink, NullSink, PodRow, SeriesRow, Sink};
 pub use summary::Summary;

@@ -3,11 +3,14 @@
 //! [`Sink`]; for the whole run (after the warm-up) it keeps counters, three
 //! histograms and a few time-weighted levels. Nothing is kept per request.
 
+use super::alerts::AlertEngine;
+use super::buckets::WAIT_BOUNDS_S;
 use super::histogram::DurationHistogram;
 use super::level::Level;
-use super::series::{PodRow, SeriesRow, Sink};
+use super::series::{LogEntry, PodRow, SeriesRow, Sink};
 use crate::engine::SimTime;
 use crate::model::caller::CallerClass;
+use crate::scenario::Scenario;
 
 /// How an acquire (`pool.connect()`) ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,8 +41,8 @@ pub enum HandlerEnd {
     Refused,
     /// Failed for a reason unrelated to the pool.
     AppError,
-    /// Its worker process died.
-    WorkerDied,
+    /// No live worker took it, or its worker process died.
+    Unavailable,
     /// Stopped because its client left (`cancel_on_abort`).
     Cancelled,
 }
@@ -69,6 +72,8 @@ struct IntervalCounts {
     app_errors: u64,
     client_errors: u64,
     client_resolved: u64,
+    acquires: u64,
+    wait_sum_s: f64,
     starved_requests: u64,
     starved_jobs: u64,
     leaked: u64,
@@ -92,8 +97,8 @@ pub struct Totals {
     pub refused: u64,
     /// Handlers failed for other reasons.
     pub app_errors: u64,
-    /// Handlers lost with their worker.
-    pub worker_died: u64,
+    /// Handlers lost: no live worker, or their worker died.
+    pub unavailable: u64,
     /// Handlers stopped because their client left.
     pub cancelled: u64,
     /// Clients that left at the deadline.
@@ -130,6 +135,16 @@ pub struct AcquireTotals {
 /// The collector.
 pub struct Recorder {
     warmup: SimTime,
+    start_clock: Option<crate::scenario::ClockTime>,
+    sample_interval: SimTime,
+    /// Event-log lines not yet handed to the sink.
+    log: Vec<LogEntry>,
+    /// Alert rules and their episodes.
+    pub alerts: AlertEngine,
+    /// The last timeline change (time, description): what caused an alert.
+    pub last_change: Option<(SimTime, String)>,
+    /// For each alert episode that fired: the change that preceded it.
+    pub causes: Vec<Vec<Option<(SimTime, String)>>>,
     interval: IntervalCounts,
     interval_wait: DurationHistogram,
     interval_latency: DurationHistogram,
@@ -155,10 +170,20 @@ fn class_index(class: CallerClass) -> usize {
 }
 
 impl Recorder {
-    /// A recorder whose summary starts at `warmup`.
-    pub fn new(warmup: SimTime) -> Recorder {
+    /// A recorder for a run of `scenario`.
+    pub fn new(scenario: &Scenario) -> Recorder {
         Recorder {
-            warmup,
+            warmup: scenario.warmup,
+            start_clock: scenario.start_clock,
+            sample_interval: scenario.sample_interval,
+            log: Vec::new(),
+            alerts: AlertEngine::new(
+                scenario.alerts.clone(),
+                scenario.alert_interval,
+                scenario.database.max_connections,
+            ),
+            last_change: None,
+            causes: vec![Vec::new(); scenario.alerts.len()],
             interval: IntervalCounts::default(),
             interval_wait: DurationHistogram::new(2),
             interval_latency: DurationHistogram::new(2),
@@ -210,6 +235,8 @@ impl Recorder {
             }
         }
         self.interval_wait.record(wait);
+        self.interval.acquires += 1;
+        self.interval.wait_sum_s += wait.as_secs_f64();
         if !self.counts(started) {
             return;
         }
@@ -239,7 +266,7 @@ impl Recorder {
             }
             HandlerEnd::Refused => self.interval.refusals += 1,
             HandlerEnd::AppError => self.interval.app_errors += 1,
-            HandlerEnd::WorkerDied | HandlerEnd::Cancelled => {}
+            HandlerEnd::Unavailable | HandlerEnd::Cancelled => {}
         }
         if !self.counts(arrived) {
             return;
@@ -254,7 +281,7 @@ impl Recorder {
             HandlerEnd::ConnectTimeout => t.connect_timeouts += 1,
             HandlerEnd::Refused => t.refused += 1,
             HandlerEnd::AppError => t.app_errors += 1,
-            HandlerEnd::WorkerDied => t.worker_died += 1,
+            HandlerEnd::Unavailable => t.unavailable += 1,
             HandlerEnd::Cancelled => t.cancelled += 1,
         }
     }
@@ -298,8 +325,44 @@ impl Recorder {
         self.interval.job_runs += 1;
     }
 
+    /// Add a line to the event log; timeline changes are remembered as the
+    /// likely cause of the alerts that follow.
+    pub fn log(&mut self, now: SimTime, kind: &'static str, pod: Option<u32>, detail: String) {
+        if matches!(
+            kind,
+            "deploy" | "rollback" | "traffic" | "job" | "server_setting" | "pod_restarted"
+        ) {
+            self.last_change = Some((now, format!("{kind} {detail}").trim().to_owned()));
+        }
+        self.log.push(LogEntry {
+            time_s: now.as_secs_f64(),
+            clock: self.clock(now),
+            kind: kind.to_owned(),
+            pod,
+            detail,
+        });
+    }
+
+    /// `t` as a wall-clock time, or from the start.
+    pub fn clock(&self, t: SimTime) -> String {
+        match self.start_clock {
+            Some(start) => {
+                crate::scenario::ClockTime(start.0 + (t.0 / 1_000_000_000) as u32).to_string()
+            }
+            None => t.to_string(),
+        }
+    }
+
+    /// Hand the buffered log lines to the sink.
+    pub fn flush_log(&mut self, sink: &mut dyn Sink) -> std::io::Result<()> {
+        for entry in self.log.drain(..) {
+            sink.event(&entry)?;
+        }
+        Ok(())
+    }
+
     /// Close the interval ending at `now`: write its row and the pod rows,
-    /// then start a new interval.
+    /// evaluate the alert rules, then start a new interval.
     pub fn sample(
         &mut self,
         now: SimTime,
@@ -321,8 +384,12 @@ impl Recorder {
             refusals: c.refusals,
             gave_up: c.gave_up,
             app_errors: c.app_errors,
+            answered: c.client_resolved,
+            failed: c.client_errors,
             error_rate: (c.client_resolved > 0)
                 .then(|| c.client_errors as f64 / c.client_resolved as f64),
+            acquires: c.acquires,
+            wait_sum_s: c.wait_sum_s,
             wait_p50_s: q(&self.interval_wait, 0.50),
             wait_p95_s: q(&self.interval_wait, 0.95),
             wait_p99_s: q(&self.interval_wait, 0.99),
@@ -338,6 +405,8 @@ impl Recorder {
             idle: gauges.idle,
             waiters: gauges.waiters,
             pools_starving: gauges.pools_starving,
+            pools: gauges.pools,
+            pool_utilisation_max: gauges.pool_utilisation_max,
             starved_requests: c.starved_requests,
             starved_jobs: c.starved_jobs,
             job_runs: c.job_runs,
@@ -346,6 +415,22 @@ impl Recorder {
         };
         sink.series(&row, &self.interval_wait)?;
         sink.pods(pods)?;
+        let buckets = self.interval_wait.bucket_counts(WAIT_BOUNDS_S);
+        let length = self.sample_interval.min(now);
+        for (at, t) in self.alerts.push(now, length, &row, buckets) {
+            let value = t.value.map_or("no data".to_owned(), |v| format!("{v:.4}"));
+            if t.kind == "alert_firing" {
+                let i = self
+                    .alerts
+                    .rules()
+                    .iter()
+                    .position(|r| r.name == t.alert)
+                    .expect("rule");
+                self.causes[i].push(self.last_change.clone());
+            }
+            self.log(at, t.kind, None, format!("{} (value {value})", t.alert));
+        }
+        self.flush_log(sink)?;
         self.interval = IntervalCounts::default();
         self.interval_wait.reset();
         self.interval_latency.reset();
@@ -374,4 +459,8 @@ pub struct Gauges {
     pub waiters: u64,
     /// Pools with waiters (and so nothing idle to give).
     pub pools_starving: u64,
+    /// Pools in the fleet.
+    pub pools: u64,
+    /// The busiest pod's (open − idle) / capacity.
+    pub pool_utilisation_max: f64,
 }

@@ -25,8 +25,16 @@ pub struct SeriesRow {
     pub gave_up: u64,
     /// Handlers failed for reasons unrelated to the pool.
     pub app_errors: u64,
-    /// Client-visible failures (errors and give-ups) over client-visible outcomes.
+    /// Client-visible outcomes: answers and give-ups.
+    pub answered: u64,
+    /// Client-visible failures: error answers and give-ups.
+    pub failed: u64,
+    /// `failed / answered`.
     pub error_rate: Option<f64>,
+    /// Acquires that ended.
+    pub acquires: u64,
+    /// Sum of their waits (s): `wait_sum_s / acquires` is the mean wait.
+    pub wait_sum_s: f64,
     /// Acquire wait, 50th percentile (s).
     pub wait_p50_s: Option<f64>,
     /// Acquire wait, 95th percentile (s).
@@ -57,6 +65,10 @@ pub struct SeriesRow {
     pub waiters: u64,
     /// Pools with callers waiting and nothing to give them.
     pub pools_starving: u64,
+    /// Pools in the fleet.
+    pub pools: u64,
+    /// The busiest pod's (open − idle) / capacity.
+    pub pool_utilisation_max: f64,
     /// Request acquires that waited over 100 ms or failed.
     pub starved_requests: u64,
     /// Job acquires that waited over 100 ms or failed.
@@ -74,8 +86,12 @@ pub struct SeriesRow {
 pub struct PodRow {
     /// Sampling instant, seconds from the start.
     pub time_s: f64,
-    /// Pod number.
+    /// Pod number (never reused).
     pub pod: u32,
+    /// The version it runs.
+    pub version: String,
+    /// `starting`, `ready` or `terminating`.
+    pub state: String,
     /// Clients the pod's pools count (pg-pool `totalCount`, summed).
     pub open: u32,
     /// Clients held by callers.
@@ -88,12 +104,34 @@ pub struct PodRow {
     pub utilisation: f64,
 }
 
+/// One line of the event log (`events.csv`).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct LogEntry {
+    /// Seconds from the start.
+    pub time_s: f64,
+    /// Wall-clock time (with `meta.start`) or time from the start.
+    pub clock: String,
+    /// What happened: `deploy`, `pod_created`, `pod_ready`,
+    /// `pod_terminating`, `pod_exited`, `rollout_complete`, `rollback`,
+    /// `leak`, `first_refusal`, `first_acquire_timeout`, `alert_pending`,
+    /// `alert_firing`, `alert_resolved`, `worker_crashed`…
+    pub kind: String,
+    /// The pod concerned, if one.
+    pub pod: Option<u32>,
+    /// Details in words.
+    pub detail: String,
+}
+
 /// Where rows go as they are produced.
 pub trait Sink {
     /// One interval's row, with the interval's acquire-wait histogram.
     fn series(&mut self, row: &SeriesRow, waits: &DurationHistogram) -> std::io::Result<()>;
     /// Every pod's row at the same instant.
     fn pods(&mut self, rows: &[PodRow]) -> std::io::Result<()>;
+    /// One line of the event log.
+    fn event(&mut self, _entry: &LogEntry) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A sink that keeps nothing (summary-only runs: replications, sweeps).
@@ -108,13 +146,15 @@ impl Sink for NullSink {
     }
 }
 
-/// A sink that keeps the series rows in memory (tests, charts).
+/// A sink that keeps everything in memory (tests).
 #[derive(Default)]
 pub struct MemorySink {
     /// The series rows in order.
     pub rows: Vec<SeriesRow>,
     /// The pod rows in order.
     pub pods: Vec<PodRow>,
+    /// The event log in order.
+    pub events: Vec<LogEntry>,
 }
 
 impl Sink for MemorySink {
@@ -124,6 +164,10 @@ impl Sink for MemorySink {
     }
     fn pods(&mut self, rows: &[PodRow]) -> std::io::Result<()> {
         self.pods.extend_from_slice(rows);
+        Ok(())
+    }
+    fn event(&mut self, entry: &LogEntry) -> std::io::Result<()> {
+        self.events.push(entry.clone());
         Ok(())
     }
 }

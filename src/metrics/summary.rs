@@ -26,6 +26,44 @@ pub struct Summary {
     pub connections: ConnectionSummary,
     /// The background job.
     pub job: JobSummary,
+    /// Alert replay: each rule's episodes and time to detect.
+    pub alerts: Vec<AlertSummary>,
+}
+
+/// One alert rule's replay.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct AlertSummary {
+    /// Rule name.
+    pub name: String,
+    /// Rule severity.
+    pub severity: String,
+    /// The rule, as text: `error_rate > 0.01 over 1m for 3m`.
+    pub rule: String,
+    /// Pending → firing → resolved episodes.
+    pub episodes: Vec<EpisodeSummary>,
+    /// When it first fired (s), if it did.
+    pub first_firing_s: Option<f64>,
+    /// The timeline change before the first firing.
+    pub caused_by: Option<String>,
+    /// First firing − that change (s).
+    pub time_to_detect_s: Option<f64>,
+}
+
+/// An episode with wall-clock times.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct EpisodeSummary {
+    /// Pending from (s).
+    pub pending_at_s: f64,
+    /// Firing from (s).
+    pub firing_at_s: Option<f64>,
+    /// Resolved at (s).
+    pub resolved_at_s: Option<f64>,
+    /// Pending from (clock).
+    pub pending_at: String,
+    /// Firing from (clock).
+    pub firing_at: Option<String>,
+    /// Resolved at (clock).
+    pub resolved_at: Option<String>,
 }
 
 /// Which run this is.
@@ -62,8 +100,8 @@ pub struct RequestSummary {
     pub refused: u64,
     /// Handlers failed for reasons unrelated to the pool.
     pub app_errors: u64,
-    /// Handlers lost when their worker process died.
-    pub worker_died: u64,
+    /// Requests that found no live worker, or whose worker died.
+    pub unavailable: u64,
     /// Handlers stopped because their client left.
     pub cancelled: u64,
     /// Handlers still running at the end.
@@ -231,7 +269,7 @@ impl Summary {
                 connect_timeouts: t.connect_timeouts,
                 refused: t.refused,
                 app_errors: t.app_errors,
-                worker_died: t.worker_died,
+                unavailable: t.unavailable,
                 cancelled: t.cancelled,
                 in_flight: end.in_flight,
                 gave_up: t.gave_up,
@@ -265,6 +303,57 @@ impl Summary {
                 peak_db_occupied: end.peak_db_occupied,
             },
             job: end.job,
+            alerts: alert_summaries(rec),
         }
     }
+}
+
+/// A serde enum's snake_case name.
+fn name_of<T: Serialize>(v: T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn alert_summaries(rec: &Recorder) -> Vec<AlertSummary> {
+    let clock = |s: f64| rec.clock(SimTime::from_secs_f64(s));
+    rec.alerts
+        .rules()
+        .iter()
+        .zip(&rec.alerts.episodes)
+        .zip(&rec.causes)
+        .map(|((rule, episodes), causes)| {
+            let first_firing_s = episodes.iter().find_map(|e| e.firing_at_s);
+            let cause = causes.first().cloned().flatten();
+            AlertSummary {
+                name: rule.name.clone(),
+                severity: rule.severity.clone(),
+                rule: format!(
+                    "{} {} {} over {} for {}",
+                    name_of(rule.metric),
+                    name_of(rule.op),
+                    rule.threshold,
+                    rule.window,
+                    rule.for_
+                ),
+                episodes: episodes
+                    .iter()
+                    .map(|e| EpisodeSummary {
+                        pending_at_s: e.pending_at_s,
+                        firing_at_s: e.firing_at_s,
+                        resolved_at_s: e.resolved_at_s,
+                        pending_at: clock(e.pending_at_s),
+                        firing_at: e.firing_at_s.map(clock),
+                        resolved_at: e.resolved_at_s.map(clock),
+                    })
+                    .collect(),
+                first_firing_s,
+                time_to_detect_s: first_firing_s
+                    .zip(cause.as_ref())
+                    .map(|(f, (at, _))| f - at.as_secs_f64()),
+                caused_by: cause.map(|(at, what)| format!("{what} at {}", rec.clock(at))),
+            }
+        })
+        .collect()
 }

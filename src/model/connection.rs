@@ -179,6 +179,28 @@ impl Simulation<'_> {
 
     /// An acquire failed.
     pub(crate) fn acquire_failed(&mut self, caller: Caller, end: AcquireEnd) {
+        let first = match end {
+            AcquireEnd::Refused if !self.first_logged.0 => {
+                self.first_logged.0 = true;
+                Some("first_refusal")
+            }
+            AcquireEnd::QueueTimeout | AcquireEnd::ConnectTimeout if !self.first_logged.1 => {
+                self.first_logged.1 = true;
+                Some("first_acquire_timeout")
+            }
+            _ => None,
+        };
+        if let Some(kind) = first {
+            let pool = self.acquiring_pool(caller);
+            let pod = pool
+                .and_then(|p| self.pools.get(p))
+                .map(|p| self.workers[p.worker as usize].pod);
+            let class = match caller.class {
+                CallerClass::Request => "a request",
+                CallerClass::Job => "a job run",
+            };
+            self.log(kind, pod, format!("{class}: {end:?}"));
+        }
         match caller.class {
             CallerClass::Request => self.request_acquire_failed(caller, end),
             CallerClass::Job => self.job_acquire_failed(caller, end),
@@ -350,11 +372,14 @@ impl Simulation<'_> {
             pool.idle_check_at = Some(at);
             self.sched.at(at, Event::IdleCheck { pool: pool_id });
         }
+        let (worker, listener) = (pool.worker, pool.config.error_listener);
+        let mut reaped = false;
         for (_, client, exit) in &due {
             let kind = match exit {
                 super::pool::IdleExit::Evicted => TraceKind::Evicted,
                 super::pool::IdleExit::Reaped => TraceKind::Reaped,
             };
+            reaped |= *exit == super::pool::IdleExit::Reaped;
             self.trace_serial(kind, None, Some(pool_id), Some(client.serial));
             self.close_session(client);
         }
@@ -362,6 +387,12 @@ impl Simulation<'_> {
             self.pulse(pool_id);
         }
         self.drop_pool_if_done(pool_id);
+        if reaped && !listener {
+            self.crash_worker(
+                worker,
+                "the server killed an idle client and no pool.on('error') listener handled it",
+            );
+        }
     }
 
     /// `maxLifetimeSeconds` passed for a client.
@@ -380,19 +411,34 @@ impl Simulation<'_> {
     /// idle_in_transaction_session_timeout): its slot is freed, the pool
     /// keeps counting the client.
     pub(crate) fn reap_leaked(&mut self, pool_id: Id, client: Id) {
-        let Some(pool) = self.pools.get_mut(pool_id) else {
+        let Some(pool) = self.pools.get(pool_id) else {
             return;
         };
         let Some(c) = pool.client(client) else {
             return;
         };
-        if c.state == super::pool::ClientState::Leaked && c.has_slot {
-            pool.slot_lost(client);
-            self.trace(TraceKind::Reaped, None, Some(pool_id), Some(client));
-            self.db.release(true);
-            self.rec
-                .open
-                .add(self.sched.now(), -1, self.scenario.warmup);
+        let (since, worker) = (c.since, pool.worker);
+        if c.state != super::pool::ClientState::Leaked || !c.has_slot {
+            return;
+        }
+        let now = self.sched.now();
+        let in_transaction = self.leaks_in_transaction(pool_id);
+        if !self
+            .reap_after(in_transaction)
+            .is_some_and(|t| now >= since + t)
+        {
+            return; // the setting changed since this was scheduled
+        }
+        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        pool.slot_lost(client);
+        self.trace(TraceKind::Reaped, None, Some(pool_id), Some(client));
+        self.db.release(true);
+        self.rec.open.add(now, -1, self.scenario.warmup);
+        if self.job_in(worker).is_some_and(|j| !j.error_listener) {
+            self.crash_worker(
+                worker,
+                "the server killed a leaked client and nothing listened for its 'error'",
+            );
         }
     }
 

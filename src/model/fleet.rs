@@ -1,14 +1,44 @@
 //! Pods and their worker processes. Each worker is a Node.js process with its
-//! own request pool (pools cannot be shared across cluster workers).
+//! own request pool (pools cannot be shared across cluster workers). Pods are
+//! created by the start of the run and by deploys, and go away when
+//! terminated; their ids are never reused.
 
 use crate::engine::SimRng;
 use crate::slab::Id;
 
+/// Where a pod is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodState {
+    /// Created, processes starting; receives no traffic.
+    Starting,
+    /// Receives traffic.
+    Ready,
+    /// Removed from the load balancer; finishing its requests.
+    Terminating,
+    /// Exited: every connection closed.
+    Gone,
+}
+
 /// One pod.
 #[derive(Debug)]
 pub struct Pod {
+    /// Which application version it runs (index into the scenario's versions).
+    pub version: usize,
+    /// Life stage.
+    pub state: PodState,
     /// Indices of its workers in the simulation's worker list.
     pub workers: Vec<u32>,
+    /// Requests in flight on its workers.
+    pub in_flight: u32,
+    /// Bumped on every restart: events of an earlier life are ignored.
+    pub epoch: u32,
+}
+
+impl Pod {
+    /// Starting or ready: part of the deployment's replica count.
+    pub fn is_live(&self) -> bool {
+        matches!(self.state, PodState::Starting | PodState::Ready)
+    }
 }
 
 /// One worker process.
@@ -16,8 +46,14 @@ pub struct Pod {
 pub struct Worker {
     /// The pod it runs in.
     pub pod: u32,
-    /// Its request pool.
-    pub pool: Id,
+    /// Its position in the pod (0-based).
+    pub index: u32,
+    /// Its request pool, while the process runs.
+    pub pool: Option<Id>,
+    /// Whether the process is running.
+    pub alive: bool,
+    /// Bumped at every (re)start: events of an earlier process are ignored.
+    pub epoch: u32,
     /// Stream for connection-setup times of its pools.
     pub setup_rng: SimRng,
 }

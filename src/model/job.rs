@@ -6,9 +6,9 @@
 //! server reaps the session).
 //!
 //! Pool modes: the worker's request pool (`shared`), a pool of its own
-//! created once (`own`), or a new pool every run (`per_run`, the write-up's
-//! code), ended when the run finishes — unless a leaky run failed, in which
-//! case `pool.end()` is never reached.
+//! created with the process (`own`), or a new pool every run (`per_run`, the
+//! write-up's code), ended when the run finishes — unless a leaky run failed,
+//! in which case `pool.end()` is never reached.
 
 use super::caller::{Caller, CallerClass};
 use super::pool::{Connect, PoolKind};
@@ -17,17 +17,19 @@ use super::{Event, Simulation};
 use crate::engine::rng::{domain, stream};
 use crate::engine::{SimRng, SimTime, TimerId};
 use crate::metrics::AcquireEnd;
-use crate::scenario::{JobPlacement, JobPoolMode, ReleaseDiscipline};
+use crate::scenario::{Job, JobPlacement, JobPoolMode, ReleaseDiscipline};
 use crate::slab::{Id, Slab};
 use rand::RngExt;
 
 /// The job code in one worker process.
 pub struct JobRunner {
-    worker: u32,
     /// The job's own pool (`own` mode).
     own_pool: Option<Id>,
     rng: SimRng,
     running: u32,
+    /// The worker's epoch when the runner started: ticks of an earlier
+    /// process are ignored.
+    epoch: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,9 +41,11 @@ enum Phase {
 
 /// One run of the job.
 pub struct JobRun {
-    runner: u32,
+    /// The worker it runs in.
+    pub worker: u32,
     /// Start number (wrapping): its name in traces.
     serial: u32,
+    version: usize,
     pool: Id,
     started: SimTime,
     held: Vec<Id>,
@@ -60,70 +64,84 @@ pub(crate) fn is_queued(runs: &Slab<JobRun>, caller: Caller) -> bool {
 }
 
 impl Simulation<'_> {
-    /// Create the runners and their first ticks (at a random phase of the
-    /// period: pods did not all start at the same instant).
-    pub(crate) fn start_job_runners(&mut self) {
-        let Some(job) = self.scenario.app.job.clone() else {
-            return;
-        };
-        for pod in 0..self.pods.len() {
-            let workers = self.pods[pod].workers.clone();
-            let chosen: &[u32] = match job.placement {
-                JobPlacement::OneWorker => &workers[..1],
-                JobPlacement::EveryWorker => &workers,
-            };
-            for (k, &worker) in chosen.iter().enumerate() {
-                let own_pool = (job.pool_mode == JobPoolMode::Own)
-                    .then(|| self.new_pool(job.pool.clone(), PoolKind::Job, worker));
-                let mut rng = stream(
-                    self.scenario.seed,
-                    domain("job"),
-                    super::worker_key(pod as u32, k as u32),
-                );
-                let first = SimTime::from_secs_f64(job.period.as_secs_f64() * rng.random::<f64>());
-                let runner = self.runners.len() as u32;
-                self.runners.push(JobRunner {
-                    worker,
-                    own_pool,
-                    rng,
-                    running: 0,
-                });
-                self.sched.at(first, Event::JobTick { runner });
-            }
+    /// The job of worker `w`'s version, if the job runs in that worker.
+    pub(crate) fn job_in(&self, w: u32) -> Option<&'_ Job> {
+        let worker = &self.workers[w as usize];
+        let app = &self.scenario.versions[self.pods[worker.pod as usize].version].app;
+        let job = app.job.as_ref()?;
+        match job.placement {
+            JobPlacement::OneWorker if worker.index != 0 => None,
+            _ => Some(job),
         }
     }
 
-    /// `setInterval` fired: start a run unless runs may not overlap.
-    pub(crate) fn job_tick(&mut self, runner_index: u32) {
+    /// Whether leaked clients of `pool` sit in an open transaction.
+    pub(crate) fn leaks_in_transaction(&self, pool: Id) -> bool {
+        let w = self.pools.get(pool).map_or(0, |p| p.worker);
+        self.job_in(w).is_some_and(|j| j.leak_in_transaction)
+    }
+
+    /// Start the job in a worker that just started, if it runs there; the
+    /// first run comes at a random phase of the period (pods did not all
+    /// start at the same instant).
+    pub(crate) fn start_job_runner(&mut self, w: u32) {
+        let Some(job) = self.job_in(w).cloned() else {
+            return;
+        };
+        let worker = &self.workers[w as usize];
+        let (pod, index, epoch) = (worker.pod, worker.index, worker.epoch);
+        let own_pool = (job.pool_mode == JobPoolMode::Own)
+            .then(|| self.new_pool(job.pool.clone(), PoolKind::Job, w));
+        let key = super::worker_key(pod, index) ^ ((epoch as u64) << 40);
+        let mut rng = stream(self.scenario.seed, domain("job"), key);
+        let first = SimTime::from_secs_f64(job.period.as_secs_f64() * rng.random::<f64>());
+        self.runners[w as usize] = Some(JobRunner {
+            own_pool,
+            rng,
+            running: 0,
+            epoch,
+        });
+        let at = self.sched.now() + first;
+        self.sched.at(at, Event::JobTick { worker: w, epoch });
+    }
+
+    /// `setInterval` fired: start a run unless the job is off, or runs may
+    /// not overlap and one is still going.
+    pub(crate) fn job_tick(&mut self, w: u32, epoch: u32) {
         let now = self.sched.now();
-        let job = self.scenario.app.job.as_ref().expect("job configured");
-        self.sched.after(
-            job.period,
-            Event::JobTick {
-                runner: runner_index,
-            },
-        );
+        let Some(job) = self.job_in(w).cloned() else {
+            return;
+        };
+        let Some(runner) = self.runners[w as usize].as_mut() else {
+            return;
+        };
+        if runner.epoch != epoch {
+            return;
+        }
+        self.sched
+            .after(job.period, Event::JobTick { worker: w, epoch });
         let counted = self.rec.counts(now);
-        let runner = &mut self.runners[runner_index as usize];
-        if !job.overlap && runner.running > 0 {
+        if !self.job_switch || (!job.overlap && runner.running > 0) {
             self.job_totals.runs_skipped += u64::from(counted);
             return;
         }
         runner.running += 1;
         let fails = runner.rng.random::<f64>() < job.error_probability;
         let hold = job.hold.sample(&mut runner.rng);
-        let (worker, own_pool) = (runner.worker, runner.own_pool);
+        let own_pool = runner.own_pool;
         let pool = match job.pool_mode {
-            JobPoolMode::Shared => self.workers[worker as usize].pool,
+            JobPoolMode::Shared => self.workers[w as usize].pool.expect("live worker"),
             JobPoolMode::Own => own_pool.expect("own pool"),
-            JobPoolMode::PerRun => self.new_pool(job.pool.clone(), PoolKind::Job, worker),
+            JobPoolMode::PerRun => self.new_pool(job.pool.clone(), PoolKind::Job, w),
         };
         self.rec.job_run();
         self.job_totals.runs_started += u64::from(counted);
         self.runs_seen = self.runs_seen.wrapping_add(1);
+        let version = self.pods[self.workers[w as usize].pod as usize].version;
         let run = self.runs.insert(JobRun {
-            runner: runner_index,
+            worker: w,
             serial: self.runs_seen,
+            version,
             pool,
             started: now,
             held: Vec::new(),
@@ -135,6 +153,14 @@ impl Simulation<'_> {
             acquire_timer: None,
         });
         self.job_acquire(run);
+    }
+
+    fn job_of_run(&self, run: &JobRun) -> &Job {
+        self.scenario.versions[run.version]
+            .app
+            .job
+            .as_ref()
+            .expect("job of a run")
     }
 
     /// Check out the run's next connection.
@@ -187,7 +213,8 @@ impl Simulation<'_> {
     /// The run got a connection: take the next one, or start working.
     pub(crate) fn job_granted(&mut self, caller: Caller, _pool: Id, client: Id) {
         let now = self.sched.now();
-        let fan_out = self.scenario.app.job.as_ref().expect("job").fan_out;
+        let run = self.runs.get(caller.id).expect("granted to a live run");
+        let fan_out = self.job_of_run(run).fan_out;
         let run = self.runs.get_mut(caller.id).expect("granted to a live run");
         self.rec.acquire(
             now,
@@ -237,9 +264,11 @@ impl Simulation<'_> {
     /// Release (or leak) what the run holds, and end its per-run pool.
     fn end_run(&mut self, id: Id, failed: bool) {
         let now = self.sched.now();
-        let job = self.scenario.app.job.as_ref().expect("job");
         let run = self.runs.remove(id).expect("live run");
-        self.runners[run.runner as usize].running -= 1;
+        let job = self.job_of_run(&run).clone();
+        if let Some(runner) = self.runners[run.worker as usize].as_mut() {
+            runner.running = runner.running.saturating_sub(1);
+        }
         let leaks = failed && job.release == ReleaseDiscipline::Leaky;
         if self.rec.counts(run.started) {
             let t = &mut self.job_totals;
@@ -251,11 +280,7 @@ impl Simulation<'_> {
             t.runs_late += u64::from(now - run.started > job.period);
         }
         if leaks {
-            let reap_after = if job.leak_in_transaction {
-                self.scenario.database.idle_in_transaction_timeout
-            } else {
-                self.scenario.database.idle_session_timeout
-            };
+            let reap_after = self.reap_after(job.leak_in_transaction);
             for (part, &client) in run.held.iter().enumerate() {
                 let pool = self.pools.get_mut(run.pool).expect("live pool");
                 pool.leak(client, now, CallerClass::Job);
@@ -279,6 +304,14 @@ impl Simulation<'_> {
             let n = run.held.len() as i64;
             self.rec.checked_out.add(now, -n, self.scenario.warmup);
             self.rec.leaked(now, n as u64);
+            if n > 0 {
+                let pod = self.workers[run.worker as usize].pod;
+                self.log(
+                    "leak",
+                    Some(pod),
+                    format!("job run {} failed holding {n} connections", run.serial),
+                );
+            }
         } else {
             for &client in &run.held {
                 self.release_client(run.pool, client, false, CallerClass::Job);

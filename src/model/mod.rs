@@ -6,24 +6,29 @@
 //! * [`database`]: PostgreSQL's slots and refusals.
 //! * [`connection`]: connection handshakes, releases, idle eviction, reaping.
 //! * [`request`]: what a request handler does; [`job`]: the background job.
-//! * [`traffic`]: arrival sources; [`fleet`]: pods and workers.
+//! * [`traffic`]: arrival sources; [`routing`]: which worker gets a request.
+//! * [`fleet`]: pods and workers; [`lifecycle`]: their start, crash and exit;
+//!   [`rollout`]: deploys and rollbacks; [`timeline`]: the scenario's events.
 
 pub mod caller;
 pub mod connection;
 pub mod database;
 pub mod fleet;
 pub mod job;
+pub mod lifecycle;
 pub mod pool;
 pub mod request;
+pub mod rollout;
+pub mod routing;
+pub mod timeline;
 pub mod trace;
 pub mod traffic;
 pub mod wait_queue;
 
-use crate::engine::rng::{domain, stream};
 use crate::engine::{Scheduler, SimTime};
 use crate::metrics::summary::{EndState, JobSummary};
 use crate::metrics::{Gauges, PodRow, Recorder, Sink, Summary};
-use crate::scenario::{Dispatch, Scenario};
+use crate::scenario::Scenario;
 use crate::slab::{Id, Slab};
 use caller::Caller;
 use database::Database;
@@ -31,7 +36,9 @@ use fleet::{Pod, Worker};
 use job::{JobRun, JobRunner};
 use pool::{Pool, PoolKind};
 use request::Request;
-use traffic::{ArrivalSource, RateProfile};
+use rollout::RolloutState;
+use routing::Source;
+use traffic::RateProfile;
 use wait_queue::Discipline;
 
 /// Everything that can happen.
@@ -39,8 +46,8 @@ use wait_queue::Discipline;
 pub enum Event {
     /// The next arrival of a traffic source.
     Arrival {
-        /// Source index.
-        source: u32,
+        /// The source.
+        source: Id,
     },
     /// A request finished its current step (app work or a hold).
     RequestStep {
@@ -85,10 +92,12 @@ pub enum Event {
         /// The client.
         client: Id,
     },
-    /// A job runner's `setInterval` fires.
+    /// A worker's job `setInterval` fires.
     JobTick {
-        /// Runner index.
-        runner: u32,
+        /// The worker.
+        worker: u32,
+        /// Its process epoch when the timer was set.
+        epoch: u32,
     },
     /// A job run finished its work.
     JobDone {
@@ -97,6 +106,34 @@ pub enum Event {
     },
     /// Close a sample interval.
     Sample,
+    /// A timeline event of the scenario.
+    Timeline {
+        /// Its index in the scenario's events.
+        index: u32,
+    },
+    /// A pod finished starting.
+    PodReady {
+        /// The pod.
+        pod: u32,
+        /// Its epoch when it started.
+        epoch: u32,
+    },
+    /// A terminating pod's grace period is over.
+    PodExit {
+        /// The pod.
+        pod: u32,
+        /// Its epoch when it began terminating.
+        epoch: u32,
+    },
+    /// A crashed worker is replaced.
+    WorkerRestart {
+        /// The worker.
+        worker: u32,
+        /// Its epoch after the crash.
+        epoch: u32,
+    },
+    /// A canary pause is over.
+    RolloutResume,
 }
 
 /// Options of one run.
@@ -132,14 +169,24 @@ pub struct Simulation<'s> {
     pub(crate) rec: Recorder,
     pub(crate) db: Database,
     pub(crate) profile: RateProfile,
-    pub(crate) sources: Vec<ArrivalSource>,
+    pub(crate) sources: Slab<Source>,
+    pub(crate) ready_workers: Vec<u32>,
     pub(crate) round_robin_next: u32,
     pub(crate) pods: Vec<Pod>,
     pub(crate) workers: Vec<Worker>,
     pub(crate) pools: Slab<Pool>,
     pub(crate) requests: Slab<Request>,
     pub(crate) runs: Slab<JobRun>,
-    pub(crate) runners: Vec<JobRunner>,
+    /// The job runner of each worker (by worker index), if the job runs there.
+    pub(crate) runners: Vec<Option<JobRunner>>,
+    /// Whether the job is switched on (timeline `job` events).
+    pub(crate) job_switch: bool,
+    /// The rollout in progress.
+    pub(crate) rollout: Option<RolloutState>,
+    /// Versions deployed so far, the current target last (for rollbacks).
+    pub(crate) version_history: Vec<usize>,
+    /// Whether the first refusal and the first acquire timeout were logged.
+    pub(crate) first_logged: (bool, bool),
     pub(crate) job_totals: JobSummary,
     /// Requests and job runs started so far (wrapping): trace names.
     pub(crate) arrivals_seen: u32,
@@ -154,17 +201,17 @@ pub struct Simulation<'s> {
 }
 
 impl<'s> Simulation<'s> {
-    /// Build the fleet at time zero: empty pools, no connections.
+    /// Build the fleet at time zero: pods ready at once, empty pools, no
+    /// connections.
     pub fn new(scenario: &'s Scenario, options: RunOptions) -> Simulation<'s> {
-        let seed = scenario.seed;
-        let fleet = &scenario.fleet;
         let mut sim = Simulation {
             scenario,
             sched: Scheduler::new(),
-            rec: Recorder::new(scenario.warmup),
+            rec: Recorder::new(scenario),
             db: Database::new(scenario.database.clone()),
             profile: RateProfile::new(scenario.traffic.rate_points.clone()),
-            sources: Vec::new(),
+            sources: Slab::default(),
+            ready_workers: Vec::new(),
             round_robin_next: 0,
             pods: Vec::new(),
             workers: Vec::new(),
@@ -172,6 +219,10 @@ impl<'s> Simulation<'s> {
             requests: Slab::default(),
             runs: Slab::default(),
             runners: Vec::new(),
+            job_switch: true,
+            rollout: None,
+            version_history: vec![0],
+            first_logged: (false, false),
             job_totals: JobSummary::default(),
             arrivals_seen: 0,
             runs_seen: 0,
@@ -181,41 +232,19 @@ impl<'s> Simulation<'s> {
             end: scenario.duration,
             options,
         };
-        for pod in 0..fleet.pods {
-            let mut workers = Vec::new();
-            for w in 0..fleet.workers {
-                let index = sim.workers.len() as u32;
-                let pool = sim.new_pool(scenario.app.pool.clone(), PoolKind::Requests, index);
-                sim.workers.push(Worker {
-                    pod,
-                    pool,
-                    setup_rng: stream(seed, domain("setup"), worker_key(pod, w)),
-                });
-                workers.push(index);
-            }
-            sim.pods.push(Pod { workers });
+        for _ in 0..scenario.fleet.pods {
+            sim.create_pod(0, SimTime::ZERO);
         }
-        match fleet.dispatch {
-            Dispatch::Random => {
-                let share = 1.0 / fleet.pods as f64;
-                for pod in 0..fleet.pods {
-                    let rng = stream(seed, domain("arrivals"), pod as u64);
-                    sim.sources
-                        .push(ArrivalSource::new(rng, scenario.traffic.arrivals, share));
-                }
-            }
-            Dispatch::RoundRobin => {
-                let rng = stream(seed, domain("arrivals-fleet"), 0);
-                sim.sources
-                    .push(ArrivalSource::new(rng, scenario.traffic.arrivals, 1.0));
-            }
-        }
-        for source in 0..sim.sources.len() as u32 {
-            sim.schedule_next_arrival(source);
-        }
-        sim.start_job_runners();
+        sim.reroute(); // no pod ready yet: the fleet stream waits for them
+        sim.schedule_timeline();
         sim.sched.at(scenario.sample_interval, Event::Sample);
         sim
+    }
+
+    /// Add a line to the event log.
+    pub(crate) fn log(&mut self, kind: &'static str, pod: Option<u32>, detail: String) {
+        let now = self.sched.now();
+        self.rec.log(now, kind, pod, detail);
     }
 
     /// Send every traced event to `tracer`.
@@ -267,12 +296,18 @@ impl<'s> Simulation<'s> {
         }
         self.sched.advance_to(self.end);
         self.check_invariants()?;
+        self.rec.flush_log(sink)?;
         Ok(self.finish())
     }
 
     fn handle(&mut self, now: SimTime, event: Event, sink: &mut dyn Sink) -> Result<(), RunError> {
         match event {
             Event::Arrival { source } => self.arrive(source),
+            Event::Timeline { index } => self.timeline(index),
+            Event::PodReady { pod, epoch } => self.pod_ready(pod, epoch),
+            Event::PodExit { pod, epoch } => self.exit_pod(pod, epoch),
+            Event::WorkerRestart { worker, epoch } => self.worker_restarted(worker, epoch),
+            Event::RolloutResume => self.resume_rollout(),
             Event::RequestStep { req } => self.request_step(req),
             Event::AcquireTimeout { caller } => self.acquire_timed_out(caller),
             Event::GiveUp { req } => self.give_up(req),
@@ -284,7 +319,7 @@ impl<'s> Simulation<'s> {
             Event::IdleCheck { pool } => self.idle_check(pool),
             Event::Lifetime { pool, client } => self.lifetime_over(pool, client),
             Event::Reap { pool, client } => self.reap_leaked(pool, client),
-            Event::JobTick { runner } => self.job_tick(runner),
+            Event::JobTick { worker, epoch } => self.job_tick(worker, epoch),
             Event::JobDone { run } => self.job_done(run),
             Event::Sample => {
                 self.check_invariants()?;
@@ -308,9 +343,11 @@ impl<'s> Simulation<'s> {
             .pods
             .iter()
             .enumerate()
-            .map(|(i, _)| PodRow {
+            .map(|(i, p)| PodRow {
                 time_s: now.as_secs_f64(),
                 pod: i as u32,
+                version: self.scenario.versions[p.version].name.clone(),
+                state: format!("{:?}", p.state).to_lowercase(),
                 ..PodRow::default()
             })
             .collect();
@@ -329,7 +366,9 @@ impl<'s> Simulation<'s> {
             g.waiters += pool.waiting() as u64;
             g.pools_starving += u64::from(pool.waiting() > 0);
             let pod = self.workers[pool.worker as usize].pod as usize;
-            let row = &mut pod_rows[pod];
+            let Some(row) = pod_rows.get_mut(pod) else {
+                continue;
+            };
             row.open += pool.total();
             row.checked_out += pool.checked_out();
             row.waiters += pool.waiting();
@@ -343,6 +382,9 @@ impl<'s> Simulation<'s> {
                 0.0
             };
         }
+        pod_rows.retain(|r| r.state != "gone");
+        g.pool_utilisation_max = pod_rows.iter().map(|r| r.utilisation).fold(0.0, f64::max);
+        g.pools = self.pools.len() as u64;
         self.rec.sample(now, &g, &pod_rows, sink)
     }
 
@@ -384,7 +426,7 @@ impl<'s> Simulation<'s> {
             + t.connect_timeouts
             + t.refused
             + t.app_errors
-            + t.worker_died
+            + t.unavailable
             + t.cancelled;
         if t.arrived != ended + self.counted_in_flight {
             return self.broken(format!(

@@ -490,6 +490,11 @@ impl Pool {
         (idle, waiters)
     }
 
+    /// Every client, for a process that exits with the pool.
+    pub fn into_clients(self) -> Vec<Client> {
+        self.clients.into_values()
+    }
+
     /// Remove a client whatever its state (process exit): returns it.
     pub fn remove_any(&mut self, id: Id) -> Option<Client> {
         let c = self.take(id)?;
@@ -517,6 +522,7 @@ mod tests {
             acquire_timeout_law: PatienceLaw::Fixed,
             max_lifetime: None,
             max_uses: None,
+            error_listener: true,
         }
     }
 

@@ -12,13 +12,14 @@
 
 use super::caller::{Caller, CallerClass};
 use super::pool::Connect;
+use super::routing::Route;
 use super::trace::TraceKind;
 use super::{Event, Simulation};
 use crate::engine::{SimRng, SimTime, TimerId};
 use crate::metrics::{AcquireEnd, ClientEnd, HandlerEnd};
-use crate::scenario::Dispatch;
+use crate::scenario::Requests;
 use crate::slab::{Id, Slab};
-use rand::{Rng, RngExt};
+use rand::RngExt;
 
 /// What a handler is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +38,10 @@ enum Phase {
 pub struct Request {
     /// Arrival time.
     pub arrived: SimTime,
+    /// The worker handling it.
+    pub worker: u32,
+    /// The application version of its pod.
+    version: usize,
     /// Arrival number (wrapping): its name in traces.
     serial: u32,
     /// Whether its client left (deadline passed).
@@ -60,49 +65,45 @@ pub(crate) fn is_queued(requests: &Slab<Request>, caller: Caller) -> bool {
 }
 
 impl Simulation<'_> {
-    /// Schedule the next arrival of `source`.
-    pub(crate) fn schedule_next_arrival(&mut self, source: u32) {
-        if let Some(at) = self.sources[source as usize].next_arrival(&self.profile)
-            && at <= self.scenario.duration
-        {
-            self.sched.at(at, Event::Arrival { source });
-        }
+    /// What requests of `version` do.
+    fn spec(&self, version: usize) -> &Requests {
+        &self.scenario.versions[version].app.requests
     }
 
-    /// A request arrives: pick its worker, draw its randomness, start it.
-    pub(crate) fn arrive(&mut self, source: u32) {
+    /// A request arrives: route it, draw its randomness, start it.
+    pub(crate) fn arrive(&mut self, source: Id) {
         let now = self.sched.now();
-        self.schedule_next_arrival(source);
-        let worker = match self.scenario.fleet.dispatch {
-            Dispatch::Random => {
-                let pod = &self.pods[source as usize];
-                let rng = self.sources[source as usize].rng();
-                pod.workers[rng.random_range(0..pod.workers.len())]
-            }
-            Dispatch::RoundRobin => {
-                let w = self.round_robin_next;
-                self.round_robin_next = (w + 1) % self.workers.len() as u32;
-                w
-            }
+        let Some((route, mut rng)) = self.route_arrival(source) else {
+            return;
         };
-        let seed_rng = self.sources[source as usize].rng();
-        let state = ((seed_rng.next_u64() as u128) << 64) | seed_rng.next_u64() as u128;
-        let mut rng = SimRng::new(state);
-        let spec = &self.scenario.app.requests;
-        let app_time = spec.app_time.sample(&mut rng);
-        let fails = rng.random::<f64>() < spec.error_probability;
         self.rec.arrival(now);
-        if self.rec.counts(now) {
-            self.counted_in_flight += 1;
-            self.counted_clients_waiting += 1;
-        }
+        let counted = self.rec.counts(now);
         self.arrivals_seen = self.arrivals_seen.wrapping_add(1);
         let serial = self.arrivals_seen;
+        let Route::Worker(worker) = route else {
+            // No live worker behind the load balancer: an error at once.
+            self.rec.handler(now, HandlerEnd::Unavailable, false);
+            self.rec.client(now, now, ClientEnd::Error);
+            return;
+        };
+        let pod = self.workers[worker as usize].pod;
+        let version = self.pods[pod as usize].version;
+        let spec = self.spec(version);
+        let app_time = spec.app_time.sample(&mut rng);
+        let fails = rng.random::<f64>() < spec.error_probability;
+        self.counted_in_flight += u64::from(counted);
+        self.counted_clients_waiting += u64::from(counted);
+        self.pods[pod as usize].in_flight += 1;
+        let pool = self.workers[worker as usize]
+            .pool
+            .expect("a routed worker is alive");
         let id = self.requests.insert(Request {
             arrived: now,
+            worker,
+            version,
             serial,
             client_gone: false,
-            pool: self.workers[worker as usize].pool,
+            pool,
             rng,
             checkout: 0,
             phase: Phase::AppWork,
@@ -112,7 +113,6 @@ impl Simulation<'_> {
             giveup_timer: None,
             fails,
         });
-        let pool = self.workers[worker as usize].pool;
         self.trace(
             TraceKind::Arrived,
             Some(Caller::request(id, 0, serial)),
@@ -152,7 +152,8 @@ impl Simulation<'_> {
 
     /// The request blocks: its client's deadline starts to matter.
     fn arm_give_up(&mut self, id: Id) {
-        let deadline = self.scenario.app.requests.deadline;
+        let version = self.requests.get(id).expect("live request").version;
+        let deadline = self.spec(version).deadline;
         let req = self.requests.get_mut(id).expect("live request");
         if req.giveup_timer.is_none() && !req.client_gone && !deadline.is_never() {
             let at = req.arrived + deadline;
@@ -218,7 +219,11 @@ impl Simulation<'_> {
             self.sched.cancel(t);
         }
         req.phase = Phase::Holding(client);
-        let hold = self.scenario.app.requests.hold.sample(&mut req.rng);
+        let hold = self.scenario.versions[req.version]
+            .app
+            .requests
+            .hold
+            .sample(&mut req.rng);
         self.sched
             .after(hold, Event::RequestStep { req: caller.id });
     }
@@ -228,7 +233,7 @@ impl Simulation<'_> {
         let Some(req) = self.requests.get_mut(id) else {
             return;
         };
-        let spec = &self.scenario.app.requests;
+        let spec = &self.scenario.versions[req.version].app.requests;
         let cancelled = spec.cancel_on_abort && req.client_gone;
         match req.phase {
             Phase::AppWork if cancelled => self.finish_request(id, HandlerEnd::Cancelled),
@@ -300,7 +305,11 @@ impl Simulation<'_> {
         let (caller, pool) = (Caller::request(id, req.checkout, req.serial), req.pool);
         self.trace(TraceKind::GaveUp, Some(caller), Some(pool), None);
         let req = self.requests.get_mut(id).expect("live request");
-        if !self.scenario.app.requests.cancel_on_abort {
+        if !self.scenario.versions[req.version]
+            .app
+            .requests
+            .cancel_on_abort
+        {
             return; // the handler goes on: an orphaned waiter
         }
         let caller = Caller::request(id, req.checkout, req.serial);
@@ -318,31 +327,31 @@ impl Simulation<'_> {
     }
 
     /// The handler ended: record both views and forget the request.
-    fn finish_request(&mut self, id: Id, end: HandlerEnd) {
+    pub(crate) fn finish_request(&mut self, id: Id, end: HandlerEnd) {
         let now = self.sched.now();
         let req = self.requests.remove(id).expect("finishing a live request");
+        for timer in [req.acquire_timer, req.giveup_timer].into_iter().flatten() {
+            self.sched.cancel(timer);
+        }
         let caller = Caller::request(id, req.checkout, req.serial);
         self.trace(TraceKind::Finished, Some(caller), Some(req.pool), None);
-        if let Some(t) = req.giveup_timer {
-            self.sched.cancel(t);
-        }
         self.rec.handler(req.arrived, end, req.client_gone);
         let counted = self.rec.counts(req.arrived);
         self.counted_in_flight -= u64::from(counted);
-        if req.client_gone {
-            return;
+        if !req.client_gone {
+            self.counted_clients_waiting -= u64::from(counted);
+            let due = req.arrived.saturating_add(self.spec(req.version).deadline);
+            if now > due {
+                // It held a client past the deadline without ever blocking:
+                // the client left at the deadline.
+                self.rec.client(due, req.arrived, ClientEnd::GaveUp);
+            } else if end == HandlerEnd::Completed {
+                self.rec.client(now, req.arrived, ClientEnd::Ok);
+            } else {
+                self.rec.client(now, req.arrived, ClientEnd::Error);
+            }
         }
-        self.counted_clients_waiting -= u64::from(counted);
-        let deadline = self.scenario.app.requests.deadline;
-        let due = req.arrived.saturating_add(deadline);
-        if now > due {
-            // It held a client past the deadline without ever blocking: the
-            // client left at the deadline.
-            self.rec.client(due, req.arrived, ClientEnd::GaveUp);
-        } else if end == HandlerEnd::Completed {
-            self.rec.client(now, req.arrived, ClientEnd::Ok);
-        } else {
-            self.rec.client(now, req.arrived, ClientEnd::Error);
-        }
+        let pod = self.workers[req.worker as usize].pod;
+        self.pod_request_done(pod);
     }
 }

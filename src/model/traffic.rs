@@ -90,18 +90,30 @@ pub struct ArrivalSource {
 }
 
 impl ArrivalSource {
-    /// A source drawing from `rng` with `share` of the traffic.
-    pub fn new(rng: SimRng, process: ArrivalProcess, share: f64) -> ArrivalSource {
+    /// A source drawing from `rng` with `share` of the traffic, starting
+    /// when the fleet's cumulative expected arrivals are `mass_now`.
+    pub fn new(rng: SimRng, process: ArrivalProcess, share: f64, mass_now: f64) -> ArrivalSource {
         ArrivalSource {
             rng,
             process,
             share,
-            target: 0.0,
+            target: mass_now,
         }
     }
 
-    /// Time of the next arrival after the current one, or `None` when the
-    /// rate stays at zero for ever.
+    /// Change this source's share of the traffic when the fleet's cumulative
+    /// expected arrivals are `mass_now`, keeping its place: the part of its
+    /// current gap still to run is rescaled. Returns the new time of its
+    /// next arrival.
+    pub fn reshare(&mut self, share: f64, mass_now: f64, profile: &RateProfile) -> Option<SimTime> {
+        let remaining = (self.target - mass_now).max(0.0) * self.share;
+        self.share = share;
+        self.target = mass_now + remaining / share;
+        profile.time_of(self.target).map(SimTime::from_secs_f64)
+    }
+
+    /// Draw the gap to the next arrival and return its time, or `None` when
+    /// the rate stays at zero for ever.
     pub fn next_arrival(&mut self, profile: &RateProfile) -> Option<SimTime> {
         let gap: f64 = match self.process {
             ArrivalProcess::Poisson => Exp1.sample(&mut self.rng),

@@ -3,8 +3,9 @@
 //! in [`super::validate`], which turns this into a [`super::Scenario`].
 //! Unknown keys are rejected everywhere.
 
-use super::units::{Duration, Rate};
+use super::units::{ClockTime, Duration, Percent, Rate, TimeSpec};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
@@ -29,6 +30,172 @@ pub struct ScenarioFile {
     pub database: DatabaseFile,
     /// The background job (absent: no job).
     pub job: Option<JobFile>,
+    /// Named versions of the application: overrides of `[requests]`,
+    /// `[pool]` and `[job]`.
+    pub versions: Option<BTreeMap<String, VersionFile>>,
+    /// The timeline: deploys, rollbacks, traffic changes...
+    pub events: Option<Vec<EventFile>>,
+    /// Alert rules replayed over the time series.
+    pub alerts: Option<Vec<AlertFile>>,
+    /// Alert evaluation settings.
+    pub alerting: Option<AlertingFile>,
+}
+
+/// `[versions."v2.3.0"]`: what this version changes.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionFile {
+    /// Overrides of `[requests]`.
+    pub requests: Option<RequestsFile>,
+    /// Overrides of `[pool]`.
+    pub pool: Option<PoolFile>,
+    /// Overrides of `[job]` (`enabled = false` removes the job).
+    pub job: Option<JobFile>,
+}
+
+/// One `[[events]]` entry. Which keys apply depends on `kind`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventFile {
+    /// When: `"15m"` after the start, or a wall-clock time `"14:15"` (needs `meta.start`).
+    pub at: TimeSpec,
+    /// What happens.
+    pub kind: EventKind,
+    /// deploy: the version to roll out.
+    pub version: Option<String>,
+    /// deploy, rollback: `"rolling"`, `"all_at_once"` or `"canary"`.
+    pub strategy: Option<Strategy>,
+    /// deploy, rollback: Kubernetes `maxSurge`, `"25%"` or a pod count.
+    pub max_surge: Option<Percent>,
+    /// deploy, rollback: Kubernetes `maxUnavailable`, `"25%"` or a pod count.
+    pub max_unavailable: Option<Percent>,
+    /// deploy, rollback, restart: time from pod creation to ready.
+    pub pod_startup: Option<Duration>,
+    /// canary: pods of the new version first.
+    pub canary_pods: Option<i64>,
+    /// canary: time before the rest follow.
+    pub canary_pause: Option<Duration>,
+    /// traffic: the new fleet-wide rate.
+    pub rate: Option<Rate>,
+    /// traffic: reached linearly over this time (a step without it).
+    pub ramp: Option<Duration>,
+    /// job: switch the job on or off.
+    pub enabled: Option<bool>,
+    /// server: new `idle_session_timeout`.
+    pub idle_session_timeout: Option<Duration>,
+    /// server: new `idle_in_transaction_session_timeout`.
+    pub idle_in_transaction_session_timeout: Option<Duration>,
+    /// restart: the pod to restart.
+    pub pod: Option<i64>,
+}
+
+/// Kinds of timeline events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// Roll out a version.
+    Deploy,
+    /// Roll back to the version before the last deploy (`kubectl rollout undo`).
+    Rollback,
+    /// Change the request rate.
+    Traffic,
+    /// Switch the background job on or off.
+    Job,
+    /// Change a server setting.
+    Server,
+    /// Restart one pod's processes.
+    Restart,
+}
+
+/// How a deploy replaces pods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Kubernetes RollingUpdate with maxSurge / maxUnavailable.
+    Rolling,
+    /// Every new pod at once; old pods go when the new ones are ready.
+    AllAtOnce,
+    /// `canary_pods` first, the rest (rolling) after `canary_pause`.
+    Canary,
+}
+
+/// `[alerting]`
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertingFile {
+    /// How often rules are evaluated (Prometheus `evaluation_interval`).
+    pub evaluation_interval: Option<Duration>,
+}
+
+/// One `[[alerts]]` rule: `metric` over `window` compared with `threshold`,
+/// true for `for` before it fires.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertFile {
+    /// Alert name.
+    pub name: String,
+    /// What is measured.
+    pub metric: AlertMetric,
+    /// Comparison: `">"`, `">="`, `"<"`, `"<="`.
+    pub op: CompareOp,
+    /// The threshold, in the metric's unit (ratios as fractions, times in s).
+    pub threshold: f64,
+    /// Range of the rate or average (Prometheus `[1m]`).
+    pub window: Option<Duration>,
+    /// How long the condition must hold before firing.
+    #[serde(rename = "for")]
+    pub for_: Option<Duration>,
+    /// Free text: `page`, `ticket`...
+    pub severity: Option<String>,
+}
+
+/// Metrics alert rules can use, each aggregated over the rule's window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertMetric {
+    /// Client-visible failures / outcomes.
+    ErrorRate,
+    /// Database refusals per second.
+    RefusalsPerS,
+    /// Acquire timeouts per second.
+    AcquireTimeoutsPerS,
+    /// Refusals and acquire timeouts per second ("exhaustion failures").
+    ExhaustionFailuresPerS,
+    /// Mean acquire wait (s).
+    WaitMeanS,
+    /// Acquire-wait quantiles (s), from histogram buckets as Prometheus computes them.
+    WaitP50S,
+    /// See `wait_p50_s`.
+    WaitP95S,
+    /// See `wait_p50_s`.
+    WaitP99S,
+    /// Application backends holding a server slot.
+    OpenConnections,
+    /// Server slots taken / `max_connections`.
+    DbUtilisation,
+    /// The busiest pod's (open − idle) / capacity.
+    PoolUtilisation,
+    /// Callers waiting for a client.
+    Waiters,
+    /// Server slots held by leaked clients.
+    OpenLeaked,
+}
+
+/// Comparison of an alert rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub enum CompareOp {
+    /// `>`
+    #[serde(rename = ">")]
+    Above,
+    /// `>=`
+    #[serde(rename = ">=")]
+    AtLeast,
+    /// `<`
+    #[serde(rename = "<")]
+    Below,
+    /// `<=`
+    #[serde(rename = "<=")]
+    AtMost,
 }
 
 /// `[meta]`
@@ -47,6 +214,10 @@ pub struct MetaFile {
     pub warmup: Option<Duration>,
     /// Time-series resolution.
     pub sample_interval: Option<Duration>,
+    /// Wall-clock time of the start, `"14:00"`: charts and logs show clock times.
+    pub start: Option<ClockTime>,
+    /// Name of the version running at the start (default `"initial"`).
+    pub version: Option<String>,
 }
 
 /// `[fleet]`
@@ -59,6 +230,11 @@ pub struct FleetFile {
     pub workers: Option<i64>,
     /// `"random"` or `"round_robin"`.
     pub dispatch: Option<Dispatch>,
+    /// Kubernetes `terminationGracePeriodSeconds`: a terminating pod exits
+    /// when its requests are done or after this.
+    pub termination_grace: Option<Duration>,
+    /// Time for the cluster primary to replace a crashed worker.
+    pub worker_restart: Option<Duration>,
 }
 
 /// How requests are spread over workers.
@@ -179,6 +355,9 @@ pub struct PoolFile {
     pub max_lifetime: Option<Duration>,
     /// `maxUses`; 0 = unlimited, 1 = a new connection per checkout.
     pub max_uses: Option<i64>,
+    /// Whether the app registered `pool.on('error')`: without it, the server
+    /// killing an idle client crashes the worker.
+    pub error_listener: Option<bool>,
 }
 
 /// How acquire timeouts are drawn.
@@ -239,6 +418,9 @@ pub struct JobFile {
     pub release: Option<ReleaseDiscipline>,
     /// Whether leaked clients sit inside an open transaction.
     pub leak_in_transaction: Option<bool>,
+    /// Whether the job's code listens for `'error'` on its clients: without
+    /// it, the server killing a leaked client crashes the worker.
+    pub error_listener: Option<bool>,
     /// Options of the job's own pool (pool_mode own or per_run).
     pub pool: Option<PoolFile>,
 }

@@ -54,6 +54,18 @@ fn steps(path: &str) -> Vec<Step> {
 /// key when the path does not exist in full. `None` if the source does not
 /// parse or nothing on the path exists.
 pub fn span_of(source: &str, path: &str) -> Option<Range<usize>> {
+    locate(source, path).map(|(span, _)| span)
+}
+
+/// The span of the value at `path`, only if the whole path exists.
+pub fn exact_span_of(source: &str, path: &str) -> Option<Range<usize>> {
+    locate(source, path)
+        .filter(|(_, exact)| *exact)
+        .map(|(span, _)| span)
+}
+
+/// The best span for `path`, and whether it is the whole path's.
+fn locate(source: &str, path: &str) -> Option<(Range<usize>, bool)> {
     let root = DeTable::parse(source).ok()?;
     let mut best: Option<Range<usize>> = None;
     let mut value: Option<&DeValue> = None;
@@ -61,9 +73,11 @@ pub fn span_of(source: &str, path: &str) -> Option<Range<usize>> {
     for step in steps(path) {
         match step {
             Step::Key(k) => {
-                let t = table?;
+                let Some(t) = table else {
+                    return best.map(|b| (b, false));
+                };
                 let Some((key, v)) = t.get_key_value(k.as_str()) else {
-                    return best;
+                    return best.map(|b| (b, false));
                 };
                 best = Some(key.span());
                 // Point at the value for leaves, at the key for tables.
@@ -74,10 +88,10 @@ pub fn span_of(source: &str, path: &str) -> Option<Range<usize>> {
             }
             Step::Index(i) => {
                 let DeValue::Array(items) = value? else {
-                    return best;
+                    return best.map(|b| (b, false));
                 };
                 let Some(item) = items.get(i) else {
-                    return best;
+                    return best.map(|b| (b, false));
                 };
                 best = Some(item.span());
                 value = Some(item.get_ref());
@@ -88,7 +102,7 @@ pub fn span_of(source: &str, path: &str) -> Option<Range<usize>> {
             _ => None,
         };
     }
-    best
+    best.map(|b| (b, true))
 }
 
 #[cfg(test)]
@@ -126,5 +140,7 @@ rate = "oops"
     fn falls_back_to_the_deepest_existing_key() {
         assert_eq!(text(span_of(SRC, "pool.idle_timeout")), "pool");
         assert_eq!(span_of(SRC, "nothing.here"), None);
+        assert_eq!(exact_span_of(SRC, "pool.idle_timeout"), None);
+        assert_eq!(text(exact_span_of(SRC, "pool.max")), "0");
     }
 }

@@ -12,8 +12,11 @@ use crate::dist::Dist;
 use crate::engine::SimTime;
 pub use error::ScenarioError;
 pub use file::{
-    ArrivalProcess, Dispatch, JobPlacement, JobPoolMode, PatienceLaw, ReleaseDiscipline,
+    AlertMetric, ArrivalProcess, CompareOp, Dispatch, JobPlacement, JobPoolMode, PatienceLaw,
+    ReleaseDiscipline, Strategy,
 };
+pub use units::ClockTime;
+use units::Percent;
 
 /// A validated scenario: every default applied, every value in range.
 #[derive(Clone, Debug)]
@@ -34,10 +37,18 @@ pub struct Scenario {
     pub fleet: Fleet,
     /// Request arrivals.
     pub traffic: Traffic,
-    /// The application as deployed at the start.
-    pub app: App,
+    /// The application's versions; the first runs at the start.
+    pub versions: Vec<Version>,
     /// PostgreSQL.
     pub database: Database,
+    /// Wall-clock time of the start, if given.
+    pub start_clock: Option<ClockTime>,
+    /// The timeline, in time order.
+    pub events: Vec<TimelineEvent>,
+    /// Alert rules.
+    pub alerts: Vec<AlertRule>,
+    /// How often alert rules are evaluated.
+    pub alert_interval: SimTime,
     /// Hex digest of the scenario source (and command-line overrides).
     pub hash: String,
 }
@@ -51,6 +62,107 @@ pub struct Fleet {
     pub workers: u32,
     /// How requests are spread over workers.
     pub dispatch: Dispatch,
+    /// A terminating pod exits when its requests are done or after this.
+    pub termination_grace: SimTime,
+    /// Time to replace a crashed worker process.
+    pub worker_restart: SimTime,
+}
+
+/// A named version of the application.
+#[derive(Clone, Debug)]
+pub struct Version {
+    /// Its name, e.g. `v2.3.0`.
+    pub name: String,
+    /// What it does.
+    pub app: App,
+}
+
+/// Something that happens at a given time.
+#[derive(Clone, Debug)]
+pub struct TimelineEvent {
+    /// When.
+    pub at: SimTime,
+    /// What.
+    pub action: Action,
+}
+
+/// Timeline actions.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// Roll out version `version` (an index into [`Scenario::versions`]).
+    Deploy {
+        /// Which version.
+        version: usize,
+        /// How.
+        rollout: Rollout,
+    },
+    /// Roll back to the version that ran before the last deploy.
+    Rollback {
+        /// How.
+        rollout: Rollout,
+    },
+    /// The request rate changes (already part of [`Traffic::rate_points`]).
+    Traffic {
+        /// The new rate per second.
+        rate: f64,
+        /// Over this long.
+        ramp: SimTime,
+    },
+    /// The job is switched on or off.
+    Job {
+        /// On or off.
+        enabled: bool,
+    },
+    /// Server settings change (`None`: unchanged; `Some(None)`: off).
+    Server {
+        /// New `idle_session_timeout`.
+        idle_session_timeout: Option<Option<SimTime>>,
+        /// New `idle_in_transaction_session_timeout`.
+        idle_in_transaction_timeout: Option<Option<SimTime>>,
+    },
+    /// Restart the processes of the pod at this position in the fleet.
+    Restart {
+        /// Position among the live pods, oldest first.
+        pod: u32,
+        /// Time until it is ready again.
+        pod_startup: SimTime,
+    },
+}
+
+/// How a deploy replaces pods.
+#[derive(Clone, Copy, Debug)]
+pub struct Rollout {
+    /// Rolling, all at once, or canary.
+    pub strategy: Strategy,
+    /// Extra pods allowed during the rollout.
+    pub max_surge: u32,
+    /// Pods that may be unavailable during the rollout.
+    pub max_unavailable: u32,
+    /// Pod creation to ready.
+    pub pod_startup: SimTime,
+    /// Canary: pods of the new version first.
+    pub canary_pods: u32,
+    /// Canary: wait before the rest.
+    pub canary_pause: SimTime,
+}
+
+/// An alert rule.
+#[derive(Clone, Debug)]
+pub struct AlertRule {
+    /// Name.
+    pub name: String,
+    /// What is measured.
+    pub metric: AlertMetric,
+    /// Comparison.
+    pub op: CompareOp,
+    /// Threshold in the metric's unit.
+    pub threshold: f64,
+    /// Aggregation window.
+    pub window: SimTime,
+    /// Pending time before firing.
+    pub for_: SimTime,
+    /// Free text.
+    pub severity: String,
 }
 
 /// Request arrivals.
@@ -100,6 +212,9 @@ pub struct PoolConfig {
     pub max: u32,
     /// No idle eviction at or below this many clients.
     pub min: u32,
+    /// Whether `pool.on('error')` is registered (without it, a reaped idle
+    /// client crashes the worker).
+    pub error_listener: bool,
     /// Idle eviction delay (`None` = never).
     pub idle_timeout: Option<SimTime>,
     /// Acquire timeout (`None` = wait forever).
@@ -133,6 +248,9 @@ pub struct Job {
     pub release: ReleaseDiscipline,
     /// Whether leaked clients sit in an open transaction.
     pub leak_in_transaction: bool,
+    /// Whether the job listens for client errors (without it, a reaped
+    /// leaked client crashes the worker).
+    pub error_listener: bool,
     /// The job's own pool (unused in shared mode).
     pub pool: PoolConfig,
 }
@@ -168,7 +286,35 @@ impl Database {
     }
 }
 
+impl Rollout {
+    /// Kubernetes' defaults: rolling, 25 % surge, 25 % unavailable.
+    pub fn kubernetes_default(pods: u32, pod_startup: SimTime) -> Rollout {
+        Rollout {
+            strategy: Strategy::Rolling,
+            max_surge: Percent::Share(25.0).of(pods, true),
+            max_unavailable: Percent::Share(25.0).of(pods, false),
+            pod_startup,
+            canary_pods: 0,
+            canary_pause: SimTime::ZERO,
+        }
+    }
+}
+
 impl Scenario {
+    /// The application as deployed at the start.
+    pub fn app(&self) -> &App {
+        &self.versions[0].app
+    }
+
+    /// Simulated time `t` as a wall-clock string (`"14:15:30"`), or as
+    /// minutes and seconds from the start (`"15m30s"`) without a start time.
+    pub fn clock(&self, t: SimTime) -> String {
+        match self.start_clock {
+            Some(start) => ClockTime(start.0 + (t.0 / 1_000_000_000) as u32).to_string(),
+            None => t.to_string(),
+        }
+    }
+
     /// Read, parse and validate a scenario file.
     pub fn load(path: &std::path::Path) -> Result<Scenario, ScenarioError> {
         validate::load_file(path, validate::Overrides::default())
@@ -183,8 +329,8 @@ impl Scenario {
     /// workers × max, plus the job's own pools.
     pub fn possible_connections(&self) -> u64 {
         let workers = self.fleet.pods as u64 * self.fleet.workers as u64;
-        let mut possible = workers * self.app.pool.max as u64;
-        if let Some(job) = &self.app.job {
+        let mut possible = workers * self.app().pool.max as u64;
+        if let Some(job) = &self.app().job {
             let runners = match job.placement {
                 JobPlacement::OneWorker => self.fleet.pods as u64,
                 JobPlacement::EveryWorker => workers,

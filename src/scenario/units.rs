@@ -7,6 +7,31 @@ use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
 
+/// Implements `Deserialize` for a type read from a string through its
+/// `FromStr`, whose error says what was found; `$expected` says what was
+/// expected.
+macro_rules! from_string {
+    ($ty:ty, $expected:literal) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl Visitor<'_> for V {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str($expected)
+                    }
+                    fn visit_str<E: de::Error>(self, s: &str) -> Result<$ty, E> {
+                        s.parse().map_err(|found: String| {
+                            E::custom(format!("expected {}, found {found}", $expected))
+                        })
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+    };
+}
+
 /// A duration read from a string with a unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Duration(pub SimTime);
@@ -64,25 +89,7 @@ fn decimal_with_unit(t: &str) -> Option<f64> {
     (secs.is_finite() && secs < 9e9).then_some(secs)
 }
 
-impl<'de> Deserialize<'de> for Duration {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Duration;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a duration like \"30s\", \"250ms\" or \"10m\"")
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Duration, E> {
-                s.parse().map_err(|found: String| {
-                    E::custom(format!(
-                        "expected a duration like \"30s\", \"250ms\" or \"10m\", found {found}"
-                    ))
-                })
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
+from_string!(Duration, "a duration like \"30s\", \"250ms\" or \"10m\"");
 
 impl Serialize for Duration {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -129,25 +136,7 @@ impl FromStr for Rate {
     }
 }
 
-impl<'de> Deserialize<'de> for Rate {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Rate;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a rate like \"2000/s\" or \"120/min\"")
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Rate, E> {
-                s.parse().map_err(|found: String| {
-                    E::custom(format!(
-                        "expected a rate like \"2000/s\" or \"120/min\", found {found}"
-                    ))
-                })
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
+from_string!(Rate, "a rate like \"2000/s\" or \"120/min\"");
 
 impl Serialize for Rate {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -158,6 +147,125 @@ impl Serialize for Rate {
 impl fmt::Display for Rate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/s", self.0)
+    }
+}
+
+/// A wall-clock time of day, `"14:00"` or `"14:00:30"`, as seconds after
+/// midnight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ClockTime(pub u32);
+
+impl FromStr for ClockTime {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = s.trim().split(':').collect();
+        let num = |p: &str, max: u32| p.parse::<u32>().ok().filter(|v| *v < max && p.len() == 2);
+        let (h, m, sec) = match parts.as_slice() {
+            [h, m] => (
+                h.parse::<u32>().ok().filter(|v| *v < 24),
+                num(m, 60),
+                Some(0),
+            ),
+            [h, m, sec] => (
+                h.parse::<u32>().ok().filter(|v| *v < 24),
+                num(m, 60),
+                num(sec, 60),
+            ),
+            _ => (None, None, None),
+        };
+        match (h, m, sec) {
+            (Some(h), Some(m), Some(sec)) => Ok(ClockTime(h * 3600 + m * 60 + sec)),
+            _ => Err(format!("\"{s}\"")),
+        }
+    }
+}
+
+from_string!(ClockTime, "a time of day like \"14:00\" or \"14:00:30\"");
+
+impl fmt::Display for ClockTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (h, m, s) = (self.0 / 3600 % 24, self.0 / 60 % 60, self.0 % 60);
+        if s == 0 {
+            write!(f, "{h:02}:{m:02}")
+        } else {
+            write!(f, "{h:02}:{m:02}:{s:02}")
+        }
+    }
+}
+
+/// When a timeline event happens: an offset from the start (`"15m"`) or a
+/// time of day (`"14:15"`, resolved against `meta.start`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeSpec {
+    /// After the start.
+    Offset(Duration),
+    /// A time of day.
+    Clock(ClockTime),
+}
+
+impl FromStr for TimeSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.contains(':') {
+            return s.parse().map(TimeSpec::Clock);
+        }
+        s.parse().map(TimeSpec::Offset)
+    }
+}
+
+from_string!(
+    TimeSpec,
+    "a time like \"15m\" (after the start) or \"14:15\" (time of day)"
+);
+
+/// A share of the fleet (`"25%"`) or a number of pods (`5`), as Kubernetes
+/// takes `maxSurge` and `maxUnavailable`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Percent {
+    /// A percentage of the desired pod count.
+    Share(f64),
+    /// An absolute pod count.
+    Count(u32),
+}
+
+impl Percent {
+    /// Resolved against `pods`, rounding as Kubernetes does (`up` for
+    /// maxSurge, down for maxUnavailable).
+    pub fn of(self, pods: u32, up: bool) -> u32 {
+        match self {
+            Percent::Count(n) => n,
+            Percent::Share(p) => {
+                let exact = p / 100.0 * pods as f64;
+                (if up { exact.ceil() } else { exact.floor() }) as u32
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        const EXPECTED: &str = "a percentage like \"25%\" or a pod count";
+        impl Visitor<'_> for V {
+            type Value = Percent;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(EXPECTED)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Percent, E> {
+                u32::try_from(v)
+                    .map(Percent::Count)
+                    .map_err(|_| E::custom(format!("expected {EXPECTED}, found {v}")))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Percent, E> {
+                s.trim()
+                    .strip_suffix('%')
+                    .and_then(|n| n.trim().parse::<f64>().ok())
+                    .filter(|p| (0.0..=100.0).contains(p))
+                    .map(Percent::Share)
+                    .ok_or_else(|| E::custom(format!("expected {EXPECTED}, found \"{s}\"")))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -188,6 +296,33 @@ mod tests {
         );
         assert!("-5s".parse::<Duration>().unwrap_err().contains("negative"));
         assert!("3 parsecs".parse::<Duration>().is_err());
+    }
+
+    #[test]
+    fn clock_times_and_time_specs() {
+        assert_eq!("14:15".parse::<ClockTime>().unwrap().0, 14 * 3600 + 15 * 60);
+        assert_eq!(
+            "14:15:30".parse::<ClockTime>().unwrap().to_string(),
+            "14:15:30"
+        );
+        assert!("25:00".parse::<ClockTime>().is_err());
+        assert!("14:7".parse::<ClockTime>().is_err());
+        assert_eq!(
+            "15m".parse::<TimeSpec>().unwrap(),
+            TimeSpec::Offset(Duration(SimTime::from_secs(900)))
+        );
+        assert!(matches!(
+            "14:15".parse::<TimeSpec>().unwrap(),
+            TimeSpec::Clock(_)
+        ));
+    }
+
+    #[test]
+    fn percent_rounds_like_kubernetes() {
+        assert_eq!(Percent::Share(25.0).of(20, true), 5);
+        assert_eq!(Percent::Share(25.0).of(10, true), 3);
+        assert_eq!(Percent::Share(25.0).of(10, false), 2);
+        assert_eq!(Percent::Count(4).of(20, true), 4);
     }
 
     #[test]

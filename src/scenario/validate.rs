@@ -4,8 +4,8 @@
 
 use super::error::{ScenarioError, did_you_mean};
 use super::file::*;
-use super::locate::span_of;
-use super::units::Duration;
+use super::locate::{exact_span_of, span_of};
+use super::units::{ClockTime, Duration, TimeSpec};
 use super::*;
 use crate::dist::Dist;
 use crate::engine::SimTime;
@@ -105,6 +105,7 @@ pub fn parse_with(
         file,
         source,
         duration_note,
+        prefix: None,
     }
     .scenario(raw, source)
 }
@@ -213,12 +214,21 @@ struct Checker<'a> {
     source: &'a str,
     /// Added to errors that compare with the duration.
     duration_note: &'a str,
+    /// While checking a version: its table, e.g. `versions."v2.3.0"`. Errors
+    /// point there when the version sets the key, else at the base table.
+    prefix: Option<String>,
 }
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
 impl Checker<'_> {
     fn err(&self, path: &str, message: impl Into<String>) -> ScenarioError {
+        if let Some(prefix) = &self.prefix {
+            let full = format!("{prefix}.{path}");
+            if let Some(span) = exact_span_of(self.source, &full) {
+                return ScenarioError::at_span(self.file, self.source, Some(span), &full, message);
+            }
+        }
         ScenarioError::at_span(
             self.file,
             self.source,
@@ -226,6 +236,16 @@ impl Checker<'_> {
             path,
             message,
         )
+    }
+
+    /// The same checker, reporting into a version's table.
+    fn for_version(&self, name: &str) -> Checker<'_> {
+        Checker {
+            file: self.file,
+            source: self.source,
+            duration_note: self.duration_note,
+            prefix: Some(format!("versions.\"{name}\"")),
+        }
     }
 
     /// An integer in `[min, max]`.
@@ -399,6 +419,7 @@ impl Checker<'_> {
             acquire_timeout_law: f.acquire_timeout_law.unwrap_or(PatienceLaw::Fixed),
             max_lifetime: self.optional_duration(f.max_lifetime, SimTime::ZERO),
             max_uses: (max_uses > 0).then_some(max_uses),
+            error_listener: f.error_listener.unwrap_or(true),
         })
     }
 
@@ -471,6 +492,7 @@ impl Checker<'_> {
             pool_mode,
             release,
             leak_in_transaction: f.leak_in_transaction.unwrap_or(false),
+            error_listener: f.error_listener.unwrap_or(false),
             pool,
         }))
     }
@@ -545,31 +567,49 @@ impl Checker<'_> {
         })
     }
 
-    fn traffic(&self, f: &TrafficFile, duration: SimTime) -> Result<Traffic> {
+    /// The rate profile from `[traffic]` and the traffic events, given as
+    /// `(at, rate, ramp, key path)`.
+    fn traffic(
+        &self,
+        f: &TrafficFile,
+        duration: SimTime,
+        events: &[(SimTime, f64, SimTime, String)],
+    ) -> Result<Traffic> {
         let rate = f.rate.map_or(400.0, |r| r.0);
+        let mut changes: Vec<(SimTime, f64, SimTime, String)> = f
+            .profile
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, c)| {
+                let ramp = c.ramp.map_or(SimTime::ZERO, |r| r.0);
+                (c.at.0, c.rate.0, ramp, format!("traffic.profile[{i}].at"))
+            })
+            .collect();
+        changes.extend(events.iter().cloned());
+        changes.sort_by_key(|c| c.0);
         let mut points = vec![(0.0, rate)];
         let mut last_end = 0.0;
-        for (i, change) in f.profile.iter().flatten().enumerate() {
-            let at = change.at.0.as_secs_f64();
-            if change.at.0 >= duration {
+        for (at, new_rate, ramp, path) in changes {
+            if at >= duration {
                 return Err(self.err(
-                    &format!("traffic.profile[{i}].at"),
+                    &path,
                     format!(
-                        "expected a time before the end of the run ({duration}{}), found {}",
-                        self.duration_note, change.at
+                        "expected a time before the end of the run ({duration}{}), found {at}",
+                        self.duration_note
                     ),
                 ));
             }
+            let (at, ramp) = (at.as_secs_f64(), ramp.as_secs_f64());
             if at < last_end {
                 return Err(self.err(
-                    &format!("traffic.profile[{i}].at"),
-                    format!("expected changes in time order, each after the previous ramp ends ({}s), found {}", last_end, change.at),
+                    &path,
+                    format!("expected rate changes that do not overlap: this one starts at {at}s, before the previous ramp ends at {last_end}s"),
                 ));
             }
-            let ramp = change.ramp.map_or(0.0, |r| r.0.as_secs_f64());
             let current = points.last().map_or(rate, |p| p.1);
             points.push((at, current));
-            points.push((at + ramp, change.rate.0));
+            points.push((at + ramp, new_rate));
             last_end = at + ramp;
         }
         Ok(Traffic {
@@ -621,12 +661,19 @@ impl Checker<'_> {
             pods: self.int("fleet.pods", raw.fleet.pods, 20, 1, 1_000_000)?,
             workers: self.int("fleet.workers", raw.fleet.workers, 4, 1, 1024)?,
             dispatch: raw.fleet.dispatch.unwrap_or(Dispatch::Random),
+            termination_grace: raw
+                .fleet
+                .termination_grace
+                .map_or(SimTime::from_secs(30), |d| d.0),
+            worker_restart: raw
+                .fleet
+                .worker_restart
+                .map_or(SimTime::from_secs(1), |d| d.0),
         };
-        let app = App {
-            requests: self.requests(&raw.requests)?,
-            pool: self.pool("pool", &raw.pool, SimTime::from_secs(30))?,
-            job: raw.job.as_ref().map(|j| self.job(j)).transpose()?.flatten(),
-        };
+        let versions = self.versions(&raw)?;
+        let start_clock = meta.start;
+        let (events, traffic_changes) =
+            self.events(&raw, &versions, &fleet, duration, start_clock)?;
         Ok(Scenario {
             name: meta.name.clone(),
             description: meta.description.clone().unwrap_or_default(),
@@ -634,13 +681,368 @@ impl Checker<'_> {
             seed: meta.seed.unwrap_or(1),
             warmup,
             sample_interval,
-            traffic: self.traffic(&raw.traffic, duration)?,
+            traffic: self.traffic(&raw.traffic, duration, &traffic_changes)?,
             fleet,
-            app,
+            versions,
             database: self.database(&raw.database)?,
+            start_clock,
+            events,
+            alert_interval: self.positive_duration(
+                "alerting.evaluation_interval",
+                raw.alerting.as_ref().and_then(|a| a.evaluation_interval),
+                SimTime::from_secs(15),
+            )?,
+            alerts: self.alerts(raw.alerts.as_deref().unwrap_or_default(), sample_interval)?,
             hash: source_hash(source),
         })
     }
+
+    /// The application of one version: the base tables with the version's
+    /// keys on top.
+    fn app(&self, requests: &RequestsFile, pool: &PoolFile, job: Option<&JobFile>) -> Result<App> {
+        Ok(App {
+            requests: self.requests(requests)?,
+            pool: self.pool("pool", pool, SimTime::from_secs(30))?,
+            job: job.map(|j| self.job(j)).transpose()?.flatten(),
+        })
+    }
+
+    /// The initial version (named by `meta.version`) first, then the others
+    /// in name order.
+    fn versions(&self, raw: &ScenarioFile) -> Result<Vec<Version>> {
+        let initial = raw
+            .meta
+            .version
+            .clone()
+            .unwrap_or_else(|| "initial".to_owned());
+        let declared = raw.versions.clone().unwrap_or_default();
+        if raw.meta.version.is_some() && !declared.is_empty() && !declared.contains_key(&initial) {
+            let names: Vec<&str> = declared.keys().map(String::as_str).collect();
+            let hint = did_you_mean(&initial, &names)
+                .map(|n| format!(" (did you mean \"{n}\"?)"))
+                .unwrap_or_default();
+            return Err(self.err(
+                "meta.version",
+                format!(
+                    "expected a version declared under [versions] ({}), found \"{initial}\"{hint}",
+                    names.join(", ")
+                ),
+            ));
+        }
+        let mut order = vec![initial.clone()];
+        order.extend(declared.keys().filter(|k| **k != initial).cloned());
+        order
+            .into_iter()
+            .map(|name| {
+                let over = declared.get(&name).cloned().unwrap_or_default();
+                let requests = overlay_requests(&raw.requests, over.requests.as_ref());
+                let pool = overlay_pool(&raw.pool, over.pool.as_ref());
+                let job = overlay_job(raw.job.as_ref(), over.job.as_ref());
+                let checker = self.for_version(&name);
+                let app = checker.app(&requests, &pool, job.as_ref())?;
+                Ok(Version { name, app })
+            })
+            .collect()
+    }
+
+    /// A time of the timeline, resolved against the start clock.
+    fn at(
+        &self,
+        path: &str,
+        at: TimeSpec,
+        start: Option<ClockTime>,
+        duration: SimTime,
+    ) -> Result<SimTime> {
+        let t = match at {
+            TimeSpec::Offset(d) => d.0,
+            TimeSpec::Clock(clock) => {
+                let Some(start) = start else {
+                    return Err(self.err(
+                        path,
+                        format!("expected a time after the start like \"15m\" (or set meta.start to use times of day), found \"{clock}\""),
+                    ));
+                };
+                let secs = (clock.0 + 24 * 3600 - start.0) % (24 * 3600);
+                SimTime::from_secs(secs as u64)
+            }
+        };
+        if t > duration {
+            return Err(self.err(
+                path,
+                format!("expected a time within the run (it lasts {duration}{}), found {t} after the start", self.duration_note),
+            ));
+        }
+        Ok(t)
+    }
+
+    /// The timeline, and its traffic changes for the rate profile.
+    #[allow(clippy::type_complexity)]
+    fn events(
+        &self,
+        raw: &ScenarioFile,
+        versions: &[Version],
+        fleet: &Fleet,
+        duration: SimTime,
+        start: Option<ClockTime>,
+    ) -> Result<(Vec<TimelineEvent>, Vec<(SimTime, f64, SimTime, String)>)> {
+        let mut events = Vec::new();
+        let mut traffic = Vec::new();
+        let mut deployed = false;
+        let mut timed: Vec<(SimTime, usize)> = Vec::new();
+        for (i, e) in raw.events.iter().flatten().enumerate() {
+            timed.push((
+                self.at(&format!("events[{i}].at"), e.at, start, duration)?,
+                i,
+            ));
+        }
+        timed.sort();
+        for (at, i) in timed {
+            let e = &raw.events.as_ref().expect("events")[i];
+            let key = |k: &str| format!("events[{i}].{k}");
+            let allowed: &[&str] = match e.kind {
+                EventKind::Deploy => &[
+                    "version",
+                    "strategy",
+                    "max_surge",
+                    "max_unavailable",
+                    "pod_startup",
+                    "canary_pods",
+                    "canary_pause",
+                ],
+                EventKind::Rollback => &[
+                    "strategy",
+                    "max_surge",
+                    "max_unavailable",
+                    "pod_startup",
+                    "canary_pods",
+                    "canary_pause",
+                ],
+                EventKind::Traffic => &["rate", "ramp"],
+                EventKind::Job => &["enabled"],
+                EventKind::Server => &[
+                    "idle_session_timeout",
+                    "idle_in_transaction_session_timeout",
+                ],
+                EventKind::Restart => &["pod", "pod_startup"],
+            };
+            self.only_keys(e, allowed, &key)?;
+            let action = match e.kind {
+                EventKind::Deploy | EventKind::Rollback => {
+                    let rollout = self.rollout(e, fleet, &key)?;
+                    if e.kind == EventKind::Rollback {
+                        if !deployed {
+                            return Err(self.err(&key("kind"), "expected a deploy before this rollback, found none"));
+                        }
+                        Action::Rollback { rollout }
+                    } else {
+                        let name = e.version.clone().ok_or_else(|| {
+                            self.err(&key("kind"), "expected the key `version` for a deploy, found nothing")
+                        })?;
+                        let names: Vec<&str> = versions.iter().map(|v| v.name.as_str()).collect();
+                        let Some(version) = names.iter().position(|n| *n == name) else {
+                            let hint = did_you_mean(&name, &names).map(|n| format!(" (did you mean \"{n}\"?)")).unwrap_or_default();
+                            return Err(self.err(
+                                &key("version"),
+                                format!("expected one of the versions {}, found \"{name}\"{hint}", names.join(", ")),
+                            ));
+                        };
+                        deployed = true;
+                        Action::Deploy { version, rollout }
+                    }
+                }
+                EventKind::Traffic => {
+                    let rate = e.rate.ok_or_else(|| self.err(&key("kind"), "expected the key `rate` for a traffic change, found nothing"))?;
+                    let ramp = e.ramp.map_or(SimTime::ZERO, |r| r.0);
+                    traffic.push((at, rate.0, ramp, key("at")));
+                    Action::Traffic { rate: rate.0, ramp }
+                }
+                EventKind::Job => Action::Job {
+                    enabled: e.enabled.ok_or_else(|| self.err(&key("kind"), "expected the key `enabled` (true or false) for a job event, found nothing"))?,
+                },
+                EventKind::Server => {
+                    if e.idle_session_timeout.is_none() && e.idle_in_transaction_session_timeout.is_none() {
+                        return Err(self.err(&key("kind"), "expected `idle_session_timeout` or `idle_in_transaction_session_timeout` for a server event, found neither"));
+                    }
+                    let off_or = |d: Option<Duration>| d.map(|d| (d.0 > SimTime::ZERO).then_some(d.0));
+                    Action::Server {
+                        idle_session_timeout: off_or(e.idle_session_timeout),
+                        idle_in_transaction_timeout: off_or(e.idle_in_transaction_session_timeout),
+                    }
+                }
+                EventKind::Restart => Action::Restart {
+                    pod: self.int(&key("pod"), e.pod, 0, 0, fleet.pods as i64 - 1)?,
+                    pod_startup: e.pod_startup.map_or(SimTime::from_secs(20), |d| d.0),
+                },
+            };
+            events.push(TimelineEvent { at, action });
+        }
+        Ok((events, traffic))
+    }
+
+    /// Reject keys that do not apply to this kind of event.
+    fn only_keys(
+        &self,
+        e: &EventFile,
+        allowed: &[&str],
+        key: &dyn Fn(&str) -> String,
+    ) -> Result<()> {
+        let present = [
+            ("version", e.version.is_some()),
+            ("strategy", e.strategy.is_some()),
+            ("max_surge", e.max_surge.is_some()),
+            ("max_unavailable", e.max_unavailable.is_some()),
+            ("pod_startup", e.pod_startup.is_some()),
+            ("canary_pods", e.canary_pods.is_some()),
+            ("canary_pause", e.canary_pause.is_some()),
+            ("rate", e.rate.is_some()),
+            ("ramp", e.ramp.is_some()),
+            ("enabled", e.enabled.is_some()),
+            ("idle_session_timeout", e.idle_session_timeout.is_some()),
+            (
+                "idle_in_transaction_session_timeout",
+                e.idle_in_transaction_session_timeout.is_some(),
+            ),
+            ("pod", e.pod.is_some()),
+        ];
+        for (name, given) in present {
+            if given && !allowed.contains(&name) {
+                let kind = serde_json::to_value(e.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                return Err(self.err(
+                    &key(name),
+                    format!(
+                        "expected only {} for a {kind} event, found `{name}`",
+                        allowed
+                            .iter()
+                            .map(|a| format!("`{a}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn rollout(
+        &self,
+        e: &EventFile,
+        fleet: &Fleet,
+        key: &dyn Fn(&str) -> String,
+    ) -> Result<Rollout> {
+        let strategy = e.strategy.unwrap_or(Strategy::Rolling);
+        let pod_startup = e.pod_startup.map_or(SimTime::from_secs(20), |d| d.0);
+        let mut r = Rollout::kubernetes_default(fleet.pods, pod_startup);
+        r.strategy = strategy;
+        if let Some(s) = e.max_surge {
+            r.max_surge = s.of(fleet.pods, true);
+        }
+        if let Some(u) = e.max_unavailable {
+            r.max_unavailable = u.of(fleet.pods, false);
+        }
+        if strategy == Strategy::AllAtOnce {
+            r.max_surge = fleet.pods;
+            r.max_unavailable = 0;
+        }
+        if r.max_surge == 0 && r.max_unavailable == 0 {
+            return Err(self.err(&key("max_surge"), "expected max_surge or max_unavailable above zero (Kubernetes refuses both at zero), found both zero"));
+        }
+        if strategy == Strategy::Canary {
+            r.canary_pods =
+                self.int(&key("canary_pods"), e.canary_pods, 1, 1, fleet.pods as i64)?;
+            r.canary_pause = e.canary_pause.map_or(SimTime::from_secs(300), |d| d.0);
+        } else if e.canary_pods.is_some() || e.canary_pause.is_some() {
+            return Err(self.err(&key("canary_pods"), "expected canary_pods and canary_pause only with strategy = \"canary\", found them with another strategy"));
+        }
+        Ok(r)
+    }
+
+    fn alerts(&self, raw: &[AlertFile], sample_interval: SimTime) -> Result<Vec<AlertRule>> {
+        let mut names: Vec<&str> = Vec::new();
+        raw.iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let key = |k: &str| format!("alerts[{i}].{k}");
+                if a.name.trim().is_empty() || names.contains(&a.name.as_str()) {
+                    return Err(self.err(&key("name"), format!("expected a unique, non-empty alert name, found \"{}\"", a.name)));
+                }
+                names.push(&a.name);
+                if !a.threshold.is_finite() {
+                    return Err(self.err(&key("threshold"), format!("expected a finite number, found {}", a.threshold)));
+                }
+                let window = a.window.map_or(SimTime::from_secs(60), |d| d.0);
+                if window < sample_interval {
+                    return Err(self.err(&key("window"), format!("expected a window of at least one sample interval ({sample_interval}), found {window}")));
+                }
+                Ok(AlertRule {
+                    name: a.name.clone(),
+                    metric: a.metric,
+                    op: a.op,
+                    threshold: a.threshold,
+                    window,
+                    for_: a.for_.map_or(SimTime::ZERO, |d| d.0),
+                    severity: a.severity.clone().unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// `over`'s keys on top of `base`'s.
+fn overlay_requests(base: &RequestsFile, over: Option<&RequestsFile>) -> RequestsFile {
+    let Some(o) = over else { return base.clone() };
+    RequestsFile {
+        checkouts: o.checkouts.or(base.checkouts),
+        hold: o.hold.clone().or_else(|| base.hold.clone()),
+        app_time: o.app_time.clone().or_else(|| base.app_time.clone()),
+        error_probability: o.error_probability.or(base.error_probability),
+        error_destroys_client: o.error_destroys_client.or(base.error_destroys_client),
+        deadline: o.deadline.or(base.deadline),
+        cancel_on_abort: o.cancel_on_abort.or(base.cancel_on_abort),
+    }
+}
+
+/// `over`'s keys on top of `base`'s.
+fn overlay_pool(base: &PoolFile, over: Option<&PoolFile>) -> PoolFile {
+    let Some(o) = over else { return base.clone() };
+    PoolFile {
+        max: o.max.or(base.max),
+        min: o.min.or(base.min),
+        idle_timeout: o.idle_timeout.or(base.idle_timeout),
+        acquire_timeout: o.acquire_timeout.or(base.acquire_timeout),
+        acquire_timeout_law: o.acquire_timeout_law.or(base.acquire_timeout_law),
+        max_lifetime: o.max_lifetime.or(base.max_lifetime),
+        max_uses: o.max_uses.or(base.max_uses),
+        error_listener: o.error_listener.or(base.error_listener),
+    }
+}
+
+/// `over`'s keys on top of `base`'s; a version may add a job the base lacks.
+fn overlay_job(base: Option<&JobFile>, over: Option<&JobFile>) -> Option<JobFile> {
+    let (b, o) = match (base, over) {
+        (b, None) => return b.cloned(),
+        (None, Some(o)) => return Some(o.clone()),
+        (Some(b), Some(o)) => (b, o),
+    };
+    Some(JobFile {
+        enabled: o.enabled.or(b.enabled),
+        period: o.period.or(b.period),
+        runs_in: o.runs_in.or(b.runs_in),
+        overlap: o.overlap.or(b.overlap),
+        fan_out: o.fan_out.or(b.fan_out),
+        hold: o.hold.clone().or_else(|| b.hold.clone()),
+        error_probability: o.error_probability.or(b.error_probability),
+        pool_mode: o.pool_mode.or(b.pool_mode),
+        release: o.release.or(b.release),
+        leak_in_transaction: o.leak_in_transaction.or(b.leak_in_transaction),
+        error_listener: o.error_listener.or(b.error_listener),
+        pool: match (&b.pool, &o.pool) {
+            (Some(bp), op) => Some(overlay_pool(bp, op.as_ref())),
+            (None, op) => op.clone(),
+        },
+    })
 }
 
 /// FNV-1a over the source bytes, as 16 hex digits.
@@ -669,13 +1071,13 @@ mod tests {
     fn minimal_file_gets_the_documented_defaults() {
         let s = parse("s.toml", MINIMAL).unwrap();
         assert_eq!((s.fleet.pods, s.fleet.workers), (20, 4));
-        assert_eq!(s.app.pool.max, 10);
-        assert_eq!(s.app.pool.idle_timeout, Some(SimTime::from_secs(30)));
-        assert_eq!(s.app.pool.acquire_timeout, None);
+        assert_eq!(s.app().pool.max, 10);
+        assert_eq!(s.app().pool.idle_timeout, Some(SimTime::from_secs(30)));
+        assert_eq!(s.app().pool.acquire_timeout, None);
         assert_eq!(s.database.usable_slots(), 497);
-        assert_eq!(s.app.requests.deadline, SimTime::from_secs(60));
-        assert!((s.app.requests.hold.mean() - 0.050).abs() < 1e-12);
-        assert!(s.app.job.is_none());
+        assert_eq!(s.app().requests.deadline, SimTime::from_secs(60));
+        assert!((s.app().requests.hold.mean() - 0.050).abs() < 1e-12);
+        assert!(s.app().job.is_none());
     }
 
     #[test]
@@ -734,7 +1136,7 @@ mod tests {
             &format!("{MINIMAL}[job]\npool_mode = \"own\"\nrelease = \"leaky\"\n"),
         )
         .unwrap();
-        let job = s.app.job.as_ref().unwrap();
+        let job = s.app().job.as_ref().unwrap();
         assert_eq!(job.pool.idle_timeout, Some(SimTime::from_secs(10)));
         assert_eq!(job.period, SimTime::from_secs(30));
         assert_eq!(s.possible_connections(), 800 + 200);

@@ -1,0 +1,291 @@
+//! Alert replay: rules evaluated over the time series as Prometheus would
+//! evaluate them, every evaluation interval. A rule whose condition holds is
+//! *pending*; once it has held for its `for` duration it *fires*; when the
+//! condition stops holding a firing alert *resolves* (a pending one simply
+//! clears). Window aggregates follow PromQL: counters become rates over the
+//! window, ratios are ratios of sums, gauges are averaged over the window,
+//! wait quantiles come from summed histogram buckets (`histogram_quantile`).
+
+use super::buckets::histogram_quantile;
+use super::series::SeriesRow;
+use crate::engine::SimTime;
+use crate::scenario::{AlertMetric, AlertRule, CompareOp};
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// What an alert evaluation needs from one sample interval.
+#[derive(Clone, Debug)]
+struct WindowRow {
+    end: SimTime,
+    length_s: f64,
+    row: SeriesRow,
+    buckets: Vec<u64>,
+}
+
+/// One pending → firing → resolved episode of an alert (times in seconds).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Episode {
+    /// When the condition started to hold.
+    pub pending_at_s: f64,
+    /// When it had held for `for` (absent if it cleared before).
+    pub firing_at_s: Option<f64>,
+    /// When a firing alert stopped (absent if still firing at the end).
+    pub resolved_at_s: Option<f64>,
+}
+
+/// A transition to log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transition {
+    /// Alert name.
+    pub alert: String,
+    /// `alert_pending`, `alert_firing`, `alert_resolved` or `alert_cleared`.
+    pub kind: &'static str,
+    /// The metric's value at the evaluation.
+    pub value: Option<f64>,
+}
+
+/// Evaluates every rule at each evaluation time.
+pub struct AlertEngine {
+    rules: Vec<AlertRule>,
+    interval: SimTime,
+    next_eval: SimTime,
+    window: VecDeque<WindowRow>,
+    longest: SimTime,
+    /// Per rule: the episodes so far (the last one may be open).
+    pub episodes: Vec<Vec<Episode>>,
+    max_connections: f64,
+}
+
+impl AlertEngine {
+    /// An engine for `rules`, evaluated every `interval`.
+    pub fn new(rules: Vec<AlertRule>, interval: SimTime, max_connections: u32) -> AlertEngine {
+        let longest = rules
+            .iter()
+            .map(|r| r.window)
+            .max()
+            .unwrap_or(SimTime::ZERO);
+        AlertEngine {
+            episodes: vec![Vec::new(); rules.len()],
+            rules,
+            interval,
+            next_eval: interval,
+            window: VecDeque::new(),
+            longest,
+            max_connections: max_connections as f64,
+        }
+    }
+
+    /// The rules.
+    pub fn rules(&self) -> &[AlertRule] {
+        &self.rules
+    }
+
+    /// Add the interval ending at `end` (with its wait-bucket counts) and
+    /// evaluate every rule at each evaluation time reached. Returns the
+    /// transitions, with their times.
+    pub fn push(
+        &mut self,
+        end: SimTime,
+        length: SimTime,
+        row: &SeriesRow,
+        buckets: Vec<u64>,
+    ) -> Vec<(SimTime, Transition)> {
+        if self.rules.is_empty() {
+            return Vec::new();
+        }
+        self.window.push_back(WindowRow {
+            end,
+            length_s: length.as_secs_f64(),
+            row: row.clone(),
+            buckets,
+        });
+        while self
+            .window
+            .front()
+            .is_some_and(|w| w.end + self.longest <= end)
+        {
+            self.window.pop_front();
+        }
+        let mut out = Vec::new();
+        while self.next_eval <= end {
+            let at = self.next_eval;
+            self.next_eval = at + self.interval;
+            for i in 0..self.rules.len() {
+                if let Some(t) = self.evaluate(i, at) {
+                    out.push((at, t));
+                }
+            }
+        }
+        out
+    }
+
+    fn evaluate(&mut self, i: usize, at: SimTime) -> Option<Transition> {
+        let rule = &self.rules[i];
+        let rows: Vec<&WindowRow> = self
+            .window
+            .iter()
+            .filter(|w| w.end <= at && w.end + rule.window > at)
+            .collect();
+        let value = metric(rule.metric, &rows, self.max_connections);
+        let holds = value.is_some_and(|v| compare(rule.op, v, rule.threshold));
+        let at_s = at.as_secs_f64();
+        let name = rule.name.clone();
+        let for_s = rule.for_.as_secs_f64();
+        let episodes = &mut self.episodes[i];
+        let open = episodes.last_mut().filter(|e| e.resolved_at_s.is_none());
+        let kind = match (holds, open) {
+            (true, None) => {
+                let firing = (for_s == 0.0).then_some(at_s);
+                episodes.push(Episode {
+                    pending_at_s: at_s,
+                    firing_at_s: firing,
+                    resolved_at_s: None,
+                });
+                if firing.is_some() {
+                    "alert_firing"
+                } else {
+                    "alert_pending"
+                }
+            }
+            (true, Some(e)) if e.firing_at_s.is_none() && at_s - e.pending_at_s >= for_s => {
+                e.firing_at_s = Some(at_s);
+                "alert_firing"
+            }
+            (false, Some(e)) if e.firing_at_s.is_some() => {
+                e.resolved_at_s = Some(at_s);
+                "alert_resolved"
+            }
+            (false, Some(_)) => {
+                episodes.pop();
+                "alert_cleared"
+            }
+            _ => return None,
+        };
+        Some(Transition {
+            alert: name,
+            kind,
+            value,
+        })
+    }
+}
+
+fn compare(op: CompareOp, v: f64, threshold: f64) -> bool {
+    match op {
+        CompareOp::Above => v > threshold,
+        CompareOp::AtLeast => v >= threshold,
+        CompareOp::Below => v < threshold,
+        CompareOp::AtMost => v <= threshold,
+    }
+}
+
+/// The metric over the window's rows; `None` when undefined (no data, or a
+/// ratio over nothing), which never satisfies a rule.
+fn metric(m: AlertMetric, rows: &[&WindowRow], max_connections: f64) -> Option<f64> {
+    if rows.is_empty() {
+        return None;
+    }
+    let seconds: f64 = rows.iter().map(|w| w.length_s).sum();
+    let sum = |f: &dyn Fn(&SeriesRow) -> f64| rows.iter().map(|w| f(&w.row)).sum::<f64>();
+    let mean = |f: &dyn Fn(&SeriesRow) -> f64| sum(f) / rows.len() as f64;
+    let ratio = |num: f64, den: f64| (den > 0.0).then(|| num / den);
+    let quantile = |q: f64| {
+        let mut counts = vec![0u64; rows[0].buckets.len()];
+        for w in rows {
+            for (c, b) in counts.iter_mut().zip(&w.buckets) {
+                *c += b;
+            }
+        }
+        histogram_quantile(q, &counts)
+    };
+    match m {
+        AlertMetric::ErrorRate => ratio(sum(&|r| r.failed as f64), sum(&|r| r.answered as f64)),
+        AlertMetric::RefusalsPerS => Some(sum(&|r| r.refusals as f64) / seconds),
+        AlertMetric::AcquireTimeoutsPerS => Some(sum(&|r| r.acquire_timeouts as f64) / seconds),
+        AlertMetric::ExhaustionFailuresPerS => {
+            Some(sum(&|r| (r.refusals + r.acquire_timeouts) as f64) / seconds)
+        }
+        AlertMetric::WaitMeanS => ratio(sum(&|r| r.wait_sum_s), sum(&|r| r.acquires as f64)),
+        AlertMetric::WaitP50S => quantile(0.50),
+        AlertMetric::WaitP95S => quantile(0.95),
+        AlertMetric::WaitP99S => quantile(0.99),
+        AlertMetric::OpenConnections => Some(mean(&|r| {
+            (r.open_request_pools + r.open_job_pools + r.open_leaked) as f64
+        })),
+        AlertMetric::DbUtilisation => Some(mean(&|r| r.db_occupied as f64) / max_connections),
+        AlertMetric::PoolUtilisation => Some(mean(&|r| r.pool_utilisation_max)),
+        AlertMetric::Waiters => Some(mean(&|r| r.waiters as f64)),
+        AlertMetric::OpenLeaked => Some(mean(&|r| r.open_leaked as f64)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(for_s: u64) -> AlertRule {
+        AlertRule {
+            name: "HighErrorRate".into(),
+            metric: AlertMetric::ErrorRate,
+            op: CompareOp::Above,
+            threshold: 0.01,
+            window: SimTime::from_secs(60),
+            for_: SimTime::from_secs(for_s),
+            severity: "page".into(),
+        }
+    }
+
+    fn row(failed: u64) -> SeriesRow {
+        SeriesRow {
+            answered: 100,
+            failed,
+            ..SeriesRow::default()
+        }
+    }
+
+    /// Feed one row a second: errors from `bad.0` to `bad.1` seconds.
+    fn replay(
+        for_s: u64,
+        bad: (u64, u64),
+        until: u64,
+    ) -> (Vec<(SimTime, Transition)>, Vec<Episode>) {
+        let mut e = AlertEngine::new(vec![rule(for_s)], SimTime::from_secs(15), 500);
+        let mut all = Vec::new();
+        for t in 1..=until {
+            let failed = if (bad.0..bad.1).contains(&t) { 5 } else { 0 };
+            all.extend(e.push(
+                SimTime::from_secs(t),
+                SimTime::from_secs(1),
+                &row(failed),
+                vec![0; 16],
+            ));
+        }
+        (all, e.episodes[0].clone())
+    }
+
+    #[test]
+    fn pending_then_firing_after_for_then_resolved() {
+        // 5 % errors in the rows from t = 100 s to 399 s. Over a 1-minute
+        // window of 60 rows the error rate is 5 % × (bad rows) / 60, above
+        // 1 % with 13 or more bad rows.
+        let (transitions, episodes) = replay(180, (100, 400), 600);
+        let kinds: Vec<&str> = transitions.iter().map(|t| t.1.kind).collect();
+        assert_eq!(
+            kinds,
+            vec!["alert_pending", "alert_firing", "alert_resolved"]
+        );
+        let e = &episodes[0];
+        // 13 bad rows from t = 112 s; evaluations come every 15 s: 120 s.
+        assert_eq!(e.pending_at_s, 120.0);
+        assert_eq!(e.firing_at_s, Some(300.0));
+        // 12 or fewer bad rows in the window from t = 447 s: resolved at 450 s.
+        assert_eq!(e.resolved_at_s, Some(450.0));
+    }
+
+    #[test]
+    fn a_short_burst_never_fires() {
+        let (transitions, episodes) = replay(180, (100, 200), 600);
+        let kinds: Vec<&str> = transitions.iter().map(|t| t.1.kind).collect();
+        assert_eq!(kinds, vec!["alert_pending", "alert_cleared"]);
+        assert!(episodes.is_empty());
+    }
+}

@@ -1,0 +1,282 @@
+//! Pods and worker processes coming and going: creation, start-up, ready,
+//! crash and restart of a worker, graceful termination and exit of a pod.
+//!
+//! A new pod starts with empty pools and grows them lazily once ready. A
+//! terminating pod leaves the load balancer at once, finishes its requests
+//! and exits when they are done or after the grace period; at exit every
+//! connection of its processes is closed, leaked ones included (why a
+//! rollback "fixes" a leak at once). A crashed worker loses its requests and
+//! its connections and comes back, empty, after `worker_restart`.
+
+use super::fleet::{Pod, PodState, Worker};
+use super::pool::{ClientState, PoolKind};
+use super::{Event, Simulation};
+use crate::engine::SimTime;
+use crate::engine::rng::{domain, stream};
+use crate::metrics::HandlerEnd;
+use crate::slab::Id;
+
+impl Simulation<'_> {
+    /// Create a pod of `version`, ready after `startup`.
+    pub(crate) fn create_pod(&mut self, version: usize, startup: SimTime) -> u32 {
+        let pod = self.pods.len() as u32;
+        let workers = (0..self.scenario.fleet.workers)
+            .map(|k| {
+                let index = self.workers.len() as u32;
+                self.workers.push(Worker {
+                    pod,
+                    index: k,
+                    pool: None,
+                    alive: false,
+                    epoch: 0,
+                    setup_rng: stream(
+                        self.scenario.seed,
+                        domain("setup"),
+                        super::worker_key(pod, k),
+                    ),
+                });
+                self.runners.push(None);
+                index
+            })
+            .collect();
+        self.pods.push(Pod {
+            version,
+            state: PodState::Starting,
+            workers,
+            in_flight: 0,
+            epoch: 0,
+        });
+        let name = self.scenario.versions[version].name.clone();
+        self.log(
+            "pod_created",
+            Some(pod),
+            format!("version {name}, ready in {startup}"),
+        );
+        let now = self.sched.now();
+        self.sched
+            .at(now + startup, Event::PodReady { pod, epoch: 0 });
+        pod
+    }
+
+    /// A pod finished starting: its workers run, it takes traffic.
+    pub(crate) fn pod_ready(&mut self, pod: u32, epoch: u32) {
+        let p = &self.pods[pod as usize];
+        if p.epoch != epoch || p.state != PodState::Starting {
+            return;
+        }
+        self.pods[pod as usize].state = PodState::Ready;
+        for w in self.pods[pod as usize].workers.clone() {
+            self.worker_up(w);
+        }
+        self.log("pod_ready", Some(pod), String::new());
+        self.reroute();
+        self.reconcile_rollout();
+    }
+
+    /// A worker process starts: an empty pool, and the job if it runs here.
+    fn worker_up(&mut self, w: u32) {
+        let pod = self.workers[w as usize].pod;
+        let app = &self.scenario.versions[self.pods[pod as usize].version].app;
+        let pool = self.new_pool(app.pool.clone(), PoolKind::Requests, w);
+        let worker = &mut self.workers[w as usize];
+        worker.alive = true;
+        worker.epoch += 1;
+        worker.pool = Some(pool);
+        self.start_job_runner(w);
+    }
+
+    /// The cluster primary brings a crashed worker back.
+    pub(crate) fn worker_restarted(&mut self, w: u32, epoch: u32) {
+        let worker = &self.workers[w as usize];
+        let pod_ready = self.pods[worker.pod as usize].state == PodState::Ready;
+        if worker.epoch != epoch || worker.alive || !pod_ready {
+            return;
+        }
+        self.worker_up(w);
+        self.log(
+            "worker_restarted",
+            Some(self.workers[w as usize].pod),
+            format!("worker {}", self.workers[w as usize].index),
+        );
+        self.reroute();
+    }
+
+    /// A worker process crashes (an unhandled `'error'`): it loses its
+    /// requests and connections, and is replaced after `worker_restart`.
+    pub(crate) fn crash_worker(&mut self, w: u32, why: &str) {
+        if !self.workers[w as usize].alive {
+            return;
+        }
+        let pod = self.workers[w as usize].pod;
+        let index = self.workers[w as usize].index;
+        self.log(
+            "worker_crashed",
+            Some(pod),
+            format!("worker {index}: {why}"),
+        );
+        self.kill_worker(w);
+        let epoch = self.workers[w as usize].epoch;
+        let at = self.sched.now() + self.scenario.fleet.worker_restart;
+        self.sched.at(at, Event::WorkerRestart { worker: w, epoch });
+        self.reroute();
+    }
+
+    /// A worker process ends: its requests fail, its job runs die, every
+    /// connection of its pools is closed. Returns (connections closed, of
+    /// which leaked).
+    fn kill_worker(&mut self, w: u32) -> (u32, u32) {
+        let worker = &mut self.workers[w as usize];
+        if !worker.alive {
+            return (0, 0);
+        }
+        worker.alive = false;
+        worker.epoch += 1;
+        worker.pool = None;
+        self.runners[w as usize] = None;
+        let doomed: Vec<Id> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| r.worker == w)
+            .map(|(id, _)| id)
+            .collect();
+        let runs: Vec<Id> = self
+            .runs
+            .iter()
+            .filter(|(_, r)| r.worker == w)
+            .map(|(id, _)| id)
+            .collect();
+        for run in runs {
+            self.runs.remove(run);
+        }
+        let pools: Vec<Id> = self
+            .pools
+            .iter()
+            .filter(|(_, p)| p.worker == w)
+            .map(|(id, _)| id)
+            .collect();
+        let mut closed = (0, 0);
+        for pool in pools {
+            let (all, leaked) = self.close_pool(pool);
+            closed = (closed.0 + all, closed.1 + leaked);
+        }
+        for id in doomed {
+            self.finish_request(id, HandlerEnd::Unavailable);
+        }
+        closed
+    }
+
+    /// The process holding `pool` exited: every client goes, whatever its
+    /// state. Returns (connections closed, of which leaked).
+    fn close_pool(&mut self, pool: Id) -> (u32, u32) {
+        let Some(p) = self.pools.remove(pool) else {
+            return (0, 0);
+        };
+        let now = self.sched.now();
+        let mut closed = (0, 0);
+        for client in p.into_clients() {
+            if client.state == ClientState::CheckedOut {
+                self.rec.checked_out.add(now, -1, self.scenario.warmup);
+            }
+            if client.has_slot {
+                closed.0 += 1;
+                closed.1 += u32::from(client.state == ClientState::Leaked);
+            }
+            self.close_session(&client);
+        }
+        closed
+    }
+
+    /// Kubernetes terminates a pod: out of the load balancer now, exit when
+    /// its requests are done or at the end of the grace period.
+    pub(crate) fn terminate_pod(&mut self, pod: u32) {
+        let p = &mut self.pods[pod as usize];
+        if !p.is_live() {
+            return;
+        }
+        let was_ready = p.state == PodState::Ready;
+        p.state = PodState::Terminating;
+        let (epoch, in_flight) = (p.epoch, p.in_flight);
+        for w in p.workers.clone() {
+            self.runners[w as usize] = None; // no more job runs
+        }
+        self.log(
+            "pod_terminating",
+            Some(pod),
+            format!("{in_flight} requests in flight"),
+        );
+        if was_ready {
+            self.reroute();
+        }
+        if in_flight == 0 {
+            self.exit_pod(pod, epoch);
+        } else {
+            let at = self.sched.now() + self.scenario.fleet.termination_grace;
+            self.sched.at(at, Event::PodExit { pod, epoch });
+        }
+    }
+
+    /// A terminating pod's processes exit.
+    pub(crate) fn exit_pod(&mut self, pod: u32, epoch: u32) {
+        let p = &mut self.pods[pod as usize];
+        if p.state != PodState::Terminating || p.epoch != epoch {
+            return;
+        }
+        p.state = PodState::Gone;
+        let (mut all, mut leaked) = (0, 0);
+        for w in p.workers.clone() {
+            let (a, l) = self.kill_worker(w);
+            all += a;
+            leaked += l;
+        }
+        self.log(
+            "pod_exited",
+            Some(pod),
+            format!("{all} connections closed, {leaked} of them leaked"),
+        );
+    }
+
+    /// A request of `pod` ended: a draining pod may now exit.
+    pub(crate) fn pod_request_done(&mut self, pod: u32) {
+        let p = &mut self.pods[pod as usize];
+        p.in_flight -= 1;
+        if p.state == PodState::Terminating && p.in_flight == 0 {
+            let epoch = p.epoch;
+            self.exit_pod(pod, epoch);
+        }
+    }
+
+    /// Restart the processes of the pod at `position` among the live pods.
+    pub(crate) fn restart_pod(&mut self, position: u32, startup: SimTime) {
+        let live: Vec<u32> = (0..self.pods.len() as u32)
+            .filter(|&p| self.pods[p as usize].is_live())
+            .collect();
+        let Some(&pod) = live.get(position as usize) else {
+            self.log(
+                "restart_skipped",
+                None,
+                format!("no live pod at position {position}"),
+            );
+            return;
+        };
+        let mut closed = (0, 0);
+        for w in self.pods[pod as usize].workers.clone() {
+            let (a, l) = self.kill_worker(w);
+            closed = (closed.0 + a, closed.1 + l);
+        }
+        let p = &mut self.pods[pod as usize];
+        p.state = PodState::Starting;
+        p.epoch += 1;
+        let epoch = p.epoch;
+        self.log(
+            "pod_restarted",
+            Some(pod),
+            format!(
+                "{} connections closed, {} of them leaked; ready in {startup}",
+                closed.0, closed.1
+            ),
+        );
+        self.reroute();
+        let at = self.sched.now() + startup;
+        self.sched.at(at, Event::PodReady { pod, epoch });
+    }
+}

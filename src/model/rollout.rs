@@ -1,0 +1,126 @@
+//! Deploys and rollbacks the way a Kubernetes Deployment controller does
+//! them: pods of the target version are created while the total of live
+//! (starting or ready) pods stays within `replicas + maxSurge`, and pods of
+//! other versions are terminated while at least `replicas − maxUnavailable`
+//! stay ready. Terminating pods no longer count, so surge pods overlap with
+//! draining ones — and count against the database cap while they do.
+//! `all_at_once` is 100 % surge, no unavailability; `canary` first moves
+//! `canary_pods` pods, pauses, then rolls the rest.
+
+use super::fleet::PodState;
+use super::{Event, Simulation};
+use crate::scenario::{Rollout, Strategy};
+
+/// A rollout in progress.
+#[derive(Clone, Copy, Debug)]
+pub struct RolloutState {
+    /// The version being rolled out.
+    pub target: usize,
+    /// How.
+    pub params: Rollout,
+    /// Canary: only `canary_pods` of the target for now.
+    pub canary_phase: bool,
+    /// Canary: the pause before the rest is running.
+    pub paused: bool,
+}
+
+impl Simulation<'_> {
+    /// Start rolling out `target` (replacing any rollout in progress).
+    pub(crate) fn start_rollout(&mut self, target: usize, params: Rollout) {
+        self.rollout = Some(RolloutState {
+            target,
+            params,
+            canary_phase: params.strategy == Strategy::Canary,
+            paused: false,
+        });
+        self.reconcile_rollout();
+    }
+
+    /// The canary pause is over: roll the rest.
+    pub(crate) fn resume_rollout(&mut self) {
+        if let Some(r) = self.rollout.as_mut() {
+            r.canary_phase = false;
+            r.paused = false;
+        }
+        self.reconcile_rollout();
+    }
+
+    /// Create and terminate pods until the rollout's bounds allow no more.
+    pub(crate) fn reconcile_rollout(&mut self) {
+        let Some(r) = self.rollout else { return };
+        if r.paused {
+            return;
+        }
+        let replicas = self.scenario.fleet.pods;
+        let desired_new = if r.canary_phase {
+            r.params.canary_pods.min(replicas)
+        } else {
+            replicas
+        };
+        let desired_old = replicas - desired_new;
+        let min_available = replicas.saturating_sub(r.params.max_unavailable);
+        loop {
+            let count = |f: &dyn Fn(&super::fleet::Pod) -> bool| {
+                self.pods.iter().filter(|p| f(p)).count() as u32
+            };
+            let new_live = count(&|p| p.is_live() && p.version == r.target);
+            let new_ready = count(&|p| p.state == PodState::Ready && p.version == r.target);
+            let mut old_live = count(&|p| p.is_live() && p.version != r.target);
+            let mut old_ready = count(&|p| p.state == PodState::Ready && p.version != r.target);
+            let mut changed = false;
+            let room = (replicas + r.params.max_surge).saturating_sub(new_live + old_live);
+            for _ in 0..room.min(desired_new.saturating_sub(new_live)) {
+                self.create_pod(r.target, r.params.pod_startup);
+                changed = true;
+            }
+            // Old pods: unready ones first, then the newest.
+            let mut old: Vec<u32> = (0..self.pods.len() as u32)
+                .filter(|&p| {
+                    self.pods[p as usize].is_live() && self.pods[p as usize].version != r.target
+                })
+                .collect();
+            old.sort_by_key(|&p| {
+                (
+                    self.pods[p as usize].state == PodState::Ready,
+                    std::cmp::Reverse(p),
+                )
+            });
+            for pod in old {
+                if old_live <= desired_old {
+                    break;
+                }
+                let ready = self.pods[pod as usize].state == PodState::Ready;
+                if ready && old_ready + new_ready <= min_available {
+                    break;
+                }
+                self.terminate_pod(pod);
+                old_live -= 1;
+                old_ready -= u32::from(ready);
+                changed = true;
+            }
+            if changed {
+                continue;
+            }
+            if r.canary_phase && new_ready >= desired_new && old_live <= desired_old {
+                self.log(
+                    "canary_ready",
+                    None,
+                    format!(
+                        "{new_ready} pods on the new version; the rest in {}",
+                        r.params.canary_pause
+                    ),
+                );
+                if let Some(state) = self.rollout.as_mut() {
+                    state.paused = true;
+                }
+                let at = self.sched.now() + r.params.canary_pause;
+                self.sched.at(at, Event::RolloutResume);
+            } else if !r.canary_phase && new_ready == replicas && old_live == 0 {
+                let name = self.scenario.versions[r.target].name.clone();
+                self.log("rollout_complete", None, format!("every pod runs {name}"));
+                self.rollout = None;
+            }
+            return;
+        }
+    }
+}

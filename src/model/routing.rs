@@ -1,0 +1,146 @@
+//! Routing requests to workers. With random dispatch every ready pod has its
+//! own arrival stream carrying an equal share of the fleet rate (a random
+//! split of a Poisson stream is Poisson), and a request goes to a random live
+//! worker of its pod. With round-robin dispatch one fleet stream deals
+//! requests to the ready workers in turn. When the set of ready pods changes,
+//! every stream is re-timed to its new share without losing its place.
+//! While no pod is ready, a fleet stream keeps arriving and those requests
+//! fail at once (the load balancer has no backend).
+
+use super::fleet::PodState;
+use super::traffic::ArrivalSource;
+use super::{Event, Simulation};
+use crate::engine::rng::{domain, stream};
+use crate::engine::{SimRng, TimerId};
+use crate::scenario::Dispatch;
+use crate::slab::Id;
+use rand::{Rng, RngExt};
+
+/// An arrival stream and where its requests go.
+pub struct Source {
+    /// The stream.
+    pub arrivals: ArrivalSource,
+    /// Its pod (random dispatch), or `None` for a fleet stream.
+    pub pod: Option<u32>,
+    timer: Option<TimerId>,
+}
+
+/// Where an arrival goes.
+pub enum Route {
+    /// This worker.
+    Worker(u32),
+    /// Nowhere: no live worker to take it.
+    Nowhere,
+}
+
+impl Simulation<'_> {
+    /// Recompute the streams after the set of ready pods (or live workers)
+    /// changed.
+    pub(crate) fn reroute(&mut self) {
+        let ready: Vec<u32> = (0..self.pods.len() as u32)
+            .filter(|&p| self.pods[p as usize].state == PodState::Ready)
+            .collect();
+        self.ready_workers = ready
+            .iter()
+            .flat_map(|&p| self.pods[p as usize].workers.iter().copied())
+            .filter(|&w| self.workers[w as usize].alive)
+            .collect();
+        let wanted: Vec<Option<u32>> = match self.scenario.fleet.dispatch {
+            Dispatch::Random if !ready.is_empty() => ready.iter().map(|&p| Some(p)).collect(),
+            _ => vec![None],
+        };
+        // Drop streams no longer wanted.
+        let stale: Vec<Id> = self
+            .sources
+            .iter()
+            .filter(|(_, s)| !wanted.contains(&s.pod))
+            .map(|(id, _)| id)
+            .collect();
+        for id in stale {
+            if let Some(s) = self.sources.remove(id)
+                && let Some(t) = s.timer
+            {
+                self.sched.cancel(t);
+            }
+        }
+        let share = 1.0 / wanted.len() as f64;
+        let now = self.sched.now().as_secs_f64();
+        let mass_now = self.profile.cumulative(now);
+        for pod in wanted {
+            let existing = self
+                .sources
+                .iter()
+                .find(|(_, s)| s.pod == pod)
+                .map(|(id, _)| id);
+            let (id, next) = match existing {
+                Some(id) => {
+                    let s = self.sources.get_mut(id).expect("live source");
+                    (id, s.arrivals.reshare(share, mass_now, &self.profile))
+                }
+                None => {
+                    let rng = match pod {
+                        Some(p) => stream(self.scenario.seed, domain("arrivals"), p as u64),
+                        None => stream(self.scenario.seed, domain("arrivals-fleet"), 0),
+                    };
+                    let mut arrivals =
+                        ArrivalSource::new(rng, self.scenario.traffic.arrivals, share, mass_now);
+                    let next = arrivals.next_arrival(&self.profile);
+                    let id = self.sources.insert(Source {
+                        arrivals,
+                        pod,
+                        timer: None,
+                    });
+                    (id, next)
+                }
+            };
+            self.schedule_arrival(id, next);
+        }
+    }
+
+    /// Put the source's next arrival on the queue (replacing a pending one).
+    fn schedule_arrival(&mut self, id: Id, at: Option<crate::engine::SimTime>) {
+        let end = self.scenario.duration;
+        let s = self.sources.get_mut(id).expect("live source");
+        if let Some(t) = s.timer.take() {
+            self.sched.cancel(t);
+        }
+        if let Some(at) = at.filter(|&at| at <= end) {
+            s.timer = Some(self.sched.timer(at, Event::Arrival { source: id }));
+        }
+    }
+
+    /// An arrival fired: schedule the next one, and say where this one goes
+    /// and which stream its request draws from.
+    pub(crate) fn route_arrival(&mut self, id: Id) -> Option<(Route, SimRng)> {
+        let s = self.sources.get_mut(id)?;
+        s.timer = None;
+        let next = s.arrivals.next_arrival(&self.profile);
+        let pod = s.pod;
+        let rng = s.arrivals.rng();
+        let route = match (pod, self.scenario.fleet.dispatch) {
+            (Some(p), _) => {
+                let alive: Vec<u32> = self.pods[p as usize]
+                    .workers
+                    .iter()
+                    .copied()
+                    .filter(|&w| self.workers[w as usize].alive)
+                    .collect();
+                if alive.is_empty() {
+                    Route::Nowhere
+                } else {
+                    Route::Worker(alive[rng.random_range(0..alive.len())])
+                }
+            }
+            (None, Dispatch::RoundRobin) if !self.ready_workers.is_empty() => {
+                let w =
+                    self.ready_workers[self.round_robin_next as usize % self.ready_workers.len()];
+                self.round_robin_next = self.round_robin_next.wrapping_add(1);
+                Route::Worker(w)
+            }
+            (None, _) => Route::Nowhere,
+        };
+        let state = ((rng.next_u64() as u128) << 64) | rng.next_u64() as u128;
+        self.schedule_arrival(id, next);
+        Some((route, SimRng::new(state)))
+    }
+}

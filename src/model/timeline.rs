@@ -1,0 +1,130 @@
+//! The scenario's timeline: deploys, rollbacks, traffic changes, job
+//! switches, server settings and restarts, applied at their times.
+
+use super::pool::ClientState;
+use super::{Event, Simulation};
+use crate::engine::SimTime;
+use crate::scenario::Action;
+
+impl Simulation<'_> {
+    /// Put every timeline event on the queue.
+    pub(crate) fn schedule_timeline(&mut self) {
+        for (index, e) in self.scenario.events.iter().enumerate() {
+            self.sched.at(
+                e.at,
+                Event::Timeline {
+                    index: index as u32,
+                },
+            );
+        }
+    }
+
+    /// Apply timeline event `index`.
+    pub(crate) fn timeline(&mut self, index: u32) {
+        let action = self.scenario.events[index as usize].action.clone();
+        match action {
+            Action::Deploy { version, rollout } => {
+                let name = &self.scenario.versions[version].name;
+                let detail = format!(
+                    "{name}, {:?} (surge {}, unavailable {})",
+                    rollout.strategy, rollout.max_surge, rollout.max_unavailable
+                );
+                self.log("deploy", None, detail.to_lowercase());
+                self.version_history.push(version);
+                self.start_rollout(version, rollout);
+            }
+            Action::Rollback { rollout } => {
+                if self.version_history.len() > 1 {
+                    self.version_history.pop();
+                }
+                let target = *self.version_history.last().expect("initial version");
+                let name = &self.scenario.versions[target].name;
+                self.log("rollback", None, format!("back to {name}"));
+                self.start_rollout(target, rollout);
+            }
+            Action::Traffic { rate, ramp } => {
+                let how = if ramp > SimTime::ZERO {
+                    format!(" over {ramp}")
+                } else {
+                    String::new()
+                };
+                self.log("traffic", None, format!("rate → {rate}/s{how}"));
+            }
+            Action::Job { enabled } => {
+                self.job_switch = enabled;
+                self.log(
+                    "job",
+                    None,
+                    if enabled { "enabled" } else { "disabled" }.to_owned(),
+                );
+            }
+            Action::Server {
+                idle_session_timeout,
+                idle_in_transaction_timeout,
+            } => self.change_server_settings(idle_session_timeout, idle_in_transaction_timeout),
+            Action::Restart { pod, pod_startup } => self.restart_pod(pod, pod_startup),
+        }
+    }
+
+    /// New session timeouts: idle clients and leaked sessions are re-timed.
+    fn change_server_settings(
+        &mut self,
+        idle: Option<Option<SimTime>>,
+        in_tx: Option<Option<SimTime>>,
+    ) {
+        let show = |t: Option<SimTime>| t.map_or("off".to_owned(), |t| t.to_string());
+        let mut parts = Vec::new();
+        if let Some(t) = idle {
+            self.db.settings.idle_session_timeout = t;
+            parts.push(format!("idle_session_timeout = {}", show(t)));
+        }
+        if let Some(t) = in_tx {
+            self.db.settings.idle_in_transaction_timeout = t;
+            parts.push(format!("idle_in_transaction_session_timeout = {}", show(t)));
+        }
+        self.log("server_setting", None, parts.join(", "));
+        let now = self.sched.now();
+        let pools: Vec<_> = self.pools.iter().map(|(id, _)| id).collect();
+        for pool_id in pools {
+            let pool = self.pools.get_mut(pool_id).expect("live pool");
+            pool.server_idle_timeout = self.db.settings.idle_session_timeout;
+            if let Some(due) = pool.next_idle_deadline() {
+                let due = due.max(now);
+                if pool.idle_check_at.is_none_or(|at| due < at) {
+                    pool.idle_check_at = Some(due);
+                    self.sched.at(due, Event::IdleCheck { pool: pool_id });
+                }
+            }
+            let leaked: Vec<_> = pool
+                .client_ids()
+                .into_iter()
+                .filter_map(|c| {
+                    let client = pool.client(c)?;
+                    (client.state == ClientState::Leaked && client.has_slot)
+                        .then_some((c, client.since))
+                })
+                .collect();
+            let in_transaction = self.leaks_in_transaction(pool_id);
+            if let Some(after) = self.reap_after(in_transaction) {
+                for (client, since) in leaked {
+                    self.sched.at(
+                        (since + after).max(now),
+                        Event::Reap {
+                            pool: pool_id,
+                            client,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// The server timeout that reaps a leaked session, if on.
+    pub(crate) fn reap_after(&self, in_transaction: bool) -> Option<SimTime> {
+        if in_transaction {
+            self.db.settings.idle_in_transaction_timeout
+        } else {
+            self.db.settings.idle_session_timeout
+        }
+    }
+}
