@@ -54,7 +54,7 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
     let summary = run_to_folder(&scenario, &out, options, quiet, args.trace)?;
     print!("{}", terminal::summary_table(&summary));
     println!(
-        "  files: {}/{{timeseries.csv, pods.csv, summary.json}}",
+        "  files: {}/{{timeseries.csv, pods.csv, events.csv, summary.json}}",
         out.display()
     );
     Ok(0)
@@ -83,7 +83,11 @@ pub fn run_to_folder(
     trace: bool,
 ) -> Result<Summary> {
     let mut dir = OutputDir::create(out)?;
-    let mut sink = CsvSink::new(dir.file("timeseries.csv")?, dir.file("pods.csv")?);
+    let mut sink = CsvSink::new(
+        dir.file("timeseries.csv")?,
+        dir.file("pods.csv")?,
+        dir.file("events.csv")?,
+    );
     let mut trace_file = if trace {
         Some(dir.file("trace.jsonl")?)
     } else {

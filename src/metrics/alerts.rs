@@ -6,21 +6,12 @@
 //! window, ratios are ratios of sums, gauges are averaged over the window,
 //! wait quantiles come from summed histogram buckets (`histogram_quantile`).
 
-use super::buckets::histogram_quantile;
 use super::series::SeriesRow;
+use super::window::{WindowRow, metric};
 use crate::engine::SimTime;
-use crate::scenario::{AlertMetric, AlertRule, CompareOp};
+use crate::scenario::{AlertRule, CompareOp};
 use serde::Serialize;
 use std::collections::VecDeque;
-
-/// What an alert evaluation needs from one sample interval.
-#[derive(Clone, Debug)]
-struct WindowRow {
-    end: SimTime,
-    length_s: f64,
-    row: SeriesRow,
-    buckets: Vec<u64>,
-}
 
 /// One pending → firing → resolved episode of an alert (times in seconds).
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -88,17 +79,13 @@ impl AlertEngine {
         end: SimTime,
         length: SimTime,
         row: &SeriesRow,
-        buckets: Vec<u64>,
+        buckets: super::window::Buckets,
     ) -> Vec<(SimTime, Transition)> {
         if self.rules.is_empty() {
             return Vec::new();
         }
-        self.window.push_back(WindowRow {
-            end,
-            length_s: length.as_secs_f64(),
-            row: row.clone(),
-            buckets,
-        });
+        self.window
+            .push_back(WindowRow::new(end, length, row, buckets));
         while self
             .window
             .front()
@@ -178,49 +165,10 @@ fn compare(op: CompareOp, v: f64, threshold: f64) -> bool {
     }
 }
 
-/// The metric over the window's rows; `None` when undefined (no data, or a
-/// ratio over nothing), which never satisfies a rule.
-fn metric(m: AlertMetric, rows: &[&WindowRow], max_connections: f64) -> Option<f64> {
-    if rows.is_empty() {
-        return None;
-    }
-    let seconds: f64 = rows.iter().map(|w| w.length_s).sum();
-    let sum = |f: &dyn Fn(&SeriesRow) -> f64| rows.iter().map(|w| f(&w.row)).sum::<f64>();
-    let mean = |f: &dyn Fn(&SeriesRow) -> f64| sum(f) / rows.len() as f64;
-    let ratio = |num: f64, den: f64| (den > 0.0).then(|| num / den);
-    let quantile = |q: f64| {
-        let mut counts = vec![0u64; rows[0].buckets.len()];
-        for w in rows {
-            for (c, b) in counts.iter_mut().zip(&w.buckets) {
-                *c += b;
-            }
-        }
-        histogram_quantile(q, &counts)
-    };
-    match m {
-        AlertMetric::ErrorRate => ratio(sum(&|r| r.failed as f64), sum(&|r| r.answered as f64)),
-        AlertMetric::RefusalsPerS => Some(sum(&|r| r.refusals as f64) / seconds),
-        AlertMetric::AcquireTimeoutsPerS => Some(sum(&|r| r.acquire_timeouts as f64) / seconds),
-        AlertMetric::ExhaustionFailuresPerS => {
-            Some(sum(&|r| (r.refusals + r.acquire_timeouts) as f64) / seconds)
-        }
-        AlertMetric::WaitMeanS => ratio(sum(&|r| r.wait_sum_s), sum(&|r| r.acquires as f64)),
-        AlertMetric::WaitP50S => quantile(0.50),
-        AlertMetric::WaitP95S => quantile(0.95),
-        AlertMetric::WaitP99S => quantile(0.99),
-        AlertMetric::OpenConnections => Some(mean(&|r| {
-            (r.open_request_pools + r.open_job_pools + r.open_leaked) as f64
-        })),
-        AlertMetric::DbUtilisation => Some(mean(&|r| r.db_occupied as f64) / max_connections),
-        AlertMetric::PoolUtilisation => Some(mean(&|r| r.pool_utilisation_max)),
-        AlertMetric::Waiters => Some(mean(&|r| r.waiters as f64)),
-        AlertMetric::OpenLeaked => Some(mean(&|r| r.open_leaked as f64)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::AlertMetric;
 
     fn rule(for_s: u64) -> AlertRule {
         AlertRule {
@@ -252,11 +200,12 @@ mod tests {
         let mut all = Vec::new();
         for t in 1..=until {
             let failed = if (bad.0..bad.1).contains(&t) { 5 } else { 0 };
+            let buckets = crate::metrics::window::Buckets::default();
             all.extend(e.push(
                 SimTime::from_secs(t),
                 SimTime::from_secs(1),
                 &row(failed),
-                vec![0; 16],
+                buckets,
             ));
         }
         (all, e.episodes[0].clone())

@@ -4,7 +4,8 @@
 /// Upper bounds (seconds) of the acquire-wait buckets, as a Prometheus
 /// histogram's `le` labels; an implicit `+Inf` bucket follows.
 pub const WAIT_BOUNDS_S: &[f64] = &[
-    0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0,
+    0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5,
+    2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 20.0, 30.0, 60.0,
 ];
 
 /// The q-quantile of a histogram given as per-bucket (not cumulative) counts
@@ -40,13 +41,13 @@ mod tests {
     fn interpolates_like_prometheus() {
         let mut counts = vec![0u64; WAIT_BOUNDS_S.len() + 1];
         counts[0] = 90; // ≤ 1 ms
-        counts[6] = 10; // (50, 100] ms
+        counts[8] = 10; // (75, 100] ms
         // rank 50 of 100 in the first bucket: 50/90 of [0, 1 ms].
         assert!((histogram_quantile(0.5, &counts).unwrap() - 0.001 * 50.0 / 90.0).abs() < 1e-12);
-        // rank 95: 5 of the 10 in (50, 100] ms.
-        assert!((histogram_quantile(0.95, &counts).unwrap() - 0.075).abs() < 1e-12);
+        // rank 95: 5 of the 10 in (75, 100] ms.
+        assert!((histogram_quantile(0.95, &counts).unwrap() - 0.0875).abs() < 1e-12);
         counts[WAIT_BOUNDS_S.len()] = 1000; // +Inf
         assert_eq!(histogram_quantile(0.99, &counts), Some(60.0));
-        assert_eq!(histogram_quantile(0.5, &[0; 16]), None);
+        assert_eq!(histogram_quantile(0.5, &[0; 27]), None);
     }
 }

@@ -7,6 +7,8 @@ pub mod level;
 pub mod recorder;
 pub mod series;
 pub mod summary;
+pub mod targets;
+pub mod window;
 
 pub use histogram::DurationHistogram;
 pub use recorder::{AcquireEnd, ClientEnd, Gauges, HandlerEnd, Recorder};

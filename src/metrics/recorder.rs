@@ -145,6 +145,8 @@ pub struct Recorder {
     pub last_change: Option<(SimTime, String)>,
     /// For each alert episode that fired: the change that preceded it.
     pub causes: Vec<Vec<Option<(SimTime, String)>>>,
+    /// Calibration targets.
+    pub targets: super::targets::TargetTracker,
     interval: IntervalCounts,
     interval_wait: DurationHistogram,
     interval_latency: DurationHistogram,
@@ -184,6 +186,10 @@ impl Recorder {
             ),
             last_change: None,
             causes: vec![Vec::new(); scenario.alerts.len()],
+            targets: super::targets::TargetTracker::new(
+                scenario.targets.clone(),
+                scenario.database.max_connections,
+            ),
             interval: IntervalCounts::default(),
             interval_wait: DurationHistogram::new(2),
             interval_latency: DurationHistogram::new(2),
@@ -415,8 +421,12 @@ impl Recorder {
         };
         sink.series(&row, &self.interval_wait)?;
         sink.pods(pods)?;
-        let buckets = self.interval_wait.bucket_counts(WAIT_BOUNDS_S);
+        let buckets = super::window::Buckets {
+            waits: self.interval_wait.bucket_counts(WAIT_BOUNDS_S),
+            latencies: self.interval_latency.bucket_counts(WAIT_BOUNDS_S),
+        };
         let length = self.sample_interval.min(now);
+        self.targets.push(now, length, &row, &buckets);
         for (at, t) in self.alerts.push(now, length, &row, buckets) {
             let value = t.value.map_or("no data".to_owned(), |v| format!("{v:.4}"));
             if t.kind == "alert_firing" {
@@ -461,6 +471,6 @@ pub struct Gauges {
     pub pools_starving: u64,
     /// Pools in the fleet.
     pub pools: u64,
-    /// The busiest pod's (open − idle) / capacity.
+    /// The busiest pool's (totalCount − idleCount) / max.
     pub pool_utilisation_max: f64,
 }

@@ -67,7 +67,7 @@ pub struct SeriesRow {
     pub pools_starving: u64,
     /// Pools in the fleet.
     pub pools: u64,
-    /// The busiest pod's (open − idle) / capacity.
+    /// The busiest pool's (totalCount − idleCount) / max.
     pub pool_utilisation_max: f64,
     /// Request acquires that waited over 100 ms or failed.
     pub starved_requests: u64,

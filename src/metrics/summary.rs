@@ -28,6 +28,8 @@ pub struct Summary {
     pub job: JobSummary,
     /// Alert replay: each rule's episodes and time to detect.
     pub alerts: Vec<AlertSummary>,
+    /// Calibration targets beside the simulated values.
+    pub targets: Vec<super::targets::TargetResult>,
 }
 
 /// One alert rule's replay.
@@ -304,6 +306,13 @@ impl Summary {
             },
             job: end.job,
             alerts: alert_summaries(rec),
+            targets: rec.targets.results(
+                |name| {
+                    let i = rec.alerts.rules().iter().position(|r| r.name == name)?;
+                    rec.alerts.episodes[i].iter().find_map(|e| e.firing_at_s)
+                },
+                |s| rec.clock(SimTime::from_secs_f64(s)),
+            ),
         }
     }
 }

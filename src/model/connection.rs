@@ -387,6 +387,7 @@ impl Simulation<'_> {
             self.pulse(pool_id);
         }
         self.drop_pool_if_done(pool_id);
+        self.exit_if_idle(self.workers[worker as usize].pod);
         if reaped && !listener {
             self.crash_worker(
                 worker,
@@ -423,9 +424,9 @@ impl Simulation<'_> {
         }
         let now = self.sched.now();
         let in_transaction = self.leaks_in_transaction(pool_id);
-        if !self
+        if self
             .reap_after(in_transaction)
-            .is_some_and(|t| now >= since + t)
+            .is_none_or(|t| now < since + t)
         {
             return; // the setting changed since this was scheduled
         }

@@ -24,6 +24,9 @@ pub enum PodState {
 pub struct Pod {
     /// Which application version it runs (index into the scenario's versions).
     pub version: usize,
+    /// The rollout that created it (Kubernetes' ReplicaSet): a deploy of the
+    /// same version still replaces every pod.
+    pub revision: u32,
     /// Life stage.
     pub state: PodState,
     /// Indices of its workers in the simulation's worker list.

@@ -2,11 +2,15 @@
 //! crash and restart of a worker, graceful termination and exit of a pod.
 //!
 //! A new pod starts with empty pools and grows them lazily once ready. A
-//! terminating pod leaves the load balancer at once, finishes its requests
-//! and exits when they are done or after the grace period; at exit every
-//! connection of its processes is closed, leaked ones included (why a
-//! rollback "fixes" a leak at once). A crashed worker loses its requests and
-//! its connections and comes back, empty, after `worker_restart`.
+//! terminating pod leaves the load balancer at once and finishes its
+//! requests. A Node process then exits when nothing keeps its event loop
+//! busy: at once if the app calls `pool.end()` on SIGTERM
+//! (`shutdown_ends_pools`), else only when its idle clients have timed out —
+//! or at the end of the grace period (SIGKILL), which is what happens when
+//! leaked clients keep it alive. At exit every connection of its processes
+//! is closed, leaked ones included (why a rollback "fixes" a leak at once).
+//! A crashed worker loses its requests and its connections and comes back,
+//! empty, after `worker_restart`.
 
 use super::fleet::{Pod, PodState, Worker};
 use super::pool::{ClientState, PoolKind};
@@ -17,8 +21,8 @@ use crate::metrics::HandlerEnd;
 use crate::slab::Id;
 
 impl Simulation<'_> {
-    /// Create a pod of `version`, ready after `startup`.
-    pub(crate) fn create_pod(&mut self, version: usize, startup: SimTime) -> u32 {
+    /// Create a pod of `version` for rollout `revision`, ready after `startup`.
+    pub(crate) fn create_pod(&mut self, version: usize, revision: u32, startup: SimTime) -> u32 {
         let pod = self.pods.len() as u32;
         let workers = (0..self.scenario.fleet.workers)
             .map(|k| {
@@ -41,6 +45,7 @@ impl Simulation<'_> {
             .collect();
         self.pods.push(Pod {
             version,
+            revision,
             state: PodState::Starting,
             workers,
             in_flight: 0,
@@ -207,11 +212,26 @@ impl Simulation<'_> {
         if was_ready {
             self.reroute();
         }
-        if in_flight == 0 {
+        let at = self.sched.now() + self.scenario.fleet.termination_grace;
+        self.sched.at(at, Event::PodExit { pod, epoch });
+        self.exit_if_idle(pod);
+    }
+
+    /// A terminating pod exits once its requests are done and nothing keeps
+    /// its processes alive (see the module doc).
+    pub(crate) fn exit_if_idle(&mut self, pod: u32) {
+        let p = &self.pods[pod as usize];
+        if p.state != PodState::Terminating || p.in_flight > 0 {
+            return;
+        }
+        let holds_clients = |w: &u32| {
+            self.pools
+                .iter()
+                .any(|(_, pool)| pool.worker == *w && pool.total() > 0)
+        };
+        if self.scenario.fleet.shutdown_ends_pools || !p.workers.iter().any(holds_clients) {
+            let epoch = p.epoch;
             self.exit_pod(pod, epoch);
-        } else {
-            let at = self.sched.now() + self.scenario.fleet.termination_grace;
-            self.sched.at(at, Event::PodExit { pod, epoch });
         }
     }
 
@@ -237,12 +257,8 @@ impl Simulation<'_> {
 
     /// A request of `pod` ended: a draining pod may now exit.
     pub(crate) fn pod_request_done(&mut self, pod: u32) {
-        let p = &mut self.pods[pod as usize];
-        p.in_flight -= 1;
-        if p.state == PodState::Terminating && p.in_flight == 0 {
-            let epoch = p.epoch;
-            self.exit_pod(pod, epoch);
-        }
+        self.pods[pod as usize].in_flight -= 1;
+        self.exit_if_idle(pod);
     }
 
     /// Restart the processes of the pod at `position` among the live pods.

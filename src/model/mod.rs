@@ -185,6 +185,8 @@ pub struct Simulation<'s> {
     pub(crate) rollout: Option<RolloutState>,
     /// Versions deployed so far, the current target last (for rollbacks).
     pub(crate) version_history: Vec<usize>,
+    /// Rollouts started so far (the latest is the current revision).
+    pub(crate) revisions: u32,
     /// Whether the first refusal and the first acquire timeout were logged.
     pub(crate) first_logged: (bool, bool),
     pub(crate) job_totals: JobSummary,
@@ -222,6 +224,7 @@ impl<'s> Simulation<'s> {
             job_switch: true,
             rollout: None,
             version_history: vec![0],
+            revisions: 0,
             first_logged: (false, false),
             job_totals: JobSummary::default(),
             arrivals_seen: 0,
@@ -233,7 +236,7 @@ impl<'s> Simulation<'s> {
             options,
         };
         for _ in 0..scenario.fleet.pods {
-            sim.create_pod(0, SimTime::ZERO);
+            sim.create_pod(0, 0, SimTime::ZERO);
         }
         sim.reroute(); // no pod ready yet: the fleet stream waits for them
         sim.schedule_timeline();
@@ -383,7 +386,11 @@ impl<'s> Simulation<'s> {
             };
         }
         pod_rows.retain(|r| r.state != "gone");
-        g.pool_utilisation_max = pod_rows.iter().map(|r| r.utilisation).fold(0.0, f64::max);
+        g.pool_utilisation_max = self
+            .pools
+            .iter()
+            .map(|(_, p)| (p.total() - p.idle_count()) as f64 / p.config.max as f64)
+            .fold(0.0, f64::max);
         g.pools = self.pools.len() as u64;
         self.rec.sample(now, &g, &pod_rows, sink)
     }

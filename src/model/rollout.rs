@@ -16,6 +16,8 @@ use crate::scenario::{Rollout, Strategy};
 pub struct RolloutState {
     /// The version being rolled out.
     pub target: usize,
+    /// Its revision: pods of other revisions are old.
+    pub revision: u32,
     /// How.
     pub params: Rollout,
     /// Canary: only `canary_pods` of the target for now.
@@ -27,8 +29,10 @@ pub struct RolloutState {
 impl Simulation<'_> {
     /// Start rolling out `target` (replacing any rollout in progress).
     pub(crate) fn start_rollout(&mut self, target: usize, params: Rollout) {
+        self.revisions += 1;
         self.rollout = Some(RolloutState {
             target,
+            revision: self.revisions,
             params,
             canary_phase: params.strategy == Strategy::Canary,
             paused: false,
@@ -63,20 +67,20 @@ impl Simulation<'_> {
             let count = |f: &dyn Fn(&super::fleet::Pod) -> bool| {
                 self.pods.iter().filter(|p| f(p)).count() as u32
             };
-            let new_live = count(&|p| p.is_live() && p.version == r.target);
-            let new_ready = count(&|p| p.state == PodState::Ready && p.version == r.target);
-            let mut old_live = count(&|p| p.is_live() && p.version != r.target);
-            let mut old_ready = count(&|p| p.state == PodState::Ready && p.version != r.target);
+            let new_live = count(&|p| p.is_live() && p.revision == r.revision);
+            let new_ready = count(&|p| p.state == PodState::Ready && p.revision == r.revision);
+            let mut old_live = count(&|p| p.is_live() && p.revision != r.revision);
+            let mut old_ready = count(&|p| p.state == PodState::Ready && p.revision != r.revision);
             let mut changed = false;
             let room = (replicas + r.params.max_surge).saturating_sub(new_live + old_live);
             for _ in 0..room.min(desired_new.saturating_sub(new_live)) {
-                self.create_pod(r.target, r.params.pod_startup);
+                self.create_pod(r.target, r.revision, r.params.pod_startup);
                 changed = true;
             }
             // Old pods: unready ones first, then the newest.
             let mut old: Vec<u32> = (0..self.pods.len() as u32)
                 .filter(|&p| {
-                    self.pods[p as usize].is_live() && self.pods[p as usize].version != r.target
+                    self.pods[p as usize].is_live() && self.pods[p as usize].revision != r.revision
                 })
                 .collect();
             old.sort_by_key(|&p| {

@@ -25,11 +25,16 @@ impl Simulation<'_> {
         match action {
             Action::Deploy { version, rollout } => {
                 let name = &self.scenario.versions[version].name;
+                let strategy = match rollout.strategy {
+                    crate::scenario::Strategy::Rolling => "rolling",
+                    crate::scenario::Strategy::AllAtOnce => "all at once",
+                    crate::scenario::Strategy::Canary => "canary",
+                };
                 let detail = format!(
-                    "{name}, {:?} (surge {}, unavailable {})",
-                    rollout.strategy, rollout.max_surge, rollout.max_unavailable
+                    "{name}, {strategy} (surge {}, unavailable {})",
+                    rollout.max_surge, rollout.max_unavailable
                 );
-                self.log("deploy", None, detail.to_lowercase());
+                self.log("deploy", None, detail);
                 self.version_history.push(version);
                 self.start_rollout(version, rollout);
             }

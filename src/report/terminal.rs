@@ -82,6 +82,43 @@ pub fn summary_table(s: &Summary) -> String {
         let pad = width - k.chars().count();
         let _ = writeln!(out, "  {k}{}  {v}", " ".repeat(pad));
     }
+    if !s.alerts.is_empty() {
+        let _ = writeln!(out, "  alerts:");
+        for a in &s.alerts {
+            let first = a.episodes.iter().find(|e| e.firing_at.is_some());
+            let line = match (first, a.time_to_detect_s) {
+                (Some(e), Some(d)) => format!(
+                    "fired {} ({} after {})",
+                    e.firing_at.as_deref().unwrap_or("?"),
+                    crate::engine::SimTime::from_secs_f64(d),
+                    a.caused_by.as_deref().unwrap_or("the start")
+                ),
+                (Some(e), None) => format!("fired {}", e.firing_at.as_deref().unwrap_or("?")),
+                (None, _) => "never fired".to_owned(),
+            };
+            let _ = writeln!(out, "    {:<24} {line}", a.name);
+        }
+    }
+    if !s.targets.is_empty() {
+        let _ = writeln!(out, "  calibration: target vs simulated");
+        let width = s
+            .targets
+            .iter()
+            .map(|t| t.label.chars().count())
+            .max()
+            .unwrap_or(0);
+        for t in &s.targets {
+            let pad = width - t.label.chars().count();
+            let _ = writeln!(
+                out,
+                "    {}{}  {:>12}  {:>12}",
+                t.label,
+                " ".repeat(pad),
+                t.expected,
+                t.simulated
+            );
+        }
+    }
     if s.job.runs_started > 0 {
         let j = &s.job;
         let _ = writeln!(

@@ -39,6 +39,31 @@ pub struct ScenarioFile {
     pub alerts: Option<Vec<AlertFile>>,
     /// Alert evaluation settings.
     pub alerting: Option<AlertingFile>,
+    /// Figures the scenario is calibrated to, shown beside the simulated ones.
+    pub targets: Option<Vec<TargetFile>>,
+}
+
+/// One `[[targets]]` entry: a metric over a window (`metric`, `from`, `to`,
+/// `expected`), or the time an alert first fires (`alert`, `expected_at`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetFile {
+    /// What it is, e.g. "error rate after the deploy".
+    pub label: String,
+    /// The metric (any alert metric).
+    pub metric: Option<AlertMetric>,
+    /// Start of the window.
+    pub from: Option<TimeSpec>,
+    /// End of the window.
+    pub to: Option<TimeSpec>,
+    /// The target value, in the metric's unit.
+    pub expected: Option<f64>,
+    /// An alert's name.
+    pub alert: Option<String>,
+    /// When that alert is expected to fire first.
+    pub expected_at: Option<TimeSpec>,
+    /// Why the simulation may differ.
+    pub note: Option<String>,
 }
 
 /// `[versions."v2.3.0"]`: what this version changes.
@@ -161,6 +186,8 @@ pub enum AlertMetric {
     AcquireTimeoutsPerS,
     /// Refusals and acquire timeouts per second ("exhaustion failures").
     ExhaustionFailuresPerS,
+    /// Request arrivals per second.
+    RequestsPerS,
     /// Mean acquire wait (s).
     WaitMeanS,
     /// Acquire-wait quantiles (s), from histogram buckets as Prometheus computes them.
@@ -169,11 +196,17 @@ pub enum AlertMetric {
     WaitP95S,
     /// See `wait_p50_s`.
     WaitP99S,
+    /// Client-latency quantiles (s), from histogram buckets.
+    LatencyP50S,
+    /// See `latency_p50_s`.
+    LatencyP95S,
+    /// See `latency_p50_s`.
+    LatencyP99S,
     /// Application backends holding a server slot.
     OpenConnections,
     /// Server slots taken / `max_connections`.
     DbUtilisation,
-    /// The busiest pod's (open − idle) / capacity.
+    /// The busiest pool's (totalCount − idleCount) / max.
     PoolUtilisation,
     /// Callers waiting for a client.
     Waiters,
@@ -235,6 +268,10 @@ pub struct FleetFile {
     pub termination_grace: Option<Duration>,
     /// Time for the cluster primary to replace a crashed worker.
     pub worker_restart: Option<Duration>,
+    /// Whether the app calls `pool.end()` on SIGTERM once its requests are
+    /// done (then a terminating pod exits at once); without it the process
+    /// lives until its idle clients time out, or the grace period ends.
+    pub shutdown_ends_pools: Option<bool>,
 }
 
 /// How requests are spread over workers.

@@ -49,6 +49,8 @@ pub struct Scenario {
     pub alerts: Vec<AlertRule>,
     /// How often alert rules are evaluated.
     pub alert_interval: SimTime,
+    /// Calibration targets.
+    pub targets: Vec<Target>,
     /// Hex digest of the scenario source (and command-line overrides).
     pub hash: String,
 }
@@ -66,6 +68,8 @@ pub struct Fleet {
     pub termination_grace: SimTime,
     /// Time to replace a crashed worker process.
     pub worker_restart: SimTime,
+    /// Whether a terminating pod ends its pools once its requests are done.
+    pub shutdown_ends_pools: bool,
 }
 
 /// A named version of the application.
@@ -144,6 +148,40 @@ pub struct Rollout {
     pub canary_pods: u32,
     /// Canary: wait before the rest.
     pub canary_pause: SimTime,
+}
+
+/// A calibration target.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// What it is.
+    pub label: String,
+    /// How it is measured.
+    pub check: TargetCheck,
+    /// Why the simulation may differ.
+    pub note: String,
+}
+
+/// How a target is measured.
+#[derive(Clone, Debug)]
+pub enum TargetCheck {
+    /// A metric aggregated over `(from, to]`.
+    Window {
+        /// The metric.
+        metric: AlertMetric,
+        /// Window start.
+        from: SimTime,
+        /// Window end.
+        to: SimTime,
+        /// Target value.
+        expected: f64,
+    },
+    /// When an alert first fires.
+    AlertFires {
+        /// Alert name.
+        alert: String,
+        /// Expected first firing.
+        at: SimTime,
+    },
 }
 
 /// An alert rule.

@@ -7,6 +7,7 @@ use super::file::*;
 use super::locate::{exact_span_of, span_of};
 use super::units::{ClockTime, Duration, TimeSpec};
 use super::*;
+use super::{Target, TargetCheck};
 use crate::dist::Dist;
 use crate::engine::SimTime;
 use std::path::Path;
@@ -669,6 +670,7 @@ impl Checker<'_> {
                 .fleet
                 .worker_restart
                 .map_or(SimTime::from_secs(1), |d| d.0),
+            shutdown_ends_pools: raw.fleet.shutdown_ends_pools.unwrap_or(false),
         };
         let versions = self.versions(&raw)?;
         let start_clock = meta.start;
@@ -693,6 +695,7 @@ impl Checker<'_> {
                 SimTime::from_secs(15),
             )?,
             alerts: self.alerts(raw.alerts.as_deref().unwrap_or_default(), sample_interval)?,
+            targets: self.targets(&raw, start_clock, duration)?,
             hash: source_hash(source),
         })
     }
@@ -985,6 +988,54 @@ impl Checker<'_> {
                     for_: a.for_.map_or(SimTime::ZERO, |d| d.0),
                     severity: a.severity.clone().unwrap_or_default(),
                 })
+            })
+            .collect()
+    }
+}
+
+impl Checker<'_> {
+    fn targets(
+        &self,
+        raw: &ScenarioFile,
+        start: Option<ClockTime>,
+        duration: SimTime,
+    ) -> Result<Vec<Target>> {
+        let alerts: Vec<&str> = raw
+            .alerts
+            .iter()
+            .flatten()
+            .map(|a| a.name.as_str())
+            .collect();
+        raw.targets
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, t)| {
+                let key = |k: &str| format!("targets[{i}].{k}");
+                let window = (t.metric, t.from, t.to, t.expected);
+                let check = match (window, &t.alert, t.expected_at) {
+                    ((Some(metric), Some(from), Some(to), Some(expected)), None, None) => {
+                        let (from, to) = (self.at(&key("from"), from, start, duration)?, self.at(&key("to"), to, start, duration)?);
+                        if from >= to {
+                            return Err(self.err(&key("to"), format!("expected a window end after its start ({from}), found {to}")));
+                        }
+                        TargetCheck::Window { metric, from, to, expected }
+                    }
+                    ((None, None, None, None), Some(alert), Some(at)) => {
+                        if !alerts.contains(&alert.as_str()) {
+                            let hint = did_you_mean(alert, &alerts).map(|n| format!(" (did you mean \"{n}\"?)")).unwrap_or_default();
+                            return Err(self.err(&key("alert"), format!("expected the name of an [[alerts]] rule, found \"{alert}\"{hint}")));
+                        }
+                        TargetCheck::AlertFires { alert: alert.clone(), at: self.at(&key("expected_at"), at, start, duration)? }
+                    }
+                    _ => {
+                        return Err(self.err(
+                            &key("label"),
+                            "expected either `metric`, `from`, `to` and `expected`, or `alert` and `expected_at`, found another combination",
+                        ));
+                    }
+                };
+                Ok(Target { label: t.label.clone(), check, note: t.note.clone().unwrap_or_default() })
             })
             .collect()
     }
