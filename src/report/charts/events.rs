@@ -1,0 +1,199 @@
+//! Markers and regions: shaded bands and vertical lines in every panel, and
+//! the strip above the panels that names them (region bars like a state
+//! timeline, marker labels on as many rows as they need not to overlap).
+
+use super::canvas::Area;
+use super::data::{Marker, Region};
+use super::panel::{Chart, Margins, ValueAxis, time_axis};
+use super::{axis::TimeAxis, style};
+use anyhow::Result;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// Height of one strip row in pixels.
+const ROW_HEIGHT: u32 = 26;
+/// Space between a marker line and its label.
+const GAP: i32 = 5;
+
+/// Shade each region over the whole height of a panel.
+pub(crate) fn shade_regions<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    regions: &[Region],
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let y = chart.y_range();
+    chart.draw_series(regions.iter().map(|r| {
+        Rectangle::new(
+            [(r.from_s, y.start), (r.to_s, y.end)],
+            style::region_color(r.kind, false).filled(),
+        )
+    }))?;
+    Ok(())
+}
+
+/// A dashed vertical line at each marker over the whole height of a
+/// panel; `halo` puts a white line under it (for heatmaps).
+pub(crate) fn marker_lines<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    markers: &[Marker],
+    halo: bool,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let y = chart.y_range();
+    for m in markers {
+        let points = vec![(m.t_s, y.start), (m.t_s, y.end)];
+        if halo {
+            chart.draw_series(std::iter::once(PathElement::new(
+                points.clone(),
+                WHITE.stroke_width(5),
+            )))?;
+        }
+        let color = style::marker_color(m.kind);
+        chart.draw_series(std::iter::once(DashedPathElement::new(
+            points,
+            8,
+            5,
+            color.stroke_width(2),
+        )))?;
+    }
+    Ok(())
+}
+
+/// Where each label of the strip goes.
+pub(crate) struct Strip<'r> {
+    markers: Vec<(&'r Marker, usize, HPos)>,
+    regions: Vec<(&'r Region, usize)>,
+    marker_rows: usize,
+    rows: usize,
+}
+
+impl<'r> Strip<'r> {
+    /// Lay out the labels of `markers` and `regions` for a plot spanning
+    /// pixels `x0..x1` for times `0..time.end_s`; `width` measures a label.
+    pub(crate) fn layout(
+        markers: &'r [Marker],
+        regions: &'r [Region],
+        time: &TimeAxis,
+        (x0, x1): (i32, i32),
+        width: impl Fn(&str) -> i32,
+    ) -> Strip<'r> {
+        let px = |t: f64| x0 + ((t / time.end_s).clamp(0.0, 1.0) * f64::from(x1 - x0)) as i32;
+        let mut sorted: Vec<&Marker> = markers.iter().collect();
+        sorted.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+        let mut ends: Vec<i32> = Vec::new();
+        let mut placed = Vec::new();
+        for m in sorted {
+            let (x, w) = (px(m.t_s), width(&m.label) + GAP + 4);
+            let (from, to, side) = if x + w <= x1 + 40 {
+                (x, x + w, HPos::Left)
+            } else {
+                (x - w, x, HPos::Right)
+            };
+            placed.push((m, take_row(&mut ends, from - GAP, to), side));
+        }
+        let marker_rows = ends.len();
+        let mut sorted: Vec<&Region> = regions.iter().collect();
+        sorted.sort_by(|a, b| a.from_s.total_cmp(&b.from_s));
+        ends.clear();
+        let mut bars = Vec::new();
+        for r in sorted {
+            let from = px(r.from_s);
+            let to = px(r.to_s).max(from + width(&r.label) + 2 * GAP);
+            bars.push((r, take_row(&mut ends, from, to)));
+        }
+        Strip {
+            markers: placed,
+            regions: bars,
+            marker_rows,
+            rows: marker_rows + ends.len(),
+        }
+    }
+
+    /// Height of the strip in pixels (0 when there is nothing to name).
+    pub(crate) fn height(&self) -> u32 {
+        self.rows as u32 * ROW_HEIGHT
+    }
+
+    /// Draw the strip on `area`, aligned with panels of the same margins.
+    pub(crate) fn draw<DB: DrawingBackend>(
+        &self,
+        area: &Area<DB>,
+        time: &TimeAxis,
+        margins: Margins,
+    ) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let (_, h) = area.dim_in_pixel();
+        let (_, area) = area.split_vertically(h.saturating_sub(self.height()));
+        let rows = self.rows as f64;
+        let y = ValueAxis {
+            range: 0.0..rows,
+            ticks: vec![0.0, rows],
+            labels: vec![String::new(); 2],
+            title: String::new(),
+        };
+        let mut chart = ChartBuilder::on(&area)
+            .y_label_area_size(margins.left)
+            .margin_right(margins.right)
+            .build_cartesian_2d(time_axis(time), y.clone())?;
+        // Row 0 is the top row.
+        let centre = |row: usize| rows - row as f64 - 0.5;
+        for &(r, row) in &self.regions {
+            let row = self.marker_rows + row;
+            let (lo, hi) = (centre(row) - 0.42, centre(row) + 0.42);
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(r.from_s, lo), (r.to_s, hi)],
+                style::region_color(r.kind, true).filled(),
+            )))?;
+            let label =
+                style::text(style::LABEL, style::BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((r.from_s, centre(row)))
+                    + Text::new(r.label.clone(), (GAP, 0), label),
+            ))?;
+        }
+        for &(m, row, side) in &self.markers {
+            let color = style::marker_color(m.kind);
+            chart.draw_series(std::iter::once(DashedPathElement::new(
+                vec![(m.t_s, 0.0), (m.t_s, centre(row))],
+                8,
+                5,
+                color.stroke_width(2),
+            )))?;
+            let dx = if matches!(side, HPos::Left) {
+                GAP
+            } else {
+                -GAP
+            };
+            let label = style::text(style::LABEL, color).pos(Pos::new(side, VPos::Center));
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((m.t_s, centre(row))) + Text::new(m.label.clone(), (dx, 0), label),
+            ))?;
+        }
+        Ok(())
+    }
+}
+
+/// The first row whose last label ends at or before `from` (a new row if
+/// none), which then ends at `to`.
+fn take_row(ends: &mut Vec<i32>, from: i32, to: i32) -> usize {
+    match ends.iter().position(|&end| end <= from) {
+        Some(row) => {
+            ends[row] = to;
+            row
+        }
+        None => {
+            ends.push(to);
+            ends.len() - 1
+        }
+    }
+}
