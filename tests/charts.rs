@@ -32,7 +32,7 @@ fn synthetic() -> RunSeries {
     for s in 1..=2400u64 {
         let t = s as f64;
         let n = |k: u64| noise(s * 16 + k);
-        let after_deploy = t >= DEPLOY_S && t < ROLLBACK_S;
+        let after_deploy = (DEPLOY_S..ROLLBACK_S).contains(&t);
         let requests = if t < ROLLBACK_S {
             380.0
         } else {
@@ -177,6 +177,72 @@ fn synthetic() -> RunSeries {
     }
 }
 
+/// Error rate (%) of a fabricated sweep: a pool of `max` at `load` req/s.
+fn sweep_error(max: f64, load: f64) -> f64 {
+    20.0 / (1.0 + (-(load / (max * 100.0) - 2.0) * 3.0).exp())
+}
+
+fn synthetic_overlay() -> charts::Overlay {
+    let series = [5.0, 10.0, 20.0]
+        .iter()
+        .map(|&max| charts::BandSeries {
+            name: format!("pool max {max}"),
+            points: (2..=12)
+                .map(|k| {
+                    let load = f64::from(k) * 250.0;
+                    let mean = sweep_error(max, load);
+                    charts::BandPoint {
+                        x: load,
+                        mean,
+                        low: mean * 0.8,
+                        high: mean * 1.2 + 0.2,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    charts::Overlay {
+        title: "Error rate by load, for three pool sizes".into(),
+        x_title: "load (req/s)".into(),
+        y_title: "error rate (%)".into(),
+        series,
+        band_label: "95 % confidence interval".into(),
+        threshold: Some(charts::Threshold {
+            value: 1.0,
+            label: "SLO: 1 % errors".into(),
+        }),
+        footer: charts::footer("sweep", 20260115, 20),
+    }
+}
+
+fn synthetic_grid() -> charts::GridHeatmap {
+    let maxes = [5.0, 10.0, 15.0, 20.0, 30.0];
+    let loads: Vec<f64> = (1..=6).map(|k| f64::from(k) * 500.0).collect();
+    charts::GridHeatmap {
+        title: "Error rate by pool size and load".into(),
+        x_title: "load (req/s)".into(),
+        x_labels: loads.iter().map(|l| l.to_string()).collect(),
+        y_title: "pool max (connections)".into(),
+        y_labels: maxes.iter().map(|m| m.to_string()).collect(),
+        values: maxes
+            .iter()
+            .map(|&m| {
+                loads
+                    .iter()
+                    .map(|&l| (m != 15.0 || l != 3000.0).then(|| sweep_error(m, l)))
+                    .collect()
+            })
+            .collect(),
+        value_title: "error rate (%)".into(),
+        unit: " %".into(),
+        safe: Some(charts::SafeRegion {
+            below: 1.0,
+            label: "safe: error rate < 1 %".into(),
+        }),
+        footer: charts::footer("sweep", 20260115, 20),
+    }
+}
+
 /// Where charts are kept to be looked at: `target/tmp/charts/<name>`.
 fn review_dir(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -192,11 +258,29 @@ fn render_run(run: &RunSeries, dir: &Path) -> Vec<(&'static str, (u32, u32), &'s
     charts::wait_heatmap(run, &dir.join("waits")).unwrap();
     charts::pod_heatmap(run, &dir.join("pods")).unwrap();
     charts::starvation(run, &dir.join("starvation")).unwrap();
+    let mut fixed = run.clone();
+    fixed.scenario = "fixed".into();
+    fixed.rows.truncate(1800);
+    for row in &mut fixed.rows {
+        row.open_leaked = 0;
+        row.refusals = 0;
+        row.acquire_timeouts = 0;
+        row.error_rate = Some(0.0005);
+        row.wait_p99_s = Some(0.01);
+    }
+    fixed.markers.retain(|m| m.kind == MarkerKind::Deploy);
+    fixed.regions.clear();
+    charts::small_multiples(&[run.clone(), fixed], &dir.join("multiples")).unwrap();
+    charts::overlay(&synthetic_overlay(), &dir.join("overlay")).unwrap();
+    charts::grid_heatmap(&synthetic_grid(), &dir.join("grid")).unwrap();
     vec![
         ("timeline", (1600, 1000), "Incident timeline"),
+        ("overlay", (1400, 860), "Error rate by load"),
+        ("grid", (1200, 800), "Error rate by pool size and load"),
         ("waits", (1400, 860), "Acquire waits over time"),
         ("pods", (1400, 860), "Pool utilisation per pod"),
         ("starvation", (1400, 860), "Starvation"),
+        ("multiples", (1600, 1000), "Runs side by side"),
     ]
 }
 
@@ -264,4 +348,77 @@ fn chart_sink_counts_every_wait_of_an_interval_once() {
     let third = &sink.wait_buckets[2];
     assert_eq!(third[7], 2, "99 and 100 ms are ≤ 100 ms: {third:?}");
     assert_eq!(third[16], 1, "61 s overflows: {third:?}");
+}
+
+/// The shipped scenarios (three 30-minute runs at 2000 req/s) run into a
+/// chart sink, with markers a caller could derive from the rows; every
+/// chart renders (kept in `target/tmp/charts/<scenario>` to be looked at).
+#[test]
+fn shipped_scenarios_render_for_review() {
+    use pooldrill::model::{RunOptions, run};
+    use pooldrill::scenario::Scenario;
+    let runs: Vec<RunSeries> = std::thread::scope(|s| {
+        let handles: Vec<_> = ["before", "after", "fixed"]
+            .into_iter()
+            .map(|name| {
+                s.spawn(move || {
+                    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("scenarios")
+                        .join(format!("{name}.toml"));
+                    let scenario = Scenario::load(&path).unwrap();
+                    let mut sink = ChartSink::default();
+                    run(&scenario, &mut sink, RunOptions::default()).unwrap();
+                    let db = &scenario.database;
+                    let job_pools = scenario.app.job.as_ref().map_or(0, |_| scenario.fleet.pods);
+                    let mut series = RunSeries {
+                        scenario: scenario.name.clone(),
+                        seed: scenario.seed,
+                        start_clock: Some((14, 0)),
+                        error_alert: Some(0.01),
+                        max_connections: db.max_connections,
+                        usable_slots: db.max_connections - db.superuser_reserved - db.reserved,
+                        pools: scenario.fleet.pods * scenario.fleet.workers + job_pools,
+                        ..sink.into_run()
+                    };
+                    if scenario.app.job.is_some() {
+                        series.markers.push(Marker {
+                            t_s: 0.0,
+                            label: "job running from the start".into(),
+                            kind: MarkerKind::Deploy,
+                        });
+                    }
+                    let usable = u64::from(series.usable_slots);
+                    let first = |f: &dyn Fn(&SeriesRow) -> bool| {
+                        series.rows.iter().find(|r| f(r)).map(|r| r.time_s)
+                    };
+                    let at_cap = first(&|r| r.db_occupied >= usable);
+                    let refusal = first(&|r| r.refusals > 0);
+                    if let Some(t) = at_cap {
+                        series.markers.push(Marker {
+                            t_s: t,
+                            label: "usable slots full".into(),
+                            kind: MarkerKind::Event,
+                        });
+                    }
+                    if let Some(t) = refusal {
+                        series.markers.push(Marker {
+                            t_s: t,
+                            label: "first refusal".into(),
+                            kind: MarkerKind::Event,
+                        });
+                    }
+                    series
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for run in &runs {
+        assert!(run.rows.len() >= 1800 && run.wait_buckets.len() == run.rows.len());
+        let dir = review_dir(&run.scenario);
+        for (stem, size, _) in render_run(run, &dir) {
+            assert_eq!(png_size(&dir.join(format!("{stem}.png"))), size, "{stem}");
+        }
+    }
+    charts::small_multiples(&runs, &review_dir("multiples").join("before-after-fixed")).unwrap();
 }

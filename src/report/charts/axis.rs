@@ -65,6 +65,8 @@ pub(crate) struct TimeAxis {
     pub start_clock: Option<(u32, u32)>,
     /// Time between two points of the data, named in the title.
     pub step_s: f64,
+    /// At most this many ticks (the width of the plot allows).
+    pub max_ticks: usize,
 }
 
 /// Candidate tick steps in seconds.
@@ -77,7 +79,7 @@ impl TimeAxis {
     fn step_s(&self) -> f64 {
         TIME_STEPS_S
             .into_iter()
-            .find(|&s| self.end_s / s <= 10.0)
+            .find(|&s| self.end_s / s <= self.max_ticks.max(2) as f64)
             .unwrap_or(43200.0)
     }
 
@@ -124,18 +126,18 @@ mod tests {
     #[test]
     fn round_ticks_and_labels() {
         assert_eq!(
-            linear_ticks(497.0, 5),
+            ticks_between(0.0, 497.0, 5),
             vec![0.0, 100.0, 200.0, 300.0, 400.0, 500.0]
         );
-        assert_eq!(linear_ticks(0.0, 4), vec![0.0, 0.5, 1.0]);
+        assert_eq!(ticks_between(0.0, 0.0, 4), vec![0.0, 0.5, 1.0]);
         assert_eq!(
             ticks_between(5.0, 38.0, 4),
             vec![0.0, 10.0, 20.0, 30.0, 40.0]
         );
-        let t = linear_ticks(0.3, 3);
+        let t = ticks_between(0.0, 0.3, 3);
         assert_eq!(tick_label(t[3], &t), "0.3");
         assert_eq!(short_number(0.012345), "0.0123");
-        assert_eq!(short_number(1234.5), "1235");
+        assert_eq!(short_number(1234.6), "1235");
         assert_eq!(short_number(2.50), "2.5");
     }
 
@@ -145,6 +147,7 @@ mod tests {
             end_s: 3600.0,
             start_clock: Some((14, 0)),
             step_s: 1.0,
+            max_ticks: 10,
         };
         assert_eq!(clock.ticks().len(), 7);
         assert_eq!(clock.label(900.0), "14:15");
@@ -152,12 +155,14 @@ mod tests {
             end_s: 3600.0,
             start_clock: Some((23, 50)),
             step_s: 1.0,
+            max_ticks: 10,
         };
         assert_eq!(late.label(1200.0), "00:10");
         let minutes = TimeAxis {
             end_s: 1800.0,
             start_clock: None,
             step_s: 6.0,
+            max_ticks: 10,
         };
         assert_eq!(
             minutes.title(),
@@ -165,5 +170,10 @@ mod tests {
         );
         assert_eq!(minutes.label(300.0), "5");
         assert_eq!(minutes.ticks().last(), Some(&1800.0));
+        let narrow = TimeAxis {
+            max_ticks: 4,
+            ..minutes
+        };
+        assert_eq!(narrow.ticks(), vec![0.0, 600.0, 1200.0, 1800.0]);
     }
 }

@@ -68,7 +68,7 @@ where
 pub(crate) struct Strip<'r> {
     markers: Vec<(&'r Marker, usize, HPos)>,
     regions: Vec<(&'r Region, usize)>,
-    marker_rows: usize,
+    region_rows: usize,
     rows: usize,
 }
 
@@ -109,7 +109,7 @@ impl<'r> Strip<'r> {
         Strip {
             markers: placed,
             regions: bars,
-            marker_rows,
+            region_rows: ends.len(),
             rows: marker_rows + ends.len(),
         }
     }
@@ -145,38 +145,43 @@ impl<'r> Strip<'r> {
             .y_label_area_size(margins.left)
             .margin_right(margins.right)
             .build_cartesian_2d(time_axis(time), y.clone())?;
-        // Row 0 is the top row.
+        // Row 0 is the top row: region bars first, then marker labels,
+        // whose lines rise from the panels to them.
         let centre = |row: usize| rows - row as f64 - 0.5;
+        let marker_row = |row: usize| self.region_rows + row;
+        for &(m, row, _) in &self.markers {
+            chart.draw_series(std::iter::once(DashedPathElement::new(
+                vec![(m.t_s, 0.0), (m.t_s, centre(marker_row(row)))],
+                8,
+                5,
+                style::marker_color(m.kind).stroke_width(2),
+            )))?;
+        }
+        let black = style::text(style::LABEL, style::BLACK).pos(Pos::new(HPos::Left, VPos::Center));
         for &(r, row) in &self.regions {
-            let row = self.marker_rows + row;
             let (lo, hi) = (centre(row) - 0.42, centre(row) + 0.42);
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(r.from_s, lo), (r.to_s, hi)],
                 style::region_color(r.kind, true).filled(),
             )))?;
-            let label =
-                style::text(style::LABEL, style::BLACK).pos(Pos::new(HPos::Left, VPos::Center));
             chart.draw_series(std::iter::once(
                 EmptyElement::at((r.from_s, centre(row)))
-                    + Text::new(r.label.clone(), (GAP, 0), label),
+                    + Text::new(r.label.clone(), (GAP, 0), black.clone()),
             ))?;
         }
         for &(m, row, side) in &self.markers {
-            let color = style::marker_color(m.kind);
-            chart.draw_series(std::iter::once(DashedPathElement::new(
-                vec![(m.t_s, 0.0), (m.t_s, centre(row))],
-                8,
-                5,
-                color.stroke_width(2),
-            )))?;
-            let dx = if matches!(side, HPos::Left) {
-                GAP
-            } else {
-                -GAP
+            let style = style::text(style::LABEL, style::marker_color(m.kind))
+                .pos(Pos::new(side, VPos::Center));
+            let (w, h) = area.estimate_text_size(&m.label, &style)?;
+            let (w, h) = (w as i32 + 4, h as i32 / 2 + 2);
+            let (dx, box_x) = match side {
+                HPos::Left => (GAP, (GAP - 2, GAP + w)),
+                _ => (-GAP, (-GAP - w, -GAP + 2)),
             };
-            let label = style::text(style::LABEL, color).pos(Pos::new(side, VPos::Center));
             chart.draw_series(std::iter::once(
-                EmptyElement::at((m.t_s, centre(row))) + Text::new(m.label.clone(), (dx, 0), label),
+                EmptyElement::at((m.t_s, centre(marker_row(row))))
+                    + Rectangle::new([(box_x.0, -h), (box_x.1, h)], WHITE.filled())
+                    + Text::new(m.label.clone(), (dx, 0), style),
             ))?;
         }
         Ok(())

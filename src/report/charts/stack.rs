@@ -22,6 +22,8 @@ const TIME_LABELS: u32 = 64;
 const GAP: u32 = 16;
 /// Space left of the value-axis titles.
 const INDENT: u32 = 14;
+/// Pixels between two time ticks, at least.
+const TICK_SPACING: i32 = 95;
 /// Height of a column's title (several runs only).
 const COLUMN_TITLE: u32 = 34;
 
@@ -77,6 +79,7 @@ where
             } else {
                 r.interval_s(0)
             },
+            max_ticks: ((plot_x.1 - plot_x.0) / TICK_SPACING) as usize,
         })
         .collect();
     let strips: Vec<Strip> = runs

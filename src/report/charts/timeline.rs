@@ -223,7 +223,12 @@ pub(crate) fn connections<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let xs = times(run);
+    // Gauges are read at the end of each interval; the first reading also
+    // stands for its interval, so that the areas start at the axis.
+    let mut xs = times(run);
+    if let Some(first) = xs.first_mut() {
+        *first -= run.interval_s(0);
+    }
     let layer =
         |f: fn(&SeriesRow) -> u64| -> Vec<f64> { run.rows.iter().map(|r| f(r) as f64).collect() };
     let layers = [
