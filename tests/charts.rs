@@ -315,6 +315,31 @@ fn every_chart_renders_with_its_title_at_its_size_and_twice_the_same() {
 }
 
 #[test]
+fn degenerate_runs_still_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = RunSeries::default();
+    let mut one = synthetic();
+    one.rows.truncate(1);
+    one.wait_buckets.truncate(1);
+    one.pods.clear();
+    for row in &mut one.rows {
+        row.error_rate = None;
+        row.wait_p50_s = None;
+        row.wait_p99_s = None;
+    }
+    for run in [&empty, &one] {
+        render_run(run, dir.path());
+    }
+    let nothing = charts::GridHeatmap {
+        title: "Nothing".into(),
+        ..charts::GridHeatmap::default()
+    };
+    charts::grid_heatmap(&nothing, &dir.path().join("grid")).unwrap();
+    charts::overlay(&charts::Overlay::default(), &dir.path().join("overlay")).unwrap();
+    assert!(charts::small_multiples(&[], &dir.path().join("none")).is_err());
+}
+
+#[test]
 fn chart_sink_counts_every_wait_of_an_interval_once() {
     let mut sink = ChartSink::default();
     let mut waits = DurationHistogram::new(2);

@@ -10,11 +10,33 @@ use anyhow::Result;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::ops::Range;
 
 /// Height of one strip row in pixels.
 const ROW_HEIGHT: u32 = 26;
 /// Space between a marker line and its label.
 const GAP: i32 = 5;
+
+/// The regions cut to `x`, those outside it left out.
+fn clipped(regions: &[Region], x: &Range<f64>) -> Vec<Region> {
+    regions
+        .iter()
+        .filter(|r| r.from_s < x.end && r.to_s > x.start && r.from_s < r.to_s)
+        .map(|r| Region {
+            from_s: r.from_s.max(x.start),
+            to_s: r.to_s.min(x.end),
+            ..r.clone()
+        })
+        .collect()
+}
+
+/// The markers within `x`.
+fn within<'m>(markers: &'m [Marker], x: &Range<f64>) -> impl Iterator<Item = &'m Marker> {
+    let x = x.clone();
+    markers
+        .iter()
+        .filter(move |m| x.contains(&m.t_s) || m.t_s == x.end)
+}
 
 /// Shade each region over the whole height of a panel.
 pub(crate) fn shade_regions<DB: DrawingBackend>(
@@ -25,6 +47,7 @@ where
     DB::ErrorType: 'static,
 {
     let y = chart.y_range();
+    let regions = clipped(regions, &chart.x_range());
     chart.draw_series(regions.iter().map(|r| {
         Rectangle::new(
             [(r.from_s, y.start), (r.to_s, y.end)],
@@ -45,7 +68,7 @@ where
     DB::ErrorType: 'static,
 {
     let y = chart.y_range();
-    for m in markers {
+    for m in within(markers, &chart.x_range()) {
         let points = vec![(m.t_s, y.start), (m.t_s, y.end)];
         if halo {
             chart.draw_series(std::iter::once(PathElement::new(
@@ -65,25 +88,26 @@ where
 }
 
 /// Where each label of the strip goes.
-pub(crate) struct Strip<'r> {
-    markers: Vec<(&'r Marker, usize, HPos)>,
-    regions: Vec<(&'r Region, usize)>,
+pub(crate) struct Strip {
+    markers: Vec<(Marker, usize, HPos)>,
+    regions: Vec<(Region, usize)>,
     region_rows: usize,
     rows: usize,
 }
 
-impl<'r> Strip<'r> {
+impl Strip {
     /// Lay out the labels of `markers` and `regions` for a plot spanning
     /// pixels `x0..x1` for times `0..time.end_s`; `width` measures a label.
     pub(crate) fn layout(
-        markers: &'r [Marker],
-        regions: &'r [Region],
+        markers: &[Marker],
+        regions: &[Region],
         time: &TimeAxis,
         (x0, x1): (i32, i32),
         width: impl Fn(&str) -> i32,
-    ) -> Strip<'r> {
+    ) -> Strip {
+        let span = 0.0..time.end_s;
         let px = |t: f64| x0 + ((t / time.end_s).clamp(0.0, 1.0) * f64::from(x1 - x0)) as i32;
-        let mut sorted: Vec<&Marker> = markers.iter().collect();
+        let mut sorted: Vec<&Marker> = within(markers, &span).collect();
         sorted.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
         let mut ends: Vec<i32> = Vec::new();
         let mut placed = Vec::new();
@@ -94,10 +118,10 @@ impl<'r> Strip<'r> {
             } else {
                 (x - w, x, HPos::Right)
             };
-            placed.push((m, take_row(&mut ends, from - GAP, to), side));
+            placed.push((m.clone(), take_row(&mut ends, from - GAP, to), side));
         }
         let marker_rows = ends.len();
-        let mut sorted: Vec<&Region> = regions.iter().collect();
+        let mut sorted = clipped(regions, &span);
         sorted.sort_by(|a, b| a.from_s.total_cmp(&b.from_s));
         ends.clear();
         let mut bars = Vec::new();
@@ -149,16 +173,17 @@ impl<'r> Strip<'r> {
         // whose lines rise from the panels to them.
         let centre = |row: usize| rows - row as f64 - 0.5;
         let marker_row = |row: usize| self.region_rows + row;
-        for &(m, row, _) in &self.markers {
+        for (m, row, _) in &self.markers {
             chart.draw_series(std::iter::once(DashedPathElement::new(
-                vec![(m.t_s, 0.0), (m.t_s, centre(marker_row(row)))],
+                vec![(m.t_s, 0.0), (m.t_s, centre(marker_row(*row)))],
                 8,
                 5,
                 style::marker_color(m.kind).stroke_width(2),
             )))?;
         }
         let black = style::text(style::LABEL, style::BLACK).pos(Pos::new(HPos::Left, VPos::Center));
-        for &(r, row) in &self.regions {
+        for (r, row) in &self.regions {
+            let row = *row;
             let (lo, hi) = (centre(row) - 0.42, centre(row) + 0.42);
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(r.from_s, lo), (r.to_s, hi)],
@@ -169,7 +194,8 @@ impl<'r> Strip<'r> {
                     + Text::new(r.label.clone(), (GAP, 0), black.clone()),
             ))?;
         }
-        for &(m, row, side) in &self.markers {
+        for (m, row, side) in &self.markers {
+            let (row, side) = (*row, *side);
             let style = style::text(style::LABEL, style::marker_color(m.kind))
                 .pos(Pos::new(side, VPos::Center));
             let (w, h) = area.estimate_text_size(&m.label, &style)?;

@@ -40,17 +40,30 @@ impl Entry {
 /// Height of one legend line in pixels.
 pub(crate) const LINE_HEIGHT: i32 = 26;
 const SWATCH_WIDTH: i32 = 34;
+/// The smallest type a long label is set in.
+const MIN_SIZE: u32 = 12;
 
-/// Draw `entries` one under the other from the top-left corner of `area`.
+/// Draw `entries` one under the other from the top-left corner of `area`;
+/// a label too wide for the area is set smaller rather than cut.
 pub(crate) fn draw<DB: DrawingBackend>(area: &Area<DB>, entries: &[Entry]) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
-    let label = style::text(style::LABEL, style::BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+    let (width, _) = area.dim_in_pixel();
+    let x = 8 + SWATCH_WIDTH + 8;
     for (i, entry) in entries.iter().enumerate() {
         let y = i as i32 * LINE_HEIGHT + LINE_HEIGHT / 2;
         draw_swatch(area, entry.swatch, (8, y))?;
-        area.draw_text(&entry.label, &label, (8 + SWATCH_WIDTH + 8, y))?;
+        let mut size = style::LABEL;
+        let label = loop {
+            let label = style::text(size, style::BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+            let (w, _) = area.estimate_text_size(&entry.label, &label)?;
+            if x + w as i32 + 4 <= width as i32 || size <= MIN_SIZE {
+                break label;
+            }
+            size -= 1;
+        };
+        area.draw_text(&entry.label, &label, (x, y))?;
     }
     Ok(())
 }

@@ -153,9 +153,7 @@ pub(crate) fn time_axis(time: &TimeAxis) -> ValueAxis {
 }
 
 /// The runs of `points` between missing values.
-pub(crate) fn segments(
-    points: impl IntoIterator<Item = (f64, Option<f64>)>,
-) -> Vec<Vec<(f64, f64)>> {
+fn segments(points: impl IntoIterator<Item = (f64, Option<f64>)>) -> Vec<Vec<(f64, f64)>> {
     let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
     for (x, y) in points {
         match y {

@@ -73,7 +73,7 @@ impl Figure for Starvation<'_> {
         panel(run, &panels[2], &y, |chart| {
             gapped_line(chart, present(&xs, &share), style::PURPLE.stroke_width(2))
         })?;
-        let label = format!("pools with callers queued (of {})", run.pools);
+        let label = format!("pools with a queue (of {})", run.pools);
         legend::draw(
             &legends[2],
             &[Entry::new(Swatch::Line(style::PURPLE, 3), label)],

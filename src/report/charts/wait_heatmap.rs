@@ -87,19 +87,20 @@ impl Figure for WaitHeatmap<'_> {
                 (row.time_s - length, row.time_s, rates)
             })
             .collect();
-        let positive = || {
-            rates
-                .iter()
-                .flat_map(|c| &c.2)
-                .copied()
-                .filter(|&v| v > 0.0)
+        // Decades of the colour scale, from the smallest rate to the largest.
+        let positive = rates
+            .iter()
+            .flat_map(|c| &c.2)
+            .copied()
+            .filter(|&v| v > 0.0);
+        let (least, most) =
+            positive.fold((f64::INFINITY, 0.0_f64), |(a, b), v| (a.min(v), b.max(v)));
+        let (lo, hi) = if most > 0.0 {
+            let lo = least.max(1e-3).log10().floor();
+            (lo, most.log10().ceil().max(lo + 1.0))
+        } else {
+            (0.0, 1.0)
         };
-        let lo = positive()
-            .fold(f64::INFINITY, f64::min)
-            .max(1e-3)
-            .log10()
-            .floor();
-        let hi = positive().fold(0.0, f64::max).log10().ceil().max(lo + 1.0);
         let h = |v: f64| (v.log10() - lo) / (hi - lo);
         chart.draw_series(rates.iter().flat_map(|(from, to, values)| {
             values
