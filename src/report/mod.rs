@@ -1,5 +1,6 @@
 //! Reports: the output folder, CSV and JSON files, the terminal summary.
 
+pub mod charts;
 pub mod csv_sink;
 pub mod output;
 pub mod terminal;
