@@ -394,7 +394,11 @@ fn shipped_scenarios_render_for_review() {
                     let mut sink = ChartSink::default();
                     run(&scenario, &mut sink, RunOptions::default()).unwrap();
                     let db = &scenario.database;
-                    let job_pools = scenario.app.job.as_ref().map_or(0, |_| scenario.fleet.pods);
+                    let job_pools = scenario
+                        .app()
+                        .job
+                        .as_ref()
+                        .map_or(0, |_| scenario.fleet.pods);
                     let mut series = RunSeries {
                         scenario: scenario.name.clone(),
                         seed: scenario.seed,
@@ -405,7 +409,7 @@ fn shipped_scenarios_render_for_review() {
                         pools: scenario.fleet.pods * scenario.fleet.workers + job_pools,
                         ..sink.into_run()
                     };
-                    if scenario.app.job.is_some() {
+                    if scenario.app().job.is_some() {
                         series.markers.push(Marker {
                             t_s: 0.0,
                             label: "job running from the start".into(),

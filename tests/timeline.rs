@@ -106,7 +106,7 @@ pod_startup = "15s"
         saw_both |= by_version.len() == 2 && by_version.values().all(|v| v.0 > 0);
     }
     assert!(saw_both, "old and new pods overlapped");
-    let last = states(&sink.pods).into_iter().last().unwrap().1;
+    let last = states(&sink.pods).into_iter().next_back().unwrap().1;
     assert_eq!(last.get("v2"), Some(&(8, 8)), "{last:?}");
     assert_eq!(last.get("v1").map_or(0, |v| v.0), 0);
     assert_eq!(kinds(&sink.events, "rollout_complete").len(), 1);
@@ -201,7 +201,7 @@ kind = "rollback"
     assert!(leaked_closed > 10, "{exits:?}");
     assert_eq!(kinds(&sink.events, "rollback").len(), 1);
     assert!(summary.connections.leaked > 10);
-    let last = states(&sink.pods).into_iter().last().unwrap().1;
+    let last = states(&sink.pods).into_iter().next_back().unwrap().1;
     assert_eq!(last.get("v1"), Some(&(8, 8)));
 }
 

@@ -104,6 +104,26 @@ pub struct PodRow {
     pub utilisation: f64,
 }
 
+/// One worker's request pool at one sampling instant: the gauges a
+/// node-postgres user exports (`totalCount`, `idleCount`, `waitingCount`).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct WorkerRow {
+    /// Sampling instant, seconds from the start.
+    pub time_s: f64,
+    /// Pod number.
+    pub pod: u32,
+    /// Worker number within the pod.
+    pub worker: u32,
+    /// `totalCount`: connecting, idle, checked out and leaked clients.
+    pub total: u32,
+    /// `idleCount`.
+    pub idle: u32,
+    /// `waitingCount`.
+    pub waiting: u32,
+    /// The pool's `max`.
+    pub max: u32,
+}
+
 /// One line of the event log (`events.csv`).
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct LogEntry {
@@ -130,6 +150,15 @@ pub trait Sink {
     fn pods(&mut self, rows: &[PodRow]) -> std::io::Result<()>;
     /// One line of the event log.
     fn event(&mut self, _entry: &LogEntry) -> std::io::Result<()> {
+        Ok(())
+    }
+    /// Every live worker's request pool at the same instant. Only sinks that
+    /// want them say so (building the rows costs a pass over the pools).
+    fn wants_workers(&self) -> bool {
+        false
+    }
+    /// The rows asked for by [`wants_workers`](Self::wants_workers).
+    fn workers(&mut self, _rows: &[WorkerRow]) -> std::io::Result<()> {
         Ok(())
     }
 }

@@ -338,6 +338,25 @@ impl<'s> Simulation<'s> {
 
     /// Fleet gauges and pod rows at `now`, handed to the recorder.
     fn sample(&mut self, now: SimTime, sink: &mut dyn Sink) -> std::io::Result<()> {
+        if sink.wants_workers() {
+            let rows: Vec<crate::metrics::WorkerRow> = self
+                .workers
+                .iter()
+                .filter_map(|w| {
+                    let pool = self.pools.get(w.pool?)?;
+                    Some(crate::metrics::WorkerRow {
+                        time_s: now.as_secs_f64(),
+                        pod: w.pod,
+                        worker: w.index,
+                        total: pool.total(),
+                        idle: pool.idle_count(),
+                        waiting: pool.waiting(),
+                        max: pool.config.max,
+                    })
+                })
+                .collect();
+            sink.workers(&rows)?;
+        }
         let mut g = Gauges {
             db_occupied: self.db.occupied() as u64,
             ..Gauges::default()
