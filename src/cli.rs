@@ -16,7 +16,7 @@ pub struct Cli {
     /// No progress bars.
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// What to do (default: the incident replay of the shipped scenarios).
+    /// What to do (default: `replay`).
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -26,6 +26,9 @@ pub struct Cli {
 pub enum Command {
     /// Run one scenario: summary on the terminal, CSV and JSON in a folder.
     Run(commands::run::RunArgs),
+    /// Replay the incident: before, after, fixed and incident scenarios,
+    /// the training charts and output/report.md (the default command).
+    Replay(commands::replay::ReplayArgs),
     /// Validate scenario files without running them.
     Check {
         /// Scenario files.
@@ -47,7 +50,8 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Some(Command::Run(args)) => commands::run::run(&args, cli.quiet),
         Some(Command::Check { files }) => commands::check::check(&files),
-        None => commands::run::run_shipped(cli.quiet),
+        Some(Command::Replay(args)) => commands::replay::replay(&args),
+        None => commands::replay::replay(&commands::replay::ReplayArgs::default()),
     };
     match result {
         Ok(code) => code,

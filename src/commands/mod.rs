@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod check;
+pub mod replay;
 pub mod run;
 
 use crate::model::RunError;

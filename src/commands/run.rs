@@ -60,19 +60,6 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
     Ok(0)
 }
 
-/// Run the three shipped states of the incident (before, after, fixed).
-pub fn run_shipped(quiet: bool) -> Result<i32> {
-    for name in ["before", "after", "fixed"] {
-        let file = Path::new("scenarios").join(format!("{name}.toml"));
-        let scenario = Scenario::load(&file)?;
-        let out = Path::new("output").join(&scenario.name);
-        let summary = run_to_folder(&scenario, &out, RunOptions::default(), quiet, false)?;
-        print!("{}", terminal::summary_table(&summary));
-        println!();
-    }
-    Ok(0)
-}
-
 /// Run `scenario`, writing timeseries.csv, pods.csv, summary.json (and
 /// trace.jsonl) into `out` (all or nothing).
 pub fn run_to_folder(

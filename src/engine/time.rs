@@ -92,6 +92,9 @@ impl fmt::Display for SimTime {
             return write!(f, "never");
         }
         let ns = self.0;
+        if ns == 0 {
+            return write!(f, "0s");
+        }
         if ns < 1_000_000 {
             return write!(f, "{}µs", ns / 1_000);
         }

@@ -12,5 +12,7 @@ pub mod window;
 
 pub use histogram::DurationHistogram;
 pub use recorder::{AcquireEnd, ClientEnd, Gauges, HandlerEnd, Recorder};
-pub use series::{LogEntry, MemorySink, NullSink, PodRow, SeriesRow, Sink, WorkerRow};
+pub use series::{
+    EventSink, LogEntry, MemorySink, NullSink, PodRow, SeriesRow, Sink, Tee, WorkerRow,
+};
 pub use summary::Summary;

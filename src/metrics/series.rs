@@ -163,6 +163,47 @@ pub trait Sink {
     }
 }
 
+/// Several sinks fed the same rows.
+pub struct Tee<'a>(pub Vec<&'a mut dyn Sink>);
+
+impl Sink for Tee<'_> {
+    fn series(&mut self, row: &SeriesRow, waits: &DurationHistogram) -> std::io::Result<()> {
+        self.0.iter_mut().try_for_each(|s| s.series(row, waits))
+    }
+    fn pods(&mut self, rows: &[PodRow]) -> std::io::Result<()> {
+        self.0.iter_mut().try_for_each(|s| s.pods(rows))
+    }
+    fn event(&mut self, entry: &LogEntry) -> std::io::Result<()> {
+        self.0.iter_mut().try_for_each(|s| s.event(entry))
+    }
+    fn wants_workers(&self) -> bool {
+        self.0.iter().any(|s| s.wants_workers())
+    }
+    fn workers(&mut self, rows: &[WorkerRow]) -> std::io::Result<()> {
+        self.0
+            .iter_mut()
+            .filter(|s| s.wants_workers())
+            .try_for_each(|s| s.workers(rows))
+    }
+}
+
+/// A sink that keeps only the event log.
+#[derive(Default)]
+pub struct EventSink(pub Vec<LogEntry>);
+
+impl Sink for EventSink {
+    fn series(&mut self, _: &SeriesRow, _: &DurationHistogram) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn pods(&mut self, _: &[PodRow]) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn event(&mut self, entry: &LogEntry) -> std::io::Result<()> {
+        self.0.push(entry.clone());
+        Ok(())
+    }
+}
+
 /// A sink that keeps nothing (summary-only runs: replications, sweeps).
 pub struct NullSink;
 

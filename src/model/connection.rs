@@ -195,11 +195,17 @@ impl Simulation<'_> {
             let pod = pool
                 .and_then(|p| self.pools.get(p))
                 .map(|p| self.workers[p.worker as usize].pod);
-            let class = match caller.class {
+            let who = match caller.class {
                 CallerClass::Request => "a request",
                 CallerClass::Job => "a job run",
             };
-            self.log(kind, pod, format!("{class}: {end:?}"));
+            let what = match end {
+                AcquireEnd::Refused => "was refused by PostgreSQL (53300)",
+                AcquireEnd::QueueTimeout => "timed out waiting in the pool queue",
+                AcquireEnd::ConnectTimeout => "timed out opening a connection",
+                AcquireEnd::Served | AcquireEnd::Abandoned => "stopped waiting",
+            };
+            self.log(kind, pod, format!("{who} {what}"));
         }
         match caller.class {
             CallerClass::Request => self.request_acquire_failed(caller, end),

@@ -52,6 +52,13 @@ impl OutputDir {
         Ok(BufWriter::with_capacity(1 << 16, f))
     }
 
+    /// The staged path of a new file named `name`, for writers that want a
+    /// path (the chart renderer); it lands with the others on commit.
+    pub fn staged(&mut self, name: &str) -> PathBuf {
+        self.files.push(name.to_owned());
+        self.staging.join(name)
+    }
+
     /// Write a whole staged file at once.
     pub fn write(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
         let path = self.staging.join(name);

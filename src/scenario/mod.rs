@@ -363,12 +363,17 @@ impl Scenario {
         validate::parse(file, source)
     }
 
-    /// Every pool a fleet of this scenario could open at the start: pods ×
-    /// workers × max, plus the job's own pools.
+    /// Every connection a fleet of this scenario could open at the start:
+    /// pods × workers × max, plus the job's own pools.
     pub fn possible_connections(&self) -> u64 {
+        self.possible_connections_of(self.app())
+    }
+
+    /// The same for a fleet running `app` (one live pool per job runner).
+    pub fn possible_connections_of(&self, app: &App) -> u64 {
         let workers = self.fleet.pods as u64 * self.fleet.workers as u64;
-        let mut possible = workers * self.app().pool.max as u64;
-        if let Some(job) = &self.app().job {
+        let mut possible = workers * app.pool.max as u64;
+        if let Some(job) = &app.job {
             let runners = match job.placement {
                 JobPlacement::OneWorker => self.fleet.pods as u64,
                 JobPlacement::EveryWorker => workers,

@@ -1,0 +1,263 @@
+//! `pooldrill replay` (and `pooldrill` with no arguments): the main job. Runs
+//! the shipped before, after, fixed and incident scenarios (and the
+//! write-up's reading of the incident), and writes into `output/` each
+//! scenario's files, the training chart set and `report.md`.
+
+use crate::metrics::{EventSink, LogEntry, Summary, Tee};
+use crate::model::{RunOptions, Simulation};
+use crate::report::charts::{self, ChartSink, Marker, MarkerKind, Region, RegionKind, RunSeries};
+use crate::report::markdown::{ChartRef, ReplayRun, replay_report};
+use crate::report::{CsvSink, OutputDir};
+use crate::scenario::{AlertMetric, Scenario};
+use anyhow::{Context, Result};
+use clap::Args;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Folder holding the scenario files.
+    #[arg(long, default_value = "scenarios")]
+    pub scenarios: PathBuf,
+    /// Output folder.
+    #[arg(long, default_value = "output")]
+    pub out: PathBuf,
+}
+
+impl Default for ReplayArgs {
+    fn default() -> Self {
+        ReplayArgs {
+            scenarios: "scenarios".into(),
+            out: "output".into(),
+        }
+    }
+}
+
+/// The scenarios replayed, in report order.
+pub const SCENARIOS: [&str; 5] = ["before", "after", "fixed", "incident", "incident-as-told"];
+
+/// One scenario's run, its files staged but not yet in place.
+struct Replayed {
+    scenario: Scenario,
+    summary: Summary,
+    run: RunSeries,
+    events: Vec<LogEntry>,
+    dir: OutputDir,
+}
+
+/// Run every scenario, then write the charts and the report.
+pub fn replay(args: &ReplayArgs) -> Result<i32> {
+    let scenarios = SCENARIOS
+        .iter()
+        .map(|name| Scenario::load(&args.scenarios.join(format!("{name}.toml"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let runs: Vec<Replayed> = scenarios
+        .into_par_iter()
+        .map(|s| run_one(s, &args.out))
+        .collect::<Result<_>>()?;
+    let mut root = OutputDir::create(&args.out)?;
+    let charts = draw_charts(&runs, &mut root)?;
+    let report_runs: Vec<ReplayRun> = runs
+        .iter()
+        .map(|r| ReplayRun {
+            scenario: &r.scenario,
+            summary: &r.summary,
+            events: &r.events,
+        })
+        .collect();
+    root.write("report.md", replay_report(&report_runs, &charts).as_bytes())?;
+    for r in &runs {
+        let s = &r.summary.requests;
+        let fired: Vec<String> = r
+            .summary
+            .alerts
+            .iter()
+            .filter_map(|a| {
+                Some(format!(
+                    "{} {}",
+                    a.name,
+                    a.episodes.iter().find_map(|e| e.firing_at.clone())?
+                ))
+            })
+            .collect();
+        println!(
+            "{:<17} error rate {:>7.3} %  refused {:>6}  acquire timeouts {:>6}  peak open {:>3}  {}",
+            r.scenario.name,
+            s.error_rate * 100.0,
+            s.refused,
+            s.acquire_timeouts,
+            r.summary.connections.peak_open,
+            if fired.is_empty() {
+                "no alert fired".to_owned()
+            } else {
+                fired.join(", ")
+            }
+        );
+    }
+    for r in runs {
+        r.dir.commit()?;
+    }
+    root.commit()?;
+    println!("report: {}", args.out.join("report.md").display());
+    Ok(0)
+}
+
+/// Run one scenario into `out/<name>/` (staged), keeping what charts need.
+fn run_one(scenario: Scenario, out: &Path) -> Result<Replayed> {
+    let mut dir = OutputDir::create(&out.join(&scenario.name))?;
+    let mut csv = CsvSink::new(
+        dir.file("timeseries.csv")?,
+        dir.file("pods.csv")?,
+        dir.file("events.csv")?,
+    );
+    let mut chart = ChartSink::default();
+    let mut events = EventSink::default();
+    let summary = {
+        let mut tee = Tee(vec![&mut csv, &mut chart, &mut events]);
+        Simulation::new(&scenario, RunOptions::default())
+            .run(&mut tee, |_| true)
+            .with_context(|| format!("scenario {}", scenario.name))?
+    };
+    csv.finish().context("cannot write the CSV files")?;
+    dir.write("summary.json", &serde_json::to_vec_pretty(&summary)?)?;
+    let run = run_series(&scenario, &summary, &events.0, chart);
+    Ok(Replayed {
+        scenario,
+        summary,
+        run,
+        events: events.0,
+        dir,
+    })
+}
+
+/// What the charts need of a run: the series, and its events as markers and
+/// alert episodes as shaded regions.
+fn run_series(s: &Scenario, summary: &Summary, events: &[LogEntry], chart: ChartSink) -> RunSeries {
+    let mut markers = Vec::new();
+    for e in events {
+        let (label, kind) = match e.kind.as_str() {
+            "deploy" => (
+                format!("deploy {}", e.detail.split(',').next().unwrap_or("")),
+                MarkerKind::Deploy,
+            ),
+            "rollback" => ("rollback".to_owned(), MarkerKind::Rollback),
+            "first_refusal" => ("first refusal".to_owned(), MarkerKind::Event),
+            "first_acquire_timeout" => ("first acquire timeout".to_owned(), MarkerKind::Event),
+            _ => continue,
+        };
+        markers.push(Marker {
+            t_s: e.time_s,
+            label,
+            kind,
+        });
+    }
+    let end = s.duration.as_secs_f64();
+    let mut regions = Vec::new();
+    for (a, rule) in summary.alerts.iter().zip(&s.alerts) {
+        for e in &a.episodes {
+            if let Some(firing) = e.firing_at_s {
+                markers.push(Marker {
+                    t_s: firing,
+                    label: format!("{} fires", a.name),
+                    kind: MarkerKind::Alert,
+                });
+                regions.push(Region {
+                    from_s: firing,
+                    to_s: e.resolved_at_s.unwrap_or(end),
+                    label: a.name.clone(),
+                    kind: if rule.severity == "page" {
+                        RegionKind::AlertFiring
+                    } else {
+                        RegionKind::AlertPending
+                    },
+                });
+            }
+        }
+    }
+    let page = s
+        .alerts
+        .iter()
+        .find(|a| a.severity == "page" && a.metric == AlertMetric::ErrorRate);
+    let run = chart.into_run();
+    let pools = run.rows.iter().map(|r| r.pools).max().unwrap_or(0) as u32;
+    RunSeries {
+        scenario: s.name.clone(),
+        seed: s.seed,
+        replications: 1,
+        start_clock: s.start_clock.map(|c| (c.0 / 3600, c.0 / 60 % 60)),
+        markers,
+        regions,
+        error_alert: page.map(|a| a.threshold),
+        max_connections: s.database.max_connections,
+        usable_slots: s.database.usable_slots(),
+        pools,
+        ..run
+    }
+}
+
+/// The training chart set, staged in the output folder.
+fn draw_charts(runs: &[Replayed], root: &mut OutputDir) -> Result<Vec<ChartRef>> {
+    let by_name = |name: &str| {
+        runs.iter()
+            .find(|r| r.scenario.name == name)
+            .map(|r| &r.run)
+    };
+    let mut refs = Vec::new();
+    let mut stage = |root: &mut OutputDir, stem: String, caption: String| {
+        root.staged(&format!("{stem}.svg"));
+        let path = root.staged(&format!("{stem}.png"));
+        refs.push(ChartRef { stem, caption });
+        path.with_extension("")
+    };
+    type Draw = fn(&RunSeries, &Path) -> Result<()>;
+    let per_incident: [(&str, &str, Draw); 4] = [
+        (
+            "timeline",
+            "the incident, minute by minute",
+            charts::incident_timeline,
+        ),
+        (
+            "waits",
+            "acquire waits over time (heatmap)",
+            charts::wait_heatmap,
+        ),
+        ("pods", "pool utilisation per pod", charts::pod_heatmap),
+        (
+            "starvation",
+            "starved acquires by class",
+            charts::starvation,
+        ),
+    ];
+    for name in ["incident", "incident-as-told"] {
+        let Some(run) = by_name(name) else { continue };
+        for (suffix, caption, draw) in per_incident {
+            let stem = stage(
+                root,
+                format!("{name}-{suffix}"),
+                format!("{name}: {caption}"),
+            );
+            draw(run, &stem)?;
+        }
+    }
+    let groups: [(&str, &[&str], &str); 2] = [
+        (
+            "before-after-fixed",
+            &["before", "after", "fixed"],
+            "before, after and fixed on shared scales",
+        ),
+        (
+            "realistic-vs-as-told",
+            &["incident", "incident-as-told"],
+            "the realistic model beside the write-up's reading",
+        ),
+    ];
+    for (stem, names, caption) in groups {
+        let group: Vec<RunSeries> = names.iter().filter_map(|n| by_name(n).cloned()).collect();
+        if group.len() == names.len() {
+            let path = stage(root, stem.to_owned(), caption.to_owned());
+            charts::small_multiples(&group, &path)?;
+        }
+    }
+    Ok(refs)
+}
