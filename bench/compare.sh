@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Speed figures of pooldrill beside the bare Rust event loop (the floor), all
+# measured in one run because absolute times drift on a shared machine.
+#   bench/compare.sh            # everything below
+#   QUICK=1 bench/compare.sh    # mm80 vs the floor only
+# Prints one line per figure: what, value, unit, target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FLOOR=${FLOOR:-../shared/bench/floor.sh}
+cargo build --release -q
+bin=target/release/pooldrill
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# seconds and peak RSS (KB) of one pooldrill run
+measure() { /usr/bin/time -f "%e %M" "$bin" -q "$@" 2>&1 >/dev/null | tail -1; }
+
+# M/M/80, 1,000,000 arrivals: pooldrill vs the floor, back to back, best of 3.
+best_pd=0; best_floor=0
+for _ in 1 2 3; do
+  read -r secs _ < <(measure run scenarios/theory/mm80.toml --out "$out/mm80")
+  arrived=$(python3 -c "import json;print(json.load(open('$out/mm80/summary.json'))['requests']['arrived'])")
+  pd=$(python3 -c "print(round($arrived / $secs))")
+  fl=$("$FLOOR" --engine heap --model mmc --n 1000000 2>/dev/null | awk '{print $5}')
+  [ "$pd" -gt "$best_pd" ] && best_pd=$pd
+  [ "${fl%.*}" -gt "$best_floor" ] && best_floor=${fl%.*}
+done
+echo "mm80 pooldrill        $best_pd customers/s"
+echo "mm80 floor (heap)     $best_floor customers/s"
+echo "mm80 ratio            $(python3 -c "print(f'{$best_pd / $best_floor:.2f}')")   (target >= 0.5)"
+[ -n "${QUICK:-}" ] && exit 0
+
+read -r secs rss < <(measure run scenarios/after.toml --out "$out/after")
+echo "after.toml (30 min, 2000 req/s)   $secs s, peak RSS $((rss / 1024)) MB   (target <= 1 s)"
+read -r secs rss < <(measure run scenarios/scale/large-fleet.toml --out "$out/large")
+echo "large-fleet (30 M requests)       $secs s, peak RSS $((rss / 1024)) MB   (target <= 15 s, <= 128 MB)"
+read -r s1 rss1 < <(measure run scenarios/after.toml --duration 1h --out "$out/h1")
+read -r s24 rss24 < <(measure run scenarios/after.toml --duration 24h --out "$out/h24")
+echo "after.toml 1 h                    $s1 s, peak RSS $((rss1 / 1024)) MB"
+echo "after.toml 24 h                   $s24 s, peak RSS $((rss24 / 1024)) MB   (target: within 10 % of 1 h, both <= 64 MB)"

@@ -1,0 +1,92 @@
+//! Speed of the engine and of whole scenarios (`cargo bench`). Figures for
+//! the README come from `bench/compare.sh`, which also runs the bare event
+//! loop of `../shared/bench` in the same session.
+
+use divan::{Bencher, black_box};
+use pooldrill::engine::{Scheduler, SimTime};
+use pooldrill::metrics::NullSink;
+use pooldrill::model::{RunOptions, run};
+use pooldrill::scenario::Scenario;
+use pooldrill::scenario::units::Duration;
+use pooldrill::scenario::validate::{Overrides, load_file};
+use std::path::Path;
+
+fn main() {
+    divan::main();
+}
+
+/// Push and pop a million events through a queue holding ~80 pending.
+#[divan::bench]
+fn scheduler_million_events(bencher: Bencher) {
+    bencher.bench_local(|| {
+        let mut s: Scheduler<u32> = Scheduler::new();
+        let mut x: u64 = 1;
+        for i in 0..80 {
+            s.at(SimTime(i), i as u32);
+        }
+        for i in 0..1_000_000u32 {
+            let (t, e) = s.pop().expect("pending");
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            s.at(t + SimTime(1 + (x >> 44)), e ^ i);
+        }
+        black_box(s.pending())
+    });
+}
+
+/// A cancellable timer per event, half of them cancelled.
+#[divan::bench]
+fn scheduler_timers(bencher: Bencher) {
+    bencher.bench_local(|| {
+        let mut s: Scheduler<u32> = Scheduler::new();
+        for i in 0..200_000u64 {
+            let t = s.timer(SimTime(i * 10 + 5), 0);
+            if i % 2 == 0 {
+                s.cancel(t);
+            }
+            s.at(SimTime(i * 10), 1);
+            s.pop();
+        }
+        black_box(s.live_timers())
+    });
+}
+
+fn scenario(path: &str, duration: &str) -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let overrides = Overrides {
+        seed: None,
+        duration: Some(duration.parse::<Duration>().expect("duration")),
+    };
+    load_file(&path, overrides).expect("valid scenario")
+}
+
+fn bench_scenario(bencher: Bencher, s: &Scenario) {
+    bencher.bench_local(|| run(black_box(s), &mut NullSink, RunOptions::default()).expect("run"));
+}
+
+/// M/M/80 at 64/s for 100,000 arrivals' worth of time.
+#[divan::bench(sample_count = 10)]
+fn mm80_100k(bencher: Bencher) {
+    bench_scenario(bencher, &scenario("scenarios/theory/mm80.toml", "1563s"));
+}
+
+/// The after scenario for one simulated minute (120,000 requests).
+#[divan::bench(sample_count = 10)]
+fn after_one_minute(bencher: Bencher) {
+    bench_scenario(bencher, &scenario("scenarios/after.toml", "1m"));
+}
+
+/// The large fleet for ten simulated seconds (500,000 requests).
+#[divan::bench(sample_count = 5)]
+fn large_fleet_ten_seconds(bencher: Bencher) {
+    let mut s = scenario("scenarios/scale/large-fleet.toml", "10s");
+    s.warmup = SimTime::ZERO;
+    bench_scenario(bencher, &s);
+}
+
+/// The incident (70 min, deploy and rollback) with its alert rules.
+#[divan::bench(sample_count = 3)]
+fn incident(bencher: Bencher) {
+    bench_scenario(bencher, &scenario("scenarios/incident.toml", "70m"));
+}
