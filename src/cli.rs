@@ -32,6 +32,11 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Evaluate Prometheus alert rules on a run with promtool: when would
+    /// each alert have gone pending and fired?
+    Alerts(commands::alerts::AlertsArgs),
+    /// Print a Grafana dashboard (JSON model) over the exported metrics.
+    GrafanaDashboard(commands::grafana::GrafanaArgs),
 }
 
 /// Parse the arguments, run the command, return the process exit code.
@@ -47,6 +52,8 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Some(Command::Run(args)) => commands::run::run(&args, cli.quiet),
         Some(Command::Check { files }) => commands::check::check(&files),
+        Some(Command::Alerts(args)) => commands::alerts::alerts(&args, cli.quiet),
+        Some(Command::GrafanaDashboard(args)) => commands::grafana::grafana_dashboard(&args),
         None => commands::run::run_shipped(cli.quiet),
     };
     match result {
