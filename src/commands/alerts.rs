@@ -207,7 +207,9 @@ struct InputSeries {
 }
 
 /// Samples as promtool `input_series`, every series at the sample interval
-/// from time 0, in expanding notation (`_xN` for N missing samples).
+/// from time 0, in expanding notation (`_xN` for N missing samples), with a
+/// stale marker where a series stops (a pool gone with its pod), as a
+/// scrape would record: the OpenMetrics file cannot carry one.
 struct PromtoolInput {
     spool: Spool,
     wanted: Option<HashSet<String>>,
@@ -233,10 +235,15 @@ impl PromtoolInput {
         }
     }
 
-    /// The `input_series` entries, each series once.
-    fn finish(mut self, out: &mut dyn Write) -> io::Result<()> {
+    /// The `input_series` entries, each series once; a series that stopped
+    /// before `end_ms` ends on a stale marker.
+    fn finish(mut self, end_ms: i64, out: &mut dyn Write) -> io::Result<()> {
+        let last = (end_ms - self.epoch_ms).div_euclid(self.interval_ms);
         for i in 0..self.series.len() {
             self.flush_run(i)?;
+            if self.series[i].next <= last {
+                self.token(i, "stale")?;
+            }
             let s = &self.series[i];
             writeln!(out, "      - series: '{}'", s.selector.replace('\'', "''"))?;
             write!(out, "        values: '")?;
@@ -276,8 +283,17 @@ impl SampleOut for PromtoolInput {
             return Ok(()); // a second sample in one interval (events)
         }
         if index > next {
+            // Absent since `next`: it went away (a stale marker, as a scrape
+            // records) or had not appeared yet.
             self.flush_run(i)?;
-            self.token(i, &format!("_x{}", index - next))?;
+            let mut missing = index - next;
+            if self.series[i].wrote {
+                self.token(i, "stale")?;
+                missing -= 1;
+            }
+            if missing > 0 {
+                self.token(i, &format!("_x{missing}"))?;
+            }
         }
         self.series[i].next = index + 1;
         let extended = self.series[i]
@@ -374,9 +390,10 @@ fn write_test(
         writeln!(out, "evaluation_interval: {}", promtool_duration(eval_ms))?;
         writeln!(out, "tests:\n  - interval: {}", promtool_duration(interval_ms))?;
         writeln!(out, "    input_series:")?;
-        exporter.into_out().finish(out)?;
-        writeln!(out, "    promql_expr_test:")?;
         let end_ms = (scenario.duration.as_secs_f64() * 1000.0).round() as i64;
+        let epoch_ms = run_epoch_ms(scenario, Date::DEFAULT);
+        exporter.into_out().finish(epoch_ms + end_ms, out)?;
+        writeln!(out, "    promql_expr_test:")?;
         for t in (eval_ms..=end_ms).step_by(eval_ms as usize) {
             writeln!(
                 out,
@@ -442,8 +459,14 @@ fn run_test(promtool: &Path, test: &Path) -> Result<Vec<(String, f64, State)>> {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let unexpected = || {
         let text: Vec<&str> = stdout.lines().chain(stderr.lines()).take(40).collect();
+        let hint = if stdout.contains("too many samples") {
+            "\nhint: promtool's rule tests cap every query at 10,000 samples; a subquery \
+             over per-pool series loads pools × steps × selectors: use a coarser step"
+        } else {
+            ""
+        };
         anyhow::anyhow!(
-            "promtool test rules {} did not run as expected:\n{}",
+            "promtool test rules {} did not run as expected:\n{}{hint}",
             test.display(),
             text.join("\n")
         )
@@ -635,7 +658,13 @@ fn relative(t: f64, reference: f64, what: &str) -> String {
 
 /// The report as text.
 pub fn render(scenario: &Scenario, rules: &Path, report: &AlertsReport) -> String {
-    let clock = |s: f64| scenario.clock(crate::engine::SimTime::from_secs_f64(s));
+    let clock = |s: f64| match scenario.start_clock {
+        Some(start) => {
+            let t = start.0 + s.round() as u32;
+            format!("{:02}:{:02}:{:02}", t / 3600 % 24, t / 60 % 60, t % 60)
+        }
+        None => crate::engine::SimTime::from_secs_f64(s).to_string(),
+    };
     let opt = |s: Option<f64>| s.map_or("-".to_owned(), clock);
     let mut out = String::new();
     let _ = writeln!(
