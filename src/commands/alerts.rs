@@ -15,7 +15,9 @@
 use crate::metrics::alerts::Episode;
 use crate::metrics::{DurationHistogram, LogEntry, PodRow, SeriesRow, Sink, Summary};
 use crate::model::{RunOptions, Simulation};
-use crate::report::openmetrics::{Date, Exporter, Sample, SampleOut, Spool, Tee, run_epoch_ms};
+use crate::report::openmetrics::{
+    Date, Exporter, Metric, Sample, SampleOut, Spool, Tee, run_epoch_ms,
+};
 use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
 use crate::scenario::validate::{Overrides, load_file};
@@ -204,12 +206,17 @@ struct InputSeries {
     next: i64,
     run: Option<Run>,
     wrote: bool,
+    /// Whether it ends on a stale marker when it stops (not the timeline's
+    /// instants, which stay visible for the lookback as in a backfill).
+    stale_when_gone: bool,
 }
 
 /// Samples as promtool `input_series`, every series at the sample interval
 /// from time 0, in expanding notation (`_xN` for N missing samples), with a
 /// stale marker where a series stops (a pool gone with its pod), as a
-/// scrape would record: the OpenMetrics file cannot carry one.
+/// scrape would record (the OpenMetrics file cannot carry one; without them
+/// a query over the pools would also count, for 5 minutes, every pool of a
+/// rollout's old pods).
 struct PromtoolInput {
     spool: Spool,
     wanted: Option<HashSet<String>>,
@@ -241,7 +248,7 @@ impl PromtoolInput {
         let last = (end_ms - self.epoch_ms).div_euclid(self.interval_ms);
         for i in 0..self.series.len() {
             self.flush_run(i)?;
-            if self.series[i].next <= last {
+            if self.series[i].next <= last && self.series[i].stale_when_gone {
                 self.token(i, "stale")?;
             }
             let s = &self.series[i];
@@ -273,6 +280,7 @@ impl SampleOut for PromtoolInput {
                     next: 0,
                     run: None,
                     wrote: false,
+                    stale_when_gone: s.metric != Metric::TimelineEvent,
                 });
                 self.series.len() - 1
             }
@@ -287,7 +295,7 @@ impl SampleOut for PromtoolInput {
             // records) or had not appeared yet.
             self.flush_run(i)?;
             let mut missing = index - next;
-            if self.series[i].wrote {
+            if self.series[i].wrote && self.series[i].stale_when_gone {
                 self.token(i, "stale")?;
                 missing -= 1;
             }
