@@ -94,10 +94,16 @@ fn the_exposition_follows_the_openmetrics_ordering_rules() {
             continue;
         }
         let (name, labels, _, ts) = parse_line(line);
-        assert!(name.starts_with(&family), "{name} outside its family {family}");
+        assert!(
+            name.starts_with(&family),
+            "{name} outside its family {family}"
+        );
         let key = metric_key(&name, &labels);
         if key != metric {
-            assert!(metrics_done.insert(key.clone()), "{key}: points interleaved");
+            assert!(
+                metrics_done.insert(key.clone()),
+                "{key}: points interleaved"
+            );
             metric = key.clone();
         }
         // Within a Metric, timestamps never go back (a histogram point's
@@ -152,7 +158,14 @@ fn values_agree_with_the_csv_files_and_timestamps_sit_on_the_date() {
     let mut final_row = None;
     for r in csv.records() {
         let r = r.unwrap();
-        for c in ["goodput", "failed", "gave_up", "refusals", "acquire_timeouts", "acquires"] {
+        for c in [
+            "goodput",
+            "failed",
+            "gave_up",
+            "refusals",
+            "acquire_timeouts",
+            "acquires",
+        ] {
             *sums.entry(c).or_default() += r[col(c)].parse::<f64>().unwrap();
         }
         final_row = Some(r);
@@ -175,12 +188,18 @@ fn values_agree_with_the_csv_files_and_timestamps_sit_on_the_date() {
         value("pg_pool_acquire_errors_total{reason=\"too_many_connections\"}"),
         sums["refusals"]
     );
-    assert!(sums["refusals"] > 0.0, "the mini incident refuses connections");
+    assert!(
+        sums["refusals"] > 0.0,
+        "the mini incident refuses connections"
+    );
     assert_eq!(
         value("pg_pool_acquire_errors_total{reason=\"timeout\"}"),
         sums["acquire_timeouts"]
     );
-    assert_eq!(value("pg_pool_acquire_wait_seconds_count"), sums["acquires"]);
+    assert_eq!(
+        value("pg_pool_acquire_wait_seconds_count"),
+        sums["acquires"]
+    );
     assert_eq!(
         value("pg_pool_acquire_wait_seconds_bucket{le=\"+Inf\"}"),
         sums["acquires"]
@@ -211,11 +230,15 @@ fn values_agree_with_the_csv_files_and_timestamps_sit_on_the_date() {
     assert!(text.contains("http_requests_total{code=\"200\"} 0 1740924000\n"));
     // The deploy is on the timeline at 14:01.
     assert!(
-        text.lines()
-            .any(|l| l.starts_with("pooldrill_timeline_event{kind=\"deploy\",detail=\"v2")
-                && l.ends_with(" 1 1740924060")),
+        text.lines().any(
+            |l| l.starts_with("pooldrill_timeline_event{kind=\"deploy\",detail=\"v2")
+                && l.ends_with(" 1 1740924060")
+        ),
         "{}",
-        text.lines().filter(|l| l.contains("deploy")).collect::<Vec<_>>().join("\n")
+        text.lines()
+            .filter(|l| l.contains("deploy"))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
 
@@ -228,8 +251,16 @@ fn a_pool_that_goes_away_ends_on_zeros_and_histograms_are_cumulative() {
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let (name, labels, v, ts) = parse_line(line);
         if name == "pg_pool_acquire_wait_seconds_bucket" {
-            let le = labels.split("le=\"").nth(1).unwrap().trim_end_matches("\"}");
-            let le = if le == "+Inf" { f64::INFINITY } else { le.parse().unwrap() };
+            let le = labels
+                .split("le=\"")
+                .nth(1)
+                .unwrap()
+                .trim_end_matches("\"}");
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().unwrap()
+            };
             buckets.entry(ts).or_default().push((le, v));
         } else if name == "pg_pool_size" {
             sizes.entry(labels).or_default().push((ts, v));
@@ -238,26 +269,42 @@ fn a_pool_that_goes_away_ends_on_zeros_and_histograms_are_cumulative() {
     let mut previous: Option<Vec<(f64, f64)>> = None;
     for point in buckets.values() {
         assert_eq!(point.len(), 27);
-        assert!(point.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1));
+        assert!(
+            point
+                .windows(2)
+                .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1)
+        );
         if let Some(p) = &previous {
-            assert!(p.iter().zip(point).all(|(a, b)| a.1 <= b.1), "counters only grow");
+            assert!(
+                p.iter().zip(point).all(|(a, b)| a.1 <= b.1),
+                "counters only grow"
+            );
         }
         previous = Some(point.clone());
     }
     // The rollout replaced pods: the old pods' pools stop, on a zero.
     let end = sizes.values().map(|v| v.last().unwrap().0).max().unwrap();
-    let stopped: Vec<_> = sizes.iter().filter(|(_, v)| v.last().unwrap().0 < end).collect();
+    let stopped: Vec<_> = sizes
+        .iter()
+        .filter(|(_, v)| v.last().unwrap().0 < end)
+        .collect();
     assert!(stopped.len() >= 8, "{} pools stopped early", stopped.len());
     for (labels, points) in stopped {
         assert_eq!(points.last().unwrap().1, 0.0, "{labels} ends on 0");
     }
-    assert!(sizes.keys().any(|k| k.contains("pool=\"job\"")), "job pools exported");
+    assert!(
+        sizes.keys().any(|k| k.contains("pool=\"job\"")),
+        "job pools exported"
+    );
 }
 
 #[test]
 fn the_same_run_gives_the_same_bytes() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    assert!(export(a.path(), &[]) == export(b.path(), &[]), "byte-identical");
+    assert!(
+        export(a.path(), &[]) == export(b.path(), &[]),
+        "byte-identical"
+    );
 }
 
 #[test]
@@ -294,12 +341,15 @@ fn the_dashboard_and_the_rules_only_use_exported_metrics() {
         .collect();
     let out = pooldrill().arg("grafana-dashboard").assert().success();
     let dashboard = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    let rules =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("alerts/pool-exhaustion.yml"))
-            .unwrap();
+    let rules = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("alerts/pool-exhaustion.yml"),
+    )
+    .unwrap();
     for text in [dashboard, rules] {
         for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
-            let metric_like = ["pg_", "http_", "pooldrill_"].iter().any(|p| word.starts_with(p));
+            let metric_like = ["pg_", "http_", "pooldrill_"]
+                .iter()
+                .any(|p| word.starts_with(p));
             if metric_like && word.len() > 8 {
                 assert!(exported.contains(word), "{word} is not exported");
             }

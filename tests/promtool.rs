@@ -100,7 +100,12 @@ fn assert_agreement(file: &str, promtool: &Path, min_fired: usize) {
             "{file}: {}: promtool {:?}, pooldrill {:?}",
             a.rule.name, a.promtool, own
         );
-        assert_eq!(a.promtool.len(), own.len(), "{file}: {}: episodes", a.rule.name);
+        assert_eq!(
+            a.promtool.len(),
+            own.len(),
+            "{file}: {}: episodes",
+            a.rule.name
+        );
         for (theirs, ours) in a.promtool.iter().zip(own) {
             assert!(
                 near(Some(theirs.pending_at_s), Some(ours.pending_at_s))
@@ -159,7 +164,12 @@ fn every_dashboard_query_returns_data() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for (i, e) in exprs.iter().enumerate() {
         assert!(
             stdout.contains(&format!("`Query{i}` would have fired")),
@@ -174,7 +184,13 @@ fn alerts_reports_times_relative_to_the_deploy() {
         return;
     }
     let out = pooldrill()
-        .args(["-q", "alerts", "tests/mini-incident.toml", "--rules", "alerts/pool-exhaustion.yml"])
+        .args([
+            "-q",
+            "alerts",
+            "tests/mini-incident.toml",
+            "--rules",
+            "alerts/pool-exhaustion.yml",
+        ])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -184,7 +200,10 @@ fn alerts_reports_times_relative_to_the_deploy() {
         .lines()
         .find(|l| l.contains("`PoolExhaustionFailures` would have fired"))
         .unwrap_or_else(|| panic!("{stdout}"));
-    assert!(line.contains("after the deploy") && line.contains("the first refusal"), "{line}");
+    assert!(
+        line.contains("after the deploy") && line.contains("the first refusal"),
+        "{line}"
+    );
 }
 
 #[test]

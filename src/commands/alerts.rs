@@ -91,8 +91,8 @@ struct Rules {
 
 impl Rules {
     fn load(path: &Path) -> Result<Rules> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
         let file: RuleFile = serde_yaml::from_str(&text)
             .with_context(|| format!("{}: not a Prometheus rule file", path.display()))?;
         let mut alerts: Vec<AlertRuleInfo> = Vec::new();
@@ -114,7 +114,10 @@ impl Rules {
             }
         }
         if alerts.is_empty() {
-            bail!("{}: no alerting rule (`alert:`) to evaluate", path.display());
+            bail!(
+                "{}: no alerting rule (`alert:`) to evaluate",
+                path.display()
+            );
         }
         let path = std::fs::canonicalize(path)
             .with_context(|| format!("cannot resolve {}", path.display()))?;
@@ -192,7 +195,7 @@ impl Run {
                 "{first} {}",
                 crate::report::openmetrics::format_value(self.first + s)
             ),
-            (_, s) if s == 0.0 => format!("{first}x{n}"),
+            (_, 0.0) => format!("{first}x{n}"),
             (_, s) if s > 0.0 => format!("{first}+{s}x{n}"),
             (_, s) => format!("{first}-{}x{n}", -s),
         }
@@ -378,8 +381,8 @@ fn write_test(
         })
         .with_context(|| format!("scenario {}", scenario.name))?;
     bar.finish_and_clear();
-    let file = std::fs::File::create(test)
-        .with_context(|| format!("cannot create {}", test.display()))?;
+    let file =
+        std::fs::File::create(test).with_context(|| format!("cannot create {}", test.display()))?;
     let mut out = io::BufWriter::with_capacity(1 << 16, file);
     let write = |out: &mut io::BufWriter<std::fs::File>| -> io::Result<()> {
         writeln!(
@@ -396,7 +399,11 @@ fn write_test(
         let rules_path = rules.path.display().to_string().replace('\'', "''");
         writeln!(out, "rule_files:\n  - '{rules_path}'")?;
         writeln!(out, "evaluation_interval: {}", promtool_duration(eval_ms))?;
-        writeln!(out, "tests:\n  - interval: {}", promtool_duration(interval_ms))?;
+        writeln!(
+            out,
+            "tests:\n  - interval: {}",
+            promtool_duration(interval_ms)
+        )?;
         writeln!(out, "    input_series:")?;
         let end_ms = (scenario.duration.as_secs_f64() * 1000.0).round() as i64;
         let epoch_ms = run_epoch_ms(scenario, Date::DEFAULT);
@@ -698,21 +705,25 @@ pub fn render(scenario: &Scenario, rules: &Path, report: &AlertsReport) -> Strin
         .max(5);
     let _ = writeln!(
         out,
-        "{:width$}  {:>9} {:>9} {:>9}   {:>16}",
-        "alert", "pending", "firing", "resolved", "pooldrill firing"
+        "{:width$}  {:>9} {:>9} {:>9} {:>8}   {:>16}",
+        "alert", "pending", "firing", "resolved", "episodes", "pooldrill firing"
     );
     for a in &report.alerts {
         let e = a.promtool.first();
-        let own = a.pooldrill.as_ref().map_or("(no such rule)".to_owned(), |eps| {
-            opt(eps.iter().find_map(|e| e.firing_at_s))
-        });
+        let own = a
+            .pooldrill
+            .as_ref()
+            .map_or("(no such rule)".to_owned(), |eps| {
+                opt(eps.iter().find_map(|e| e.firing_at_s))
+            });
         let _ = writeln!(
             out,
-            "{:width$}  {:>9} {:>9} {:>9}   {:>16}",
+            "{:width$}  {:>9} {:>9} {:>9} {:>8}   {:>16}",
             a.rule.name,
             opt(e.map(|e| e.pending_at_s)),
             opt(e.and_then(|e| e.firing_at_s)),
             opt(e.and_then(|e| e.resolved_at_s)),
+            a.promtool.len(),
             own
         );
     }

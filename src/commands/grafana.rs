@@ -226,7 +226,10 @@ pub fn dashboard(max_connections: u32, usable: u32, range: Option<(String, Strin
         stat(
             "Acquire wait p99",
             (5, 5, 6, 4),
-            &format!("histogram_quantile(0.99, sum by (le) ({}))", rate(wait_buckets)),
+            &format!(
+                "histogram_quantile(0.99, sum by (le) ({}))",
+                rate(wait_buckets)
+            ),
             "s",
             &[(0.1, "orange"), (1.0, "red")],
         ),
@@ -308,11 +311,7 @@ pub fn dashboard(max_connections: u32, usable: u32, range: Option<(String, Strin
                     &format!("sum by (pod) ({busy}) / sum by (pod) (pg_pool_max)"),
                     "{{pod}}",
                 ),
-                target(
-                    "B",
-                    &format!("max(({busy}) / pg_pool_max)"),
-                    "busiest pool",
-                ),
+                target("B", &format!("max(({busy}) / pg_pool_max)"), "busiest pool"),
             ],
             "percentunit",
             &[(0.8, "red")],
@@ -353,7 +352,10 @@ pub fn dashboard(max_connections: u32, usable: u32, range: Option<(String, Strin
                 ),
                 target(
                     "B",
-                    &format!("histogram_quantile(0.99, sum by (le) ({}))", rate(wait_buckets)),
+                    &format!(
+                        "histogram_quantile(0.99, sum by (le) ({}))",
+                        rate(wait_buckets)
+                    ),
                     "acquire wait p99",
                 ),
             ],
@@ -437,7 +439,15 @@ mod tests {
     #[test]
     fn the_dashboard_has_every_field_grafana_requires() {
         let d = dashboard(500, 497, None);
-        for key in ["title", "uid", "schemaVersion", "panels", "time", "templating", "annotations"] {
+        for key in [
+            "title",
+            "uid",
+            "schemaVersion",
+            "panels",
+            "time",
+            "templating",
+            "annotations",
+        ] {
             assert!(!d[key].is_null(), "dashboard.{key}");
         }
         assert!(d["schemaVersion"].as_u64().unwrap() >= 36);
@@ -466,8 +476,14 @@ mod tests {
             }
             assert!(p["options"].is_object(), "{title}: options");
             assert!(p["transformations"].is_array(), "{title}: transformations");
-            assert!(p["fieldConfig"]["defaults"].is_object(), "{title}: fieldConfig.defaults");
-            assert!(p["fieldConfig"]["overrides"].is_array(), "{title}: fieldConfig.overrides");
+            assert!(
+                p["fieldConfig"]["defaults"].is_object(),
+                "{title}: fieldConfig.defaults"
+            );
+            assert!(
+                p["fieldConfig"]["overrides"].is_array(),
+                "{title}: fieldConfig.overrides"
+            );
             let steps = p["fieldConfig"]["defaults"]["thresholds"]["steps"].as_array();
             for s in steps.into_iter().flatten() {
                 assert!(s["color"].is_string(), "{title}: threshold colour");

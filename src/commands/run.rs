@@ -77,7 +77,11 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         out.display()
     );
     if let Some(path) = &args.openmetrics {
-        println!("  openmetrics: {} (timestamps from {})", path.display(), args.date);
+        println!(
+            "  openmetrics: {} (timestamps from {})",
+            path.display(),
+            args.date
+        );
     }
     Ok(0)
 }

@@ -236,7 +236,9 @@ impl Metric {
             Metric::PoolIdle => "The total number of idle connections (idleCount).",
             Metric::PoolWaiting => "The total number of waiting clients (waitingCount).",
             Metric::PoolMax => "The maximum size of the connection pool.",
-            Metric::AcquireWait => "Time pool.connect() waited for a client, request and job acquires.",
+            Metric::AcquireWait => {
+                "Time pool.connect() waited for a client, request and job acquires."
+            }
             Metric::AcquireErrors => {
                 "Requests failed by pool.connect(): acquire timeouts and too_many_connections refusals."
             }
@@ -246,7 +248,9 @@ impl Metric {
             Metric::HttpDuration => {
                 "Client-observed latency, quantiles over the last sample interval."
             }
-            Metric::LeakedConnections => "pooldrill ground truth: server slots held by leaked clients.",
+            Metric::LeakedConnections => {
+                "pooldrill ground truth: server slots held by leaked clients."
+            }
             Metric::TimelineEvent => {
                 "pooldrill ground truth: 1 at the instant of a timeline event (deploy, rollback, first refusal, alert transitions)."
             }
@@ -477,14 +481,28 @@ impl<O: SampleOut> Exporter<O> {
         let t = self.totals.clone();
         for (code, n) in [("200", t.ok), ("500", t.errors), ("504", t.gave_up)] {
             let labels = format!("code=\"{code}\"");
-            self.emit(Metric::HttpRequests, "_total", &labels, None, t_ms, n as f64)?;
+            self.emit(
+                Metric::HttpRequests,
+                "_total",
+                &labels,
+                None,
+                t_ms,
+                n as f64,
+            )?;
         }
         for (reason, n) in [
             ("timeout", t.timeouts),
             ("too_many_connections", t.refusals),
         ] {
             let labels = format!("reason=\"{reason}\"");
-            self.emit(Metric::AcquireErrors, "_total", &labels, None, t_ms, n as f64)?;
+            self.emit(
+                Metric::AcquireErrors,
+                "_total",
+                &labels,
+                None,
+                t_ms,
+                n as f64,
+            )?;
         }
         let mut cumulative = 0u64;
         for (i, n) in t.wait_buckets.iter().enumerate() {
@@ -493,7 +511,14 @@ impl<O: SampleOut> Exporter<O> {
             let value = cumulative as f64;
             self.emit(Metric::AcquireWait, "_bucket", "", Some(&le), t_ms, value)?;
         }
-        self.emit(Metric::AcquireWait, "_count", "", None, t_ms, cumulative as f64)?;
+        self.emit(
+            Metric::AcquireWait,
+            "_count",
+            "",
+            None,
+            t_ms,
+            cumulative as f64,
+        )?;
         self.emit(Metric::AcquireWait, "_sum", "", None, t_ms, t.wait_sum_s)
     }
 
@@ -551,7 +576,11 @@ impl<O: SampleOut> Exporter<O> {
                     ("app", "active") => row.checked_out,
                     ("app", s) => {
                         let idle = if s == "idle" { row.idle } else { 0 };
-                        idle + if s == self.leak_state { row.open_leaked } else { 0 }
+                        idle + if s == self.leak_state {
+                            row.open_leaked
+                        } else {
+                            0
+                        }
                     }
                     (_, "idle") => others,
                     _ => 0,
@@ -637,7 +666,14 @@ impl<O: SampleOut> Exporter<O> {
         };
         self.emit(Metric::PoolSize, "", &labels, None, t_ms, g.total.into())?;
         self.emit(Metric::PoolIdle, "", &labels, None, t_ms, g.idle.into())?;
-        self.emit(Metric::PoolWaiting, "", &labels, None, t_ms, g.waiting.into())?;
+        self.emit(
+            Metric::PoolWaiting,
+            "",
+            &labels,
+            None,
+            t_ms,
+            g.waiting.into(),
+        )?;
         if with_max {
             self.emit(Metric::PoolMax, "", &labels, None, t_ms, g.max.into())?;
         }
@@ -697,7 +733,9 @@ impl Spool {
     /// An empty spool in the system's temporary folder.
     pub fn new() -> io::Result<Spool> {
         Ok(Spool {
-            dir: tempfile::Builder::new().prefix("pooldrill-spool").tempdir()?,
+            dir: tempfile::Builder::new()
+                .prefix("pooldrill-spool")
+                .tempdir()?,
             bufs: Vec::new(),
             spilled: Vec::new(),
         })
@@ -885,8 +923,18 @@ mod tests {
         // 2026-01-15T00:00:00Z, from `date -u -d 2026-01-15 +%s`.
         assert_eq!(d.epoch_ms(), 1_768_435_200_000);
         assert_eq!(rfc3339(d.epoch_ms() + 51_300_000), "2026-01-15T14:15:00Z");
-        assert_eq!("2024-02-29".parse::<Date>().unwrap().to_string(), "2024-02-29");
-        for bad in ["2025-02-29", "2026-13-01", "2026-1-15", "15/01/2026", "1969-12-31", ""] {
+        assert_eq!(
+            "2024-02-29".parse::<Date>().unwrap().to_string(),
+            "2024-02-29"
+        );
+        for bad in [
+            "2025-02-29",
+            "2026-13-01",
+            "2026-1-15",
+            "15/01/2026",
+            "1969-12-31",
+            "",
+        ] {
             let err = bad.parse::<Date>().unwrap_err();
             assert!(err.contains("expected a date like 2026-01-15"), "{err}");
         }
