@@ -35,6 +35,11 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Evaluate Prometheus alert rules on a run with promtool: when would
+    /// each alert have gone pending and fired?
+    Alerts(commands::alerts::AlertsArgs),
+    /// Print a Grafana dashboard (JSON model) over the exported metrics.
+    GrafanaDashboard(commands::grafana::GrafanaArgs),
 }
 
 /// Parse the arguments, run the command, return the process exit code.
@@ -51,6 +56,8 @@ pub fn main() -> i32 {
         Some(Command::Run(args)) => commands::run::run(&args, cli.quiet),
         Some(Command::Check { files }) => commands::check::check(&files),
         Some(Command::Replay(args)) => commands::replay::replay(&args),
+        Some(Command::Alerts(args)) => commands::alerts::alerts(&args, cli.quiet),
+        Some(Command::GrafanaDashboard(args)) => commands::grafana::grafana_dashboard(&args),
         None => commands::replay::replay(&commands::replay::ReplayArgs::default()),
     };
     match result {

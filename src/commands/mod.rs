@@ -1,6 +1,8 @@
 //! One module per command.
 
+pub mod alerts;
 pub mod check;
+pub mod grafana;
 pub mod replay;
 pub mod run;
 

@@ -2,9 +2,10 @@
 //! folder.
 
 use crate::engine::SimTime;
-use crate::metrics::Summary;
+use crate::metrics::{NullSink, Sink, Summary};
 use crate::model::{RunOptions, Simulation};
-use crate::report::{CsvSink, OutputDir, terminal};
+use crate::report::openmetrics::Tee;
+use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir, terminal};
 use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
 use crate::scenario::validate::{Overrides, load_file};
@@ -35,6 +36,14 @@ pub struct RunArgs {
     /// refusal, release, eviction and leak (large).
     #[arg(long)]
     pub trace: bool,
+    /// Also write the time series in the OpenMetrics text format to PATH
+    /// (for `promtool tsdb create-blocks-from openmetrics`).
+    #[arg(long, value_name = "PATH")]
+    pub openmetrics: Option<PathBuf>,
+    /// The day on which `meta.start` falls in the OpenMetrics timestamps
+    /// (UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", default_value_t = Date::DEFAULT, requires = "openmetrics")]
+    pub date: Date,
 }
 
 /// Run one scenario file.
@@ -51,12 +60,29 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
     let options = RunOptions {
         check_invariants: args.check_invariants || cfg!(debug_assertions),
     };
-    let summary = run_to_folder(&scenario, &out, options, quiet, args.trace)?;
+    let summary = match &args.openmetrics {
+        Some(path) => {
+            let mut om = OpenMetricsSink::create(&scenario, args.date)
+                .context("cannot create a temporary folder for the OpenMetrics export")?;
+            let summary = run_to_folder_also(&scenario, &out, options, quiet, args.trace, &mut om)?;
+            om.write_file(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            summary
+        }
+        None => run_to_folder(&scenario, &out, options, quiet, args.trace)?,
+    };
     print!("{}", terminal::summary_table(&summary));
     println!(
         "  files: {}/{{timeseries.csv, pods.csv, events.csv, summary.json}}",
         out.display()
     );
+    if let Some(path) = &args.openmetrics {
+        println!(
+            "  openmetrics: {} (timestamps from {})",
+            path.display(),
+            args.date
+        );
+    }
     Ok(0)
 }
 
@@ -68,6 +94,19 @@ pub fn run_to_folder(
     options: RunOptions,
     quiet: bool,
     trace: bool,
+) -> Result<Summary> {
+    run_to_folder_also(scenario, out, options, quiet, trace, &mut NullSink)
+}
+
+/// [`run_to_folder`], feeding the rows to `also` as well (an OpenMetrics
+/// export, say).
+pub fn run_to_folder_also(
+    scenario: &Scenario,
+    out: &Path,
+    options: RunOptions,
+    quiet: bool,
+    trace: bool,
+    also: &mut dyn Sink,
 ) -> Result<Summary> {
     let mut dir = OutputDir::create(out)?;
     let mut sink = CsvSink::new(
@@ -95,7 +134,7 @@ pub fn run_to_folder(
         }));
     }
     let summary = sim
-        .run(&mut sink, |t| {
+        .run(&mut Tee(&mut sink, also), |t| {
             bar.set_position(t.0 / 1_000_000);
             true
         })
@@ -116,7 +155,7 @@ pub fn run_to_folder(
 }
 
 /// A progress bar over simulated milliseconds, drawn only on a terminal.
-fn progress_bar(scenario: &Scenario, quiet: bool) -> ProgressBar {
+pub(crate) fn progress_bar(scenario: &Scenario, quiet: bool) -> ProgressBar {
     let total = scenario.duration.0 / SimTime::from_millis(1).0;
     if quiet {
         return ProgressBar::hidden();
