@@ -13,6 +13,7 @@ fn replay_reproduces_the_committed_report_and_charts() {
     let args = ReplayArgs {
         scenarios: root.join("scenarios"),
         out: tmp.path().to_owned(),
+        ..ReplayArgs::default()
     };
     assert_eq!(replay(&args).unwrap(), 0);
     let mut compared = 0;

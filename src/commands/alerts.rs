@@ -15,9 +15,7 @@
 use crate::metrics::alerts::Episode;
 use crate::metrics::{DurationHistogram, LogEntry, PodRow, SeriesRow, Sink, Summary};
 use crate::model::{RunOptions, Simulation};
-use crate::report::openmetrics::{
-    Date, Exporter, Metric, Sample, SampleOut, Spool, Tee, run_epoch_ms,
-};
+use crate::report::openmetrics::{Date, Exporter, Metric, Sample, SampleOut, Spool, run_epoch_ms};
 use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
 use crate::scenario::validate::{Overrides, load_file};
@@ -375,10 +373,13 @@ fn write_test(
     let mut timeline = Timeline::default();
     let bar = super::run::progress_bar(scenario, quiet);
     let summary = Simulation::new(scenario, RunOptions::default())
-        .run(&mut Tee(&mut exporter, &mut timeline), |t| {
-            bar.set_position(t.0 / 1_000_000);
-            true
-        })
+        .run(
+            &mut crate::metrics::Tee(vec![&mut exporter, &mut timeline]),
+            |t| {
+                bar.set_position(t.0 / 1_000_000);
+                true
+            },
+        )
         .with_context(|| format!("scenario {}", scenario.name))?;
     bar.finish_and_clear();
     let file =

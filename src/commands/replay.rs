@@ -7,7 +7,7 @@ use crate::metrics::{EventSink, LogEntry, Summary, Tee};
 use crate::model::{RunOptions, Simulation};
 use crate::report::charts::{self, ChartSink, Marker, MarkerKind, Region, RegionKind, RunSeries};
 use crate::report::markdown::{ChartRef, ReplayRun, replay_report};
-use crate::report::{CsvSink, OutputDir};
+use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir};
 use crate::scenario::{AlertMetric, Scenario};
 use anyhow::{Context, Result};
 use clap::Args;
@@ -23,6 +23,13 @@ pub struct ReplayArgs {
     /// Output folder.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
+    /// Also write each scenario's series in the OpenMetrics text format, as
+    /// `DIR/<scenario>.om` (for `promtool tsdb create-blocks-from openmetrics`).
+    #[arg(long, value_name = "DIR")]
+    pub openmetrics: Option<PathBuf>,
+    /// The date the OpenMetrics timestamps are anchored to (at `meta.start`).
+    #[arg(long, value_name = "YYYY-MM-DD", default_value_t = Date::DEFAULT, requires = "openmetrics")]
+    pub date: Date,
 }
 
 impl Default for ReplayArgs {
@@ -30,6 +37,8 @@ impl Default for ReplayArgs {
         ReplayArgs {
             scenarios: "scenarios".into(),
             out: "output".into(),
+            openmetrics: None,
+            date: Date::DEFAULT,
         }
     }
 }
@@ -54,7 +63,7 @@ pub fn replay(args: &ReplayArgs) -> Result<i32> {
         .collect::<Result<Vec<_>, _>>()?;
     let runs: Vec<Replayed> = scenarios
         .into_par_iter()
-        .map(|s| run_one(s, &args.out))
+        .map(|s| run_one(s, args))
         .collect::<Result<_>>()?;
     let mut root = OutputDir::create(&args.out)?;
     let charts = draw_charts(&runs, &mut root)?;
@@ -103,9 +112,10 @@ pub fn replay(args: &ReplayArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// Run one scenario into `out/<name>/` (staged), keeping what charts need.
-fn run_one(scenario: Scenario, out: &Path) -> Result<Replayed> {
-    let mut dir = OutputDir::create(&out.join(&scenario.name))?;
+/// Run one scenario into `out/<name>/` (staged), keeping what charts need,
+/// and export its series if asked.
+fn run_one(scenario: Scenario, args: &ReplayArgs) -> Result<Replayed> {
+    let mut dir = OutputDir::create(&args.out.join(&scenario.name))?;
     let mut csv = CsvSink::new(
         dir.file("timeseries.csv")?,
         dir.file("pods.csv")?,
@@ -113,12 +123,29 @@ fn run_one(scenario: Scenario, out: &Path) -> Result<Replayed> {
     );
     let mut chart = ChartSink::default();
     let mut events = EventSink::default();
+    let mut export = match &args.openmetrics {
+        Some(_) => Some(
+            OpenMetricsSink::create(&scenario, args.date)
+                .context("cannot create a temporary folder for the OpenMetrics export")?,
+        ),
+        None => None,
+    };
     let summary = {
-        let mut tee = Tee(vec![&mut csv, &mut chart, &mut events]);
+        let mut sinks: Vec<&mut dyn crate::metrics::Sink> = vec![&mut csv, &mut chart, &mut events];
+        if let Some(om) = export.as_mut() {
+            sinks.push(om);
+        }
         Simulation::new(&scenario, RunOptions::default())
-            .run(&mut tee, |_| true)
+            .run(&mut Tee(sinks), |_| true)
             .with_context(|| format!("scenario {}", scenario.name))?
     };
+    if let (Some(folder), Some(om)) = (&args.openmetrics, export) {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("cannot create {}", folder.display()))?;
+        let path = folder.join(format!("{}.om", scenario.name));
+        om.write_file(&path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     csv.finish().context("cannot write the CSV files")?;
     dir.write("summary.json", &serde_json::to_vec_pretty(&summary)?)?;
     let run = run_series(&scenario, &summary, &events.0, chart);

@@ -2,9 +2,8 @@
 //! folder.
 
 use crate::engine::SimTime;
-use crate::metrics::{NullSink, Sink, Summary};
+use crate::metrics::{NullSink, Sink, Summary, Tee};
 use crate::model::{RunOptions, Simulation};
-use crate::report::openmetrics::Tee;
 use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir, terminal};
 use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
@@ -134,7 +133,7 @@ pub fn run_to_folder_also(
         }));
     }
     let summary = sim
-        .run(&mut Tee(&mut sink, also), |t| {
+        .run(&mut Tee(vec![&mut sink, also]), |t| {
             bar.set_position(t.0 / 1_000_000);
             true
         })

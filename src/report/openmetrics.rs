@@ -886,31 +886,6 @@ impl OpenMetricsSink {
     }
 }
 
-/// Two sinks fed the same rows.
-pub struct Tee<'a>(pub &'a mut dyn Sink, pub &'a mut dyn Sink);
-
-impl Sink for Tee<'_> {
-    fn series(&mut self, row: &SeriesRow, waits: &DurationHistogram) -> io::Result<()> {
-        self.0.series(row, waits)?;
-        self.1.series(row, waits)
-    }
-    fn pods(&mut self, rows: &[PodRow]) -> io::Result<()> {
-        self.0.pods(rows)?;
-        self.1.pods(rows)
-    }
-    fn event(&mut self, entry: &LogEntry) -> io::Result<()> {
-        self.0.event(entry)?;
-        self.1.event(entry)
-    }
-    fn wants_workers(&self) -> bool {
-        self.0.wants_workers() || self.1.wants_workers()
-    }
-    fn workers(&mut self, rows: &[WorkerRow]) -> io::Result<()> {
-        self.0.workers(rows)?;
-        self.1.workers(rows)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
