@@ -1,7 +1,9 @@
 //! One module per command.
 
 pub mod check;
+pub mod dashboard;
 pub mod replay;
+pub mod report;
 pub mod run;
 
 use crate::model::RunError;
