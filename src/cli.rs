@@ -58,7 +58,7 @@ pub fn main() -> i32 {
         Some(Command::Check { files }) => commands::check::check(&files),
         Some(Command::Replay(args)) => commands::replay::replay(&args),
         Some(Command::Dashboard(args)) => commands::dashboard::dashboard(&args),
-        Some(Command::Report(args)) => commands::report::report(&args, cli.quiet),
+        Some(Command::Report(args)) => commands::report::report(&args),
         None => commands::replay::replay(&commands::replay::ReplayArgs::default()),
     };
     match result {
