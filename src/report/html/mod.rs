@@ -59,7 +59,8 @@ impl Chart {
     /// SVG, or the PNG if the SVG is over [`SVG_LIMIT`].
     pub fn load(stem: &Path, caption: &str) -> Result<Chart> {
         let read = |ext: &str| {
-            let path = stem.with_extension(ext);
+            let mut path = stem.as_os_str().to_owned();
+            path.push(format!(".{ext}"));
             std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
         };
         let svg = read("svg")?;
@@ -92,12 +93,14 @@ pub fn handout(runs: &[HandoutRun], compared: &[&str], comparison: &[Chart]) -> 
     );
     let _ = writeln!(w, "<nav>\n<h2>Contents</h2>\n<ol>");
     for r in runs {
+        let description = &r.scenario.description;
         let _ = writeln!(
             w,
-            "<li><a href=\"#{}\">{}</a>: {}</li>",
+            "<li><a href=\"#{}\">{}</a>{}{}</li>",
             anchor(&r.scenario.name),
             esc(&r.scenario.name),
-            esc(&r.scenario.description)
+            if description.is_empty() { "" } else { ": " },
+            esc(description)
         );
     }
     let _ = writeln!(
@@ -118,11 +121,13 @@ fn section(w: &mut String, r: &HandoutRun) {
     let s = r.scenario;
     let _ = writeln!(
         w,
-        "<section id=\"{}\">\n<h2>{}</h2>\n<p class=\"description\">{}</p>",
+        "<section id=\"{}\">\n<h2>{}</h2>",
         anchor(&s.name),
-        esc(&s.name),
-        esc(&s.description)
+        esc(&s.name)
     );
+    if !s.description.is_empty() {
+        let _ = writeln!(w, "<p class=\"description\">{}</p>", esc(&s.description));
+    }
     let _ = writeln!(w, "<h3>The story</h3>\n<p>{}</p>", esc(&story::story(s)));
     let _ = writeln!(w, "<h3>What to notice</h3>\n<ul class=\"notice\">");
     for b in notice::bullets(r) {

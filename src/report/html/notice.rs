@@ -113,7 +113,7 @@ fn crowd(r: &HandoutRun) -> Option<String> {
     let (t, alive, terminating) = best?;
     (alive > r.scenario.fleet.pods as usize).then(|| {
         format!(
-            "During the rollout up to {alive} pods were alive at once ({terminating} of them terminating, at {}), against {} in the steady state: a terminating pod keeps its connections until it exits.",
+            "During a rollout up to {alive} pods were alive at once ({terminating} of them terminating, at {}), against {} in the steady state: a terminating pod keeps its connections until it exits.",
             clock(r.scenario, t),
             r.scenario.fleet.pods
         )
