@@ -29,6 +29,12 @@ pub enum Command {
     /// Replay the incident: before, after, fixed and incident scenarios,
     /// the training charts and output/report.md (the default command).
     Replay(commands::replay::ReplayArgs),
+    /// The "Connection Pool Health" panel: at one moment (--at 14:28), or
+    /// replayed as simulated time passes (--play).
+    Dashboard(commands::dashboard::DashboardArgs),
+    /// The HTML training handout: every replayed scenario's story, figures,
+    /// alerts and charts in one self-contained file.
+    Report(commands::report::ReportArgs),
     /// Validate scenario files without running them.
     Check {
         /// Scenario files.
@@ -58,6 +64,8 @@ pub fn main() -> i32 {
         Some(Command::Replay(args)) => commands::replay::replay(&args),
         Some(Command::Alerts(args)) => commands::alerts::alerts(&args, cli.quiet),
         Some(Command::GrafanaDashboard(args)) => commands::grafana::grafana_dashboard(&args),
+        Some(Command::Dashboard(args)) => commands::dashboard::dashboard(&args),
+        Some(Command::Report(args)) => commands::report::report(&args),
         None => commands::replay::replay(&commands::replay::ReplayArgs::default()),
     };
     match result {

@@ -18,3 +18,4 @@ pub mod scenario;
 pub mod slab;
 pub mod stats;
 pub mod theory;
+pub mod tui;

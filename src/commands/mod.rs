@@ -2,8 +2,10 @@
 
 pub mod alerts;
 pub mod check;
+pub mod dashboard;
 pub mod grafana;
 pub mod replay;
+pub mod report;
 pub mod run;
 
 use crate::model::RunError;

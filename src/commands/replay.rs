@@ -3,7 +3,7 @@
 //! write-up's reading of the incident), and writes into `output/` each
 //! scenario's files, the training chart set and `report.md`.
 
-use crate::metrics::{EventSink, LogEntry, Summary, Tee};
+use crate::metrics::{EventSink, LogEntry, NullSink, Sink, Summary, Tee};
 use crate::model::{RunOptions, Simulation};
 use crate::report::charts::{self, ChartSink, Marker, MarkerKind, Region, RegionKind, RunSeries};
 use crate::report::markdown::{ChartRef, ReplayRun, replay_report};
@@ -46,28 +46,52 @@ impl Default for ReplayArgs {
 /// The scenarios replayed, in report order.
 pub const SCENARIOS: [&str; 5] = ["before", "after", "fixed", "incident", "incident-as-told"];
 
+/// One scenario's run: what the report, the charts and the handout need.
+pub struct ReplayResult {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// Its summary.
+    pub summary: Summary,
+    /// Its time series, with the events and alert episodes as markers and
+    /// regions.
+    pub run: RunSeries,
+    /// Its event log.
+    pub events: Vec<LogEntry>,
+}
+
 /// One scenario's run, its files staged but not yet in place.
 struct Replayed {
-    scenario: Scenario,
-    summary: Summary,
-    run: RunSeries,
-    events: Vec<LogEntry>,
+    result: ReplayResult,
     dir: OutputDir,
+}
+
+/// Run every replayed scenario of `scenarios` (in parallel), writing no
+/// file: the results in report order.
+pub fn results(scenarios: &Path) -> Result<Vec<ReplayResult>> {
+    load(scenarios)?
+        .into_par_iter()
+        .map(|s| simulate(s, &mut NullSink))
+        .collect()
+}
+
+/// Load the replayed scenarios from the folder `scenarios`.
+fn load(scenarios: &Path) -> Result<Vec<Scenario>> {
+    Ok(SCENARIOS
+        .iter()
+        .map(|name| Scenario::load(&scenarios.join(format!("{name}.toml"))))
+        .collect::<Result<Vec<_>, _>>()?)
 }
 
 /// Run every scenario, then write the charts and the report.
 pub fn replay(args: &ReplayArgs) -> Result<i32> {
-    let scenarios = SCENARIOS
-        .iter()
-        .map(|name| Scenario::load(&args.scenarios.join(format!("{name}.toml"))))
-        .collect::<Result<Vec<_>, _>>()?;
-    let runs: Vec<Replayed> = scenarios
+    let runs: Vec<Replayed> = load(&args.scenarios)?
         .into_par_iter()
         .map(|s| run_one(s, args))
         .collect::<Result<_>>()?;
+    let results: Vec<&ReplayResult> = runs.iter().map(|r| &r.result).collect();
     let mut root = OutputDir::create(&args.out)?;
-    let charts = draw_charts(&runs, &mut root)?;
-    let report_runs: Vec<ReplayRun> = runs
+    let charts = draw_charts(&results, &mut root)?;
+    let report_runs: Vec<ReplayRun> = results
         .iter()
         .map(|r| ReplayRun {
             scenario: &r.scenario,
@@ -76,7 +100,7 @@ pub fn replay(args: &ReplayArgs) -> Result<i32> {
         })
         .collect();
     root.write("report.md", replay_report(&report_runs, &charts).as_bytes())?;
-    for r in &runs {
+    for r in &results {
         let s = &r.summary.requests;
         let fired: Vec<String> = r
             .summary
@@ -121,40 +145,41 @@ fn run_one(scenario: Scenario, args: &ReplayArgs) -> Result<Replayed> {
         dir.file("pods.csv")?,
         dir.file("events.csv")?,
     );
+    let result = match &args.openmetrics {
+        None => simulate(scenario, &mut csv)?,
+        Some(folder) => {
+            let mut om = OpenMetricsSink::create(&scenario, args.date)
+                .context("cannot create a temporary folder for the OpenMetrics export")?;
+            let result = simulate(scenario, &mut Tee(vec![&mut csv, &mut om]))?;
+            std::fs::create_dir_all(folder)
+                .with_context(|| format!("cannot create {}", folder.display()))?;
+            let path = folder.join(format!("{}.om", result.scenario.name));
+            om.write_file(&path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            result
+        }
+    };
+    csv.finish().context("cannot write the CSV files")?;
+    dir.write("summary.json", &serde_json::to_vec_pretty(&result.summary)?)?;
+    Ok(Replayed { result, dir })
+}
+
+/// Run one scenario, its rows also going to `sink`.
+fn simulate(scenario: Scenario, sink: &mut dyn Sink) -> Result<ReplayResult> {
     let mut chart = ChartSink::default();
     let mut events = EventSink::default();
-    let mut export = match &args.openmetrics {
-        Some(_) => Some(
-            OpenMetricsSink::create(&scenario, args.date)
-                .context("cannot create a temporary folder for the OpenMetrics export")?,
-        ),
-        None => None,
-    };
     let summary = {
-        let mut sinks: Vec<&mut dyn crate::metrics::Sink> = vec![&mut csv, &mut chart, &mut events];
-        if let Some(om) = export.as_mut() {
-            sinks.push(om);
-        }
+        let mut tee = Tee(vec![sink, &mut chart, &mut events]);
         Simulation::new(&scenario, RunOptions::default())
-            .run(&mut Tee(sinks), |_| true)
+            .run(&mut tee, |_| true)
             .with_context(|| format!("scenario {}", scenario.name))?
     };
-    if let (Some(folder), Some(om)) = (&args.openmetrics, export) {
-        std::fs::create_dir_all(folder)
-            .with_context(|| format!("cannot create {}", folder.display()))?;
-        let path = folder.join(format!("{}.om", scenario.name));
-        om.write_file(&path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    csv.finish().context("cannot write the CSV files")?;
-    dir.write("summary.json", &serde_json::to_vec_pretty(&summary)?)?;
     let run = run_series(&scenario, &summary, &events.0, chart);
-    Ok(Replayed {
+    Ok(ReplayResult {
         scenario,
         summary,
         run,
         events: events.0,
-        dir,
     })
 }
 
@@ -224,7 +249,7 @@ fn run_series(s: &Scenario, summary: &Summary, events: &[LogEntry], chart: Chart
 }
 
 /// The training chart set, staged in the output folder.
-fn draw_charts(runs: &[Replayed], root: &mut OutputDir) -> Result<Vec<ChartRef>> {
+fn draw_charts(runs: &[&ReplayResult], root: &mut OutputDir) -> Result<Vec<ChartRef>> {
     let by_name = |name: &str| {
         runs.iter()
             .find(|r| r.scenario.name == name)

@@ -2,6 +2,7 @@
 
 pub mod charts;
 pub mod csv_sink;
+pub mod html;
 pub mod markdown;
 pub mod openmetrics;
 pub mod output;

@@ -1,0 +1,356 @@
+//! `pooldrill dashboard FILE`: the incident write-up's "Connection Pool
+//! Health" panel drawn from the simulated state, at one moment (`--at 14:28`)
+//! or replayed as simulated time passes (`--play --speed 60x`).
+//!
+//! On a terminal the panel is drawn with ratatui (in colour; `--play` takes
+//! the whole screen and keys); on a pipe or with `TERM=dumb` it is printed as
+//! plain frames, with no escape codes.
+
+use crate::engine::SimTime;
+use crate::metrics::LogEntry;
+use crate::model::{RunOptions, Simulation};
+use crate::scenario::Scenario;
+use crate::scenario::units::{Duration, TimeSpec};
+use crate::tui::{Panel, Snapshot, SnapshotSink};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use ratatui::{DefaultTerminal, Terminal, TerminalOptions, Viewport};
+use std::collections::VecDeque;
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::time::Instant;
+
+/// Arguments of `dashboard`.
+#[derive(Debug, Args)]
+pub struct DashboardArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// The moment to show: a time of day ("14:28", "14:28:30"; the scenario
+    /// needs `meta.start`) or a time from the start ("28m").
+    #[arg(long, value_parser = moment, required_unless_present = "play", conflicts_with = "play")]
+    pub at: Option<TimeSpec>,
+    /// Replay the run, updating the panel as simulated time passes.
+    #[arg(long)]
+    pub play: bool,
+    /// With --play: simulated time per second of playback ("60x": a minute
+    /// a second). On a terminal, + and - double and halve it.
+    #[arg(long, value_parser = speed, default_value = "60x", requires = "play")]
+    pub speed: f64,
+    /// With --play: start the playback at this moment (what comes before
+    /// passes at once).
+    #[arg(long, value_parser = moment, requires = "play")]
+    pub from: Option<TimeSpec>,
+    /// With --play on a pipe or TERM=dumb: a frame every this much simulated
+    /// time, and one at every deploy, rollback and alert transition.
+    #[arg(long, default_value = "1m", requires = "play")]
+    pub every: Duration,
+    /// Width of plain frames (pipes, TERM=dumb), in columns.
+    #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u16).range(60..=400))]
+    pub width: u16,
+}
+
+/// A `--at` or `--from` value.
+fn moment(s: &str) -> Result<TimeSpec, String> {
+    s.parse().map_err(|_| {
+        format!("expected a time of day like \"14:28\" or a time from the start like \"28m\", found \"{s}\"")
+    })
+}
+
+/// A `--speed` value: "60x" or "60".
+fn speed(s: &str) -> Result<f64, String> {
+    s.strip_suffix('x')
+        .unwrap_or(s)
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .ok_or_else(|| format!("expected a speed above zero like \"60x\", found \"{s}\""))
+}
+
+/// Show the panel.
+pub fn dashboard(args: &DashboardArgs) -> Result<i32> {
+    let scenario = Scenario::load(&args.file)?;
+    let styled = io::stdout().is_terminal()
+        && std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb");
+    match args.at {
+        Some(at) => show_at(scenario, at, styled, args.width),
+        None => play(&scenario, args, styled),
+    }
+}
+
+/// Simulated time of `spec` in `scenario`, checked to be within the run.
+fn resolve(scenario: &Scenario, spec: TimeSpec, flag: &str) -> Result<SimTime> {
+    let t = match spec {
+        TimeSpec::Offset(d) => d.0,
+        TimeSpec::Clock(c) => {
+            let Some(start) = scenario.start_clock else {
+                bail!(
+                    "{flag} {c}: the scenario has no meta.start, give a time from the start instead (\"28m\")"
+                );
+            };
+            if c < start {
+                bail!("{flag} {c} is before the start of the run ({start})");
+            }
+            SimTime::from_secs((c.0 - start.0) as u64)
+        }
+    };
+    if t > scenario.duration {
+        bail!(
+            "{flag} {} is after the end of the run ({})",
+            scenario.clock(t),
+            scenario.clock(scenario.duration)
+        );
+    }
+    Ok(t)
+}
+
+/// Run up to `at` and draw the state at the last sampling instant.
+fn show_at(mut scenario: Scenario, at: TimeSpec, styled: bool, width: u16) -> Result<i32> {
+    let at = resolve(&scenario, at, "--at")?;
+    if at < scenario.sample_interval {
+        bail!(
+            "--at {}: the first sample is at {}",
+            scenario.clock(at),
+            scenario.clock(scenario.sample_interval)
+        );
+    }
+    scenario.duration = at;
+    let mut last = None;
+    let mut events = Vec::new();
+    {
+        let mut sink = SnapshotSink::new(&scenario.alerts, |s: Snapshot| {
+            events.extend(s.events.iter().cloned());
+            last = Some(s);
+            Ok(())
+        });
+        Simulation::new(&scenario, RunOptions::default())
+            .run(&mut sink, |_| true)
+            .with_context(|| format!("scenario {}", scenario.name))?;
+        sink.finish()?;
+    }
+    let snapshot = last.context("the run produced no sample")?;
+    let panel = Panel {
+        scenario: &scenario,
+        snapshot: &snapshot,
+        events: &events,
+        status: None,
+    };
+    if styled {
+        let (columns, _) = ratatui::crossterm::terminal::size()?;
+        let viewport = Viewport::Inline(panel.height(columns));
+        let backend = ratatui::backend::CrosstermBackend::new(io::stdout());
+        let mut terminal = Terminal::with_options(backend, TerminalOptions { viewport })?;
+        terminal.draw(|f| f.render_widget(&panel, f.area()))?;
+        println!();
+    } else {
+        write_or_closed(&panel.plain(width))?;
+    }
+    Ok(0)
+}
+
+/// Print `text`; a closed pipe (`| head`) is not an error. Returns whether
+/// the reader is still there.
+fn write_or_closed(text: &str) -> Result<bool> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e).context("cannot write the dashboard"),
+    }
+}
+
+/// Replay the run: the simulation runs in a thread and sends a snapshot per
+/// sampling instant (then `None`); the playback shows them at `--speed`.
+fn play(scenario: &Scenario, args: &DashboardArgs, styled: bool) -> Result<i32> {
+    let from = match args.from {
+        Some(f) => resolve(scenario, f, "--from")?.as_secs_f64(),
+        None => 0.0,
+    };
+    if args.every.0 == SimTime::ZERO {
+        bail!("--every must be above zero");
+    }
+    let (tx, rx) = mpsc::channel::<Option<Snapshot>>();
+    std::thread::scope(|scope| {
+        let simulation = scope.spawn(move || -> Result<()> {
+            let closed = || io::Error::other("the dashboard was closed");
+            let mut sink =
+                SnapshotSink::new(&scenario.alerts, |s| tx.send(Some(s)).map_err(|_| closed()));
+            Simulation::new(scenario, RunOptions::default())
+                .run(&mut sink, |_| true)
+                .with_context(|| format!("scenario {}", scenario.name))?;
+            sink.finish()?;
+            tx.send(None).map_err(|_| closed())?;
+            Ok(())
+        });
+        let playback = Playback {
+            scenario,
+            rx,
+            from,
+            speed: args.speed,
+        };
+        let left_early = if styled {
+            playback.live()
+        } else {
+            playback.plain(args.every.0.as_secs_f64(), args.width)
+        }?;
+        let simulated = simulation.join().expect("the simulation thread panicked");
+        if !left_early {
+            simulated?;
+        }
+        Ok(0)
+    })
+}
+
+/// A playback of snapshots as they come from the simulation.
+struct Playback<'a> {
+    scenario: &'a Scenario,
+    rx: Receiver<Option<Snapshot>>,
+    /// Simulated seconds where the playback starts.
+    from: f64,
+    /// Simulated seconds per second.
+    speed: f64,
+}
+
+impl Playback<'_> {
+    /// Plain frames: one every `every` simulated seconds and one at every
+    /// listed event, paced at the speed. Returns whether the reader left
+    /// before the end (a closed pipe).
+    fn plain(self, every: f64, width: u16) -> Result<bool> {
+        let started = Instant::now();
+        let mut events: Vec<LogEntry> = Vec::new();
+        let mut next_frame = self.from;
+        let mut unshown: Option<Snapshot> = None;
+        let frame = |s: &Snapshot, events: &[LogEntry]| {
+            let lag = (s.time_s() - self.from) / self.speed;
+            if let Some(wait) =
+                std::time::Duration::from_secs_f64(lag.max(0.0)).checked_sub(started.elapsed())
+            {
+                std::thread::sleep(wait);
+            }
+            let panel = Panel {
+                scenario: self.scenario,
+                snapshot: s,
+                events,
+                status: None,
+            };
+            write_or_closed(&format!("{}\n", panel.plain(width)))
+        };
+        for message in &self.rx {
+            let Some(s) = message else {
+                return match unshown {
+                    Some(s) => Ok(!frame(&s, &events)?),
+                    None => Ok(false),
+                };
+            };
+            events.extend(s.events.iter().cloned());
+            if s.time_s() < self.from {
+                continue;
+            }
+            if s.time_s() >= next_frame || !s.events.is_empty() {
+                if !frame(&s, &events)? {
+                    return Ok(true);
+                }
+                next_frame = ((s.time_s() / every).floor() + 1.0) * every;
+                unshown = None;
+            } else {
+                unshown = Some(s);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The full-screen panel: redrawn as the playback clock moves; space
+    /// pauses, + and - change the speed, q quits. Returns whether the viewer
+    /// quit before the end.
+    fn live(self) -> Result<bool> {
+        let mut terminal = ratatui::try_init().context("cannot use the terminal")?;
+        let result = self.live_loop(&mut terminal);
+        ratatui::restore();
+        result
+    }
+
+    fn live_loop(mut self, terminal: &mut DefaultTerminal) -> Result<bool> {
+        let mut queue: VecDeque<Snapshot> = VecDeque::new();
+        let mut shown: Option<Snapshot> = None;
+        let mut events: Vec<LogEntry> = Vec::new();
+        let mut ended = false;
+        let mut paused = false;
+        let mut clock = self.from;
+        let mut last = Instant::now();
+        loop {
+            loop {
+                match self.rx.try_recv() {
+                    Ok(Some(s)) => queue.push_back(s),
+                    Ok(None) => ended = true,
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) if ended => break,
+                    Err(TryRecvError::Disconnected) => return Ok(false),
+                }
+            }
+            let elapsed = last.elapsed().as_secs_f64();
+            last = Instant::now();
+            if !paused {
+                clock += elapsed * self.speed;
+            }
+            while queue.front().is_some_and(|s| s.time_s() <= clock) {
+                let s = queue.pop_front().expect("front");
+                events.extend(s.events.iter().cloned());
+                shown = Some(s);
+            }
+            if queue.is_empty() && !ended {
+                // The simulation is behind: wait for it rather than jump.
+                let newest = shown.as_ref().map_or(0.0, |s| s.time_s());
+                clock = clock.min(newest.max(self.from));
+            }
+            let finished = ended && queue.is_empty();
+            let status = match (&shown, finished, paused) {
+                (_, true, _) => "replay finished · q quit".to_owned(),
+                (_, _, true) => "paused · space resume · +/- speed · q quit".to_owned(),
+                _ => format!("▶ {}x · space pause · +/- speed · q quit", self.speed),
+            };
+            terminal.draw(|f| match &shown {
+                Some(s) if s.time_s() >= self.from => {
+                    let panel = Panel {
+                        scenario: self.scenario,
+                        snapshot: s,
+                        events: &events,
+                        status: Some(&status),
+                    };
+                    f.render_widget(&panel, f.area());
+                }
+                _ => {
+                    let at = shown.as_ref().map_or(0.0, |s| s.time_s());
+                    let text = format!(
+                        "simulating {}: {} of {} …   (q quits)",
+                        self.scenario.name,
+                        self.clock(at),
+                        self.clock(self.from)
+                    );
+                    f.render_widget(ratatui::widgets::Paragraph::new(text), f.area());
+                }
+            })?;
+            if event::poll(std::time::Duration::from_millis(50))?
+                && let Event::Key(key) = event::read()?
+                && key.kind == KeyEventKind::Press
+            {
+                match key.code {
+                    KeyCode::Char('q') | KeyCode::Esc => return Ok(!finished),
+                    KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                        return Ok(!finished);
+                    }
+                    KeyCode::Char(' ') => paused = !paused,
+                    KeyCode::Char('+') | KeyCode::Char('=') => {
+                        self.speed = (self.speed * 2.0).min(1e6)
+                    }
+                    KeyCode::Char('-') => self.speed = (self.speed / 2.0).max(0.25),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn clock(&self, t_s: f64) -> String {
+        self.scenario.clock(SimTime::from_secs_f64(t_s))
+    }
+}

@@ -1,0 +1,146 @@
+//! `pooldrill report`: the HTML training handout. Runs the replayed
+//! scenarios (as `replay` does, without writing their files), draws each
+//! one's charts in a scratch folder, and writes one self-contained page.
+
+use crate::commands::replay::{self, ReplayResult};
+use crate::report::OutputDir;
+use crate::report::charts::{self, RunSeries};
+use crate::report::html::{Chart, HandoutRun, handout};
+use anyhow::{Context, Result};
+use clap::Args;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Folder holding the scenario files.
+    #[arg(long, default_value = "scenarios")]
+    pub scenarios: PathBuf,
+    /// The HTML file to write.
+    #[arg(long, default_value = "output/report.html")]
+    pub out: PathBuf,
+}
+
+/// The runs compared side by side at the end of the handout.
+const COMPARED: [&str; 3] = ["before", "after", "fixed"];
+
+/// A chart drawn from one run.
+type Draw = fn(&RunSeries, &Path) -> Result<()>;
+
+/// Every run gets its timeline; runs with a timeline of changes (deploys,
+/// rollbacks) get the detail charts too.
+const TIMELINE: (&str, &str, Draw) = (
+    "timeline",
+    "the run minute by minute: requests, errors, waits, connections by kind, failures",
+    charts::incident_timeline,
+);
+const DETAIL: [(&str, &str, Draw); 3] = [
+    (
+        "waits",
+        "acquire waits over time (heatmap: waits are zero or the timeout)",
+        charts::wait_heatmap,
+    ),
+    ("pods", "pool utilisation per pod", charts::pod_heatmap),
+    (
+        "starvation",
+        "acquires that waited over 100 ms or failed, by class",
+        charts::starvation,
+    ),
+];
+
+/// Side-by-side charts: file stem, runs, caption.
+const GROUPS: [(&str, &[&str], &str); 2] = [
+    (
+        "before-after-fixed",
+        &COMPARED,
+        "before, after and fixed on shared scales",
+    ),
+    (
+        "realistic-vs-as-told",
+        &["incident", "incident-as-told"],
+        "the realistic model beside the write-up's reading",
+    ),
+];
+
+/// Write the handout.
+pub fn report(args: &ReportArgs) -> Result<i32> {
+    let name = args
+        .out
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|_| !args.out.is_dir())
+        .with_context(|| {
+            format!(
+                "--out {}: expected a file name like output/report.html",
+                args.out.display()
+            )
+        })?;
+    let folder = match args.out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let results = replay::results(&args.scenarios)?;
+    let scratch = tempfile::tempdir().context("cannot create a scratch folder for the charts")?;
+    let charts: Vec<Vec<Chart>> = results
+        .par_iter()
+        .map(|r| run_charts(r, scratch.path()))
+        .collect::<Result<_>>()?;
+    let runs: Vec<HandoutRun> = results
+        .iter()
+        .zip(charts)
+        .map(|(r, charts)| HandoutRun {
+            scenario: &r.scenario,
+            summary: &r.summary,
+            run: &r.run,
+            events: &r.events,
+            charts,
+        })
+        .collect();
+    let comparison = group_charts(&results, scratch.path())?;
+    let page = handout(&runs, &COMPARED, &comparison);
+    let mut dir = OutputDir::create(folder)?;
+    dir.write(name, page.as_bytes())?;
+    dir.commit()?;
+    println!(
+        "handout: {} ({} KB)",
+        args.out.display(),
+        page.len().div_ceil(1024)
+    );
+    Ok(0)
+}
+
+/// Draw one run's charts into `scratch` and read them back.
+fn run_charts(r: &ReplayResult, scratch: &Path) -> Result<Vec<Chart>> {
+    let detail: &[(&str, &str, Draw)] = if r.scenario.events.is_empty() {
+        &[]
+    } else {
+        &DETAIL
+    };
+    std::iter::once(&TIMELINE)
+        .chain(detail)
+        .map(|(suffix, caption, draw)| {
+            let stem = scratch.join(format!("{}-{suffix}", r.scenario.name));
+            draw(&r.run, &stem)?;
+            Chart::load(&stem, &format!("{}: {caption}", r.scenario.name))
+        })
+        .collect()
+}
+
+/// Draw the side-by-side charts whose runs are all there.
+fn group_charts(results: &[ReplayResult], scratch: &Path) -> Result<Vec<Chart>> {
+    let mut out = Vec::new();
+    for (stem, names, caption) in GROUPS {
+        let group: Vec<RunSeries> = names
+            .iter()
+            .filter_map(|n| results.iter().find(|r| r.scenario.name == *n))
+            .map(|r| r.run.clone())
+            .collect();
+        if group.len() == names.len() {
+            let path = scratch.join(stem);
+            charts::small_multiples(&group, &path)?;
+            out.push(Chart::load(&path, caption)?);
+        }
+    }
+    Ok(out)
+}
