@@ -1,7 +1,11 @@
 //! One module per command.
 
 pub mod check;
+pub mod compare;
+pub mod merge;
+pub mod plan;
 pub mod run;
+pub mod sweep;
 
 use crate::model::RunError;
 use crate::scenario::ScenarioError;

@@ -1,6 +1,7 @@
 //! `pooldrill run FILE`: one scenario, summary on the terminal, files in a
 //! folder.
 
+use super::compare;
 use crate::engine::SimTime;
 use crate::metrics::Summary;
 use crate::model::{RunOptions, Simulation};
@@ -35,6 +36,11 @@ pub struct RunArgs {
     /// refusal, release, eviction and leak (large).
     #[arg(long)]
     pub trace: bool,
+    /// Independent replications, run in parallel: with N ≥ 2 the folder
+    /// gets their statistics (as `compare` writes them) instead of one run's
+    /// files.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replications: u32,
 }
 
 /// Run one scenario file.
@@ -51,6 +57,23 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
     let options = RunOptions {
         check_invariants: args.check_invariants || cfg!(debug_assertions),
     };
+    if args.replications > 1 {
+        anyhow::ensure!(
+            !args.trace,
+            "--trace needs a single run: drop --replications"
+        );
+        let seed = scenario.seed;
+        let arm = crate::replicate::comparison::Arm {
+            name: scenario.name.clone(),
+            file: args.file.display().to_string(),
+            scenario,
+        };
+        let c =
+            compare::replicate_to_folder(&[arm], seed, args.replications, options, &out, quiet)?;
+        print!("{}", crate::report::kpi_table::terminal(&c));
+        compare::print_files(&out);
+        return Ok(0);
+    }
     let summary = run_to_folder(&scenario, &out, options, quiet, args.trace)?;
     print!("{}", terminal::summary_table(&summary));
     println!(

@@ -61,6 +61,20 @@ impl OutputDir {
         Ok(())
     }
 
+    /// The staging path of a new file `name`, for writers that want a path
+    /// (charts): whatever is written there moves into place on commit.
+    pub fn staged_path(&mut self, name: &str) -> PathBuf {
+        self.files.push(name.to_owned());
+        self.staging.join(name)
+    }
+
+    /// The staging stem of a chart `stem` (`stem.png` and `stem.svg`).
+    pub fn chart_stem(&mut self, stem: &str) -> PathBuf {
+        self.staged_path(&format!("{stem}.png"));
+        self.staged_path(&format!("{stem}.svg"));
+        self.staging.join(stem)
+    }
+
     /// Move every staged file into place.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
         let mut done = Vec::new();
