@@ -186,10 +186,12 @@ fn table(s: &mut String, rows: &[Vec<String>]) {
 }
 
 fn probability(p: f64) -> String {
-    if p >= 0.001 || p == 0.0 {
+    if p >= 0.001 {
         format!("{p:.4}")
-    } else {
+    } else if p >= 1e-9 {
         format!("{p:.2e}")
+    } else {
+        "< 1e-9".into()
     }
 }
 
