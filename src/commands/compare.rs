@@ -6,6 +6,7 @@ use crate::model::RunOptions;
 use crate::replicate::comparison::{Arm, Comparison, run_arms};
 use crate::replicate::progress_bar;
 use crate::report::{OutputDir, bands, kpi_table, replications_csv};
+use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
 use crate::scenario::validate::{Overrides, load_file};
 use anyhow::Result;
@@ -118,8 +119,29 @@ pub fn replicate_to_folder(
     Ok(c)
 }
 
+/// `run --replications N`: one arm, its table and files.
+pub fn run_replicated(
+    file: &Path,
+    scenario: Scenario,
+    replications: u32,
+    options: RunOptions,
+    out: &Path,
+    quiet: bool,
+) -> Result<i32> {
+    let seed = scenario.seed;
+    let arm = Arm {
+        name: scenario.name.clone(),
+        file: file.display().to_string(),
+        scenario,
+    };
+    let c = replicate_to_folder(&[arm], seed, replications, options, out, quiet)?;
+    print!("{}", kpi_table::terminal(&c));
+    print_files(out);
+    Ok(0)
+}
+
 /// The files a replicated run writes, on the terminal.
-pub fn print_files(out: &Path) {
+fn print_files(out: &Path) {
     println!(
         "  files: {}/{{kpis.csv, kpis.json, replications.csv, series.csv, open-connections, error-rate, acquire-wait (.png, .svg)}}",
         out.display()

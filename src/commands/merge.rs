@@ -136,6 +136,6 @@ fn read_manifest(dir: &Path) -> Result<Manifest> {
 fn item_of(ids: &[String], manifest: &Manifest) -> Option<usize> {
     let point: usize = ids.first()?.parse().ok()?;
     let rep: u32 = ids.get(1)?.parse().ok()?;
-    (point < manifest.grid().len() && rep < manifest.replications)
+    (point < manifest.grid().size() && rep < manifest.replications)
         .then(|| point * manifest.replications as usize + rep as usize)
 }

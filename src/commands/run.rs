@@ -62,17 +62,14 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
             !args.trace,
             "--trace needs a single run: drop --replications"
         );
-        let seed = scenario.seed;
-        let arm = crate::replicate::comparison::Arm {
-            name: scenario.name.clone(),
-            file: args.file.display().to_string(),
+        return compare::run_replicated(
+            &args.file,
             scenario,
-        };
-        let c =
-            compare::replicate_to_folder(&[arm], seed, args.replications, options, &out, quiet)?;
-        print!("{}", crate::report::kpi_table::terminal(&c));
-        compare::print_files(&out);
-        return Ok(0);
+            args.replications,
+            options,
+            &out,
+            quiet,
+        );
     }
     let summary = run_to_folder(&scenario, &out, options, quiet, args.trace)?;
     print!("{}", terminal::summary_table(&summary));

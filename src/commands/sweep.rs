@@ -90,7 +90,7 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
         Some(text) => Some(bound(kpi, text)?),
         None => (kpi.id == "error_rate").then_some(0.01),
     };
-    let scenarios = (0..grid.len())
+    let scenarios = (0..grid.size())
         .map(|p| point_scenario(&file, &source, &table, &grid, p, overrides))
         .collect::<Result<Vec<_>>>()?;
     let manifest = Manifest {
@@ -251,14 +251,14 @@ fn summary(manifest: &Manifest, table: &ReplicationTable, out: &Path) -> String 
         s,
         "{}: {} points × {} replications, seed {}; {} (mean ± {:.0} % CI)",
         manifest.scenario,
-        grid.len(),
+        grid.size(),
         manifest.replications,
         manifest.seed,
         kpi.label,
         manifest.confidence * 100.0
     );
     const SHOWN: usize = 60;
-    let labels: Vec<String> = (0..grid.len().min(SHOWN))
+    let labels: Vec<String> = (0..grid.size().min(SHOWN))
         .map(|p| {
             grid.axes
                 .iter()
@@ -283,8 +283,8 @@ fn summary(manifest: &Manifest, table: &ReplicationTable, out: &Path) -> String 
             kpi.unit.format_estimate(e, false)
         );
     }
-    if grid.len() > SHOWN {
-        let _ = writeln!(s, "  … {} more points in sweep.csv", grid.len() - SHOWN);
+    if grid.size() > SHOWN {
+        let _ = writeln!(s, "  … {} more points in sweep.csv", grid.size() - SHOWN);
     }
     let _ = writeln!(
         s,

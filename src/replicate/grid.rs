@@ -314,11 +314,11 @@ impl Axis {
 /// A duration in the largest unit that writes it exactly.
 fn duration_text(t: SimTime) -> String {
     let ns = t.0;
-    if ns % 1_000_000_000 == 0 {
+    if ns.is_multiple_of(1_000_000_000) {
         format!("{}s", ns / 1_000_000_000)
-    } else if ns % 1_000_000 == 0 {
+    } else if ns.is_multiple_of(1_000_000) {
         format!("{}ms", ns / 1_000_000)
-    } else if ns % 1_000 == 0 {
+    } else if ns.is_multiple_of(1_000) {
         format!("{}us", ns / 1_000)
     } else {
         format!("{ns}ns")
@@ -346,23 +346,18 @@ impl Grid {
             }
         }
         let grid = Grid { axes };
-        if grid.len() > MAX_VALUES {
+        if grid.size() > MAX_VALUES {
             return Err(SetError(format!(
                 "expected a grid of at most {MAX_VALUES} points, found {}",
-                grid.len()
+                grid.size()
             )));
         }
         Ok(grid)
     }
 
     /// Number of points.
-    pub fn len(&self) -> usize {
+    pub fn size(&self) -> usize {
         self.axes.iter().map(|a| a.values.len()).product()
-    }
-
-    /// Whether the grid has no point (never: every axis has a value).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// The value index along each axis of point `p`.
@@ -530,7 +525,7 @@ mod tests {
             parse_set("pool.idle_timeout=1.5s,250ms").unwrap(),
         ])
         .unwrap();
-        assert_eq!(grid.len(), 12);
+        assert_eq!(grid.size(), 12);
         assert_eq!(grid.point(0), vec![0, 0, 0]);
         assert_eq!(grid.point(1), vec![0, 0, 1]);
         assert_eq!(grid.point(11), vec![1, 2, 1]);

@@ -146,15 +146,6 @@ impl Unit {
         }
     }
 
-    /// `v` for people: `0.051 %`, `12.3 ms`, `394.1`; `–` if not a number.
-    pub fn format(self, v: f64) -> String {
-        if !v.is_finite() {
-            return "–".into();
-        }
-        let (k, suffix) = self.scale(v);
-        format!("{}{suffix}", fixed(v * k, default_decimals(self)))
-    }
-
     /// An estimate for people: `0.051 % ± 0.004 %` (the half-width with two
     /// significant digits, the mean to the same decimal); `–` without data.
     /// `signed` writes a `+` before positive means (differences).

@@ -97,7 +97,7 @@ impl Manifest {
     /// Work items: points × replications; item `k` is replication
     /// `k mod replications` of point `k div replications`.
     pub fn items(&self) -> usize {
-        self.grid().len() * self.replications as usize
+        self.grid().size() * self.replications as usize
     }
 
     /// Whether item `k` belongs to this folder's shard.
