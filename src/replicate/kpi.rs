@@ -150,10 +150,16 @@ impl Unit {
     /// significant digits, the mean to the same decimal); `–` without data.
     /// `signed` writes a `+` before positive means (differences).
     pub fn format_estimate(self, e: &Estimate, signed: bool) -> String {
+        self.format_estimate_like(e, signed, e.mean.abs().max(e.half_width))
+    }
+
+    /// [`format_estimate`](Self::format_estimate) in the scale (ms or s)
+    /// of a value of `magnitude`: a difference in the unit of its arms.
+    pub fn format_estimate_like(self, e: &Estimate, signed: bool, magnitude: f64) -> String {
         if e.n == 0 || !e.mean.is_finite() {
             return "–".into();
         }
-        let (k, suffix) = self.scale(e.mean.abs().max(e.half_width));
+        let (k, suffix) = self.scale(magnitude);
         let hw = e.half_width * k;
         let decimals = if hw > 0.0 && hw.is_finite() {
             (1 - hw.log10().floor() as i32).clamp(0, 6) as usize
@@ -253,6 +259,8 @@ mod tests {
         assert_eq!(d, "-12.0 ± 1.0");
         let d = Unit::Count.format_estimate(&est(12.0, 1.0, 5), true);
         assert_eq!(d, "+12.0 ± 1.0");
+        let d = Unit::Seconds.format_estimate_like(&est(0.0, 0.0, 5), true, 30.0);
+        assert_eq!(d, "0.0 s ± 0.0 s");
         let d = Unit::Ratio.format_estimate(&est(-1e-12, 7.2e-7, 5), true);
         assert_eq!(d, "0.000000 % ± 0.000072 %");
     }

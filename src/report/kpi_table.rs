@@ -25,11 +25,13 @@ pub fn terminal(c: &Comparison) -> String {
                 .iter()
                 .map(|e| kpi.unit.format_estimate(e, false)),
         );
+        let baseline = &c.estimates[k][0];
+        let magnitude = baseline.mean.abs().max(baseline.half_width);
         row.extend(
             c.differences[k]
                 .iter()
                 .flatten()
-                .map(|d| kpi.unit.format_estimate(d, true)),
+                .map(|d| kpi.unit.format_estimate_like(d, true, magnitude)),
         );
         rows.push(row);
     }
