@@ -90,6 +90,11 @@ pub fn load_arms(
             arm.name = arm.file.clone();
         }
     }
+    if !unique(&arms) {
+        for (i, arm) in arms.iter_mut().enumerate() {
+            arm.name = format!("{} #{}", arm.name, i + 1);
+        }
+    }
     Ok(arms)
 }
 
