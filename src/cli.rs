@@ -46,6 +46,18 @@ pub enum Command {
     Alerts(commands::alerts::AlertsArgs),
     /// Print a Grafana dashboard (JSON model) over the exported metrics.
     GrafanaDashboard(commands::grafana::GrafanaArgs),
+    /// Compare designs under the same random numbers: KPIs with confidence
+    /// intervals and paired differences.
+    Compare(commands::compare::CompareArgs),
+    /// Sweep scenario keys over a grid: KPIs with confidence intervals per
+    /// point, a heatmap with the safe region; `--shard i/n` runs a slice.
+    Sweep(commands::sweep::SweepArgs),
+    /// Recombine the shards of a sweep into what one run would have written.
+    Merge(commands::merge::MergeArgs),
+    /// Capacity plan: pool arithmetic with reserved slots, other clients,
+    /// job pools and deploy surge; the queueing view; the pre-deploy
+    /// checklist. Exit 0 fits, 1 over-provisioned, 2 bad input.
+    Plan(commands::plan::PlanArgs),
 }
 
 /// Parse the arguments, run the command, return the process exit code.
@@ -66,6 +78,10 @@ pub fn main() -> i32 {
         Some(Command::GrafanaDashboard(args)) => commands::grafana::grafana_dashboard(&args),
         Some(Command::Dashboard(args)) => commands::dashboard::dashboard(&args),
         Some(Command::Report(args)) => commands::report::report(&args),
+        Some(Command::Compare(args)) => commands::compare::compare(&args, cli.quiet),
+        Some(Command::Sweep(args)) => commands::sweep::sweep(&args, cli.quiet),
+        Some(Command::Merge(args)) => commands::merge::merge(&args),
+        Some(Command::Plan(args)) => commands::plan::plan(&args),
         None => commands::replay::replay(&commands::replay::ReplayArgs::default()),
     };
     match result {

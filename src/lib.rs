@@ -13,6 +13,7 @@ pub mod dist;
 pub mod engine;
 pub mod metrics;
 pub mod model;
+pub mod replicate;
 pub mod report;
 pub mod scenario;
 pub mod slab;

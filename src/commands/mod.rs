@@ -2,11 +2,15 @@
 
 pub mod alerts;
 pub mod check;
+pub mod compare;
 pub mod dashboard;
 pub mod grafana;
+pub mod merge;
+pub mod plan;
 pub mod replay;
 pub mod report;
 pub mod run;
+pub mod sweep;
 
 use crate::model::RunError;
 use crate::scenario::ScenarioError;

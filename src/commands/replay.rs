@@ -257,10 +257,9 @@ fn draw_charts(runs: &[&ReplayResult], root: &mut OutputDir) -> Result<Vec<Chart
     };
     let mut refs = Vec::new();
     let mut stage = |root: &mut OutputDir, stem: String, caption: String| {
-        root.staged(&format!("{stem}.svg"));
-        let path = root.staged(&format!("{stem}.png"));
+        let path = root.chart_stem(&stem);
         refs.push(ChartRef { stem, caption });
-        path.with_extension("")
+        path
     };
     type Draw = fn(&RunSeries, &Path) -> Result<()>;
     let per_incident: [(&str, &str, Draw); 4] = [

@@ -1,6 +1,7 @@
 //! `pooldrill run FILE`: one scenario, summary on the terminal, files in a
 //! folder.
 
+use super::compare;
 use crate::engine::SimTime;
 use crate::metrics::{NullSink, Sink, Summary, Tee};
 use crate::model::{RunOptions, Simulation};
@@ -43,6 +44,11 @@ pub struct RunArgs {
     /// (UTC).
     #[arg(long, value_name = "YYYY-MM-DD", default_value_t = Date::DEFAULT, requires = "openmetrics")]
     pub date: Date,
+    /// Independent replications, run in parallel: with N ≥ 2 the folder
+    /// gets their statistics (as `compare` writes them) instead of one run's
+    /// files.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replications: u32,
 }
 
 /// Run one scenario file.
@@ -59,6 +65,20 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
     let options = RunOptions {
         check_invariants: args.check_invariants || cfg!(debug_assertions),
     };
+    if args.replications > 1 {
+        anyhow::ensure!(
+            !args.trace && args.openmetrics.is_none(),
+            "--trace and --openmetrics need a single run: drop --replications"
+        );
+        return compare::run_replicated(
+            &args.file,
+            scenario,
+            args.replications,
+            options,
+            &out,
+            quiet,
+        );
+    }
     let summary = match &args.openmetrics {
         Some(path) => {
             let mut om = OpenMetricsSink::create(&scenario, args.date)

@@ -1,13 +1,29 @@
 //! Reports: the output folder, CSV and JSON files, the terminal summary.
 
+pub mod bands;
 pub mod charts;
 pub mod csv_sink;
 pub mod html;
+pub mod kpi_table;
 pub mod markdown;
 pub mod openmetrics;
 pub mod output;
+pub mod plan;
+pub mod replications_csv;
+pub mod sweep_charts;
+pub mod sweep_table;
 pub mod terminal;
 
 pub use csv_sink::CsvSink;
 pub use openmetrics::{Date, OpenMetricsSink};
 pub use output::OutputDir;
+
+/// A number in a CSV file: the shortest text that reads back as exactly
+/// the same `f64` (so files can be merged without drift); empty for NaN.
+pub fn number(v: f64) -> String {
+    if v.is_nan() {
+        String::new()
+    } else {
+        v.to_string()
+    }
+}

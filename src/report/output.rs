@@ -52,13 +52,6 @@ impl OutputDir {
         Ok(BufWriter::with_capacity(1 << 16, f))
     }
 
-    /// The staged path of a new file named `name`, for writers that want a
-    /// path (the chart renderer); it lands with the others on commit.
-    pub fn staged(&mut self, name: &str) -> PathBuf {
-        self.files.push(name.to_owned());
-        self.staging.join(name)
-    }
-
     /// Write a whole staged file at once.
     pub fn write(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
         let path = self.staging.join(name);
@@ -66,6 +59,20 @@ impl OutputDir {
             .with_context(|| format!("cannot write {}", self.dir.join(name).display()))?;
         self.files.push(name.to_owned());
         Ok(())
+    }
+
+    /// The staging path of a new file `name`, for writers that want a path
+    /// (charts): whatever is written there moves into place on commit.
+    pub fn staged_path(&mut self, name: &str) -> PathBuf {
+        self.files.push(name.to_owned());
+        self.staging.join(name)
+    }
+
+    /// The staging stem of a chart `stem` (`stem.png` and `stem.svg`).
+    pub fn chart_stem(&mut self, stem: &str) -> PathBuf {
+        self.staged_path(&format!("{stem}.png"));
+        self.staged_path(&format!("{stem}.svg"));
+        self.staging.join(stem)
     }
 
     /// Move every staged file into place.

@@ -1,0 +1,295 @@
+//! `pooldrill sweep FILE --set KEY=VALUES [--set …]`: a grid over scenario
+//! keys, every point replicated; with `--shard i/n`, one slice of it, for
+//! `pooldrill merge` to recombine.
+
+use crate::model::RunOptions;
+use crate::replicate::grid::{Grid, parse_set};
+use crate::replicate::kpi::{Kpi, Unit, kpi_defs};
+use crate::replicate::sweep::{Manifest, Shard, estimates};
+use crate::replicate::{CONFIDENCE, par_map, progress_bar, replicate};
+use crate::report::replications_csv::ReplicationTable;
+use crate::report::{OutputDir, sweep_charts, sweep_table};
+use crate::scenario::locate::span_of;
+use crate::scenario::units::Duration;
+use crate::scenario::validate::{Overrides, parse_with, read_source};
+use crate::scenario::{Scenario, ScenarioError};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// A key and its values, in the file's units; repeat for a grid:
+    /// pool.max=4..12, traffic.rate=1000/s..3000/s:500/s,
+    /// pool.idle_timeout=10s..60s:10s, job.fan_out=1,2,4.
+    #[arg(long = "set", value_name = "KEY=VALUES", required = true)]
+    pub sets: Vec<String>,
+    /// Independent replications per grid point.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replications: u32,
+    /// Replace the scenario's master seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Replace the scenario's duration (e.g. "10m").
+    #[arg(long)]
+    pub duration: Option<Duration>,
+    /// Output folder (default: output/sweep-<name>, or
+    /// output/sweep-<name>-shard-<i>-of-<n> with --shard).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run only slice i of n (0 ≤ i < n) and write its raw results, for
+    /// `pooldrill merge`.
+    #[arg(long, value_name = "i/n")]
+    pub shard: Option<Shard>,
+    /// The KPI the charts show (a KPI id of sweep.csv, e.g. error_rate,
+    /// refusal_rate, wait_p99_s, peak_open).
+    #[arg(long, default_value = "error_rate")]
+    pub metric: String,
+    /// A point is safe when the upper end of the metric's 95 % interval is
+    /// below this, in the KPI's unit: 0.01 or 1% for rates, 100ms for
+    /// times, 450 for counts (default: 1% for error_rate, else none).
+    #[arg(long, value_name = "BOUND")]
+    pub safe_below: Option<String>,
+    /// Check the model's invariants after every event (slower).
+    #[arg(long)]
+    pub check_invariants: bool,
+}
+
+/// Run the sweep (or its shard) and write its files.
+pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
+    let file = args.file.display().to_string();
+    let source = read_source(&args.file)?;
+    let overrides = Overrides {
+        seed: args.seed,
+        duration: args.duration,
+    };
+    // The file as written first, so that its own mistakes are reported as
+    // such; then every point, with the command line's values.
+    let base = parse_with(&file, &source, Overrides::default())?;
+    let table: toml::Table =
+        toml::from_str(&source).with_context(|| format!("{file}: not a TOML table"))?;
+    let axes = args
+        .sets
+        .iter()
+        .map(|s| parse_set(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let grid = Grid::new(axes)?;
+    let kpis = kpi_defs(base.alerts.iter().map(|a| a.name.as_str()));
+    let Some(kpi) = kpis.iter().find(|k| k.id == args.metric) else {
+        let ids: Vec<&str> = kpis.iter().map(|k| k.id.as_str()).collect();
+        bail!(
+            "--metric: expected one of {}, found \"{}\"",
+            ids.join(", "),
+            args.metric
+        );
+    };
+    let safe_below = match &args.safe_below {
+        Some(text) => Some(bound(kpi, text)?),
+        None => (kpi.id == "error_rate").then_some(0.01),
+    };
+    let scenarios = (0..grid.size())
+        .map(|p| point_scenario(&file, &source, &table, &grid, p, overrides))
+        .collect::<Result<Vec<_>>>()?;
+    let manifest = Manifest {
+        tool: "pooldrill".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        scenario: base.name.clone(),
+        file,
+        hash: base.hash.clone(),
+        seed: scenarios[0].seed,
+        duration_s: scenarios[0].duration.as_secs_f64(),
+        replications: args.replications,
+        confidence: CONFIDENCE,
+        axes: grid.axes.clone(),
+        kpis,
+        metric: args.metric.clone(),
+        safe_below,
+        shard: args.shard,
+    };
+    let out = args.out.clone().unwrap_or_else(|| {
+        let name = match args.shard {
+            Some(s) => format!("sweep-{}-shard-{}-of-{}", base.name, s.index, s.count),
+            None => format!("sweep-{}", base.name),
+        };
+        Path::new("output").join(name)
+    });
+    let dir = OutputDir::create(&out)?;
+    let options = RunOptions {
+        check_invariants: args.check_invariants || cfg!(debug_assertions),
+    };
+    let items: Vec<usize> = (0..manifest.items())
+        .filter(|&k| manifest.holds(k))
+        .collect();
+    let bar = progress_bar(items.len(), &base.name, quiet);
+    let values = par_map(items.len(), &bar, |j| {
+        let k = items[j];
+        let (point, rep) = manifest.item(k);
+        let r = replicate(&scenarios[point], manifest.seed_of(k), options, false)
+            .map_err(|e| e.context(format!("grid point {point}, replication {rep}")))?;
+        Ok(r.kpis.into_iter().map(|(_, v)| v).collect::<Vec<f64>>())
+    })?;
+    let rows = items
+        .iter()
+        .zip(values)
+        .map(|(&k, v)| (manifest.ids(k, &grid), v))
+        .collect();
+    let table = ReplicationTable {
+        id_columns: manifest.id_columns(),
+        kpis: manifest.kpis.iter().map(|k| k.id.clone()).collect(),
+        rows,
+    };
+    write_folder(&manifest, &table, dir)?;
+    match manifest.shard {
+        Some(s) => println!(
+            "shard {s}: {} of {} runs; recombine every shard with: pooldrill merge DIR... --out DIR\n  files: {}/{{manifest.json, replications.csv}}",
+            items.len(),
+            manifest.items(),
+            out.display()
+        ),
+        None => print!("{}", summary(&manifest, &table, &out)),
+    }
+    Ok(0)
+}
+
+/// `text` as a bound in the KPI's stored unit: `0.01` or `1%` for ratios,
+/// `100ms` or `0.1` (s) for times, a number for counts.
+fn bound(kpi: &Kpi, text: &str) -> Result<f64> {
+    let t = text.trim();
+    let value = match kpi.unit {
+        Unit::Ratio => t
+            .strip_suffix('%')
+            .map_or_else(
+                || t.parse::<f64>(),
+                |p| p.trim().parse::<f64>().map(|v| v / 100.0),
+            )
+            .ok(),
+        Unit::Seconds => t
+            .parse::<f64>()
+            .ok()
+            .or_else(|| t.parse::<Duration>().ok().map(|d| d.0.as_secs_f64())),
+        Unit::Count => t.parse::<f64>().ok(),
+    };
+    match value {
+        Some(v) if v.is_finite() => Ok(v),
+        _ => bail!(
+            "--safe-below: expected {} for {}, found \"{text}\"",
+            match kpi.unit {
+                Unit::Ratio => "a fraction like 0.01 or a percentage like 1%",
+                Unit::Seconds => "a time like 100ms (or seconds)",
+                Unit::Count => "a number",
+            },
+            kpi.id
+        ),
+    }
+}
+
+/// The validated scenario of grid point `p`. A value that does not
+/// validate is reported at the key's place in the original file.
+fn point_scenario(
+    file: &str,
+    source: &str,
+    table: &toml::Table,
+    grid: &Grid,
+    p: usize,
+    overrides: Overrides,
+) -> Result<Scenario> {
+    let text = grid.source_at(table, p)?;
+    parse_with(file, &text, overrides).map_err(|e| {
+        let settings: Vec<String> = grid
+            .axes
+            .iter()
+            .zip(grid.point(p))
+            .map(|(a, i)| format!("{} = {}", a.path, a.label(i)))
+            .collect();
+        let span = (!e.path.is_empty())
+            .then(|| span_of(source, &e.path))
+            .flatten();
+        ScenarioError::at_span(
+            file,
+            source,
+            span,
+            &e.path,
+            format!("{} (with {} from --set)", e.message, settings.join(", ")),
+        )
+        .into()
+    })
+}
+
+/// Write a sweep's folder: `manifest.json` and `replications.csv`, and for
+/// a whole sweep `sweep.csv` and its charts (all or nothing).
+pub fn write_folder(
+    manifest: &Manifest,
+    table: &ReplicationTable,
+    mut dir: OutputDir,
+) -> Result<()> {
+    let mut json = serde_json::to_vec_pretty(manifest)?;
+    json.push(b'\n');
+    dir.write("manifest.json", &json)?;
+    dir.write("replications.csv", &table.to_csv()?)?;
+    if manifest.shard.is_none() {
+        let values: Vec<Vec<f64>> = table.rows.iter().map(|(_, v)| v.clone()).collect();
+        let estimates = estimates(manifest, &values);
+        dir.write("sweep.csv", &sweep_table::csv(manifest, &estimates)?)?;
+        sweep_charts::charts(manifest, &estimates, &mut dir)?;
+    }
+    dir.commit()?;
+    Ok(())
+}
+
+/// The charted metric at every point, for the terminal.
+fn summary(manifest: &Manifest, table: &ReplicationTable, out: &Path) -> String {
+    use std::fmt::Write;
+    let values: Vec<Vec<f64>> = table.rows.iter().map(|(_, v)| v.clone()).collect();
+    let estimates = estimates(manifest, &values);
+    let grid = manifest.grid();
+    let kpi = &manifest.kpis[manifest.metric_index()];
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{}: {} points × {} replications, seed {}; {} (mean ± {:.0} % CI)",
+        manifest.scenario,
+        grid.size(),
+        manifest.replications,
+        manifest.seed,
+        kpi.label,
+        manifest.confidence * 100.0
+    );
+    const SHOWN: usize = 60;
+    let labels: Vec<String> = (0..grid.size().min(SHOWN))
+        .map(|p| {
+            grid.axes
+                .iter()
+                .zip(grid.point(p))
+                .filter(|(a, _)| a.values.len() > 1)
+                .map(|(a, i)| format!("{} = {}", a.path, a.label(i)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .collect();
+    let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    for (label, point) in labels.iter().zip(&estimates) {
+        let safe = match sweep_table::is_safe(manifest, point) {
+            Some(true) => "  safe",
+            _ => "",
+        };
+        let e = &point[manifest.metric_index()];
+        let pad = " ".repeat(width - label.chars().count());
+        let _ = writeln!(
+            s,
+            "  {label}{pad}  {}{safe}",
+            kpi.unit.format_estimate(e, false)
+        );
+    }
+    if grid.size() > SHOWN {
+        let _ = writeln!(s, "  … {} more points in sweep.csv", grid.size() - SHOWN);
+    }
+    let _ = writeln!(
+        s,
+        "  files: {}/{{manifest.json, replications.csv, sweep.csv, charts}}",
+        out.display()
+    );
+    s
+}
