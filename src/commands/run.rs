@@ -67,8 +67,12 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
     };
     if args.replications > 1 {
         anyhow::ensure!(
-            !args.trace && args.openmetrics.is_none(),
-            "--trace and --openmetrics need a single run: drop --replications"
+            !args.trace,
+            "--trace needs a single run: drop --replications"
+        );
+        anyhow::ensure!(
+            args.openmetrics.is_none(),
+            "--openmetrics needs a single run: drop --replications"
         );
         return compare::run_replicated(
             &args.file,
