@@ -558,6 +558,14 @@ impl<'s> Simulation<'s> {
                     pool.config.max
                 ));
             }
+            if let Some(k) = pool.config.job_limit
+                && pool.job_held() > k
+            {
+                return self.broken(format!(
+                    "the job holds {} clients of a pool, job_limit {k}",
+                    pool.job_held()
+                ));
+            }
             sessions += pool.sessions() as u64;
             checked_out += pool.checked_out() as u64;
         }

@@ -671,6 +671,72 @@ mod tests {
         assert_eq!((p.total(), p.sessions()), (0, 0));
     }
 
+    fn job_callers(n: usize) -> Vec<Caller> {
+        let mut s = Slab::default();
+        (0..n)
+            .map(|i| Caller::job(s.insert(()), 0, i as u32))
+            .collect()
+    }
+
+    const J: CallerClass = CallerClass::Job;
+
+    #[test]
+    fn a_job_at_its_limit_queues_although_clients_are_idle() {
+        let mut cfg = config(4);
+        cfg.job_limit = Some(1);
+        let mut p = Pool::new(cfg, PoolKind::Requests, 0);
+        let (r, j) = (callers(3), job_callers(2));
+        let a = open(&mut p, r[0]);
+        let b = open(&mut p, r[1]);
+        p.release(a, SimTime(1), false, R);
+        p.release(b, SimTime(2), false, R);
+        assert_eq!(p.connect(j[0]), Connect::Reused(b));
+        assert_eq!(p.connect(j[1]), Connect::Queued, "at its limit");
+        assert_eq!(p.connect(r[2]), Connect::Reused(a), "requests still served");
+        p.release(b, SimTime(3), false, J);
+        assert_eq!(p.pulse(|_| true), Pulse::Grant(j[1], b));
+        assert_eq!(p.job_held(), 1);
+    }
+
+    #[test]
+    fn connecting_and_leaked_clients_count_toward_the_job_limit() {
+        let mut cfg = config(5);
+        cfg.job_limit = Some(2);
+        let mut p = Pool::new(cfg, PoolKind::Requests, 0);
+        let j = job_callers(4);
+        let Connect::NewClient(a) = p.connect(j[0]) else {
+            panic!("a new client")
+        };
+        let Connect::NewClient(b) = p.connect(j[1]) else {
+            panic!("a new client")
+        };
+        assert_eq!(p.connect(j[2]), Connect::Queued, "two still connecting");
+        p.slot_claimed(a);
+        assert_eq!(p.connected(a), j[0]);
+        p.leak(a, SimTime(1));
+        assert_eq!(p.job_held(), 2, "a leak is never given back");
+        assert!(p.connect_failed(b).is_some());
+        assert_eq!(p.job_held(), 1);
+        let Pulse::NewClient(c, _) = p.pulse(|_| true) else {
+            panic!("room for the waiter")
+        };
+        assert_eq!((c, p.job_held()), (j[2], 2));
+        assert_eq!(p.connect(j[3]), Connect::Queued);
+    }
+
+    #[test]
+    fn requests_first_serves_a_later_request_before_an_earlier_job() {
+        let mut cfg = config(1);
+        cfg.queue = crate::scenario::QueueDiscipline::RequestsFirst;
+        let mut p = Pool::new(cfg, PoolKind::Requests, 0);
+        let (r, j) = (callers(2), job_callers(1));
+        let a = open(&mut p, r[0]);
+        assert_eq!(p.connect(j[0]), Connect::Queued);
+        assert_eq!(p.connect(r[1]), Connect::Queued);
+        p.release(a, SimTime(1), false, R);
+        assert_eq!(p.pulse(|_| true), Pulse::Grant(r[1], a));
+    }
+
     #[test]
     fn max_uses_one_closes_every_client_on_release() {
         let mut cfg = config(5);

@@ -1269,6 +1269,52 @@ mod tests {
     }
 
     #[test]
+    fn model_keys_have_defaults_and_located_errors() {
+        let s = parse(
+            "s.toml",
+            &format!("{MINIMAL}[pooler]\n[database]\ncpu_cores = 16\n"),
+        )
+        .unwrap();
+        let p = s.pooler.as_ref().unwrap();
+        assert_eq!(p.pool_size, 20, "PgBouncer's default_pool_size");
+        assert_eq!(p.query_wait_timeout, Some(SimTime::from_secs(120)));
+        assert_eq!(p.server_idle_timeout, Some(SimTime::from_secs(600)));
+        assert_eq!(p.client_setup, s.database.setup);
+        assert_eq!(s.possible_connections(), 20 * 20);
+        let cpu = s.database.cpu.unwrap();
+        assert_eq!((cpu.cores, cpu.contention), (16, 0.0));
+        assert_eq!(s.app().requests.cpu_fraction, 1.0);
+        assert_eq!(s.app().pool.queue, QueueDiscipline::Fifo);
+        let shared = "[job]\npool_mode = \"shared\"\nrelease = \"finally\"\nfan_out = 2\n";
+        let e = err(&format!("{shared}[pool]\njob_limit = 1\n"));
+        assert!(
+            e.contains("pool.job_limit: expected a job_limit of at least job.fan_out (2)"),
+            "{e}"
+        );
+        let e = err("[pool]\njob_limit = 11\n");
+        assert!(
+            e.contains("pool.job_limit: expected an integer from 1 to 10"),
+            "{e}"
+        );
+        let own = "[job]\npool_mode = \"own\"\nrelease = \"finally\"\n[job.pool]\n";
+        let e = err(&format!("{own}queue = \"requests_first\"\n"));
+        assert!(
+            e.contains("job.pool.queue: expected queue only in [pool]"),
+            "{e}"
+        );
+        let e = err("[database]\ncpu_contention = 0.1\n");
+        assert!(
+            e.contains("database.cpu_contention: expected database.cpu_cores"),
+            "{e}"
+        );
+        let e = err("[pool]\nqueue = \"priority\"\n");
+        assert!(
+            e.contains("pool.queue: expected one of \"fifo\", \"requests_first\""),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn job_needs_explicit_pool_mode_and_release() {
         let e = err("[job]\nperiod = \"30s\"\n");
         assert!(
