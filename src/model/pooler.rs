@@ -180,9 +180,11 @@ impl Pooler {
     }
 
     /// A client starts a transaction: it gets an idle server connection at
-    /// once, or waits (`None`).
+    /// once, or waits (`None`) — behind any client already waiting.
     pub fn begin(&mut self, link: Link) -> Option<Id> {
-        if let Some(id) = self.idle.pop() {
+        if self.live == 0
+            && let Some(id) = self.idle.pop()
+        {
             self.lend(id, link);
             return Some(id);
         }
@@ -460,11 +462,6 @@ impl Simulation<'_> {
             return;
         };
         let Some(server) = pooler.launch(now) else {
-            if pooler.waiting() > 0
-                && let Some(at) = pooler.retry_at().filter(|&t| t > now)
-            {
-                self.sched.at(at, Event::PoolerRetry { pooler: pooler_id });
-            }
             return;
         };
         if let Some(stats) = self.pooler_stats.as_mut() {
@@ -548,12 +545,17 @@ impl Simulation<'_> {
         self.after_refusal(pooler_id);
     }
 
+    /// A login was refused: the next one waits for `server_login_retry`.
     fn after_refusal(&mut self, pooler_id: Id) {
         let now = self.sched.now();
         if let Some(stats) = self.pooler_stats.as_mut() {
             stats.refused_logins += u64::from(self.rec.counts(now));
         }
-        self.launch_login(pooler_id);
+        let pooler = self.poolers.get(pooler_id).expect("live sidecar");
+        match pooler.retry_at().filter(|&t| t > now) {
+            Some(at) => self.sched.at(at, Event::PoolerRetry { pooler: pooler_id }),
+            None => self.launch_login(pooler_id),
+        }
     }
 
     /// The transaction of `client` of `pool` ends (its checkout is over):
@@ -754,5 +756,112 @@ impl Simulation<'_> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dist::Dist;
+    use crate::engine::rng::{domain, stream};
+
+    fn pooler(pool_size: u32) -> Pooler {
+        let config = PoolerConfig {
+            pool_size,
+            query_wait_timeout: None,
+            server_idle_timeout: Some(SimTime::from_secs(600)),
+            server_login_retry: SimTime::from_secs(15),
+            client_setup: Dist::Deterministic(0.0),
+        };
+        Pooler::new(config, 0, stream(1, domain("test"), 0))
+    }
+
+    fn links(n: usize) -> Vec<Link> {
+        let mut s = Slab::default();
+        let pool = s.insert(());
+        (0..n)
+            .map(|i| {
+                let client = s.insert(());
+                Link {
+                    pool,
+                    client,
+                    caller: Caller::request(client, 0, i as u32),
+                }
+            })
+            .collect()
+    }
+
+    /// Open a server connection and log it in.
+    fn open(p: &mut Pooler, now: SimTime) -> Id {
+        let id = p.launch(now).expect("a login");
+        p.slot_claimed(id, now);
+        p.logged_in(id, now);
+        id
+    }
+
+    #[test]
+    fn one_login_at_a_time_up_to_pool_size() {
+        let mut p = pooler(2);
+        let l = links(3);
+        assert!(p.launch(SimTime::ZERO).is_none(), "nobody waits");
+        for link in &l {
+            assert_eq!(p.begin(*link), None);
+        }
+        let a = p.launch(SimTime::ZERO).unwrap();
+        assert!(p.launch(SimTime::ZERO).is_none(), "a login is in progress");
+        p.slot_claimed(a, SimTime::ZERO);
+        p.logged_in(a, SimTime(1));
+        assert_eq!(p.serve(|_| true), Some((l[0], a)), "FIFO");
+        let b = open(&mut p, SimTime(2));
+        assert_eq!(p.serve(|_| true), Some((l[1], b)));
+        assert!(p.launch(SimTime(3)).is_none(), "pool_size reached");
+        assert_eq!((p.total(), p.sessions(), p.waiting()), (2, 2, 1));
+    }
+
+    #[test]
+    fn idle_connections_are_reused_last_in_first_out() {
+        let mut p = pooler(3);
+        let l = links(2);
+        for link in &l {
+            p.begin(*link);
+        }
+        let a = open(&mut p, SimTime::ZERO);
+        p.serve(|_| true);
+        let b = open(&mut p, SimTime::ZERO);
+        p.serve(|_| true);
+        p.end(a, SimTime(5));
+        p.end(b, SimTime(6));
+        assert_eq!(p.begin(l[0]), Some(b), "the most recently used");
+    }
+
+    #[test]
+    fn a_failed_login_pauses_the_next_one() {
+        let mut p = pooler(3);
+        let l = links(1);
+        p.begin(l[0]);
+        let a = p.launch(SimTime::ZERO).unwrap();
+        p.login_failed(a, SimTime::from_secs(1));
+        assert!(p.launch(SimTime::from_secs(10)).is_none());
+        assert!(p.launch(SimTime::from_secs(16)).is_some());
+    }
+
+    #[test]
+    fn a_pinned_connection_is_neither_idle_nor_active() {
+        let mut p = pooler(1);
+        let l = links(2);
+        p.begin(l[0]);
+        let a = open(&mut p, SimTime::ZERO);
+        p.serve(|_| true);
+        p.pin(a, SimTime(1));
+        assert_eq!((p.active(), p.pinned(), p.idle_count()), (0, 1, 0));
+        assert_eq!(
+            p.begin(l[1]),
+            None,
+            "the pool is full of a pinned connection"
+        );
+        assert!(p.launch(SimTime(2)).is_none());
+        let s = p.remove(a).unwrap();
+        assert_eq!(s.state, ServerState::Pinned);
+        assert_eq!((p.pinned(), p.sessions()), (0, 0));
     }
 }
