@@ -128,3 +128,23 @@ fn without_cpu_cores_the_summary_has_no_cpu_section() {
     let json = serde_json::to_string(&s).unwrap();
     assert!(!json.contains("\"cpu\""), "{json}");
 }
+
+#[test]
+fn the_shipped_sweep_base_runs_at_its_best_pool_size() {
+    // scenarios/cpu-contention.toml at max = 2 (its measured optimum,
+    // docs/models.md), shortened: every invariant holds, no request fails,
+    // and the cores are shared (more than 8 queries active at peak).
+    let text = variant(
+        &shipped("scenarios/cpu-contention.toml"),
+        &[
+            ("max = 10                #", "max = 2                 #"),
+            ("duration = \"20m\"", "duration = \"2m\""),
+            ("warmup = \"5m\"", "warmup = \"30s\""),
+        ],
+    );
+    let s = common::summary(&common::scenario(&text));
+    let cpu = s.cpu.as_ref().expect("cpu section");
+    assert_eq!(s.requests.acquire_timeouts + s.requests.refused, 0);
+    assert!(cpu.peak_active_queries > 8, "{cpu:?}");
+    assert!((0.6..0.95).contains(&cpu.utilisation), "{cpu:?}");
+}

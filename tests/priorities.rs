@@ -176,3 +176,16 @@ fn a_reservation_bounds_what_a_leaky_job_takes_from_requests() {
         "without the limit, leaks starve requests"
     );
 }
+
+#[test]
+fn the_shipped_scenario_runs() {
+    let text = common::shipped("scenarios/priorities.toml")
+        .replace("duration = \"30m\"", "duration = \"3m\"")
+        .replace("warmup = \"5m\"", "warmup = \"1m\"");
+    let s = summary(&scenario(&text));
+    assert!(s.job.runs_started > 0);
+    assert!(
+        s.acquire_by_class.request.found_full > 0,
+        "the slow day queues"
+    );
+}

@@ -127,3 +127,14 @@ fn queue_mode_needs_one_connection() {
         .to_string();
     assert!(e.contains("job.pool.max: expected max = 1"), "{e}");
 }
+
+#[test]
+fn the_shipped_scenario_runs() {
+    let text = common::shipped("scenarios/queue-based.toml")
+        .replace("duration = \"30m\"", "duration = \"3m\"")
+        .replace("warmup = \"5m\"", "warmup = \"1m\"");
+    let s = summary(&scenario(&text));
+    let q = s.job.queue.as_ref().expect("queue section");
+    assert!(q.taken > 0);
+    assert_eq!(s.connections.possible, 20 * 4 * 6 + 20);
+}

@@ -220,3 +220,14 @@ server_login_retry = "{retry}"
         p.refused_logins
     );
 }
+
+#[test]
+fn the_shipped_scenario_runs_within_its_server_connections() {
+    let text = common::shipped("scenarios/sidecar.toml")
+        .replace("duration = \"30m\"", "duration = \"3m\"")
+        .replace("warmup = \"5m\"", "warmup = \"1m\"");
+    let s = summary(&scenario(&text));
+    assert_eq!(s.connections.possible, 400);
+    assert!(s.connections.peak_db_occupied as u64 <= 400 + 5);
+    assert_eq!(s.requests.pooler_timeouts, Some(0));
+}
