@@ -231,3 +231,19 @@ fn the_shipped_scenario_runs_within_its_server_connections() {
     assert!(s.connections.peak_db_occupied as u64 <= 400 + 5);
     assert_eq!(s.requests.pooler_timeouts, Some(0));
 }
+
+#[test]
+fn a_crashed_workers_transactions_leave_the_sidecars_queue() {
+    // Server connections are scarce (2 per pod), so transactions queue at
+    // the sidecar; the job leaks inside transactions without an 'error'
+    // listener, and each reaping crashes its worker while others wait. The
+    // sidecar's count of waiters must follow (checked at every sample).
+    let text = leaky_fleet(true, "3s")
+        .replace("pool_size = 6", "pool_size = 2")
+        .replace("error_listener = true", "error_listener = false")
+        .replace("rate = \"30/s\"", "rate = \"240/s\"")
+        .replace("duration = \"600s\"", "duration = \"300s\"");
+    let (s, _) = series(&scenario(&text));
+    assert!(s.requests.unavailable > 0, "workers crashed with requests");
+    assert!(s.pooler.as_ref().unwrap().waits.found_full > 0);
+}

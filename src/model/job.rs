@@ -77,6 +77,11 @@ pub struct JobRun {
 }
 
 impl JobRun {
+    /// Whether it waits for the sidecar's server connection.
+    pub(crate) fn waits_for_a_server(&self) -> bool {
+        matches!(self.phase, Phase::ServerWait(_))
+    }
+
     /// A run that has acquired nothing yet.
     pub(crate) fn new(worker: u32, serial: u32, version: usize, pool: Id) -> JobRun {
         JobRun {

@@ -152,6 +152,20 @@ impl Simulation<'_> {
             .filter(|(_, r)| r.worker == w)
             .map(|(id, _)| id)
             .collect();
+        // Their transactions waiting at the pod's sidecar stop waiting.
+        let server_waiters = doomed
+            .iter()
+            .filter(|&&id| {
+                self.requests
+                    .get(id)
+                    .is_some_and(|r| r.waits_for_a_server())
+            })
+            .count()
+            + runs
+                .iter()
+                .filter(|&&id| self.runs.get(id).is_some_and(|r| r.waits_for_a_server()))
+                .count();
+        self.forget_server_waiters(w, server_waiters);
         for run in runs {
             self.runs.remove(run);
         }

@@ -579,6 +579,11 @@ impl<'s> Simulation<'s> {
             }
             sessions += pooler.sessions() as u64;
         }
+        if let Some((pod, sidecar, callers)) = self.server_waiters_disagree() {
+            return self.broken(format!(
+                "the sidecar of pod {pod} counts {sidecar} waiting transactions, its callers {callers}"
+            ));
+        }
         if sessions != self.db.app_backends() as u64 {
             return self.broken(format!(
                 "pools hold {sessions} sessions, the server counts {}",

@@ -661,6 +661,42 @@ impl Simulation<'_> {
         }
     }
 
+    /// `n` transactions of worker `w` stop waiting at its pod's sidecar (the
+    /// worker died).
+    pub(crate) fn forget_server_waiters(&mut self, w: u32, n: usize) {
+        let pod = self.workers[w as usize].pod;
+        let Some(pooler) = self.pods[pod as usize]
+            .pooler
+            .and_then(|id| self.poolers.get_mut(id))
+        else {
+            return;
+        };
+        for _ in 0..n {
+            pooler.forget_waiter();
+        }
+    }
+
+    /// Transactions waiting at each live sidecar, counted from the callers'
+    /// side: (sidecar's count, callers' count) for the first pod where they
+    /// differ.
+    pub(crate) fn server_waiters_disagree(&self) -> Option<(u32, u32, usize)> {
+        if self.poolers.is_empty() {
+            return None;
+        }
+        let mut counts = vec![0usize; self.pods.len()];
+        let requests = self.requests.iter().filter(|(_, r)| r.waits_for_a_server());
+        for (_, r) in requests {
+            counts[self.workers[r.worker as usize].pod as usize] += 1;
+        }
+        for (_, r) in self.runs.iter().filter(|(_, r)| r.waits_for_a_server()) {
+            counts[self.workers[r.worker as usize].pod as usize] += 1;
+        }
+        self.poolers
+            .iter()
+            .find(|(_, p)| p.waiting() as usize != counts[p.pod as usize])
+            .map(|(_, p)| (p.pod, p.waiting(), counts[p.pod as usize]))
+    }
+
     /// A caller's `query_wait_timeout` fired.
     pub(crate) fn server_wait_timed_out(&mut self, caller: Caller) {
         let Some((pool, client)) = self.server_wait_of(caller) else {

@@ -79,6 +79,13 @@ pub(crate) fn is_queued(requests: &Slab<Request>, caller: Caller) -> bool {
         .is_some_and(|r| r.checkout == caller.part && r.phase == Phase::Queued)
 }
 
+impl Request {
+    /// Whether its transaction waits for the sidecar's server connection.
+    pub(crate) fn waits_for_a_server(&self) -> bool {
+        matches!(self.phase, Phase::ServerWait(_))
+    }
+}
+
 /// Whether `caller`, holding `client`, still waits for a server connection.
 pub(crate) fn waits_for_server(requests: &Slab<Request>, caller: Caller, client: Id) -> bool {
     requests
