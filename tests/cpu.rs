@@ -14,7 +14,7 @@ use pooldrill::metrics::Summary;
 use pooldrill::theory::{self, ps_queue};
 
 /// Comparisons in this file.
-const COMPARISONS: usize = 7;
+const COMPARISONS: usize = 6;
 const REPLICATIONS: u64 = 20;
 
 fn mean_latency(s: &Summary) -> f64 {

@@ -577,6 +577,16 @@ impl<'s> Simulation<'s> {
                     pooler.config.pool_size
                 ));
             }
+            let counted = pooler.active()
+                + pooler.pinned()
+                + pooler.idle_count()
+                + u32::from(pooler.logging_in());
+            if counted != pooler.total() {
+                return self.broken(format!(
+                    "a sidecar counts {counted} server connections by state, {} in all",
+                    pooler.total()
+                ));
+            }
             sessions += pooler.sessions() as u64;
         }
         if let Some((pod, sidecar, callers)) = self.server_waiters_disagree() {
