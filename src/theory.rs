@@ -108,6 +108,82 @@ pub fn mmc_deterministic_patience(c: u32, lambda: f64, mu: f64, tau: f64) -> Aba
     }
 }
 
+/// Steady-state figures of a queue in front of a processor-sharing server.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PsFigures {
+    /// Mean number in the system (queued and served).
+    pub mean_in_system: f64,
+    /// Mean time in the system per arrival (Little: `mean_in_system / λ`).
+    pub mean_sojourn: f64,
+    /// P(an arrival finds `max_active` served and queues).
+    pub p_queue: f64,
+}
+
+/// Poisson arrivals at rate `lambda`, at most `max_active` served at once
+/// (a pool of that size; `None` = no limit) and the rest queued FIFO; the
+/// served share `cores` processors, each progressing at `capacity(n) / n`
+/// with `capacity(n) = min(n, c) / (1 + contention · max(0, n − c))`;
+/// exponential work of rate `mu`. The number in the system is a birth–death
+/// chain with death rate `mu · capacity(min(n, max_active))`; with no
+/// contention and no limit this is M/M/c's. Without a limit the server is a
+/// symmetric queue (Kelly, *Reversibility and Stochastic Networks*, 1979,
+/// §3.3), so these figures hold for any work distribution of the same mean;
+/// with a limit they need exponential work.
+pub fn ps_queue(
+    lambda: f64,
+    mu: f64,
+    cores: u32,
+    contention: f64,
+    max_active: Option<u32>,
+) -> PsFigures {
+    let c = cores as f64;
+    let capacity = |n: u64| {
+        let k = max_active.map_or(n, |m| n.min(m as u64)) as f64;
+        k.min(c) / (1.0 + contention * (k - c).max(0.0))
+    };
+    let tail_rate = match max_active {
+        Some(m) => mu * capacity(m as u64),
+        None => {
+            assert!(
+                contention == 0.0,
+                "an unlimited queue with contention is unstable"
+            );
+            mu * c
+        }
+    };
+    assert!(lambda < tail_rate, "the queue is unstable");
+    let limit = max_active.map_or(u64::MAX, |m| m as u64);
+    // Unnormalised π_n, rescaled to stay inside f64.
+    let (mut total, mut mass_n, mut queued) = (0.0, 0.0, 0.0);
+    let mut term = 1.0;
+    let mut n = 0u64;
+    loop {
+        total += term;
+        mass_n += n as f64 * term;
+        if n >= limit {
+            queued += term;
+        }
+        n += 1;
+        term *= lambda / (mu * capacity(n));
+        if term < 1e-16 * total && n > limit.min(10_000).max(cores as u64) {
+            break;
+        }
+        if term > 1e250 {
+            let s = 1e-250;
+            total *= s;
+            mass_n *= s;
+            queued *= s;
+            term *= s;
+        }
+    }
+    let mean_in_system = mass_n / total;
+    PsFigures {
+        mean_in_system,
+        mean_sojourn: mean_in_system / lambda,
+        p_queue: queued / total,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +216,25 @@ mod tests {
         assert!((inf.p_wait - erlang_c(10, 7.0)).abs() < 1e-9);
         let zero = mmc_deterministic_patience(10, 7.0, 1.0, 1e-12);
         assert!((zero.p_abandon - erlang_b(10, 7.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn ps_queue_limits() {
+        // M/M/1-PS: E[T] = 1 / (μ − λ).
+        let f = ps_queue(0.7, 1.0, 1, 0.0, None);
+        assert!((f.mean_sojourn - 1.0 / 0.3).abs() < 1e-9, "{f:?}");
+        // c cores, no limit: M/M/c's sojourn.
+        let g = ps_queue(3.0, 1.0, 4, 0.0, None);
+        assert!((g.mean_sojourn - (1.0 + mmc_mean_wait(4, 3.0, 1.0))).abs() < 1e-9);
+        // A limit at the cores with no contention: M/M/c again, and
+        // P(queue) is Erlang C.
+        let h = ps_queue(3.0, 1.0, 4, 0.7, Some(4));
+        assert!((h.mean_sojourn - g.mean_sojourn).abs() < 1e-9);
+        assert!((h.p_queue - erlang_c(4, 3.0)).abs() < 1e-9);
+        // Contention beyond the cores only slows things down.
+        let k = ps_queue(3.0, 1.0, 4, 0.05, Some(8));
+        let free = ps_queue(3.0, 1.0, 4, 0.0, Some(8));
+        assert!(k.mean_sojourn > free.mean_sojourn);
     }
 
     #[test]

@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod buckets;
 pub mod histogram;
 pub mod level;
+pub mod pooler;
 pub mod recorder;
 pub mod series;
 pub mod summary;

@@ -45,6 +45,9 @@ pub enum HandlerEnd {
     Unavailable,
     /// Stopped because its client left (`cancel_on_abort`).
     Cancelled,
+    /// Failed: the sidecar gave its transaction no server connection within
+    /// `query_wait_timeout` and disconnected it.
+    PoolerTimeout,
 }
 
 /// What the client saw (partitions arrivals with the clients still waiting).
@@ -101,6 +104,8 @@ pub struct Totals {
     pub unavailable: u64,
     /// Handlers stopped because their client left.
     pub cancelled: u64,
+    /// Handlers failed by the sidecar's `query_wait_timeout`.
+    pub pooler_timeouts: u64,
     /// Clients that left at the deadline.
     pub gave_up: u64,
     /// Clients that got an error before the deadline.
@@ -130,6 +135,19 @@ pub struct AcquireTotals {
     pub starved: u64,
     /// Sum of waits in seconds (timeouts count their full wait).
     pub wait_sum: f64,
+}
+
+impl AcquireTotals {
+    /// Add `other`'s counts to these.
+    pub fn merge(&mut self, other: &AcquireTotals) {
+        self.count += other.count;
+        self.waited += other.waited;
+        self.found_full += other.found_full;
+        self.timed_out += other.timed_out;
+        self.refused += other.refused;
+        self.starved += other.starved;
+        self.wait_sum += other.wait_sum;
+    }
 }
 
 /// The collector.
@@ -272,7 +290,7 @@ impl Recorder {
             }
             HandlerEnd::Refused => self.interval.refusals += 1,
             HandlerEnd::AppError => self.interval.app_errors += 1,
-            HandlerEnd::Unavailable | HandlerEnd::Cancelled => {}
+            HandlerEnd::Unavailable | HandlerEnd::Cancelled | HandlerEnd::PoolerTimeout => {}
         }
         if !self.counts(arrived) {
             return;
@@ -289,6 +307,7 @@ impl Recorder {
             HandlerEnd::AppError => t.app_errors += 1,
             HandlerEnd::Unavailable => t.unavailable += 1,
             HandlerEnd::Cancelled => t.cancelled += 1,
+            HandlerEnd::PoolerTimeout => t.pooler_timeouts += 1,
         }
     }
 

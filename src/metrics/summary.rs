@@ -30,6 +30,50 @@ pub struct Summary {
     pub alerts: Vec<AlertSummary>,
     /// Calibration targets beside the simulated values.
     pub targets: Vec<super::targets::TargetResult>,
+    /// The database's CPU (with `database.cpu_cores`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<CpuSummary>,
+    /// The PgBouncer sidecars (with `[pooler]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pooler: Option<PoolerSummary>,
+}
+
+/// The database's CPU after the warm-up.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CpuSummary {
+    /// Cores.
+    pub cores: u32,
+    /// Fraction of useful CPU lost per active query beyond the cores.
+    pub contention: f64,
+    /// Queries (CPU parts of holds) that started after the warm-up and
+    /// finished.
+    pub queries: u64,
+    /// Time-weighted mean of queries running at once.
+    pub mean_active_queries: f64,
+    /// Most queries running at once.
+    pub peak_active_queries: u64,
+    /// Time-weighted mean of busy cores / cores.
+    pub utilisation: f64,
+    /// Σ query time / Σ query work: how much contention stretched the
+    /// queries (1 = never slowed).
+    pub mean_stretch: Option<f64>,
+}
+
+/// The sidecars: transactions waiting for a server connection (apart from
+/// pg-pool's acquire waits) and logins to PostgreSQL.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PoolerSummary {
+    /// `default_pool_size` of every sidecar.
+    pub pool_size: u32,
+    /// Server waits of every transaction: `found_full` = found no idle
+    /// server connection; `timed_out` = `query_wait_timeout`.
+    pub waits: AcquireSummary,
+    /// The same by class.
+    pub waits_by_class: ByClass,
+    /// Server logins started.
+    pub logins: u64,
+    /// Of which PostgreSQL refused (53300).
+    pub refused_logins: u64,
 }
 
 /// One alert rule's replay.
@@ -106,6 +150,10 @@ pub struct RequestSummary {
     pub unavailable: u64,
     /// Handlers stopped because their client left.
     pub cancelled: u64,
+    /// Handlers failed by the sidecar's `query_wait_timeout` (with
+    /// `[pooler]`; then part of the handler partition).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pooler_timeouts: Option<u64>,
     /// Handlers still running at the end.
     pub in_flight: u64,
     /// Clients that left at their deadline.
@@ -198,13 +246,35 @@ pub struct JobSummary {
     pub runs_skipped: u64,
     /// Runs that took longer than the period.
     pub runs_late: u64,
+    /// The work queue (`pool_mode = "queue"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<JobQueueSummary>,
+}
+
+/// The queue-based job's work queue: a run enqueues an item, a consumer
+/// takes it; `runs_late` then counts items done more than a period after
+/// they were enqueued.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct JobQueueSummary {
+    /// Items a consumer took (enqueued after the warm-up).
+    pub taken: u64,
+    /// Mean time from enqueue to a consumer taking the item (s).
+    pub mean_wait_s: Option<f64>,
+    /// Most items waiting at once (whole run).
+    pub peak_backlog: u64,
+    /// Items still waiting at the end.
+    pub backlog_at_end: u64,
+    /// Sum of those waits (s).
+    #[serde(skip)]
+    pub wait_sum_s: f64,
 }
 
 fn opt(v: f64) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
-fn acquire_summary(t: &AcquireTotals, h: &DurationHistogram) -> AcquireSummary {
+/// The summary figures of one set of acquires (or server waits).
+pub(crate) fn acquire_summary(t: &AcquireTotals, h: &DurationHistogram) -> AcquireSummary {
     AcquireSummary {
         count: t.count,
         waited: t.waited,
@@ -231,6 +301,10 @@ pub struct EndState {
     pub peak_db_occupied: u32,
     /// Job figures.
     pub job: JobSummary,
+    /// CPU figures, if modelled.
+    pub cpu: Option<CpuSummary>,
+    /// Sidecar figures, if any.
+    pub pooler: Option<PoolerSummary>,
 }
 
 impl Summary {
@@ -243,15 +317,8 @@ impl Summary {
         let mut all_waits = rec.waits[0].clone();
         all_waits.merge(&rec.waits[1]);
         let [req, job] = &t.acquires;
-        let all = AcquireTotals {
-            count: req.count + job.count,
-            waited: req.waited + job.waited,
-            found_full: req.found_full + job.found_full,
-            timed_out: req.timed_out + job.timed_out,
-            refused: req.refused + job.refused,
-            starved: req.starved + job.starved,
-            wait_sum: req.wait_sum + job.wait_sum,
-        };
+        let mut all = req.clone();
+        all.merge(job);
         Summary {
             tool: "pooldrill".into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -273,6 +340,7 @@ impl Summary {
                 app_errors: t.app_errors,
                 unavailable: t.unavailable,
                 cancelled: t.cancelled,
+                pooler_timeouts: scenario.pooler.as_ref().map(|_| t.pooler_timeouts),
                 in_flight: end.in_flight,
                 gave_up: t.gave_up,
                 errors: t.client_errors,
@@ -305,6 +373,8 @@ impl Summary {
                 peak_db_occupied: end.peak_db_occupied,
             },
             job: end.job,
+            cpu: end.cpu,
+            pooler: end.pooler,
             alerts: alert_summaries(rec),
             targets: rec.targets.results(
                 |name| {

@@ -39,6 +39,8 @@ pub enum Phase {
 
 impl Simulation<'_> {
     /// Start the handshake of a new client of `pool_id`, bound to its caller.
+    /// Behind a sidecar the client connects to PgBouncer: no server slot, no
+    /// refusal, only `pooler.client_setup`.
     pub(crate) fn begin_connection(&mut self, pool_id: Id, client: Id) {
         let now = self.sched.now();
         let pool = self.pools.get_mut(pool_id).expect("live pool");
@@ -48,19 +50,31 @@ impl Simulation<'_> {
             .map_or(SimTime::NEVER, |t| now + t);
         let rng = &mut self.workers[pool.worker as usize].setup_rng;
         let settings = &self.scenario.database;
-        let (phase, at) = match self.db.begin_connect() {
-            Err(_) => {
-                let delay = settings.too_many_clients_delay.sample(rng);
-                pool.set_handshake(client, now + delay, kill_at);
-                (Phase::TooManyClients, now + delay)
-            }
-            Ok(()) => {
-                pool.slot_claimed(client);
-                self.rec.open.add(now, 1, self.scenario.warmup);
-                let setup = settings.setup.sample_secs(rng);
-                let check = now + SimTime::from_secs_f64(setup * settings.reserve_check_at);
-                pool.set_handshake(client, now + SimTime::from_secs_f64(setup), kill_at);
-                (Phase::ReserveCheck, check)
+        let (phase, at) = if pool.via_pooler {
+            let setup = &self
+                .scenario
+                .pooler
+                .as_ref()
+                .expect("a sidecar")
+                .client_setup;
+            let ready_at = now + setup.sample(rng);
+            pool.set_handshake(client, ready_at, kill_at);
+            (Phase::Ready, ready_at)
+        } else {
+            match self.db.begin_connect() {
+                Err(_) => {
+                    let delay = settings.too_many_clients_delay.sample(rng);
+                    pool.set_handshake(client, now + delay, kill_at);
+                    (Phase::TooManyClients, now + delay)
+                }
+                Ok(()) => {
+                    pool.slot_claimed(client);
+                    self.rec.open.add(now, 1, self.scenario.warmup);
+                    let setup = settings.setup.sample_secs(rng);
+                    let check = now + SimTime::from_secs_f64(setup * settings.reserve_check_at);
+                    pool.set_handshake(client, now + SimTime::from_secs_f64(setup), kill_at);
+                    (Phase::ReserveCheck, check)
+                }
             }
         };
         let (phase, at) = if kill_at < at {
@@ -116,7 +130,9 @@ impl Simulation<'_> {
             },
             Phase::Kill => self.connection_failed(pool_id, client_id, Failure::Timeout),
             Phase::Ready => {
-                self.db.established_one();
+                if !pool.via_pooler {
+                    self.db.established_one();
+                }
                 let caller = pool.connected(client_id);
                 let lifetime = pool.config.max_lifetime;
                 self.rec.checked_out.add(now, 1, self.scenario.warmup);
@@ -264,7 +280,7 @@ impl Simulation<'_> {
                     let timer = self
                         .sched
                         .timer(now + patience, Event::AcquireTimeout { caller });
-                    self.set_acquire_timer(caller, timer);
+                    self.set_wait_timer(caller, timer);
                 }
             }
             super::pool::Connect::NewClient(client) => self.begin_connection(pool_id, client),
@@ -288,7 +304,8 @@ impl Simulation<'_> {
         self.acquire_failed(caller, AcquireEnd::QueueTimeout);
     }
 
-    /// `client.release(err)`, then pulse the queue.
+    /// `client.release(err)`, then pulse the queue. Behind a sidecar the
+    /// checkout's transaction ends first (a checkout is one transaction).
     pub(crate) fn release_client(
         &mut self,
         pool_id: Id,
@@ -297,6 +314,7 @@ impl Simulation<'_> {
         class: CallerClass,
     ) {
         let now = self.sched.now();
+        self.end_transaction(pool_id, client);
         let pool = self.pools.get_mut(pool_id).expect("live pool");
         let closed = pool.release(client, now, with_error, class);
         self.rec.checked_out.add(now, -1, self.scenario.warmup);

@@ -124,6 +124,7 @@ mod tests {
             too_many_clients_delay: Dist::Deterministic(0.002),
             idle_session_timeout: None,
             idle_in_transaction_timeout: None,
+            cpu: None,
         }
     }
 

@@ -35,6 +35,8 @@ pub struct Pod {
     pub in_flight: u32,
     /// Bumped on every restart: events of an earlier life are ignored.
     pub epoch: u32,
+    /// Its PgBouncer sidecar, while it runs.
+    pub pooler: Option<Id>,
 }
 
 impl Pod {

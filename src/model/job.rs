@@ -8,7 +8,12 @@
 //! Pool modes: the worker's request pool (`shared`), a pool of its own
 //! created with the process (`own`), or a new pool every run (`per_run`, the
 //! write-up's code), ended when the run finishes — unless a leaky run failed,
-//! in which case `pool.end()` is never reached.
+//! in which case `pool.end()` is never reached. With `queue`, a run only
+//! enqueues its work, which a consumer carries out ([`super::job_queue`]).
+//!
+//! Behind a sidecar, each client the run holds is in a transaction for the
+//! whole hold: once it holds its clients, the run asks the sidecar for a
+//! server connection for each, one after the other, before it works.
 
 use super::caller::{Caller, CallerClass};
 use super::pool::{Connect, PoolKind};
@@ -25,42 +30,90 @@ use rand::RngExt;
 pub struct JobRunner {
     /// The job's own pool (`own` mode).
     own_pool: Option<Id>,
+    /// The queue consumer's pool of one connection (`queue` mode, first
+    /// worker of the pod).
+    pub(crate) consumer_pool: Option<Id>,
+    /// Whether the consumer is working on an item.
+    pub(crate) consuming: bool,
     rng: SimRng,
     running: u32,
     /// The worker's epoch when the runner started: ticks of an earlier
     /// process are ignored.
-    epoch: u32,
+    pub(crate) epoch: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Queued,
     Connecting(Id),
+    /// Waiting for the sidecar's server connection of its k-th client.
+    ServerWait(u32),
     Working,
 }
 
-/// One run of the job.
+/// One run of the job (or one work item taken by a queue consumer).
 pub struct JobRun {
     /// The worker it runs in.
     pub worker: u32,
     /// Start number (wrapping): its name in traces.
-    serial: u32,
-    version: usize,
-    pool: Id,
-    started: SimTime,
+    pub(crate) serial: u32,
+    pub(crate) version: usize,
+    pub(crate) pool: Id,
+    /// When it started (a work item: when it was enqueued).
+    pub(crate) started: SimTime,
     held: Vec<Id>,
     phase: Phase,
-    fails: bool,
-    hold: SimTime,
-    acquire_started: SimTime,
+    pub(crate) fails: bool,
+    pub(crate) hold: SimTime,
+    /// Start of the current wait (acquire or server wait).
+    wait_started: SimTime,
     found_full: bool,
-    acquire_timer: Option<TimerId>,
+    /// The acquire timeout or the sidecar's `query_wait_timeout`.
+    wait_timer: Option<TimerId>,
+    /// A client the sidecar disconnected (`query_wait_timeout`).
+    dead: Option<Id>,
+    /// Whether a queue consumer carries it out.
+    pub(crate) consumer: bool,
+}
+
+impl JobRun {
+    /// Whether it waits for the sidecar's server connection.
+    pub(crate) fn waits_for_a_server(&self) -> bool {
+        matches!(self.phase, Phase::ServerWait(_))
+    }
+
+    /// A run that has acquired nothing yet.
+    pub(crate) fn new(worker: u32, serial: u32, version: usize, pool: Id) -> JobRun {
+        JobRun {
+            worker,
+            serial,
+            version,
+            pool,
+            started: SimTime::ZERO,
+            held: Vec::new(),
+            phase: Phase::Working,
+            fails: false,
+            hold: SimTime::ZERO,
+            wait_started: SimTime::ZERO,
+            found_full: false,
+            wait_timer: None,
+            dead: None,
+            consumer: false,
+        }
+    }
 }
 
 /// Whether `caller` still waits in its pool's queue.
 pub(crate) fn is_queued(runs: &Slab<JobRun>, caller: Caller) -> bool {
     runs.get(caller.id)
         .is_some_and(|r| r.held.len() as u32 == caller.part && r.phase == Phase::Queued)
+}
+
+/// Whether `caller` still waits for the sidecar's server connection of its
+/// `caller.part`-th client.
+pub(crate) fn waits_for_server(runs: &Slab<JobRun>, caller: Caller) -> bool {
+    runs.get(caller.id)
+        .is_some_and(|r| r.phase == Phase::ServerWait(caller.part))
 }
 
 impl Simulation<'_> {
@@ -92,17 +145,24 @@ impl Simulation<'_> {
         let (pod, index, epoch) = (worker.pod, worker.index, worker.epoch);
         let own_pool = (job.pool_mode == JobPoolMode::Own)
             .then(|| self.new_pool(job.pool.clone(), PoolKind::Job, w));
+        let consumer_pool = (job.pool_mode == JobPoolMode::Queue && index == 0)
+            .then(|| self.new_pool(job.pool.clone(), PoolKind::Job, w));
         let key = super::worker_key(pod, index) ^ ((epoch as u64) << 40);
         let mut rng = stream(self.scenario.seed, domain("job"), key);
         let first = SimTime::from_secs_f64(job.period.as_secs_f64() * rng.random::<f64>());
         self.runners[w as usize] = Some(JobRunner {
             own_pool,
+            consumer_pool,
+            consuming: false,
             rng,
             running: 0,
             epoch,
         });
         let at = self.sched.now() + first;
         self.sched.at(at, Event::JobTick { worker: w, epoch });
+        if consumer_pool.is_some() {
+            self.consumer_ready(w, epoch);
+        }
     }
 
     /// `setInterval` fired: start a run unless the job is off, or runs may
@@ -125,33 +185,31 @@ impl Simulation<'_> {
             self.job_totals.runs_skipped += u64::from(counted);
             return;
         }
-        runner.running += 1;
+        let queued = job.pool_mode == JobPoolMode::Queue;
+        runner.running += u32::from(!queued);
         let fails = runner.rng.random::<f64>() < job.error_probability;
         let hold = job.hold.sample(&mut runner.rng);
         let own_pool = runner.own_pool;
+        self.rec.job_run();
+        self.job_totals.runs_started += u64::from(counted);
+        self.runs_seen = self.runs_seen.wrapping_add(1);
+        let serial = self.runs_seen;
+        if queued {
+            self.enqueue_work(serial, fails, hold);
+            return;
+        }
         let pool = match job.pool_mode {
             JobPoolMode::Shared => self.workers[w as usize].pool.expect("live worker"),
             JobPoolMode::Own => own_pool.expect("own pool"),
             JobPoolMode::PerRun => self.new_pool(job.pool.clone(), PoolKind::Job, w),
+            JobPoolMode::Queue => unreachable!("enqueued above"),
         };
-        self.rec.job_run();
-        self.job_totals.runs_started += u64::from(counted);
-        self.runs_seen = self.runs_seen.wrapping_add(1);
         let version = self.pods[self.workers[w as usize].pod as usize].version;
-        let run = self.runs.insert(JobRun {
-            worker: w,
-            serial: self.runs_seen,
-            version,
-            pool,
-            started: now,
-            held: Vec::new(),
-            phase: Phase::Working,
-            fails,
-            hold,
-            acquire_started: now,
-            found_full: false,
-            acquire_timer: None,
-        });
+        let mut run = JobRun::new(w, serial, version, pool);
+        run.started = now;
+        run.fails = fails;
+        run.hold = hold;
+        let run = self.runs.insert(run);
         self.job_acquire(run);
     }
 
@@ -164,10 +222,10 @@ impl Simulation<'_> {
     }
 
     /// Check out the run's next connection.
-    fn job_acquire(&mut self, id: Id) {
+    pub(crate) fn job_acquire(&mut self, id: Id) {
         let now = self.sched.now();
         let run = self.runs.get_mut(id).expect("live run");
-        run.acquire_started = now;
+        run.wait_started = now;
         let caller = Caller::job(id, run.held.len() as u32, run.serial);
         let pool = run.pool;
         match self.acquire(caller, pool) {
@@ -185,9 +243,9 @@ impl Simulation<'_> {
         }
     }
 
-    pub(crate) fn set_job_acquire_timer(&mut self, caller: Caller, timer: TimerId) {
+    pub(crate) fn set_job_wait_timer(&mut self, caller: Caller, timer: TimerId) {
         if let Some(run) = self.runs.get_mut(caller.id) {
-            run.acquire_timer = Some(timer);
+            run.wait_timer = Some(timer);
         }
     }
 
@@ -211,7 +269,7 @@ impl Simulation<'_> {
     }
 
     /// The run got a connection: take the next one, or start working.
-    pub(crate) fn job_granted(&mut self, caller: Caller, _pool: Id, client: Id) {
+    pub(crate) fn job_granted(&mut self, caller: Caller, pool: Id, client: Id) {
         let now = self.sched.now();
         let run = self.runs.get(caller.id).expect("granted to a live run");
         let fan_out = self.job_of_run(run).fan_out;
@@ -219,35 +277,82 @@ impl Simulation<'_> {
         self.rec.acquire(
             now,
             CallerClass::Job,
-            run.acquire_started,
+            run.wait_started,
             run.found_full,
             AcquireEnd::Served,
         );
-        if let Some(t) = run.acquire_timer.take() {
+        if let Some(t) = run.wait_timer.take() {
             self.sched.cancel(t);
         }
         run.held.push(client);
-        if run.held.len() as u32 == fan_out {
-            run.phase = Phase::Working;
-            let hold = run.hold;
-            self.sched.after(hold, Event::JobDone { run: caller.id });
-        } else {
+        if (run.held.len() as u32) < fan_out {
             self.job_acquire(caller.id);
+        } else if self.pools.get(pool).is_some_and(|p| p.via_pooler) {
+            self.job_begin_transaction(caller.id, 0);
+        } else {
+            self.job_work(caller.id);
         }
+    }
+
+    /// The run holds what it needs: it works for its hold.
+    fn job_work(&mut self, id: Id) {
+        let run = self.runs.get_mut(id).expect("live run");
+        run.phase = Phase::Working;
+        let hold = run.hold;
+        self.sched.after(hold, Event::JobDone { run: id });
+    }
+
+    /// Ask the sidecar for a server connection for the run's `k`-th client.
+    fn job_begin_transaction(&mut self, id: Id, k: u32) {
+        let now = self.sched.now();
+        let run = self.runs.get_mut(id).expect("live run");
+        run.phase = Phase::ServerWait(k);
+        run.wait_started = now;
+        let caller = Caller::job(id, k, run.serial);
+        let (pool, client) = (run.pool, run.held[k as usize]);
+        self.begin_transaction(caller, pool, client);
+    }
+
+    /// The sidecar gave the run's current client a server connection.
+    pub(crate) fn job_transaction_started(&mut self, caller: Caller, queued: bool) {
+        let run = self.runs.get_mut(caller.id).expect("live run");
+        debug_assert_eq!(run.phase, Phase::ServerWait(caller.part));
+        if let Some(t) = run.wait_timer.take() {
+            self.sched.cancel(t);
+        }
+        let (started, held) = (run.wait_started, run.held.len() as u32);
+        self.record_server_wait(CallerClass::Job, started, queued, AcquireEnd::Served);
+        if caller.part + 1 < held {
+            self.job_begin_transaction(caller.id, caller.part + 1);
+        } else {
+            self.job_work(caller.id);
+        }
+    }
+
+    /// The pool and client of `caller` if it waits for a server connection.
+    pub(crate) fn job_server_wait(&self, caller: Caller) -> Option<(Id, Id)> {
+        let r = self.runs.get(caller.id)?;
+        (r.phase == Phase::ServerWait(caller.part)).then(|| (r.pool, r.held[caller.part as usize]))
+    }
+
+    /// The sidecar disconnected one of the run's clients at its
+    /// `query_wait_timeout`: the run fails.
+    pub(crate) fn job_server_wait_failed(&mut self, caller: Caller, client: Id) {
+        let run = self.runs.get_mut(caller.id).expect("live run");
+        run.wait_timer = None;
+        run.dead = Some(client);
+        let started = run.wait_started;
+        self.record_server_wait(CallerClass::Job, started, true, AcquireEnd::QueueTimeout);
+        self.end_run(caller.id, true);
     }
 
     /// A connection of the run could not be had: the run fails.
     pub(crate) fn job_acquire_failed(&mut self, caller: Caller, end: AcquireEnd) {
         let now = self.sched.now();
         let run = self.runs.get_mut(caller.id).expect("failing a live run");
-        self.rec.acquire(
-            now,
-            CallerClass::Job,
-            run.acquire_started,
-            run.found_full,
-            end,
-        );
-        if let Some(t) = run.acquire_timer.take() {
+        self.rec
+            .acquire(now, CallerClass::Job, run.wait_started, run.found_full, end);
+        if let Some(t) = run.wait_timer.take() {
             self.sched.cancel(t);
         }
         self.end_run(caller.id, true);
@@ -266,8 +371,15 @@ impl Simulation<'_> {
         let now = self.sched.now();
         let run = self.runs.remove(id).expect("live run");
         let job = self.job_of_run(&run).clone();
+        if let Some(t) = run.wait_timer {
+            self.sched.cancel(t);
+        }
         if let Some(runner) = self.runners[run.worker as usize].as_mut() {
-            runner.running = runner.running.saturating_sub(1);
+            if run.consumer {
+                runner.consuming = false;
+            } else {
+                runner.running = runner.running.saturating_sub(1);
+            }
         }
         let leaks = failed && job.release == ReleaseDiscipline::Leaky;
         if self.rec.counts(run.started) {
@@ -279,11 +391,19 @@ impl Simulation<'_> {
             }
             t.runs_late += u64::from(now - run.started > job.period);
         }
+        let via_pooler = self.pools.get(run.pool).is_some_and(|p| p.via_pooler);
         if leaks {
-            let reap_after = self.reap_after(job.leak_in_transaction);
+            let reap_after = self
+                .reap_after(job.leak_in_transaction)
+                .filter(|_| !via_pooler);
             for (part, &client) in run.held.iter().enumerate() {
+                if via_pooler && job.leak_in_transaction {
+                    self.pin_transaction(run.pool, client);
+                } else {
+                    self.end_transaction(run.pool, client);
+                }
                 let pool = self.pools.get_mut(run.pool).expect("live pool");
-                pool.leak(client, now, CallerClass::Job);
+                pool.leak(client, now);
                 if let Some(after) = reap_after {
                     self.sched.at(
                         now + after,
@@ -314,11 +434,18 @@ impl Simulation<'_> {
             }
         } else {
             for &client in &run.held {
-                self.release_client(run.pool, client, false, CallerClass::Job);
+                let dead = run.dead == Some(client);
+                self.release_client(run.pool, client, dead, CallerClass::Job);
             }
         }
         if job.pool_mode == JobPoolMode::PerRun && !leaks {
             self.end_pool(run.pool);
+        }
+        if run.consumer {
+            let epoch = self.runners[run.worker as usize].as_ref().map(|r| r.epoch);
+            if let Some(epoch) = epoch {
+                self.consumer_ready(run.worker, epoch);
+            }
         }
     }
 

@@ -50,6 +50,7 @@ impl Simulation<'_> {
             workers,
             in_flight: 0,
             epoch: 0,
+            pooler: None,
         });
         let name = self.scenario.versions[version].name.clone();
         self.log(
@@ -70,6 +71,7 @@ impl Simulation<'_> {
             return;
         }
         self.pods[pod as usize].state = PodState::Ready;
+        self.start_pooler(pod);
         for w in self.pods[pod as usize].workers.clone() {
             self.worker_up(w);
         }
@@ -150,6 +152,20 @@ impl Simulation<'_> {
             .filter(|(_, r)| r.worker == w)
             .map(|(id, _)| id)
             .collect();
+        // Their transactions waiting at the pod's sidecar stop waiting.
+        let server_waiters = doomed
+            .iter()
+            .filter(|&&id| {
+                self.requests
+                    .get(id)
+                    .is_some_and(|r| r.waits_for_a_server())
+            })
+            .count()
+            + runs
+                .iter()
+                .filter(|&&id| self.runs.get(id).is_some_and(|r| r.waits_for_a_server()))
+                .count();
+        self.forget_server_waiters(w, server_waiters);
         for run in runs {
             self.runs.remove(run);
         }
@@ -178,9 +194,13 @@ impl Simulation<'_> {
         };
         let now = self.sched.now();
         let mut closed = (0, 0);
+        let worker = p.worker;
         for client in p.into_clients() {
             if client.state == ClientState::CheckedOut {
                 self.rec.checked_out.add(now, -1, self.scenario.warmup);
+            }
+            if let Some(server) = client.server {
+                self.client_gone(worker, server);
             }
             if client.has_slot {
                 closed.0 += 1;
@@ -248,6 +268,7 @@ impl Simulation<'_> {
             all += a;
             leaked += l;
         }
+        self.stop_pooler(pod);
         self.log(
             "pod_exited",
             Some(pod),
@@ -279,6 +300,7 @@ impl Simulation<'_> {
             let (a, l) = self.kill_worker(w);
             closed = (closed.0 + a, closed.1 + l);
         }
+        self.stop_pooler(pod);
         let p = &mut self.pods[pod as usize];
         p.state = PodState::Starting;
         p.epoch += 1;

@@ -3,20 +3,26 @@
 //! structs reacting to events from the [`engine`](crate::engine).
 //!
 //! * [`pool`]: pg-pool's decisions; [`wait_queue`]: its queue.
-//! * [`database`]: PostgreSQL's slots and refusals.
+//! * [`database`]: PostgreSQL's slots and refusals; [`cpu`]: its processors
+//!   shared by the active queries.
+//! * [`pooler`]: a PgBouncer sidecar per pod.
 //! * [`connection`]: connection handshakes, releases, idle eviction, reaping.
-//! * [`request`]: what a request handler does; [`job`]: the background job.
+//! * [`request`]: what a request handler does; [`job`]: the background job;
+//!   [`job_queue`]: its queue-based variant.
 //! * [`traffic`]: arrival sources; [`routing`]: which worker gets a request.
 //! * [`fleet`]: pods and workers; [`lifecycle`]: their start, crash and exit;
 //!   [`rollout`]: deploys and rollbacks; [`timeline`]: the scenario's events.
 
 pub mod caller;
 pub mod connection;
+pub mod cpu;
 pub mod database;
 pub mod fleet;
 pub mod job;
+pub mod job_queue;
 pub mod lifecycle;
 pub mod pool;
+pub mod pooler;
 pub mod request;
 pub mod rollout;
 pub mod routing;
@@ -26,20 +32,23 @@ pub mod traffic;
 pub mod wait_queue;
 
 use crate::engine::{Scheduler, SimTime};
+use crate::metrics::pooler::PoolerRecorder;
 use crate::metrics::summary::{EndState, JobSummary};
 use crate::metrics::{Gauges, PodRow, Recorder, Sink, Summary};
 use crate::scenario::Scenario;
 use crate::slab::{Id, Slab};
 use caller::Caller;
+use cpu::Cpu;
 use database::Database;
 use fleet::{Pod, Worker};
 use job::{JobRun, JobRunner};
+use job_queue::JobQueue;
 use pool::{Pool, PoolKind};
+use pooler::Pooler;
 use request::Request;
 use rollout::RolloutState;
 use routing::Source;
 use traffic::RateProfile;
-use wait_queue::Discipline;
 
 /// Everything that can happen.
 #[derive(Clone, Copy, Debug)]
@@ -134,6 +143,39 @@ pub enum Event {
     },
     /// A canary pause is over.
     RolloutResume,
+    /// The database's CPU finished a query.
+    CpuDone,
+    /// A step of a sidecar's server login.
+    ServerLogin {
+        /// The sidecar.
+        pooler: Id,
+        /// The server connection.
+        server: Id,
+        /// Which step.
+        phase: pooler::LoginPhase,
+    },
+    /// Time to close a sidecar's idle server connections that are due.
+    PoolerIdleCheck {
+        /// The sidecar.
+        pooler: Id,
+    },
+    /// A sidecar's pause after a failed login is over.
+    PoolerRetry {
+        /// The sidecar.
+        pooler: Id,
+    },
+    /// A transaction's `query_wait_timeout` at the sidecar.
+    ServerWaitTimeout {
+        /// Who waits.
+        caller: Caller,
+    },
+    /// The server kills a sidecar connection pinned by a leaked transaction.
+    ServerReap {
+        /// The sidecar.
+        pooler: Id,
+        /// The server connection.
+        server: Id,
+    },
 }
 
 /// Options of one run.
@@ -193,6 +235,14 @@ pub struct Simulation<'s> {
     /// Requests and job runs started so far (wrapping): trace names.
     pub(crate) arrivals_seen: u32,
     pub(crate) runs_seen: u32,
+    /// The database's CPU, if modelled.
+    pub(crate) cpu: Option<Cpu>,
+    /// The pods' sidecars.
+    pub(crate) poolers: Slab<Pooler>,
+    /// What the sidecars record, if there are any.
+    pub(crate) pooler_stats: Option<PoolerRecorder>,
+    /// The queue-based job's work queue and idle consumers.
+    pub(crate) job_queue: JobQueue,
     /// Handlers still running, of requests that count in the summary.
     pub(crate) counted_in_flight: u64,
     /// Of those, the ones whose client still waits.
@@ -227,6 +277,10 @@ impl<'s> Simulation<'s> {
             revisions: 0,
             first_logged: (false, false),
             job_totals: JobSummary::default(),
+            cpu: scenario.database.cpu.map(|c| Cpu::new(c, scenario.warmup)),
+            poolers: Slab::default(),
+            pooler_stats: scenario.pooler.as_ref().map(|_| PoolerRecorder::default()),
+            job_queue: JobQueue::default(),
             arrivals_seen: 0,
             runs_seen: 0,
             counted_in_flight: 0,
@@ -263,8 +317,11 @@ impl<'s> Simulation<'s> {
         kind: PoolKind,
         worker: u32,
     ) -> Id {
-        let mut pool = Pool::new(config, kind, worker, Discipline::Fifo);
-        pool.server_idle_timeout = self.scenario.database.idle_session_timeout;
+        let mut pool = Pool::new(config, kind, worker);
+        pool.via_pooler = self.scenario.pooler.is_some();
+        if !pool.via_pooler {
+            pool.server_idle_timeout = self.db.settings.idle_session_timeout;
+        }
         self.pools.insert(pool)
     }
 
@@ -324,6 +381,16 @@ impl<'s> Simulation<'s> {
             Event::Reap { pool, client } => self.reap_leaked(pool, client),
             Event::JobTick { worker, epoch } => self.job_tick(worker, epoch),
             Event::JobDone { run } => self.job_done(run),
+            Event::CpuDone => self.cpu_done(),
+            Event::ServerLogin {
+                pooler,
+                server,
+                phase,
+            } => self.login_step(pooler, server, phase),
+            Event::PoolerIdleCheck { pooler } => self.pooler_idle_check(pooler),
+            Event::PoolerRetry { pooler } => self.pooler_retry(pooler),
+            Event::ServerWaitTimeout { caller } => self.server_wait_timed_out(caller),
+            Event::ServerReap { pooler, server } => self.server_reaped(pooler, server),
             Event::Sample => {
                 self.check_invariants()?;
                 self.sample(now, sink)?;
@@ -404,6 +471,12 @@ impl<'s> Simulation<'s> {
                 0.0
             };
         }
+        for (_, pooler) in self.poolers.iter() {
+            let pinned = pooler.pinned() as u64;
+            g.open_request_pools += pooler.sessions() as u64 - pinned;
+            g.open_leaked += pinned;
+            g.connecting += u64::from(pooler.logging_in());
+        }
         pod_rows.retain(|r| r.state != "gone");
         g.pool_utilisation_max = self
             .pools
@@ -453,7 +526,8 @@ impl<'s> Simulation<'s> {
             + t.refused
             + t.app_errors
             + t.unavailable
-            + t.cancelled;
+            + t.cancelled
+            + t.pooler_timeouts;
         if t.arrived != ended + self.counted_in_flight {
             return self.broken(format!(
                 "arrived {} ≠ ended {ended} + in flight {}",
@@ -484,8 +558,41 @@ impl<'s> Simulation<'s> {
                     pool.config.max
                 ));
             }
+            if let Some(k) = pool.config.job_limit
+                && pool.job_held() > k
+            {
+                return self.broken(format!(
+                    "the job holds {} clients of a pool, job_limit {k}",
+                    pool.job_held()
+                ));
+            }
             sessions += pool.sessions() as u64;
             checked_out += pool.checked_out() as u64;
+        }
+        for (_, pooler) in self.poolers.iter() {
+            if pooler.total() > pooler.config.pool_size {
+                return self.broken(format!(
+                    "a sidecar holds {} server connections, pool_size {}",
+                    pooler.total(),
+                    pooler.config.pool_size
+                ));
+            }
+            let counted = pooler.active()
+                + pooler.pinned()
+                + pooler.idle_count()
+                + u32::from(pooler.logging_in());
+            if counted != pooler.total() {
+                return self.broken(format!(
+                    "a sidecar counts {counted} server connections by state, {} in all",
+                    pooler.total()
+                ));
+            }
+            sessions += pooler.sessions() as u64;
+        }
+        if let Some((pod, sidecar, callers)) = self.server_waiters_disagree() {
+            return self.broken(format!(
+                "the sidecar of pod {pod} counts {sidecar} waiting transactions, its callers {callers}"
+            ));
         }
         if sessions != self.db.app_backends() as u64 {
             return self.broken(format!(
@@ -503,12 +610,19 @@ impl<'s> Simulation<'s> {
     }
 
     fn finish(self) -> Summary {
+        let now = self.sched.now();
         let end = EndState {
-            end: self.sched.now(),
+            end: now,
             in_flight: self.counted_in_flight,
             clients_waiting: self.counted_clients_waiting,
             peak_db_occupied: self.db.peak_occupied(),
-            job: self.job_totals.clone(),
+            job: self.job_summary(),
+            cpu: self.cpu.as_ref().map(|c| c.summary(now)),
+            pooler: self
+                .pooler_stats
+                .as_ref()
+                .zip(self.scenario.pooler.as_ref())
+                .map(|(stats, p)| stats.summary(p.pool_size)),
         };
         Summary::build(self.scenario, &self.rec, end)
     }

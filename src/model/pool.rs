@@ -17,10 +17,17 @@
 //! then had more than `min` clients; PostgreSQL may kill them sooner
 //! (`idle_session_timeout`). Both are found by [`Pool::take_due_idle`],
 //! driven by one timer per pool.
+//!
+//! Two things pg-pool does not have, built the way teams build them in front
+//! of `connect()` (model-semantics.md §8.8): a priority order of the waiters
+//! (`queue = "requests_first"`, see [`WaitQueue`]) and a reservation
+//! (`job_limit`): the job may hold at most k clients — checked out, still
+//! connecting for it, or leaked (a gate that counts releases never sees
+//! those) — and its acquires queue while it holds k.
 
 use crate::engine::SimTime;
-use crate::model::caller::Caller;
-use crate::model::wait_queue::{Discipline, WaitQueue};
+use crate::model::caller::{Caller, CallerClass};
+use crate::model::wait_queue::WaitQueue;
 use crate::scenario::PoolConfig;
 use crate::slab::{Id, Slab};
 
@@ -53,6 +60,9 @@ pub struct Client {
     pub state: ClientState,
     /// The caller a connecting client was created for.
     pub bound: Option<Caller>,
+    /// The sidecar's server connection linked to this client while it is in
+    /// a transaction (pools behind a [`Pooler`](super::pooler::Pooler)).
+    pub server: Option<Id>,
     /// Whether it holds a server slot (claimed at the start of its
     /// handshake, lost when refused or reaped).
     pub has_slot: bool,
@@ -114,14 +124,16 @@ pub struct Pool {
     pub worker: u32,
     /// `idle_session_timeout` of the server, for idle clients.
     pub server_idle_timeout: Option<SimTime>,
-    /// Most clients the job may hold at once (a reservation for requests).
-    pub job_limit: Option<u32>,
+    /// Whether the clients connect to a PgBouncer sidecar instead of
+    /// PostgreSQL: they then hold no server slot of their own.
+    pub via_pooler: bool,
     clients: Slab<Client>,
     idle: Vec<Id>,
     queue: WaitQueue,
     connecting: u32,
     checked_out: u32,
-    job_checked_out: u32,
+    /// Clients the job holds: checked out, connecting for it, or leaked.
+    job_held: u32,
     leaked: u32,
     /// Clients counted without a server slot.
     slotless: u32,
@@ -135,20 +147,21 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// An empty pool.
-    pub fn new(config: PoolConfig, kind: PoolKind, worker: u32, discipline: Discipline) -> Pool {
+    /// An empty pool; its queue order and job reservation come from `config`.
+    pub fn new(config: PoolConfig, kind: PoolKind, worker: u32) -> Pool {
+        let queue = WaitQueue::new(config.queue);
         Pool {
             config,
             kind,
             worker,
             server_idle_timeout: None,
-            job_limit: None,
+            via_pooler: false,
             clients: Slab::default(),
             idle: Vec::new(),
-            queue: WaitQueue::new(discipline),
+            queue,
             connecting: 0,
             checked_out: 0,
-            job_checked_out: 0,
+            job_held: 0,
             leaked: 0,
             slotless: 0,
             leaked_slotless: 0,
@@ -266,27 +279,37 @@ impl Pool {
     }
 
     fn job_may_take(&self) -> bool {
-        self.job_limit.is_none_or(|k| self.job_checked_out < k)
+        self.config.job_limit.is_none_or(|k| self.job_held < k)
     }
 
+    /// Clients the job holds (checked out, connecting for it, or leaked).
+    pub fn job_held(&self) -> u32 {
+        self.job_held
+    }
+
+    /// Hand an idle client to `caller`.
     fn hand_out(&mut self, id: Id, caller: Caller) {
+        self.job_held += u32::from(caller.class == CallerClass::Job);
+        self.mark_checked_out(id);
+    }
+
+    fn mark_checked_out(&mut self, id: Id) {
         let c = self.clients.get_mut(id).expect("live client");
         c.state = ClientState::CheckedOut;
         c.bound = None;
         self.checked_out += 1;
-        if caller.class == crate::model::caller::CallerClass::Job {
-            self.job_checked_out += 1;
-        }
     }
 
     fn new_client(&mut self, caller: Caller) -> Id {
         self.connecting += 1;
         self.slotless += 1;
+        self.job_held += u32::from(caller.class == CallerClass::Job);
         self.created = self.created.wrapping_add(1);
         self.clients.insert(Client {
             serial: self.created,
             state: ClientState::Connecting,
             bound: Some(caller),
+            server: None,
             has_slot: false,
             ready_at: SimTime::ZERO,
             kill_at: SimTime::NEVER,
@@ -300,8 +323,7 @@ impl Pool {
     /// `pool.connect()` for `caller`. The caller of this method must not
     /// call it on an ending pool.
     pub fn connect(&mut self, caller: Caller) -> Connect {
-        let job_blocked =
-            caller.class == crate::model::caller::CallerClass::Job && !self.job_may_take();
+        let job_blocked = caller.class == CallerClass::Job && !self.job_may_take();
         if !job_blocked && let Some(id) = self.idle.pop() {
             self.hand_out(id, caller);
             return Connect::Reused(id);
@@ -349,7 +371,7 @@ impl Pool {
             .get(id)
             .and_then(|c| c.bound)
             .expect("bound client");
-        self.hand_out(id, caller);
+        self.mark_checked_out(id);
         caller
     }
 
@@ -357,7 +379,18 @@ impl Pool {
     /// timeout): the client is removed and returned.
     pub fn connect_failed(&mut self, id: Id) -> Option<Client> {
         self.connecting -= 1;
-        self.take(id)
+        let c = self.take(id)?;
+        if c.bound.is_some_and(|b| b.class == CallerClass::Job) {
+            self.job_held -= 1;
+        }
+        Some(c)
+    }
+
+    /// Link or unlink the sidecar server connection of a client.
+    pub fn link_server(&mut self, id: Id, server: Option<Id>) {
+        if let Some(c) = self.clients.get_mut(id) {
+            c.server = server;
+        }
     }
 
     /// `client.release(err)`. Returns the client if it was closed (the
@@ -368,19 +401,19 @@ impl Pool {
         id: Id,
         now: SimTime,
         with_error: bool,
-        class: crate::model::caller::CallerClass,
+        class: CallerClass,
     ) -> Option<Client> {
         self.checked_out -= 1;
-        if class == crate::model::caller::CallerClass::Job {
-            self.job_checked_out -= 1;
-        }
+        self.job_held -= u32::from(class == CallerClass::Job);
         let above_min = self.total() > self.config.min;
         let max_uses = self.config.max_uses;
         let ending = self.ending;
+        let via_pooler = self.via_pooler;
         let c = self.clients.get_mut(id).expect("released client exists");
         c.uses += 1;
         let worn_out = max_uses.is_some_and(|m| c.uses >= m);
-        if with_error || ending || c.expired || worn_out || !c.has_slot {
+        let dead = !c.has_slot && !via_pooler;
+        if with_error || ending || c.expired || worn_out || dead {
             return self.take(id);
         }
         c.state = ClientState::Idle;
@@ -390,16 +423,17 @@ impl Pool {
         None
     }
 
-    /// A checked-out client will never be released.
-    pub fn leak(&mut self, id: Id, now: SimTime, class: crate::model::caller::CallerClass) {
+    /// A checked-out client will never be released. The job keeps holding
+    /// it (see the module doc).
+    pub fn leak(&mut self, id: Id, now: SimTime) {
         self.checked_out -= 1;
-        if class == crate::model::caller::CallerClass::Job {
-            self.job_checked_out -= 1;
-        }
         self.leaked += 1;
         let c = self.clients.get_mut(id).expect("leaked client exists");
         c.state = ClientState::Leaked;
         c.since = now;
+        if !c.has_slot {
+            self.leaked_slotless += 1;
+        }
     }
 
     /// When the idle client `c` leaves the pool, and why.
@@ -494,18 +528,6 @@ impl Pool {
     pub fn into_clients(self) -> Vec<Client> {
         self.clients.into_values()
     }
-
-    /// Remove a client whatever its state (process exit): returns it.
-    pub fn remove_any(&mut self, id: Id) -> Option<Client> {
-        let c = self.take(id)?;
-        match c.state {
-            ClientState::Connecting => self.connecting -= 1,
-            ClientState::Idle => self.idle.retain(|&i| i != id),
-            ClientState::CheckedOut => self.checked_out -= 1,
-            ClientState::Leaked => self.leaked -= 1,
-        }
-        Some(c)
-    }
 }
 
 #[cfg(test)]
@@ -523,6 +545,8 @@ mod tests {
             max_lifetime: None,
             max_uses: None,
             error_listener: true,
+            queue: crate::scenario::QueueDiscipline::Fifo,
+            job_limit: None,
         }
     }
 
@@ -543,11 +567,11 @@ mod tests {
             .collect()
     }
 
-    const R: crate::model::caller::CallerClass = crate::model::caller::CallerClass::Request;
+    const R: CallerClass = CallerClass::Request;
 
     #[test]
     fn lazy_growth_then_queue_when_full() {
-        let mut p = Pool::new(config(2), PoolKind::Requests, 0, Discipline::Fifo);
+        let mut p = Pool::new(config(2), PoolKind::Requests, 0);
         let c = callers(3);
         let Connect::NewClient(a) = p.connect(c[0]) else {
             panic!()
@@ -566,7 +590,7 @@ mod tests {
 
     #[test]
     fn release_reuses_lifo_and_serves_fifo() {
-        let mut p = Pool::new(config(3), PoolKind::Requests, 0, Discipline::Fifo);
+        let mut p = Pool::new(config(3), PoolKind::Requests, 0);
         let c = callers(6);
         let ids: Vec<Id> = (0..3).map(|i| open(&mut p, c[i])).collect();
         for (i, &id) in ids.iter().enumerate() {
@@ -591,7 +615,7 @@ mod tests {
     fn idle_eviction_respects_min_and_server_reaping_wins_when_sooner() {
         let mut cfg = config(2);
         cfg.min = 1;
-        let mut p = Pool::new(cfg, PoolKind::Requests, 0, Discipline::Fifo);
+        let mut p = Pool::new(cfg, PoolKind::Requests, 0);
         let c = callers(2);
         let ids: Vec<Id> = c.iter().map(|&x| open(&mut p, x)).collect();
         p.release(ids[0], SimTime::from_secs(0), false, R); // total 2 > min: evictable
@@ -618,10 +642,10 @@ mod tests {
 
     #[test]
     fn leaked_clients_keep_their_place_until_removed() {
-        let mut p = Pool::new(config(1), PoolKind::Job, 0, Discipline::Fifo);
+        let mut p = Pool::new(config(1), PoolKind::Job, 0);
         let c = callers(2);
         let id = open(&mut p, c[0]);
-        p.leak(id, SimTime(5), R);
+        p.leak(id, SimTime(5));
         assert_eq!((p.total(), p.leaked(), p.checked_out()), (1, 1, 0));
         assert_eq!((p.sessions(), p.leaked_sessions()), (1, 1));
         p.slot_lost(id);
@@ -631,15 +655,82 @@ mod tests {
             Connect::Queued,
             "a reaped leak still counts toward max"
         );
-        assert!(p.remove_any(id).is_some());
-        assert_eq!((p.total(), p.sessions()), (0, 0));
+        let left = p.into_clients();
+        assert_eq!(left.len(), 1, "only the process exit removes it");
+        assert!(left[0].state == ClientState::Leaked && !left[0].has_slot);
+    }
+
+    fn job_callers(n: usize) -> Vec<Caller> {
+        let mut s = Slab::default();
+        (0..n)
+            .map(|i| Caller::job(s.insert(()), 0, i as u32))
+            .collect()
+    }
+
+    const J: CallerClass = CallerClass::Job;
+
+    #[test]
+    fn a_job_at_its_limit_queues_although_clients_are_idle() {
+        let mut cfg = config(4);
+        cfg.job_limit = Some(1);
+        let mut p = Pool::new(cfg, PoolKind::Requests, 0);
+        let (r, j) = (callers(3), job_callers(2));
+        let a = open(&mut p, r[0]);
+        let b = open(&mut p, r[1]);
+        p.release(a, SimTime(1), false, R);
+        p.release(b, SimTime(2), false, R);
+        assert_eq!(p.connect(j[0]), Connect::Reused(b));
+        assert_eq!(p.connect(j[1]), Connect::Queued, "at its limit");
+        assert_eq!(p.connect(r[2]), Connect::Reused(a), "requests still served");
+        p.release(b, SimTime(3), false, J);
+        assert_eq!(p.pulse(|_| true), Pulse::Grant(j[1], b));
+        assert_eq!(p.job_held(), 1);
+    }
+
+    #[test]
+    fn connecting_and_leaked_clients_count_toward_the_job_limit() {
+        let mut cfg = config(5);
+        cfg.job_limit = Some(2);
+        let mut p = Pool::new(cfg, PoolKind::Requests, 0);
+        let j = job_callers(4);
+        let Connect::NewClient(a) = p.connect(j[0]) else {
+            panic!("a new client")
+        };
+        let Connect::NewClient(b) = p.connect(j[1]) else {
+            panic!("a new client")
+        };
+        assert_eq!(p.connect(j[2]), Connect::Queued, "two still connecting");
+        p.slot_claimed(a);
+        assert_eq!(p.connected(a), j[0]);
+        p.leak(a, SimTime(1));
+        assert_eq!(p.job_held(), 2, "a leak is never given back");
+        assert!(p.connect_failed(b).is_some());
+        assert_eq!(p.job_held(), 1);
+        let Pulse::NewClient(c, _) = p.pulse(|_| true) else {
+            panic!("room for the waiter")
+        };
+        assert_eq!((c, p.job_held()), (j[2], 2));
+        assert_eq!(p.connect(j[3]), Connect::Queued);
+    }
+
+    #[test]
+    fn requests_first_serves_a_later_request_before_an_earlier_job() {
+        let mut cfg = config(1);
+        cfg.queue = crate::scenario::QueueDiscipline::RequestsFirst;
+        let mut p = Pool::new(cfg, PoolKind::Requests, 0);
+        let (r, j) = (callers(2), job_callers(1));
+        let a = open(&mut p, r[0]);
+        assert_eq!(p.connect(j[0]), Connect::Queued);
+        assert_eq!(p.connect(r[1]), Connect::Queued);
+        p.release(a, SimTime(1), false, R);
+        assert_eq!(p.pulse(|_| true), Pulse::Grant(r[1], a));
     }
 
     #[test]
     fn max_uses_one_closes_every_client_on_release() {
         let mut cfg = config(5);
         cfg.max_uses = Some(1);
-        let mut p = Pool::new(cfg, PoolKind::Requests, 0, Discipline::Fifo);
+        let mut p = Pool::new(cfg, PoolKind::Requests, 0);
         let c = callers(1);
         let id = open(&mut p, c[0]);
         assert!(p.release(id, SimTime(1), false, R).is_some());

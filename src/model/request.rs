@@ -9,6 +9,11 @@
 //! handler does not notice (Node does not cancel it): it keeps its place in
 //! the pool queue, and its later work is wasted. With `cancel_on_abort` the
 //! handler stops instead.
+//!
+//! A checkout's hold is one transaction. Behind a sidecar it first waits for
+//! a server connection; with the database's CPU modelled, its CPU part
+//! (`cpu_fraction` of the hold) runs first, shared with the other active
+//! queries, then the rest of the hold.
 
 use super::caller::{Caller, CallerClass};
 use super::pool::Connect;
@@ -30,6 +35,11 @@ enum Phase {
     Queued,
     /// Waiting for the handshake of a client made for it.
     Connecting(Id),
+    /// Holding a client, waiting for the sidecar to give its transaction a
+    /// server connection.
+    ServerWait(Id),
+    /// Holding a client, its query running on the database's CPU.
+    Querying(Id),
     /// Holding a client.
     Holding(Id),
 }
@@ -50,11 +60,16 @@ pub struct Request {
     rng: SimRng,
     checkout: u32,
     phase: Phase,
-    acquire_started: SimTime,
+    /// Start of the current wait (acquire or server wait).
+    wait_started: SimTime,
     found_full: bool,
-    acquire_timer: Option<TimerId>,
+    /// The acquire timeout or the sidecar's `query_wait_timeout`.
+    wait_timer: Option<TimerId>,
     giveup_timer: Option<TimerId>,
     fails: bool,
+    /// The hold still to come (while waiting for a server connection: all
+    /// of it; while querying: the part after the query).
+    hold_left: SimTime,
 }
 
 /// Whether `caller` still waits in its pool's queue.
@@ -62,6 +77,20 @@ pub(crate) fn is_queued(requests: &Slab<Request>, caller: Caller) -> bool {
     requests
         .get(caller.id)
         .is_some_and(|r| r.checkout == caller.part && r.phase == Phase::Queued)
+}
+
+impl Request {
+    /// Whether its transaction waits for the sidecar's server connection.
+    pub(crate) fn waits_for_a_server(&self) -> bool {
+        matches!(self.phase, Phase::ServerWait(_))
+    }
+}
+
+/// Whether `caller`, holding `client`, still waits for a server connection.
+pub(crate) fn waits_for_server(requests: &Slab<Request>, caller: Caller, client: Id) -> bool {
+    requests
+        .get(caller.id)
+        .is_some_and(|r| r.checkout == caller.part && r.phase == Phase::ServerWait(client))
 }
 
 impl Simulation<'_> {
@@ -107,11 +136,12 @@ impl Simulation<'_> {
             rng,
             checkout: 0,
             phase: Phase::AppWork,
-            acquire_started: now,
+            wait_started: now,
             found_full: false,
-            acquire_timer: None,
+            wait_timer: None,
             giveup_timer: None,
             fails,
+            hold_left: SimTime::ZERO,
         });
         self.trace(
             TraceKind::Arrived,
@@ -130,7 +160,7 @@ impl Simulation<'_> {
     fn start_checkout(&mut self, id: Id) {
         let now = self.sched.now();
         let req = self.requests.get_mut(id).expect("live request");
-        req.acquire_started = now;
+        req.wait_started = now;
         let caller = Caller::request(id, req.checkout, req.serial);
         let pool = req.pool;
         match self.acquire(caller, pool) {
@@ -161,14 +191,15 @@ impl Simulation<'_> {
         }
     }
 
-    pub(crate) fn set_acquire_timer(&mut self, caller: Caller, timer: TimerId) {
+    /// Remember the timer of `caller`'s current wait (acquire or server).
+    pub(crate) fn set_wait_timer(&mut self, caller: Caller, timer: TimerId) {
         match caller.class {
             CallerClass::Request => {
                 if let Some(r) = self.requests.get_mut(caller.id) {
-                    r.acquire_timer = Some(timer);
+                    r.wait_timer = Some(timer);
                 }
             }
-            CallerClass::Job => self.set_job_acquire_timer(caller, timer),
+            CallerClass::Job => self.set_job_wait_timer(caller, timer),
         }
     }
 
@@ -201,8 +232,9 @@ impl Simulation<'_> {
             .is_some_and(|r| r.checkout == caller.part && r.phase == Phase::Connecting(client))
     }
 
-    /// The request got its client: hold it.
-    pub(crate) fn request_granted(&mut self, caller: Caller, _pool: Id, client: Id) {
+    /// The request got its client: its transaction starts (behind a
+    /// sidecar, once it has a server connection).
+    pub(crate) fn request_granted(&mut self, caller: Caller, pool: Id, client: Id) {
         let now = self.sched.now();
         let req = self
             .requests
@@ -211,21 +243,109 @@ impl Simulation<'_> {
         self.rec.acquire(
             now,
             CallerClass::Request,
-            req.acquire_started,
+            req.wait_started,
             req.found_full,
             AcquireEnd::Served,
         );
-        if let Some(t) = req.acquire_timer.take() {
+        if let Some(t) = req.wait_timer.take() {
             self.sched.cancel(t);
         }
-        req.phase = Phase::Holding(client);
         let hold = self.scenario.versions[req.version]
             .app
             .requests
             .hold
             .sample(&mut req.rng);
+        if self.pools.get(pool).is_some_and(|p| p.via_pooler) {
+            req.phase = Phase::ServerWait(client);
+            req.hold_left = hold;
+            req.wait_started = now;
+            self.begin_transaction(caller, pool, client);
+        } else {
+            self.start_hold(caller, client, hold);
+        }
+    }
+
+    /// Hold `client` for `hold`: the CPU part first if the database's CPU is
+    /// modelled, then the rest.
+    fn start_hold(&mut self, caller: Caller, client: Id, hold: SimTime) {
+        let req = self.requests.get_mut(caller.id).expect("live request");
+        let fraction = self.scenario.versions[req.version]
+            .app
+            .requests
+            .cpu_fraction;
+        if self.cpu.is_some() {
+            let work = SimTime::from_secs_f64(hold.as_secs_f64() * fraction);
+            if work > SimTime::ZERO {
+                req.phase = Phase::Querying(client);
+                req.hold_left = hold - work;
+                self.run_query(caller, work);
+                return;
+            }
+        }
+        req.phase = Phase::Holding(client);
         self.sched
             .after(hold, Event::RequestStep { req: caller.id });
+    }
+
+    /// The sidecar gave the transaction a server connection.
+    pub(crate) fn request_transaction_started(&mut self, caller: Caller, queued: bool) {
+        let req = self.requests.get_mut(caller.id).expect("live request");
+        let Phase::ServerWait(client) = req.phase else {
+            unreachable!("a server goes to a waiting request")
+        };
+        let (started, hold) = (req.wait_started, req.hold_left);
+        if let Some(t) = req.wait_timer.take() {
+            self.sched.cancel(t);
+        }
+        self.record_server_wait(CallerClass::Request, started, queued, AcquireEnd::Served);
+        self.start_hold(caller, client, hold);
+    }
+
+    /// The query of `caller` finished on the database's CPU: the rest of the
+    /// hold follows.
+    pub(crate) fn request_query_done(&mut self, caller: Caller) {
+        let Some(req) = self.requests.get_mut(caller.id) else {
+            return; // its process died while the server ran the query
+        };
+        let Phase::Querying(client) = req.phase else {
+            return;
+        };
+        if req.checkout != caller.part {
+            return;
+        }
+        req.phase = Phase::Holding(client);
+        let rest = req.hold_left;
+        if rest > SimTime::ZERO {
+            self.sched
+                .after(rest, Event::RequestStep { req: caller.id });
+        } else {
+            self.request_step(caller.id);
+        }
+    }
+
+    /// The pool and client of `caller` if it waits for a server connection.
+    pub(crate) fn request_server_wait(&self, caller: Caller) -> Option<(Id, Id)> {
+        let r = self.requests.get(caller.id)?;
+        match r.phase {
+            Phase::ServerWait(client) if r.checkout == caller.part => Some((r.pool, client)),
+            _ => None,
+        }
+    }
+
+    /// The sidecar disconnected the request's client at its
+    /// `query_wait_timeout`: the query fails, the dead client is destroyed.
+    pub(crate) fn request_server_wait_failed(&mut self, caller: Caller, pool: Id, client: Id) {
+        let req = self.requests.get_mut(caller.id).expect("live request");
+        req.wait_timer = None;
+        let started = req.wait_started;
+        self.record_server_wait(
+            CallerClass::Request,
+            started,
+            true,
+            AcquireEnd::QueueTimeout,
+        );
+        self.release_client(pool, client, true, CallerClass::Request);
+        self.finish_request(caller.id, HandlerEnd::PoolerTimeout);
     }
 
     /// App work or a hold ended.
@@ -259,7 +379,9 @@ impl Simulation<'_> {
                     self.start_checkout(id);
                 }
             }
-            Phase::Queued | Phase::Connecting(_) => unreachable!("no step while acquiring"),
+            Phase::Queued | Phase::Connecting(_) | Phase::ServerWait(_) | Phase::Querying(_) => {
+                unreachable!("no step while acquiring, waiting for a server or querying")
+            }
         }
     }
 
@@ -273,11 +395,11 @@ impl Simulation<'_> {
         self.rec.acquire(
             now,
             CallerClass::Request,
-            req.acquire_started,
+            req.wait_started,
             req.found_full,
             end,
         );
-        if let Some(t) = req.acquire_timer.take() {
+        if let Some(t) = req.wait_timer.take() {
             self.sched.cancel(t);
         }
         let handler_end = match end {
@@ -322,7 +444,8 @@ impl Simulation<'_> {
                 self.request_acquire_failed(caller, AcquireEnd::Abandoned);
             }
             Phase::Connecting(_) => self.request_acquire_failed(caller, AcquireEnd::Abandoned),
-            Phase::AppWork | Phase::Holding(_) => {} // stops at the end of the step
+            // In a transaction: stops at the end of the step.
+            Phase::AppWork | Phase::ServerWait(_) | Phase::Querying(_) | Phase::Holding(_) => {}
         }
     }
 
@@ -330,7 +453,7 @@ impl Simulation<'_> {
     pub(crate) fn finish_request(&mut self, id: Id, end: HandlerEnd) {
         let now = self.sched.now();
         let req = self.requests.remove(id).expect("finishing a live request");
-        for timer in [req.acquire_timer, req.giveup_timer].into_iter().flatten() {
+        for timer in [req.wait_timer, req.giveup_timer].into_iter().flatten() {
             self.sched.cancel(timer);
         }
         let caller = Caller::request(id, req.checkout, req.serial);

@@ -90,8 +90,14 @@ impl Simulation<'_> {
         self.log("server_setting", None, parts.join(", "));
         let now = self.sched.now();
         let pools: Vec<_> = self.pools.iter().map(|(id, _)| id).collect();
+        self.retime_poolers();
         for pool_id in pools {
             let pool = self.pools.get_mut(pool_id).expect("live pool");
+            if pool.via_pooler {
+                // Its clients are the sidecar's; leaked transactions were
+                // re-timed with the sidecar's connections.
+                continue;
+            }
             pool.server_idle_timeout = self.db.settings.idle_session_timeout;
             if let Some(due) = pool.next_idle_deadline() {
                 let due = due.max(now);

@@ -8,16 +8,8 @@
 //! class.
 
 use crate::model::caller::{Caller, CallerClass};
+pub use crate::scenario::QueueDiscipline as Discipline;
 use std::collections::VecDeque;
-
-/// Order in which waiters are served.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Discipline {
-    /// Strict arrival order (pg-pool).
-    Fifo,
-    /// Requests before the job; FIFO within each class.
-    RequestsFirst,
-}
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {

@@ -73,7 +73,7 @@ pub fn summary_table(s: &Summary) -> String {
                 c.usable_slots, c.max_connections, c.other_clients
             ),
         ),
-        ("possible connections (pools × max)", c.possible.to_string()),
+        ("possible connections", c.possible.to_string()),
         ("checked out (mean)", format!("{:.2}", c.mean_checked_out)),
         ("connections leaked", c.leaked.to_string()),
     ];

@@ -41,6 +41,28 @@ pub struct ScenarioFile {
     pub alerting: Option<AlertingFile>,
     /// Figures the scenario is calibrated to, shown beside the simulated ones.
     pub targets: Option<Vec<TargetFile>>,
+    /// A PgBouncer sidecar in every pod (absent: the pools connect to
+    /// PostgreSQL directly).
+    pub pooler: Option<PoolerFile>,
+}
+
+/// `[pooler]`: a PgBouncer sidecar in every pod, in transaction pooling
+/// mode, between the pod's node-postgres pools and PostgreSQL.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolerFile {
+    /// `default_pool_size`: server connections per pod.
+    pub pool_size: Option<i64>,
+    /// `query_wait_timeout`: a client not given a server connection in this
+    /// time is disconnected; 0 = wait for ever.
+    pub query_wait_timeout: Option<Duration>,
+    /// `server_idle_timeout`: idle server connections are closed after this;
+    /// 0 = never.
+    pub server_idle_timeout: Option<Duration>,
+    /// `server_login_retry`: after a failed server login, no new one before this.
+    pub server_login_retry: Option<Duration>,
+    /// Time for a node-postgres client to connect to the sidecar.
+    pub client_setup: Option<DistFile>,
 }
 
 /// One `[[targets]]` entry: a metric over a window (`metric`, `from`, `to`,
@@ -338,6 +360,10 @@ pub struct RequestsFile {
     pub deadline: Option<Duration>,
     /// Whether the handler stops when the client gives up (Node does not).
     pub cancel_on_abort: Option<bool>,
+    /// Fraction of each hold that is CPU work on the database (with
+    /// `database.cpu_cores`); the rest (network round trips, app code inside
+    /// the transaction) is not slowed by contention.
+    pub cpu_fraction: Option<f64>,
 }
 
 /// A duration distribution: `{ dist = "lognormal", median = "5ms", p99 = "25ms" }`.
@@ -395,6 +421,22 @@ pub struct PoolFile {
     /// Whether the app registered `pool.on('error')`: without it, the server
     /// killing an idle client crashes the worker.
     pub error_listener: Option<bool>,
+    /// Order of the waiters: `"fifo"` (pg-pool) or `"requests_first"` (a
+    /// priority gate in front of `connect()`). `[pool]` only.
+    pub queue: Option<QueueDiscipline>,
+    /// Most clients the job may hold at once in the shared pool (a
+    /// reservation for requests). `[pool]` only.
+    pub job_limit: Option<i64>,
+}
+
+/// Order in which a pool serves its waiters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueDiscipline {
+    /// Strict arrival order (pg-pool).
+    Fifo,
+    /// Requests before the job; FIFO within each class.
+    RequestsFirst,
 }
 
 /// How acquire timeouts are drawn.
@@ -429,6 +471,11 @@ pub struct DatabaseFile {
     pub idle_session_timeout: Option<Duration>,
     /// `idle_in_transaction_session_timeout`; 0 = off.
     pub idle_in_transaction_session_timeout: Option<Duration>,
+    /// CPU cores: with it, active queries share the cores (processor sharing).
+    pub cpu_cores: Option<i64>,
+    /// Fraction of useful CPU lost per active query beyond the cores
+    /// (context switches, lock contention); needs `cpu_cores`.
+    pub cpu_contention: Option<f64>,
 }
 
 /// `[job]`
@@ -449,7 +496,7 @@ pub struct JobFile {
     pub hold: Option<DistFile>,
     /// Probability that a run fails.
     pub error_probability: Option<f64>,
-    /// `"shared"`, `"own"` or `"per_run"`.
+    /// `"shared"`, `"own"`, `"per_run"` or `"queue"`.
     pub pool_mode: Option<JobPoolMode>,
     /// `"finally"` or `"leaky"`.
     pub release: Option<ReleaseDiscipline>,
@@ -458,7 +505,7 @@ pub struct JobFile {
     /// Whether the job's code listens for `'error'` on its clients: without
     /// it, the server killing a leaked client crashes the worker.
     pub error_listener: Option<bool>,
-    /// Options of the job's own pool (pool_mode own or per_run).
+    /// Options of the job's own pool (pool_mode own, per_run or queue).
     pub pool: Option<PoolFile>,
 }
 
@@ -482,6 +529,9 @@ pub enum JobPoolMode {
     Own,
     /// A new pool every run, ended when the run succeeds.
     PerRun,
+    /// Runs push work items to a queue, drained by one consumer per pod that
+    /// holds one connection of its own.
+    Queue,
 }
 
 /// How the job gives its connections back.

@@ -13,7 +13,7 @@ use crate::engine::SimTime;
 pub use error::ScenarioError;
 pub use file::{
     AlertMetric, ArrivalProcess, CompareOp, Dispatch, JobPlacement, JobPoolMode, PatienceLaw,
-    ReleaseDiscipline, Strategy,
+    QueueDiscipline, ReleaseDiscipline, Strategy,
 };
 pub use units::ClockTime;
 use units::Percent;
@@ -51,8 +51,26 @@ pub struct Scenario {
     pub alert_interval: SimTime,
     /// Calibration targets.
     pub targets: Vec<Target>,
+    /// The PgBouncer sidecar of every pod, if any.
+    pub pooler: Option<PoolerConfig>,
     /// Hex digest of the scenario source (and command-line overrides).
     pub hash: String,
+}
+
+/// A PgBouncer sidecar in every pod, in transaction pooling mode
+/// (model-semantics.md §3.3; docs/models.md).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PoolerConfig {
+    /// `default_pool_size`: most server connections per pod.
+    pub pool_size: u32,
+    /// `query_wait_timeout` (`None` = wait for ever).
+    pub query_wait_timeout: Option<SimTime>,
+    /// `server_idle_timeout` (`None` = never close idle servers).
+    pub server_idle_timeout: Option<SimTime>,
+    /// `server_login_retry`: pause after a failed server login.
+    pub server_login_retry: SimTime,
+    /// Time for a node-postgres client to connect to the sidecar.
+    pub client_setup: Dist,
 }
 
 /// Pods and workers.
@@ -241,6 +259,9 @@ pub struct Requests {
     pub deadline: SimTime,
     /// Whether the handler stops when its client gives up.
     pub cancel_on_abort: bool,
+    /// Fraction of each hold that is CPU work on the database (used with
+    /// [`Database::cpu`]).
+    pub cpu_fraction: f64,
 }
 
 /// node-postgres pool options.
@@ -263,6 +284,10 @@ pub struct PoolConfig {
     pub max_lifetime: Option<SimTime>,
     /// Checkouts per client (`None` = unlimited).
     pub max_uses: Option<u32>,
+    /// Order of the waiters.
+    pub queue: QueueDiscipline,
+    /// Most clients the job may hold at once (`None` = no reservation).
+    pub job_limit: Option<u32>,
 }
 
 /// The background job.
@@ -314,6 +339,17 @@ pub struct Database {
     pub idle_session_timeout: Option<SimTime>,
     /// `idle_in_transaction_session_timeout` (`None` = off).
     pub idle_in_transaction_timeout: Option<SimTime>,
+    /// The server's CPU, if its contention is modelled.
+    pub cpu: Option<Cpu>,
+}
+
+/// The database server's processors: active queries share them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cpu {
+    /// Cores.
+    pub cores: u32,
+    /// Fraction of useful CPU lost per active query beyond the cores.
+    pub contention: f64,
 }
 
 impl Database {
@@ -363,14 +399,18 @@ impl Scenario {
         validate::parse(file, source)
     }
 
-    /// Every connection a fleet of this scenario could open at the start:
-    /// pods × workers × max, plus the job's own pools.
+    /// Every server connection a fleet of this scenario could open at the
+    /// start: pods × workers × max, plus the job's own pools (its queue
+    /// consumers' single connections); with a sidecar, pods × its pool size.
     pub fn possible_connections(&self) -> u64 {
         self.possible_connections_of(self.app())
     }
 
     /// The same for a fleet running `app` (one live pool per job runner).
     pub fn possible_connections_of(&self, app: &App) -> u64 {
+        if let Some(pooler) = &self.pooler {
+            return self.fleet.pods as u64 * pooler.pool_size as u64;
+        }
         let workers = self.fleet.pods as u64 * self.fleet.workers as u64;
         let mut possible = workers * app.pool.max as u64;
         if let Some(job) = &app.job {
@@ -378,8 +418,10 @@ impl Scenario {
                 JobPlacement::OneWorker => self.fleet.pods as u64,
                 JobPlacement::EveryWorker => workers,
             };
-            if job.pool_mode != JobPoolMode::Shared {
-                possible += runners * job.pool.max as u64;
+            match job.pool_mode {
+                JobPoolMode::Shared => {}
+                JobPoolMode::Queue => possible += self.fleet.pods as u64,
+                JobPoolMode::Own | JobPoolMode::PerRun => possible += runners * job.pool.max as u64,
             }
         }
         possible

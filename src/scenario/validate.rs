@@ -412,6 +412,22 @@ impl Checker<'_> {
             ));
         }
         let max_uses = self.int(&p("max_uses"), f.max_uses, 0, 0, i32::MAX as i64)?;
+        let job_limit = match f.job_limit {
+            None => None,
+            Some(_) if path != "pool" => {
+                return Err(self.err(
+                    &p("job_limit"),
+                    "expected job_limit only in [pool] (the reservation is for requests in the worker's shared pool), found it here",
+                ));
+            }
+            Some(k) => Some(self.int(&p("job_limit"), Some(k), 0, 1, max as i64)?),
+        };
+        if f.queue.is_some() && path != "pool" {
+            return Err(self.err(
+                &p("queue"),
+                "expected queue only in [pool] (requests and the job share only the worker's pool), found it here",
+            ));
+        }
         Ok(PoolConfig {
             max,
             min,
@@ -421,6 +437,8 @@ impl Checker<'_> {
             max_lifetime: self.optional_duration(f.max_lifetime, SimTime::ZERO),
             max_uses: (max_uses > 0).then_some(max_uses),
             error_listener: f.error_listener.unwrap_or(true),
+            queue: f.queue.unwrap_or(QueueDiscipline::Fifo),
+            job_limit,
         })
     }
 
@@ -444,6 +462,7 @@ impl Checker<'_> {
                 .optional_duration(f.deadline, SimTime::from_secs(60))
                 .unwrap_or(SimTime::NEVER),
             cancel_on_abort: f.cancel_on_abort.unwrap_or(false),
+            cpu_fraction: self.probability("requests.cpu_fraction", f.cpu_fraction, 1.0)?,
         })
     }
 
@@ -454,7 +473,7 @@ impl Checker<'_> {
         let pool_mode = f.pool_mode.ok_or_else(|| {
             self.err(
                 "job.pool_mode",
-                "expected the required key `pool_mode` (\"shared\", \"own\" or \"per_run\"), found nothing",
+                "expected the required key `pool_mode` (\"shared\", \"own\", \"per_run\" or \"queue\"), found nothing",
             )
         })?;
         let release = f.release.ok_or_else(|| {
@@ -469,12 +488,25 @@ impl Checker<'_> {
                 "expected no [job.pool] table with pool_mode = \"shared\" (the job uses the worker's [pool]), found one",
             ));
         }
-        let pool = self.pool(
-            "job.pool",
-            &f.pool.clone().unwrap_or_default(),
-            SimTime::from_secs(10),
-        )?;
+        let mut pool_file = f.pool.clone().unwrap_or_default();
         let fan_out = self.int("job.fan_out", f.fan_out, 1, 1, 10_000)?;
+        if pool_mode == JobPoolMode::Queue {
+            // One consumer per pod, holding one connection.
+            if fan_out != 1 {
+                return Err(self.err(
+                    "job.fan_out",
+                    format!("expected fan_out = 1 with pool_mode = \"queue\" (the consumer holds one connection), found {fan_out}"),
+                ));
+            }
+            if pool_file.max.is_some_and(|m| m != 1) {
+                return Err(self.err(
+                    "job.pool.max",
+                    format!("expected max = 1 with pool_mode = \"queue\" (the consumer holds one connection), found {}", pool_file.max.unwrap_or_default()),
+                ));
+            }
+            pool_file.max = Some(1);
+        }
+        let pool = self.pool("job.pool", &pool_file, SimTime::from_secs(10))?;
         Ok(Some(Job {
             period: self.positive_duration("job.period", f.period, SimTime::from_secs(30))?,
             placement: f.runs_in.unwrap_or(JobPlacement::OneWorker),
@@ -546,6 +578,26 @@ impl Checker<'_> {
         }
         let reserve_check_at =
             self.probability("database.reserve_check_at", f.reserve_check_at, 0.85)?;
+        let cpu = match (f.cpu_cores, f.cpu_contention) {
+            (None, None) => None,
+            (None, Some(_)) => {
+                return Err(self.err(
+                    "database.cpu_contention",
+                    "expected database.cpu_cores with cpu_contention (contention is lost CPU), found no cpu_cores",
+                ));
+            }
+            (Some(cores), contention) => {
+                let cores = self.int("database.cpu_cores", Some(cores), 0, 1, 100_000)?;
+                let contention = contention.unwrap_or(0.0);
+                if !(0.0..=1.0).contains(&contention) {
+                    return Err(self.err(
+                        "database.cpu_contention",
+                        format!("expected a fraction from 0 to 1 (of a core's work lost per active query beyond the cores), found {contention}"),
+                    ));
+                }
+                Some(Cpu { cores, contention })
+            }
+        };
         Ok(Database {
             max_connections,
             superuser_reserved,
@@ -565,6 +617,24 @@ impl Checker<'_> {
             idle_session_timeout: self.optional_duration(f.idle_session_timeout, SimTime::ZERO),
             idle_in_transaction_timeout: self
                 .optional_duration(f.idle_in_transaction_session_timeout, SimTime::ZERO),
+            cpu,
+        })
+    }
+
+    /// The `[pooler]` table: PgBouncer's defaults (doc/config.md).
+    fn pooler(&self, f: &PoolerFile, database: &Database) -> Result<PoolerConfig> {
+        Ok(PoolerConfig {
+            pool_size: self.int("pooler.pool_size", f.pool_size, 20, 1, 100_000)?,
+            query_wait_timeout: self
+                .optional_duration(f.query_wait_timeout, SimTime::from_secs(120)),
+            server_idle_timeout: self
+                .optional_duration(f.server_idle_timeout, SimTime::from_secs(600)),
+            server_login_retry: f.server_login_retry.map_or(SimTime::from_secs(15), |d| d.0),
+            client_setup: self.dist(
+                "pooler.client_setup",
+                f.client_setup.as_ref(),
+                database.setup,
+            )?,
         })
     }
 
@@ -673,6 +743,12 @@ impl Checker<'_> {
             shutdown_ends_pools: raw.fleet.shutdown_ends_pools.unwrap_or(false),
         };
         let versions = self.versions(&raw)?;
+        let database = self.database(&raw.database)?;
+        let pooler = raw
+            .pooler
+            .as_ref()
+            .map(|p| self.pooler(p, &database))
+            .transpose()?;
         let start_clock = meta.start;
         let (events, traffic_changes) =
             self.events(&raw, &versions, &fleet, duration, start_clock)?;
@@ -686,7 +762,7 @@ impl Checker<'_> {
             traffic: self.traffic(&raw.traffic, duration, &traffic_changes)?,
             fleet,
             versions,
-            database: self.database(&raw.database)?,
+            database,
             start_clock,
             events,
             alert_interval: self.positive_duration(
@@ -696,6 +772,7 @@ impl Checker<'_> {
             )?,
             alerts: self.alerts(raw.alerts.as_deref().unwrap_or_default(), sample_interval)?,
             targets: self.targets(&raw, start_clock, duration)?,
+            pooler,
             hash: source_hash(source),
         })
     }
@@ -703,11 +780,24 @@ impl Checker<'_> {
     /// The application of one version: the base tables with the version's
     /// keys on top.
     fn app(&self, requests: &RequestsFile, pool: &PoolFile, job: Option<&JobFile>) -> Result<App> {
-        Ok(App {
+        let app = App {
             requests: self.requests(requests)?,
             pool: self.pool("pool", pool, SimTime::from_secs(30))?,
             job: job.map(|j| self.job(j)).transpose()?.flatten(),
-        })
+        };
+        if let (Some(k), Some(job)) = (app.pool.job_limit, &app.job)
+            && job.pool_mode == JobPoolMode::Shared
+            && job.fan_out > k
+        {
+            return Err(self.err(
+                "pool.job_limit",
+                format!(
+                    "expected a job_limit of at least job.fan_out ({}): a run holding {k} clients would wait for its next one for ever, found {k}",
+                    job.fan_out
+                ),
+            ));
+        }
+        Ok(app)
     }
 
     /// The initial version (named by `meta.version`) first, then the others
@@ -1052,6 +1142,7 @@ fn overlay_requests(base: &RequestsFile, over: Option<&RequestsFile>) -> Request
         error_destroys_client: o.error_destroys_client.or(base.error_destroys_client),
         deadline: o.deadline.or(base.deadline),
         cancel_on_abort: o.cancel_on_abort.or(base.cancel_on_abort),
+        cpu_fraction: o.cpu_fraction.or(base.cpu_fraction),
     }
 }
 
@@ -1067,6 +1158,8 @@ fn overlay_pool(base: &PoolFile, over: Option<&PoolFile>) -> PoolFile {
         max_lifetime: o.max_lifetime.or(base.max_lifetime),
         max_uses: o.max_uses.or(base.max_uses),
         error_listener: o.error_listener.or(base.error_listener),
+        queue: o.queue.or(base.queue),
+        job_limit: o.job_limit.or(base.job_limit),
     }
 }
 
@@ -1173,6 +1266,52 @@ mod tests {
         assert!(e.message.contains("required key `duration`"), "{e}");
         let e = parse("s.toml", "").unwrap_err();
         assert!(e.message.contains("empty file"), "{e}");
+    }
+
+    #[test]
+    fn model_keys_have_defaults_and_located_errors() {
+        let s = parse(
+            "s.toml",
+            &format!("{MINIMAL}[pooler]\n[database]\ncpu_cores = 16\n"),
+        )
+        .unwrap();
+        let p = s.pooler.as_ref().unwrap();
+        assert_eq!(p.pool_size, 20, "PgBouncer's default_pool_size");
+        assert_eq!(p.query_wait_timeout, Some(SimTime::from_secs(120)));
+        assert_eq!(p.server_idle_timeout, Some(SimTime::from_secs(600)));
+        assert_eq!(p.client_setup, s.database.setup);
+        assert_eq!(s.possible_connections(), 20 * 20);
+        let cpu = s.database.cpu.unwrap();
+        assert_eq!((cpu.cores, cpu.contention), (16, 0.0));
+        assert_eq!(s.app().requests.cpu_fraction, 1.0);
+        assert_eq!(s.app().pool.queue, QueueDiscipline::Fifo);
+        let shared = "[job]\npool_mode = \"shared\"\nrelease = \"finally\"\nfan_out = 2\n";
+        let e = err(&format!("{shared}[pool]\njob_limit = 1\n"));
+        assert!(
+            e.contains("pool.job_limit: expected a job_limit of at least job.fan_out (2)"),
+            "{e}"
+        );
+        let e = err("[pool]\njob_limit = 11\n");
+        assert!(
+            e.contains("pool.job_limit: expected an integer from 1 to 10"),
+            "{e}"
+        );
+        let own = "[job]\npool_mode = \"own\"\nrelease = \"finally\"\n[job.pool]\n";
+        let e = err(&format!("{own}queue = \"requests_first\"\n"));
+        assert!(
+            e.contains("job.pool.queue: expected queue only in [pool]"),
+            "{e}"
+        );
+        let e = err("[database]\ncpu_contention = 0.1\n");
+        assert!(
+            e.contains("database.cpu_contention: expected database.cpu_cores"),
+            "{e}"
+        );
+        let e = err("[pool]\nqueue = \"priority\"\n");
+        assert!(
+            e.contains("pool.queue: expected one of \"fifo\", \"requests_first\""),
+            "{e}"
+        );
     }
 
     #[test]

@@ -100,6 +100,10 @@ fn job_text(job: &Job) -> String {
         JobPoolMode::Shared => "through the worker's own pool".to_owned(),
         JobPoolMode::Own => format!("with a pool of its own (max {})", job.pool.max),
         JobPoolMode::PerRun => format!("with a new pool every run (max {})", job.pool.max),
+        JobPoolMode::Queue => {
+            "handing its work to a queue drained by one consumer per pod with a single connection"
+                .to_owned()
+        }
     };
     let release = match job.release {
         ReleaseDiscipline::Finally => "still releases its connections",
