@@ -2,12 +2,15 @@
 //!
 //! Events at the same instant run in the order they were scheduled (the
 //! sequence number breaks ties), which is what makes runs reproducible.
-//! Timers are ordinary events that can be cancelled: cancelling bumps a
-//! generation counter in a small slot table, and a cancelled entry is dropped
-//! when it reaches the top of the heap. Nothing is ever searched for.
+//!
+//! The heap holds only 16-byte keys, `time << 64 | sequence << 24 | slot`;
+//! the events themselves wait in a slot table until they are popped. A
+//! timer is an event whose slot can be marked cancelled: the key stays in
+//! the heap and is dropped, with its slot, when it reaches the top. Nothing
+//! is ever searched for.
 
 use super::time::SimTime;
-use std::cmp::Ordering;
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 /// Handle of a cancellable timer.
@@ -17,44 +20,27 @@ pub struct TimerId {
     generation: u32,
 }
 
-const NO_TIMER: u32 = u32::MAX;
+const SLOT_BITS: u32 = 24;
+const SLOT_MASK: u128 = (1 << SLOT_BITS) - 1;
+/// Most events pending at once (the slot field's range).
+pub const MAX_PENDING: usize = 1 << SLOT_BITS;
 
-struct Entry<E> {
-    /// `time << 64 | sequence`: one comparison orders by time, then by
-    /// scheduling order.
-    key: u128,
-    timer_slot: u32,
-    timer_generation: u32,
-    event: E,
-}
-
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest entry.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key)
-    }
+struct Slot<E> {
+    event: Option<E>,
+    /// Bumped whenever the slot is freed: stale timer handles no longer match.
+    generation: u32,
+    /// A cancellable timer (counted in `live_timers` until it fires).
+    timer: bool,
+    cancelled: bool,
 }
 
 /// The clock and the pending events of one simulation run.
 pub struct Scheduler<E> {
     now: SimTime,
     next_sequence: u64,
-    heap: BinaryHeap<Entry<E>>,
-    /// Current generation per timer slot; a heap entry whose generation no
-    /// longer matches was cancelled.
-    timer_generations: Vec<u32>,
-    free_timer_slots: Vec<u32>,
+    heap: BinaryHeap<Reverse<u128>>,
+    slots: Vec<Slot<E>>,
+    free: Vec<u32>,
     live_timers: usize,
 }
 
@@ -71,8 +57,8 @@ impl<E: Copy> Scheduler<E> {
             now: SimTime::ZERO,
             next_sequence: 0,
             heap: BinaryHeap::with_capacity(1024),
-            timer_generations: Vec::new(),
-            free_timer_slots: Vec::new(),
+            slots: Vec::with_capacity(1024),
+            free: Vec::new(),
             live_timers: 0,
         }
     }
@@ -94,73 +80,96 @@ impl<E: Copy> Scheduler<E> {
     }
 
     #[inline]
-    fn push(&mut self, at: SimTime, timer_slot: u32, timer_generation: u32, event: E) {
-        debug_assert!(at >= self.now, "event scheduled in the past");
-        let key = ((at.0 as u128) << 64) | self.next_sequence as u128;
+    fn push(&mut self, at: SimTime, event: E, timer: bool) -> u32 {
+        let at = at.max(self.now);
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                let s = &mut self.slots[slot as usize];
+                s.event = Some(event);
+                s.timer = timer;
+                s.cancelled = false;
+                slot
+            }
+            None => {
+                assert!(
+                    self.slots.len() < MAX_PENDING,
+                    "more than {MAX_PENDING} events pending"
+                );
+                self.slots.push(Slot {
+                    event: Some(event),
+                    generation: 0,
+                    timer,
+                    cancelled: false,
+                });
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let key =
+            ((at.0 as u128) << 64) | ((self.next_sequence as u128) << SLOT_BITS) | slot as u128;
         self.next_sequence += 1;
-        self.heap.push(Entry {
-            key,
-            timer_slot,
-            timer_generation,
-            event,
-        });
+        self.heap.push(Reverse(key));
+        slot
     }
 
     /// Schedule `event` at `at` (clamped to now). It cannot be cancelled.
     #[inline]
     pub fn at(&mut self, at: SimTime, event: E) {
-        let at = at.max(self.now);
-        self.push(at, NO_TIMER, 0, event);
+        self.push(at, event, false);
     }
 
     /// Schedule `event` after `delay`.
     #[inline]
     pub fn after(&mut self, delay: SimTime, event: E) {
         let at = self.now + delay;
-        self.push(at, NO_TIMER, 0, event);
+        self.push(at, event, false);
     }
 
     /// Schedule a cancellable `event` at `at` (clamped to now).
+    #[inline]
     pub fn timer(&mut self, at: SimTime, event: E) -> TimerId {
-        let at = at.max(self.now);
-        let slot = match self.free_timer_slots.pop() {
-            Some(slot) => slot,
-            None => {
-                self.timer_generations.push(0);
-                (self.timer_generations.len() - 1) as u32
-            }
-        };
-        let generation = self.timer_generations[slot as usize];
+        let slot = self.push(at, event, true);
         self.live_timers += 1;
-        self.push(at, slot, generation, event);
-        TimerId { slot, generation }
+        TimerId {
+            slot,
+            generation: self.slots[slot as usize].generation,
+        }
     }
 
     /// Cancel a timer. Cancelling one that already fired or was cancelled
     /// does nothing.
+    #[inline]
     pub fn cancel(&mut self, id: TimerId) {
-        if self.timer_generations[id.slot as usize] == id.generation {
-            self.retire_slot(id.slot);
+        let s = &mut self.slots[id.slot as usize];
+        if s.generation == id.generation && s.event.is_some() && !s.cancelled {
+            s.cancelled = true;
+            self.live_timers -= 1;
         }
     }
 
-    fn retire_slot(&mut self, slot: u32) {
-        let generation = &mut self.timer_generations[slot as usize];
-        *generation = generation.wrapping_add(1);
-        self.free_timer_slots.push(slot);
-        self.live_timers -= 1;
+    /// Free a popped slot, returning its event unless it was cancelled.
+    #[inline]
+    fn take(&mut self, slot: u32) -> Option<E> {
+        let s = &mut self.slots[slot as usize];
+        let event = s.event.take();
+        let fired = !s.cancelled;
+        if fired && s.timer {
+            self.live_timers -= 1;
+        }
+        s.generation = s.generation.wrapping_add(1);
+        self.free.push(slot);
+        event.filter(|_| fired)
     }
 
     /// The time of the next live event, dropping cancelled timers on the way.
     pub fn peek_time(&mut self) -> Option<SimTime> {
-        while let Some(top) = self.heap.peek() {
-            if top.timer_slot != NO_TIMER
-                && self.timer_generations[top.timer_slot as usize] != top.timer_generation
-            {
+        while let Some(&Reverse(key)) = self.heap.peek() {
+            let slot = (key & SLOT_MASK) as u32;
+            if self.slots[slot as usize].cancelled {
                 self.heap.pop();
+                self.take(slot);
                 continue;
             }
-            return Some(SimTime((top.key >> 64) as u64));
+            return Some(SimTime((key >> 64) as u64));
         }
         None
     }
@@ -168,19 +177,36 @@ impl<E: Copy> Scheduler<E> {
     /// Remove the next live event and advance the clock to it.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        while let Some(entry) = self.heap.pop() {
-            if entry.timer_slot != NO_TIMER {
-                if self.timer_generations[entry.timer_slot as usize] != entry.timer_generation {
-                    continue; // cancelled
-                }
-                self.retire_slot(entry.timer_slot);
-            }
-            let at = SimTime((entry.key >> 64) as u64);
+        while let Some(Reverse(key)) = self.heap.pop() {
+            let Some(event) = self.take((key & SLOT_MASK) as u32) else {
+                continue; // a cancelled timer
+            };
+            let at = SimTime((key >> 64) as u64);
             debug_assert!(at >= self.now, "clock went backwards");
             self.now = at;
-            return Some((at, entry.event));
+            return Some((at, event));
         }
         None
+    }
+
+    /// Remove the next live event if it is due by `limit`, advancing the
+    /// clock to it; `None` when nothing is due by then (the event stays).
+    #[inline]
+    pub fn pop_until(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
+        loop {
+            let &Reverse(key) = self.heap.peek()?;
+            let slot = (key & SLOT_MASK) as u32;
+            if !self.slots[slot as usize].cancelled && SimTime((key >> 64) as u64) > limit {
+                return None;
+            }
+            self.heap.pop();
+            if let Some(event) = self.take(slot) {
+                let at = SimTime((key >> 64) as u64);
+                debug_assert!(at >= self.now, "clock went backwards");
+                self.now = at;
+                return Some((at, event));
+            }
+        }
     }
 
     /// Move the clock forward to `at` without an event (used to stop a run at
@@ -215,11 +241,13 @@ mod tests {
         s.cancel(t1); // twice is harmless
         assert_eq!(s.live_timers(), 1);
         let t3 = s.timer(SimTime(7), 3);
-        assert_eq!(t3.slot, t1.slot, "freed slot is reused");
-        assert_ne!(t3.generation, t1.generation);
+        assert_ne!(t3, t1);
         let fired: Vec<i32> = std::iter::from_fn(|| s.pop().map(|(_, e)| e)).collect();
         assert_eq!(fired, vec![2, 3]);
         assert_eq!(s.live_timers(), 0);
+        // The cancelled slot was freed when its key reached the top.
+        let t4 = s.timer(SimTime(8), 4);
+        assert_ne!(t4, t1, "a reused slot has a new generation");
     }
 
     #[test]

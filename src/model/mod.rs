@@ -335,16 +335,12 @@ impl<'s> Simulation<'s> {
     ) -> Result<Summary, RunError> {
         let mut handled: u64 = 0;
         let mut measuring = false;
-        while let Some(t) = self.sched.peek_time() {
-            if t > self.end {
-                break;
-            }
-            if !measuring && t >= self.rec.warmup() {
+        while let Some((now, event)) = self.sched.pop_until(self.end) {
+            if !measuring && now >= self.rec.warmup() {
                 self.rec.open.start_measuring();
                 self.rec.checked_out.start_measuring();
                 measuring = true;
             }
-            let (now, event) = self.sched.pop().expect("peeked");
             self.handle(now, event, sink)?;
             handled += 1;
             if self.options.check_invariants {

@@ -119,16 +119,14 @@ impl Simulation<'_> {
         let rng = s.arrivals.rng();
         let route = match (pod, self.scenario.fleet.dispatch) {
             (Some(p), _) => {
-                let alive: Vec<u32> = self.pods[p as usize]
-                    .workers
+                let workers = &self.pods[p as usize].workers;
+                let mut alive = workers
                     .iter()
                     .copied()
-                    .filter(|&w| self.workers[w as usize].alive)
-                    .collect();
-                if alive.is_empty() {
-                    Route::Nowhere
-                } else {
-                    Route::Worker(alive[rng.random_range(0..alive.len())])
+                    .filter(|&w| self.workers[w as usize].alive);
+                match alive.clone().count() {
+                    0 => Route::Nowhere,
+                    n => Route::Worker(alive.nth(rng.random_range(0..n)).expect("counted")),
                 }
             }
             (None, Dispatch::RoundRobin) if !self.ready_workers.is_empty() => {
