@@ -314,9 +314,12 @@ impl Simulation<'_> {
         class: CallerClass,
     ) {
         let now = self.sched.now();
-        self.end_transaction(pool_id, client);
+        if self.scenario.pooler.is_some() {
+            self.end_transaction(pool_id, client);
+        }
         let pool = self.pools.get_mut(pool_id).expect("live pool");
         let closed = pool.release(client, now, with_error, class);
+        let (waiting, ending) = (pool.waiting() > 0, pool.is_ending());
         self.rec.checked_out.add(now, -1, self.scenario.warmup);
         match &closed {
             Some(c) => self.trace_serial(TraceKind::Closed, None, Some(pool_id), Some(c.serial)),
@@ -326,8 +329,12 @@ impl Simulation<'_> {
             Some(c) => self.close_session(&c),
             None => self.arm_idle_check(pool_id, client),
         }
-        self.pulse(pool_id);
-        self.drop_pool_if_done(pool_id);
+        if waiting {
+            self.pulse(pool_id);
+        }
+        if ending {
+            self.drop_pool_if_done(pool_id);
+        }
     }
 
     /// The server side of a closed client: its slot is freed.
