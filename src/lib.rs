@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod dist;
 pub mod engine;
+pub mod guard;
 pub mod metrics;
 pub mod model;
 pub mod report;

@@ -2,8 +2,9 @@
 //! folder.
 
 use crate::engine::SimTime;
+use crate::guard::{self, DEFAULT_LIMITS, Limits};
 use crate::metrics::Summary;
-use crate::model::{RunOptions, Simulation};
+use crate::model::{RunError, RunOptions, Simulation};
 use crate::report::{CsvSink, OutputDir, terminal};
 use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
@@ -13,6 +14,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Arguments of `run`.
 #[derive(Debug, Args)]
@@ -35,6 +38,44 @@ pub struct RunArgs {
     /// refusal, release, eviction and leak (large).
     #[arg(long)]
     pub trace: bool,
+    /// Refuse scenarios estimated at more than N events (default 1e9, a few
+    /// minutes); takes 5000000000 or 5e9.
+    #[arg(long, value_name = "N", value_parser = guard::parse_count)]
+    pub max_events: Option<u64>,
+    /// Run even if the resource estimate is over the limits.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Set by the first Ctrl-C: the run stops at its next progress report.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Catch Ctrl-C: the first one stops the run cleanly (nothing is written),
+/// a second one exits at once.
+fn catch_interrupts() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        // Without a handler (unsupported platform) Ctrl-C kills the process,
+        // which still leaves the previous output intact.
+        let _ = ctrlc::set_handler(|| {
+            if INTERRUPTED.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+        });
+    });
+}
+
+/// A run stopped by Ctrl-C.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{scenario}: interrupted at {at} of {total} simulated ({percent:.0} %); nothing written, {out} left as it was"
+)]
+pub struct Interrupted {
+    scenario: String,
+    at: SimTime,
+    total: SimTime,
+    percent: f64,
+    out: String,
 }
 
 /// Run one scenario file.
@@ -43,7 +84,15 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         seed: args.seed,
         duration: args.duration,
     };
+    catch_interrupts();
     let scenario = load_file(&args.file, overrides)?;
+    if !args.force {
+        let limits = Limits {
+            max_events: args.max_events.unwrap_or(DEFAULT_LIMITS.max_events),
+            ..DEFAULT_LIMITS
+        };
+        guard::check(&scenario, limits)?;
+    }
     let out = args
         .out
         .clone()
@@ -62,6 +111,7 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
 
 /// Run the three shipped states of the incident (before, after, fixed).
 pub fn run_shipped(quiet: bool) -> Result<i32> {
+    catch_interrupts();
     for name in ["before", "after", "fixed"] {
         let file = Path::new("scenarios").join(format!("{name}.toml"));
         let scenario = Scenario::load(&file)?;
@@ -107,13 +157,24 @@ pub fn run_to_folder(
             }
         }));
     }
-    let summary = sim
-        .run(&mut sink, |t| {
-            bar.set_position(t.0 / 1_000_000);
-            true
-        })
-        .with_context(|| format!("scenario {}", scenario.name))?;
+    let result = sim.run(&mut sink, |t| {
+        bar.set_position(t.0 / 1_000_000);
+        !INTERRUPTED.load(Ordering::SeqCst)
+    });
     bar.finish_and_clear();
+    let summary = match result {
+        Err(RunError::Interrupted(at)) => {
+            return Err(Interrupted {
+                scenario: scenario.name.clone(),
+                at,
+                total: scenario.duration,
+                percent: 100.0 * at.as_secs_f64() / scenario.duration.as_secs_f64(),
+                out: out.display().to_string(),
+            }
+            .into());
+        }
+        result => result.with_context(|| format!("scenario {}", scenario.name))?,
+    };
     if let Some(e) = trace_error {
         return Err(e).context("cannot write trace.jsonl");
     }

@@ -197,6 +197,11 @@ pub struct Simulation<'s> {
     pub(crate) counted_in_flight: u64,
     /// Of those, the ones whose client still waits.
     pub(crate) counted_clients_waiting: u64,
+    /// Leaked clients closed because their process exited, and how many of
+    /// them still held a server session (the leak invariant).
+    pub(crate) leaks_closed: (u64, u64),
+    /// Leaked sessions the server killed.
+    pub(crate) leaks_reaped: u64,
     pub(crate) tracer: Option<trace::Tracer<'s>>,
     end: SimTime,
     options: RunOptions,
@@ -231,6 +236,8 @@ impl<'s> Simulation<'s> {
             runs_seen: 0,
             counted_in_flight: 0,
             counted_clients_waiting: 0,
+            leaks_closed: (0, 0),
+            leaks_reaped: 0,
             tracer: None,
             end: scenario.duration,
             options,
@@ -287,7 +294,11 @@ impl<'s> Simulation<'s> {
                 self.rec.checked_out.start_measuring();
                 measuring = true;
             }
+            let before = self.sched.now();
             let (now, event) = self.sched.pop().expect("peeked");
+            if self.options.check_invariants && now < before {
+                return self.broken(format!("the clock went back from {before} to {now}"));
+            }
             self.handle(now, event, sink)?;
             handled += 1;
             if self.options.check_invariants {
@@ -414,7 +425,7 @@ impl<'s> Simulation<'s> {
         self.rec.sample(now, &g, &pod_rows, sink)
     }
 
-    fn broken(&self, what: String) -> Result<(), RunError> {
+    fn broken<T>(&self, what: String) -> Result<T, RunError> {
         Err(RunError::Invariant {
             at: self.sched.now(),
             what,
@@ -438,6 +449,14 @@ impl<'s> Simulation<'s> {
                 self.db.established() + settings.other_clients,
                 settings.usable_slots()
             ));
+        }
+        for (name, level) in [
+            ("open", &self.rec.open),
+            ("checked-out", &self.rec.checked_out),
+        ] {
+            if level.value() < 0 {
+                return self.broken(format!("{} {name} connections", level.value()));
+            }
         }
         if self.db.app_backends() as i64 != self.rec.open.value() {
             return self.broken(format!(
@@ -476,6 +495,7 @@ impl<'s> Simulation<'s> {
         self.check_cheap_invariants()?;
         let mut sessions = 0u64;
         let mut checked_out = 0u64;
+        let (mut leaked, mut leaked_sessions) = (0u64, 0u64);
         for (_, pool) in self.pools.iter() {
             if pool.total() > pool.config.max {
                 return self.broken(format!(
@@ -486,6 +506,19 @@ impl<'s> Simulation<'s> {
             }
             sessions += pool.sessions() as u64;
             checked_out += pool.checked_out() as u64;
+            leaked += pool.leaked() as u64;
+            leaked_sessions += pool.leaked_sessions() as u64;
+        }
+        // A leaked client leaves its pool only when its process exits, and
+        // its session ends only then or when the server reaps it.
+        let ever = self.rec.leaked_cumulative;
+        let (closed, closed_sessions) = self.leaks_closed;
+        if leaked + closed != ever || leaked_sessions + closed_sessions + self.leaks_reaped != ever
+        {
+            return self.broken(format!(
+                "{ever} clients leaked: {leaked} still in their pools ({leaked_sessions} with a session), {closed} closed by a process exit ({closed_sessions} with a session), {} sessions reaped",
+                self.leaks_reaped
+            ));
         }
         if sessions != self.db.app_backends() as u64 {
             return self.broken(format!(

@@ -81,10 +81,28 @@ impl fmt::Display for ScenarioError {
         }
         write!(f, ": {}", self.message)?;
         if let Some(snippet) = &self.snippet {
-            let shown: String = snippet.chars().take(120).collect();
+            // Control characters would garble the terminal: show them as �.
+            // The caret copies the line's tabs so that it stays aligned.
+            let shown: String = snippet
+                .chars()
+                .take(120)
+                .map(|c| {
+                    if c.is_control() && c != '\t' {
+                        '\u{fffd}'
+                    } else {
+                        c
+                    }
+                })
+                .collect();
             write!(f, "\n  {:>4} | {shown}", self.line)?;
             if self.column > 0 && self.column <= 121 {
-                write!(f, "\n       | {}^", " ".repeat(self.column - 1))?;
+                let pad: String = shown
+                    .chars()
+                    .chain(std::iter::repeat(' '))
+                    .take(self.column - 1)
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                write!(f, "\n       | {pad}^")?;
             }
         }
         Ok(())

@@ -10,6 +10,7 @@ use super::*;
 use super::{Target, TargetCheck};
 use crate::dist::Dist;
 use crate::engine::SimTime;
+use std::io::Read;
 use std::path::Path;
 
 /// Largest scenario file read (a scenario is a page of text).
@@ -34,11 +35,13 @@ pub fn load_file(
 }
 
 /// Read a scenario file as text: size-capped, UTF-8 checked, BOM removed.
+/// At most [`MAX_FILE_BYTES`] + 1 bytes are read, so that a device or a pipe
+/// (`/dev/zero`) cannot exhaust memory.
 pub fn read_source(path: &Path) -> std::result::Result<String, ScenarioError> {
     let name = path.display().to_string();
     let whole = |message: String| ScenarioError::at_span(&name, "", None, "", message);
-    let meta = std::fs::metadata(path)
-        .map_err(|e| whole(format!("cannot read the file: {}", io_reason(&e))))?;
+    let cannot = |e: std::io::Error| whole(format!("cannot read the file: {}", io_reason(&e)));
+    let meta = std::fs::metadata(path).map_err(cannot)?;
     if meta.is_dir() {
         return Err(whole("expected a scenario file, found a directory".into()));
     }
@@ -48,16 +51,33 @@ pub fn read_source(path: &Path) -> std::result::Result<String, ScenarioError> {
             meta.len() as f64 / 1048576.0
         )));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| whole(format!("cannot read the file: {}", io_reason(&e))))?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
+    decode(&name, &bytes)
+}
+
+/// Scenario bytes as text: size-capped, UTF-8 checked, BOM removed; `file`
+/// names them in errors.
+pub fn decode(file: &str, bytes: &[u8]) -> std::result::Result<String, ScenarioError> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ScenarioError::at_span(
+            file,
+            "",
+            None,
+            "",
+            "expected a scenario file of at most 1 MiB, found more",
+        ));
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(s.to_owned()),
         Err(e) => {
             let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
             let (line, column) = super::error::line_column(valid, valid.len());
             Err(ScenarioError {
-                file: name,
+                file: file.to_owned(),
                 line,
                 column,
                 path: String::new(),
@@ -114,33 +134,169 @@ pub fn parse_with(
 /// TOML syntax and types, with serde's key path.
 fn deserialize(file: &str, source: &str) -> std::result::Result<ScenarioFile, ScenarioError> {
     if source.trim().is_empty() {
-        return Err(ScenarioError::at_span(
-            file,
-            source,
-            None,
-            "",
-            "expected a scenario with at least a [meta] table (name and duration), found an empty file",
-        ));
+        return Err(ScenarioError {
+            line: 1,
+            column: 1,
+            ..ScenarioError::at_span(
+                file,
+                source,
+                None,
+                "",
+                "expected a scenario with at least a [meta] table (name and duration), found an empty file",
+            )
+        });
     }
-    let de = toml::de::Deserializer::parse(source).map_err(|e| {
-        ScenarioError::at_span(
-            file,
-            source,
-            e.span(),
-            "",
-            format!("invalid TOML: {}", e.message().trim_end()),
-        )
-    })?;
+    let de = toml::de::Deserializer::parse(source).map_err(|e| syntax_error(file, source, &e))?;
     serde_path_to_error::deserialize(de).map_err(|e| {
         let mut path = e.path().to_string();
         if path == "." {
             path.clear();
         }
         let inner = e.inner();
-        let (path, message) = explain(&path, inner.message().trim_end());
-        ScenarioError::at_span(file, source, inner.span(), &path, message)
+        let (mut path, mut message) = explain(&path, inner.message().trim_end());
+        let span = inner.span();
+        // A struct read from `[[meta]]`: serde takes the array as a tuple.
+        let header = span.clone().and_then(|s| source.get(s.start..));
+        if header.is_some_and(|h| h.starts_with("[["))
+            && let Some((table, _)) = path.clone().rsplit_once('[')
+        {
+            message = format!("expected a table [{table}], found an array of tables [[{table}]]");
+            path = table.to_owned();
+        }
+        ScenarioError::at_span(file, source, span, &path, message)
     })
 }
+
+/// A TOML syntax error, located, with the table (and key) it is in and what
+/// was found where something else was expected.
+fn syntax_error(file: &str, source: &str, e: &toml::de::Error) -> ScenarioError {
+    const DEPTH: usize = 80; // toml's nesting limit
+    let raw = e.message().trim_end();
+    // toml gives no position for keys with too many parts: find the line.
+    let span = e.span().or_else(|| {
+        let mut start = 0;
+        source.split_inclusive('\n').find_map(|line| {
+            let found = line.matches('.').count() + 1 >= DEPTH;
+            start += line.len();
+            found.then(|| start - line.len()..start - line.len())
+        })
+    });
+    let at = span.clone().map_or(source.len(), |s| s.start);
+    let found = describe_at(source, span.clone());
+    let message = if raw == "duplicate key" {
+        format!("expected each key once in a table, found {found} a second time")
+    } else if raw.contains("recursi") {
+        format!(
+            "expected keys, arrays and inline tables nested at most {DEPTH} deep, found deeper nesting"
+        )
+    } else if raw.contains("expected") && !raw.contains("found") {
+        format!("{raw}, found {found}")
+    } else {
+        raw.to_owned()
+    };
+    let path = table_at(source, at);
+    ScenarioError::at_span(
+        file,
+        source,
+        span,
+        &path,
+        format!("invalid TOML: {message}"),
+    )
+}
+
+/// What the text at `span` is, for "found …": a token in backquotes, the end
+/// of the line or the end of the file.
+fn describe_at(source: &str, span: Option<std::ops::Range<usize>>) -> String {
+    let Some(span) = span else {
+        return "something else".into();
+    };
+    let text = source.get(span.start..).unwrap_or_default();
+    let token: String = source
+        .get(span.clone())
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or(text)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .take(if span.is_empty() { 1 } else { 30 })
+        .collect();
+    match text.chars().next() {
+        None => "the end of the file".into(),
+        Some('\n' | '\r') if span.is_empty() => "the end of the line".into(),
+        _ if token.is_empty() => "the end of the line".into(),
+        _ => {
+            let shown: String = token
+                .chars()
+                .map(|c| match c.is_control() {
+                    true => c.escape_default().to_string(),
+                    false => c.to_string(),
+                })
+                .collect();
+            format!("`{shown}`")
+        }
+    }
+}
+
+/// The key path at byte `offset`, guessed line by line for syntax errors:
+/// the last table header before it (arrays of tables counted), and the key
+/// on its line if it has one.
+fn table_at(source: &str, offset: usize) -> String {
+    let before = source.get(..offset).unwrap_or(source);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let mut table = String::new();
+    let mut arrays: Vec<(String, usize)> = Vec::new();
+    for line in source.get(..line_start).unwrap_or_default().lines() {
+        let line = line.trim();
+        if let Some(name) = line.strip_prefix("[[").and_then(|l| l.split("]]").next()) {
+            let name = dotted(name);
+            let count = match arrays.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, c)) => {
+                    *c += 1;
+                    *c
+                }
+                None => {
+                    arrays.push((name.clone(), 0));
+                    0
+                }
+            };
+            table = format!("{name}[{count}]");
+        } else if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            table = dotted(name);
+        }
+    }
+    let here = source.get(line_start..).unwrap_or_default();
+    let here = here.lines().next().unwrap_or_default().trim();
+    let key = match here.strip_prefix('[') {
+        Some(header) => {
+            table.clear();
+            Some(dotted(header.trim_matches(['[', ']'])))
+        }
+        None => here.split_once('=').map(|(k, _)| dotted(k)),
+    };
+    let path = match (table.is_empty(), key.filter(|k| !k.is_empty())) {
+        (_, None) => table,
+        (true, Some(key)) => key,
+        (false, Some(key)) => format!("{table}.{key}"),
+    };
+    if path.chars().count() > 60 {
+        return path.chars().take(60).chain(['…']).collect();
+    }
+    path
+}
+
+/// A dotted key as written, without the spaces around its dots.
+fn dotted(key: &str) -> String {
+    key.split('.').map(str::trim).collect::<Vec<_>>().join(".")
+}
+
+/// The top-level keys of a scenario file, for a hint when one lands inside
+/// a table.
+const TOP_LEVEL: [&str; 12] = [
+    "meta", "fleet", "traffic", "requests", "pool", "database", "job", "versions", "events",
+    "alerts", "alerting", "targets",
+];
 
 /// Rephrase serde's messages in the "expected …, found …" form, with a
 /// suggestion for misspelt keys.
@@ -157,9 +313,16 @@ fn explain(path: &str, message: &str) -> (String, String) {
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let key = rest.split('`').next().unwrap_or_default();
         let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
-        let hint = did_you_mean(key, &expected)
-            .map(|s| format!(" (did you mean `{s}`?)"))
-            .unwrap_or_default();
+        let hint = match did_you_mean(key, &expected) {
+            Some(s) => format!(" (did you mean `{s}`?)"),
+            None if !path.is_empty() && TOP_LEVEL.contains(&key) => {
+                let table = path.strip_suffix(key).unwrap_or(path).trim_end_matches('.');
+                format!(
+                    " (keys after [{table}] belong to it: put `{key}` before the first table, or under its own [{key}] header)"
+                )
+            }
+            None => String::new(),
+        };
         let list = expected
             .iter()
             .map(|s| format!("`{s}`"))
@@ -177,6 +340,12 @@ fn explain(path: &str, message: &str) -> (String, String) {
     }
     if let Some(rest) = message.strip_prefix("missing field `") {
         let key = rest.split('`').next().unwrap_or_default();
+        if path.is_empty() && key == "meta" {
+            return (
+                key.to_owned(),
+                "expected a [meta] table with at least name and duration, found none".to_owned(),
+            );
+        }
         return (
             join(key),
             format!("expected the required key `{key}`, found nothing"),
@@ -198,15 +367,63 @@ fn explain(path: &str, message: &str) -> (String, String) {
             format!("expected one of {list}, found \"{found}\"{hint}"),
         );
     }
-    if let Some(rest) = message.strip_prefix("invalid type: ")
+    if let Some(rest) = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
         && let Some((found, expected)) = rest.split_once(", expected ")
+    {
+        return (path.to_owned(), expected_found(expected, found));
+    }
+    // toml's own message for integers beyond 64 bits.
+    if let Some(rest) = message.strip_prefix("expected i64, found integer `")
+        && let Some(n) = rest.strip_suffix("` as i128")
     {
         return (
             path.to_owned(),
-            format!("expected {expected}, found {found}"),
+            format!("expected an integer, found {n}, which is too large"),
         );
     }
     (path.to_owned(), message.to_owned())
+}
+
+/// serde's "expected" and "found" in plain words, with a hint for the usual
+/// mistakes (numbers in quotes, durations and rates without units).
+fn expected_found(expected: &str, found: &str) -> String {
+    let expected_words = match expected {
+        "i64" | "i32" | "u32" => "an integer",
+        "u64" => "an integer from 0 to 18446744073709551615",
+        "f64" | "f32" => "a number",
+        "a boolean" => "true or false",
+        "a sequence" => "an array",
+        "a map" => "a table",
+        e if e.starts_with("struct ") => "a table",
+        e => e,
+    };
+    let quoted = |f: &str| f.split('`').nth(1).map(str::to_owned);
+    let (found_words, value) = if let Some(s) = found.strip_prefix("string ") {
+        (format!("the string {s}"), None)
+    } else if found.starts_with("integer `") || found.starts_with("floating point `") {
+        let n = quoted(found).unwrap_or_default();
+        (n.clone(), Some(n))
+    } else if found.starts_with("boolean `") {
+        (quoted(found).unwrap_or_default(), None)
+    } else {
+        let words = match found {
+            "map" => "a table",
+            "sequence" => "an array",
+            other => other,
+        };
+        (words.to_owned(), None)
+    };
+    let hint = match (expected_words, value) {
+        (e, Some(n)) if e.starts_with("a duration") => format!(" (write \"{n}s\" or \"{n}ms\")"),
+        (e, Some(n)) if e.starts_with("a rate") => format!(" (write \"{n}/s\")"),
+        ("an integer" | "a number" | "true or false", None) if found.starts_with("string ") => {
+            " (write it without quotes)".to_owned()
+        }
+        _ => String::new(),
+    };
+    format!("expected {expected_words}, found {found_words}{hint}")
 }
 
 /// Applies defaults and range checks; every error is located by key path.
@@ -1019,6 +1236,9 @@ impl Checker<'_> {
                         if from >= to {
                             return Err(self.err(&key("to"), format!("expected a window end after its start ({from}), found {to}")));
                         }
+                        if !expected.is_finite() {
+                            return Err(self.err(&key("expected"), format!("expected a finite number, found {expected}")));
+                        }
                         TargetCheck::Window { metric, from, to, expected }
                     }
                     ((None, None, None, None), Some(alert), Some(at)) => {
@@ -1166,7 +1386,7 @@ mod tests {
     #[test]
     fn syntax_errors_and_missing_keys_are_located() {
         let e = parse("s.toml", "[meta\nname = 1").unwrap_err();
-        assert_eq!((e.line, e.path.as_str()), (1, ""));
+        assert_eq!((e.line, e.path.as_str()), (1, "meta"));
         assert!(e.message.starts_with("invalid TOML"), "{e}");
         let e = parse("s.toml", "[meta]\nname = \"x\"\n").unwrap_err();
         assert_eq!(e.path, "meta.duration");
