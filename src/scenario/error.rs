@@ -81,11 +81,13 @@ impl fmt::Display for ScenarioError {
         }
         write!(f, ": {}", self.message)?;
         if let Some(snippet) = &self.snippet {
-            // Control characters would garble the terminal: show them as �.
-            // The caret copies the line's tabs so that it stays aligned.
-            let shown: String = snippet
+            // 120 characters of the line, around the column on long lines.
+            // Control characters would garble the terminal: shown as �. The
+            // caret copies the line's tabs so that it stays aligned.
+            let skip = self.column.saturating_sub(100);
+            let shown: String = (if skip > 0 { "…" } else { "" })
                 .chars()
-                .take(120)
+                .chain(snippet.chars().skip(skip).take(120))
                 .map(|c| {
                     if c.is_control() && c != '\t' {
                         '\u{fffd}'
@@ -95,11 +97,12 @@ impl fmt::Display for ScenarioError {
                 })
                 .collect();
             write!(f, "\n  {:>4} | {shown}", self.line)?;
-            if self.column > 0 && self.column <= 121 {
+            let column = self.column - skip + usize::from(skip > 0);
+            if self.column > 0 && column <= 121 {
                 let pad: String = shown
                     .chars()
                     .chain(std::iter::repeat(' '))
-                    .take(self.column - 1)
+                    .take(column - 1)
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
                 write!(f, "\n       | {pad}^")?;

@@ -70,6 +70,19 @@ pub fn decode(file: &str, bytes: &[u8]) -> std::result::Result<String, ScenarioE
             "expected a scenario file of at most 1 MiB, found more",
         ));
     }
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(ScenarioError {
+            line: 1,
+            column: 1,
+            ..ScenarioError::at_span(
+                file,
+                "",
+                None,
+                "",
+                "expected UTF-8 text, found UTF-16 (save the file as UTF-8)",
+            )
+        });
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(s.to_owned()),
@@ -82,7 +95,7 @@ pub fn decode(file: &str, bytes: &[u8]) -> std::result::Result<String, ScenarioE
                 column,
                 path: String::new(),
                 message: format!(
-                    "expected UTF-8 text, found the byte 0x{:02x} (is this a binary file?)",
+                    "expected UTF-8 text, found the byte 0x{:02x} (a binary file, or text in another encoding?)",
                     bytes[e.valid_up_to()]
                 ),
                 snippet: None,
@@ -153,11 +166,14 @@ fn deserialize(file: &str, source: &str) -> std::result::Result<ScenarioFile, Sc
             path.clear();
         }
         let inner = e.inner();
-        let (mut path, mut message) = explain(&path, inner.message().trim_end());
+        let raw = inner.message().trim_end();
+        let (mut path, mut message) = explain(&path, raw);
         let span = inner.span();
         // A struct read from `[[meta]]`: serde takes the array as a tuple.
         let header = span.clone().and_then(|s| source.get(s.start..));
-        if header.is_some_and(|h| h.starts_with("[["))
+        if raw.starts_with("invalid type: map")
+            && header.is_some_and(|h| h.starts_with("[["))
+            && path.ends_with(']')
             && let Some((table, _)) = path.clone().rsplit_once('[')
         {
             message = format!("expected a table [{table}], found an array of tables [[{table}]]");
@@ -183,8 +199,19 @@ fn syntax_error(file: &str, source: &str, e: &toml::de::Error) -> ScenarioError 
     });
     let at = span.clone().map_or(source.len(), |s| s.start);
     let found = describe_at(source, span.clone());
-    let message = if raw == "duplicate key" {
+    let line_start = source
+        .get(..at)
+        .and_then(|b| b.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let in_header = source
+        .get(line_start..)
+        .is_some_and(|l| l.trim_start().starts_with('['));
+    let message = if raw == "duplicate key" && in_header {
+        format!("expected each table once, found {found} a second time")
+    } else if raw == "duplicate key" {
         format!("expected each key once in a table, found {found} a second time")
+    } else if raw.starts_with("string values must be quoted") && found.starts_with("the end") {
+        format!("expected a value, found {found}")
     } else if raw.contains("recursi") {
         format!(
             "expected keys, arrays and inline tables nested at most {DEPTH} deep, found deeper nesting"
@@ -443,7 +470,15 @@ impl Checker<'_> {
     fn err(&self, path: &str, message: impl Into<String>) -> ScenarioError {
         if let Some(prefix) = &self.prefix {
             let full = format!("{prefix}.{path}");
-            if let Some(span) = exact_span_of(self.source, &full) {
+            // The version's own key, else the base table's, else the
+            // version's table when the base has none (a job only a version has).
+            let span = exact_span_of(self.source, &full).or_else(|| {
+                span_of(self.source, path)
+                    .is_none()
+                    .then(|| span_of(self.source, &full))
+                    .flatten()
+            });
+            if let Some(span) = span {
                 return ScenarioError::at_span(self.file, self.source, Some(span), &full, message);
             }
         }
@@ -822,7 +857,7 @@ impl Checker<'_> {
             if at < last_end {
                 return Err(self.err(
                     &path,
-                    format!("expected rate changes that do not overlap: this one starts at {at}s, before the previous ramp ends at {last_end}s"),
+                    format!("expected rate changes that do not overlap (the previous ramp ends at {last_end}s), found one starting at {at}s"),
                 ));
             }
             let current = points.last().map_or(rate, |p| p.1);
