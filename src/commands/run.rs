@@ -132,6 +132,12 @@ pub fn run_to_folder(
     quiet: bool,
     trace: bool,
 ) -> Result<Summary> {
+    let cannot_write = || {
+        format!(
+            "cannot write the output files in {} (the previous ones are left as they were)",
+            out.display()
+        )
+    };
     let mut dir = OutputDir::create(out)?;
     let mut sink = CsvSink::new(
         dir.file("timeseries.csv")?,
@@ -173,18 +179,19 @@ pub fn run_to_folder(
             }
             .into());
         }
+        Err(RunError::Sink(e)) => return Err(e).with_context(cannot_write),
         result => result.with_context(|| format!("scenario {}", scenario.name))?,
     };
     if let Some(e) = trace_error {
-        return Err(e).context("cannot write trace.jsonl");
+        return Err(e).with_context(cannot_write);
     }
     if let Some(mut file) = trace_file {
-        file.flush().context("cannot write trace.jsonl")?;
+        file.flush().with_context(cannot_write)?;
     }
-    sink.finish()
-        .with_context(|| format!("cannot write the CSV files in {}", out.display()))?;
+    sink.finish().with_context(cannot_write)?;
     let json = serde_json::to_vec_pretty(&summary)?;
-    dir.write("summary.json", &json)?;
+    dir.write("summary.json", &json)
+        .with_context(cannot_write)?;
     dir.commit()?;
     Ok(summary)
 }

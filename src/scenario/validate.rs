@@ -131,7 +131,7 @@ pub fn parse_with(
         raw.meta.duration = duration;
     }
     let duration_note = if overrides.duration.is_some() {
-        " (the duration comes from --duration)"
+        ", from --duration"
     } else {
         ""
     };
