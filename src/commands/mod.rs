@@ -27,3 +27,27 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
     }
     2
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::SimTime;
+
+    #[test]
+    fn each_kind_of_error_has_its_documented_exit_code() {
+        let scenario = ScenarioError::at_span("x.toml", "", None, "", "expected …, found …");
+        assert_eq!(exit_code(&anyhow::Error::new(scenario)), 2);
+        let bug = RunError::Invariant {
+            at: SimTime::ZERO,
+            what: "a pool holds 3 clients, max 2".into(),
+        };
+        assert_eq!(exit_code(&anyhow::Error::new(bug).context("scenario x")), 3);
+        let stopped = RunError::Interrupted(SimTime::ZERO);
+        assert_eq!(exit_code(&anyhow::Error::new(stopped)), 130);
+        let disk = std::io::Error::other("No space left on device");
+        assert_eq!(
+            exit_code(&anyhow::Error::new(disk).context("cannot write")),
+            2
+        );
+    }
+}

@@ -116,7 +116,10 @@ pub fn run_shipped(quiet: bool) -> Result<i32> {
         let file = Path::new("scenarios").join(format!("{name}.toml"));
         let scenario = Scenario::load(&file)?;
         let out = Path::new("output").join(&scenario.name);
-        let summary = run_to_folder(&scenario, &out, RunOptions::default(), quiet, false)?;
+        let options = RunOptions {
+            check_invariants: cfg!(debug_assertions),
+        };
+        let summary = run_to_folder(&scenario, &out, options, quiet, false)?;
         print!("{}", terminal::summary_table(&summary));
         println!();
     }
