@@ -243,16 +243,21 @@ fn a_write_failure_midway_leaves_the_previous_output_intact() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
     let before = previous_output(&dir);
-    let bin = assert_cmd::cargo::cargo_bin("pooldrill");
-    let out = std::process::Command::new("sh")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("-c")
-        .arg("trap '' XFSZ; ulimit -f 1; exec \"$0\" \"$@\"")
-        .arg(&bin)
-        .args(["run", "scenarios/before.toml", "--duration", "10m", "--out"])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let limited_run = |dir: &Path| {
+        std::process::Command::new("sh")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .arg("-c")
+            .arg("trap '' XFSZ; ulimit -f 1; exec \"$0\" \"$@\"")
+            .arg(assert_cmd::cargo::cargo_bin("pooldrill"))
+            .args(["run", "scenarios/before.toml", "--duration", "10m", "--out"])
+            .arg(dir)
+            .output()
+            .unwrap()
+    };
+    let fresh = tmp.path().join("fresh");
+    assert_eq!(limited_run(&fresh).status.code(), Some(2));
+    assert!(!fresh.exists(), "a failed run leaves no folder it created");
+    let out = limited_run(&dir);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -127,8 +127,25 @@ pub fn run_shipped(quiet: bool) -> Result<i32> {
 }
 
 /// Run `scenario`, writing timeseries.csv, pods.csv, summary.json (and
-/// trace.jsonl) into `out` (all or nothing).
+/// trace.jsonl) into `out` (all or nothing: a failed run also removes the
+/// folder if it created it).
 pub fn run_to_folder(
+    scenario: &Scenario,
+    out: &Path,
+    options: RunOptions,
+    quiet: bool,
+    trace: bool,
+) -> Result<Summary> {
+    let existed = out.exists();
+    let result = write_run(scenario, out, options, quiet, trace);
+    if result.is_err() && !existed {
+        // Only an empty folder is removed: never anything else.
+        let _ = std::fs::remove_dir(out);
+    }
+    result
+}
+
+fn write_run(
     scenario: &Scenario,
     out: &Path,
     options: RunOptions,

@@ -2,7 +2,7 @@
 //! defaults of model-semantics.md §6.2 and check every value, reporting the
 //! first problem with its file, line, column and key path.
 
-use super::error::{ScenarioError, did_you_mean};
+use super::error::{ScenarioError, did_you_mean, expected_found, syntax_error};
 use super::file::*;
 use super::locate::{exact_span_of, span_of};
 use super::units::{ClockTime, Duration, TimeSpec};
@@ -183,141 +183,6 @@ fn deserialize(file: &str, source: &str) -> std::result::Result<ScenarioFile, Sc
     })
 }
 
-/// A TOML syntax error, located, with the table (and key) it is in and what
-/// was found where something else was expected.
-fn syntax_error(file: &str, source: &str, e: &toml::de::Error) -> ScenarioError {
-    const DEPTH: usize = 80; // toml's nesting limit
-    let raw = e.message().trim_end();
-    // toml gives no position for keys with too many parts: find the line.
-    let span = e.span().or_else(|| {
-        let mut start = 0;
-        source.split_inclusive('\n').find_map(|line| {
-            let found = line.matches('.').count() + 1 >= DEPTH;
-            start += line.len();
-            found.then(|| start - line.len()..start - line.len())
-        })
-    });
-    let at = span.clone().map_or(source.len(), |s| s.start);
-    let found = describe_at(source, span.clone());
-    let line_start = source
-        .get(..at)
-        .and_then(|b| b.rfind('\n'))
-        .map_or(0, |i| i + 1);
-    let in_header = source
-        .get(line_start..)
-        .is_some_and(|l| l.trim_start().starts_with('['));
-    let message = if raw == "duplicate key" && in_header {
-        format!("expected each table once, found {found} a second time")
-    } else if raw == "duplicate key" {
-        format!("expected each key once in a table, found {found} a second time")
-    } else if raw.starts_with("string values must be quoted") && found.starts_with("the end") {
-        format!("expected a value, found {found}")
-    } else if raw.contains("recursi") {
-        format!(
-            "expected keys, arrays and inline tables nested at most {DEPTH} deep, found deeper nesting"
-        )
-    } else if raw.contains("expected") && !raw.contains("found") {
-        format!("{raw}, found {found}")
-    } else {
-        raw.to_owned()
-    };
-    let path = table_at(source, at);
-    ScenarioError::at_span(
-        file,
-        source,
-        span,
-        &path,
-        format!("invalid TOML: {message}"),
-    )
-}
-
-/// What the text at `span` is, for "found …": a token in backquotes, the end
-/// of the line or the end of the file.
-fn describe_at(source: &str, span: Option<std::ops::Range<usize>>) -> String {
-    let Some(span) = span else {
-        return "something else".into();
-    };
-    let text = source.get(span.start..).unwrap_or_default();
-    let token: String = source
-        .get(span.clone())
-        .filter(|t| !t.trim().is_empty())
-        .unwrap_or(text)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .chars()
-        .take(if span.is_empty() { 1 } else { 30 })
-        .collect();
-    match text.chars().next() {
-        None => "the end of the file".into(),
-        Some('\n' | '\r') if span.is_empty() => "the end of the line".into(),
-        _ if token.is_empty() => "the end of the line".into(),
-        _ => {
-            let shown: String = token
-                .chars()
-                .map(|c| match c.is_control() {
-                    true => c.escape_default().to_string(),
-                    false => c.to_string(),
-                })
-                .collect();
-            format!("`{shown}`")
-        }
-    }
-}
-
-/// The key path at byte `offset`, guessed line by line for syntax errors:
-/// the last table header before it (arrays of tables counted), and the key
-/// on its line if it has one.
-fn table_at(source: &str, offset: usize) -> String {
-    let before = source.get(..offset).unwrap_or(source);
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let mut table = String::new();
-    let mut arrays: Vec<(String, usize)> = Vec::new();
-    for line in source.get(..line_start).unwrap_or_default().lines() {
-        let line = line.trim();
-        if let Some(name) = line.strip_prefix("[[").and_then(|l| l.split("]]").next()) {
-            let name = dotted(name);
-            let count = match arrays.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, c)) => {
-                    *c += 1;
-                    *c
-                }
-                None => {
-                    arrays.push((name.clone(), 0));
-                    0
-                }
-            };
-            table = format!("{name}[{count}]");
-        } else if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
-            table = dotted(name);
-        }
-    }
-    let here = source.get(line_start..).unwrap_or_default();
-    let here = here.lines().next().unwrap_or_default().trim();
-    let key = match here.strip_prefix('[') {
-        Some(header) => {
-            table.clear();
-            Some(dotted(header.trim_matches(['[', ']'])))
-        }
-        None => here.split_once('=').map(|(k, _)| dotted(k)),
-    };
-    let path = match (table.is_empty(), key.filter(|k| !k.is_empty())) {
-        (_, None) => table,
-        (true, Some(key)) => key,
-        (false, Some(key)) => format!("{table}.{key}"),
-    };
-    if path.chars().count() > 60 {
-        return path.chars().take(60).chain(['…']).collect();
-    }
-    path
-}
-
-/// A dotted key as written, without the spaces around its dots.
-fn dotted(key: &str) -> String {
-    key.split('.').map(str::trim).collect::<Vec<_>>().join(".")
-}
-
 /// The top-level keys of a scenario file, for a hint when one lands inside
 /// a table.
 const TOP_LEVEL: [&str; 12] = [
@@ -401,56 +266,7 @@ fn explain(path: &str, message: &str) -> (String, String) {
     {
         return (path.to_owned(), expected_found(expected, found));
     }
-    // toml's own message for integers beyond 64 bits.
-    if let Some(rest) = message.strip_prefix("expected i64, found integer `")
-        && let Some(n) = rest.strip_suffix("` as i128")
-    {
-        return (
-            path.to_owned(),
-            format!("expected an integer, found {n}, which is too large"),
-        );
-    }
     (path.to_owned(), message.to_owned())
-}
-
-/// serde's "expected" and "found" in plain words, with a hint for the usual
-/// mistakes (numbers in quotes, durations and rates without units).
-fn expected_found(expected: &str, found: &str) -> String {
-    let expected_words = match expected {
-        "i64" | "i32" | "u32" => "an integer",
-        "u64" => "an integer from 0 to 18446744073709551615",
-        "f64" | "f32" => "a number",
-        "a boolean" => "true or false",
-        "a sequence" => "an array",
-        "a map" => "a table",
-        e if e.starts_with("struct ") => "a table",
-        e => e,
-    };
-    let quoted = |f: &str| f.split('`').nth(1).map(str::to_owned);
-    let (found_words, value) = if let Some(s) = found.strip_prefix("string ") {
-        (format!("the string {s}"), None)
-    } else if found.starts_with("integer `") || found.starts_with("floating point `") {
-        let n = quoted(found).unwrap_or_default();
-        (n.clone(), Some(n))
-    } else if found.starts_with("boolean `") {
-        (quoted(found).unwrap_or_default(), None)
-    } else {
-        let words = match found {
-            "map" => "a table",
-            "sequence" => "an array",
-            other => other,
-        };
-        (words.to_owned(), None)
-    };
-    let hint = match (expected_words, value) {
-        (e, Some(n)) if e.starts_with("a duration") => format!(" (write \"{n}s\" or \"{n}ms\")"),
-        (e, Some(n)) if e.starts_with("a rate") => format!(" (write \"{n}/s\")"),
-        ("an integer" | "a number" | "true or false", None) if found.starts_with("string ") => {
-            " (write it without quotes)".to_owned()
-        }
-        _ => String::new(),
-    };
-    format!("expected {expected_words}, found {found_words}{hint}")
 }
 
 /// Applies defaults and range checks; every error is located by key path.
