@@ -164,7 +164,7 @@ impl fmt::Display for TooBig {
         let e = &self.estimate;
         write!(
             f,
-            "scenario {} is too big to run: about {} requests and {} events, roughly {} of computing (at {} events/s), {} of memory and {} of CSV files; ",
+            "scenario {} is too big to run: about {} requests and {} events ({} of computing at {} events/s), {} of memory and {} of CSV files; ",
             self.scenario,
             count(e.requests),
             count(e.events),
@@ -255,17 +255,20 @@ fn bytes(b: f64) -> String {
     }
 }
 
-/// `40 s`, `12 min`, `5.2 h`, `3.1 days`, `19 years`, `2.0e4 years`.
+/// `under a second`, `about 40 s`, `about 12 min`, `about 5.2 h`,
+/// `about 3.1 days`, `about 19 years`, `about 2.0e4 years`.
 fn human_time(s: f64) -> String {
     let years = s / (365.25 * 86400.0);
-    match s {
+    let about = match s {
+        s if s < 1.0 => return "under a second".to_owned(),
         s if s < 90.0 => format!("{s:.0} s"),
         s if s < 5400.0 => format!("{:.0} min", s / 60.0),
         s if s < 2.0 * 86400.0 => format!("{:.1} h", s / 3600.0),
         s if s < 365.0 * 86400.0 => format!("{:.1} days", s / 86400.0),
         _ if years < 1000.0 => format!("{years:.0} years"),
         _ => format!("{years:.1e} years"),
-    }
+    };
+    format!("about {about}")
 }
 
 #[cfg(test)]

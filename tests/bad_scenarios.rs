@@ -142,3 +142,17 @@ fn an_endless_device_is_cut_at_the_size_cap() {
         "/dev/zero: expected a scenario file of at most 1 MiB, found more"
     );
 }
+
+#[test]
+fn a_good_file_with_a_bom_and_crlf_loads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("bom.toml");
+    let text = "[meta]\r\nname = \"bom\"\r\nduration = \"1m\"\r\n[pool]\r\nmax = 7\r\n";
+    std::fs::write(
+        &path,
+        [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+    )
+    .unwrap();
+    let s = load_file(&path, Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((s.name.as_str(), s.app().pool.max), ("bom", 7));
+}
