@@ -30,7 +30,10 @@ fuzz_target!(|data: &[u8]| {
     match pooldrill::model::run(&s, &mut NullSink, options) {
         Ok(summary) => {
             let r = &summary.requests;
-            assert_eq!(r.arrived, r.goodput + r.errors + r.gave_up + r.clients_waiting);
+            assert_eq!(
+                r.arrived,
+                r.goodput + r.errors + r.gave_up + r.clients_waiting
+            );
         }
         Err(e @ RunError::Invariant { .. }) => panic!("{e}"),
         Err(e) => panic!("unexpected: {e}"),
