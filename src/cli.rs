@@ -60,8 +60,13 @@ pub enum Command {
     Plan(commands::plan::PlanArgs),
 }
 
-/// Parse the arguments, run the command, return the process exit code.
+/// Parse the arguments, run the command, return the process exit code. A
+/// panic is a bug: its message is printed and the exit code is 3.
 pub fn main() -> i32 {
+    std::panic::catch_unwind(parse_and_run).unwrap_or(3)
+}
+
+fn parse_and_run() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -11,6 +11,8 @@ pub mod cli;
 pub mod commands;
 pub mod dist;
 pub mod engine;
+pub mod guard;
+pub mod interrupt;
 pub mod metrics;
 pub mod model;
 pub mod replicate;

@@ -40,6 +40,7 @@ pub struct CompareArgs {
 
 /// Run the comparison, print its table, write its files.
 pub fn compare(args: &CompareArgs, quiet: bool) -> Result<i32> {
+    crate::interrupt::catch();
     let arms = load_arms(&args.files, args.seed, args.duration)?;
     let names: Vec<&str> = arms.iter().map(|a| a.name.as_str()).collect();
     let out = args

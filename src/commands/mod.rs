@@ -18,8 +18,13 @@ use crate::scenario::ScenarioError;
 /// The exit code for an error (see [`crate::cli`]).
 pub fn exit_code(e: &anyhow::Error) -> i32 {
     for cause in e.chain() {
-        if cause.downcast_ref::<ScenarioError>().is_some() {
+        if cause.downcast_ref::<ScenarioError>().is_some()
+            || cause.downcast_ref::<crate::guard::TooBig>().is_some()
+        {
             return 2;
+        }
+        if cause.downcast_ref::<run::Interrupted>().is_some() {
+            return 130;
         }
         if let Some(run) = cause.downcast_ref::<RunError>() {
             return match run {
@@ -30,4 +35,28 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
         }
     }
     2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::SimTime;
+
+    #[test]
+    fn each_kind_of_error_has_its_documented_exit_code() {
+        let scenario = ScenarioError::at_span("x.toml", "", None, "", "expected …, found …");
+        assert_eq!(exit_code(&anyhow::Error::new(scenario)), 2);
+        let bug = RunError::Invariant {
+            at: SimTime::ZERO,
+            what: "a pool holds 3 clients, max 2".into(),
+        };
+        assert_eq!(exit_code(&anyhow::Error::new(bug).context("scenario x")), 3);
+        let stopped = RunError::Interrupted(SimTime::ZERO);
+        assert_eq!(exit_code(&anyhow::Error::new(stopped)), 130);
+        let disk = std::io::Error::other("No space left on device");
+        assert_eq!(
+            exit_code(&anyhow::Error::new(disk).context("cannot write")),
+            2
+        );
+    }
 }

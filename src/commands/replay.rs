@@ -84,6 +84,7 @@ fn load(scenarios: &Path) -> Result<Vec<Scenario>> {
 
 /// Run every scenario, then write the charts and the report.
 pub fn replay(args: &ReplayArgs) -> Result<i32> {
+    crate::interrupt::catch();
     let runs: Vec<Replayed> = load(&args.scenarios)?
         .into_par_iter()
         .map(|s| run_one(s, args))
@@ -171,7 +172,7 @@ fn simulate(scenario: Scenario, sink: &mut dyn Sink) -> Result<ReplayResult> {
     let summary = {
         let mut tee = Tee(vec![sink, &mut chart, &mut events]);
         Simulation::new(&scenario, RunOptions::default())
-            .run(&mut tee, |_| true)
+            .run(&mut tee, |_| !crate::interrupt::requested())
             .with_context(|| format!("scenario {}", scenario.name))?
     };
     let run = run_series(&scenario, &summary, &events.0, chart);

@@ -3,8 +3,10 @@
 
 use super::compare;
 use crate::engine::SimTime;
+use crate::guard::{self, DEFAULT_LIMITS, Limits};
+use crate::interrupt;
 use crate::metrics::{NullSink, Sink, Summary, Tee};
-use crate::model::{RunOptions, Simulation};
+use crate::model::{RunError, RunOptions, Simulation};
 use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir, terminal};
 use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
@@ -36,6 +38,13 @@ pub struct RunArgs {
     /// refusal, release, eviction and leak (large).
     #[arg(long)]
     pub trace: bool,
+    /// Refuse scenarios estimated at more than N events (default 1e9, a few
+    /// minutes); takes 5000000000 or 5e9.
+    #[arg(long, value_name = "N", value_parser = guard::parse_count)]
+    pub max_events: Option<u64>,
+    /// Run even if the resource estimate is over the limits.
+    #[arg(long)]
+    pub force: bool,
     /// Also write the time series in the OpenMetrics text format to PATH
     /// (for `promtool tsdb create-blocks-from openmetrics`).
     #[arg(long, value_name = "PATH")]
@@ -51,13 +60,34 @@ pub struct RunArgs {
     pub replications: u32,
 }
 
+/// A run stopped by Ctrl-C.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{scenario}: interrupted at {at} of {total} simulated ({percent:.0} %); nothing written, {out} left as it was"
+)]
+pub struct Interrupted {
+    scenario: String,
+    at: SimTime,
+    total: SimTime,
+    percent: f64,
+    out: String,
+}
+
 /// Run one scenario file.
 pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
     let overrides = Overrides {
         seed: args.seed,
         duration: args.duration,
     };
+    interrupt::catch();
     let scenario = load_file(&args.file, overrides)?;
+    if !args.force {
+        let limits = Limits {
+            max_events: args.max_events.unwrap_or(DEFAULT_LIMITS.max_events),
+            ..DEFAULT_LIMITS
+        };
+        guard::check(&scenario, limits)?;
+    }
     let out = args
         .out
         .clone()
@@ -110,7 +140,8 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
 }
 
 /// Run `scenario`, writing timeseries.csv, pods.csv, summary.json (and
-/// trace.jsonl) into `out` (all or nothing).
+/// trace.jsonl) into `out` (all or nothing: a failed run also removes the
+/// folder if it created it).
 pub fn run_to_folder(
     scenario: &Scenario,
     out: &Path,
@@ -131,6 +162,29 @@ pub fn run_to_folder_also(
     trace: bool,
     also: &mut dyn Sink,
 ) -> Result<Summary> {
+    let existed = out.exists();
+    let result = write_run(scenario, out, options, quiet, trace, also);
+    if result.is_err() && !existed {
+        // Only an empty folder is removed: never anything else.
+        let _ = std::fs::remove_dir(out);
+    }
+    result
+}
+
+fn write_run(
+    scenario: &Scenario,
+    out: &Path,
+    options: RunOptions,
+    quiet: bool,
+    trace: bool,
+    also: &mut dyn Sink,
+) -> Result<Summary> {
+    let cannot_write = || {
+        format!(
+            "cannot write the output files in {} (the previous ones are left as they were)",
+            out.display()
+        )
+    };
     let mut dir = OutputDir::create(out)?;
     let mut sink = CsvSink::new(
         dir.file("timeseries.csv")?,
@@ -156,29 +210,41 @@ pub fn run_to_folder_also(
             }
         }));
     }
-    let summary = sim
-        .run(&mut Tee(vec![&mut sink, also]), |t| {
-            bar.set_position(t.0 / 1_000_000);
-            true
-        })
-        .with_context(|| format!("scenario {}", scenario.name))?;
+    let result = sim.run(&mut Tee(vec![&mut sink, also]), |t| {
+        bar.set_position(t.0 / 1_000_000);
+        !interrupt::requested()
+    });
     bar.finish_and_clear();
+    let summary = match result {
+        Err(RunError::Interrupted(at)) => {
+            return Err(Interrupted {
+                scenario: scenario.name.clone(),
+                at,
+                total: scenario.duration,
+                percent: 100.0 * at.as_secs_f64() / scenario.duration.as_secs_f64(),
+                out: out.display().to_string(),
+            }
+            .into());
+        }
+        Err(RunError::Sink(e)) => return Err(e).with_context(cannot_write),
+        result => result.with_context(|| format!("scenario {}", scenario.name))?,
+    };
     if let Some(e) = trace_error {
-        return Err(e).context("cannot write trace.jsonl");
+        return Err(e).with_context(cannot_write);
     }
     if let Some(mut file) = trace_file {
-        file.flush().context("cannot write trace.jsonl")?;
+        file.flush().with_context(cannot_write)?;
     }
-    sink.finish()
-        .with_context(|| format!("cannot write the CSV files in {}", out.display()))?;
+    sink.finish().with_context(cannot_write)?;
     let json = serde_json::to_vec_pretty(&summary)?;
-    dir.write("summary.json", &json)?;
+    dir.write("summary.json", &json)
+        .with_context(cannot_write)?;
     dir.commit()?;
     Ok(summary)
 }
 
 /// A progress bar over simulated milliseconds, drawn only on a terminal.
-pub(crate) fn progress_bar(scenario: &Scenario, quiet: bool) -> ProgressBar {
+pub fn progress_bar(scenario: &Scenario, quiet: bool) -> ProgressBar {
     let total = scenario.duration.0 / SimTime::from_millis(1).0;
     if quiet {
         return ProgressBar::hidden();

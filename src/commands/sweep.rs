@@ -60,6 +60,7 @@ pub struct SweepArgs {
 
 /// Run the sweep (or its shard) and write its files.
 pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
+    crate::interrupt::catch();
     let file = args.file.display().to_string();
     let source = read_source(&args.file)?;
     let overrides = Overrides {

@@ -463,6 +463,7 @@ impl Simulation<'_> {
         }
         let pool = self.pools.get_mut(pool_id).expect("live pool");
         pool.slot_lost(client);
+        self.leaks_reaped += 1;
         self.trace(TraceKind::Reaped, None, Some(pool_id), Some(client));
         self.db.release(true);
         self.rec.open.add(now, -1, self.scenario.warmup);

@@ -206,6 +206,10 @@ impl Simulation<'_> {
                 closed.0 += 1;
                 closed.1 += u32::from(client.state == ClientState::Leaked);
             }
+            if client.state == ClientState::Leaked {
+                self.leaks_closed.0 += 1;
+                self.leaks_closed.1 += u64::from(client.has_slot);
+            }
             self.close_session(&client);
         }
         closed

@@ -247,6 +247,11 @@ pub struct Simulation<'s> {
     pub(crate) counted_in_flight: u64,
     /// Of those, the ones whose client still waits.
     pub(crate) counted_clients_waiting: u64,
+    /// Leaked clients closed because their process exited, and how many of
+    /// them still held a server session (the leak invariant).
+    pub(crate) leaks_closed: (u64, u64),
+    /// Leaked sessions the server killed.
+    pub(crate) leaks_reaped: u64,
     pub(crate) tracer: Option<trace::Tracer<'s>>,
     end: SimTime,
     options: RunOptions,
@@ -285,6 +290,8 @@ impl<'s> Simulation<'s> {
             runs_seen: 0,
             counted_in_flight: 0,
             counted_clients_waiting: 0,
+            leaks_closed: (0, 0),
+            leaks_reaped: 0,
             tracer: None,
             end: scenario.duration,
             options,
@@ -335,7 +342,12 @@ impl<'s> Simulation<'s> {
     ) -> Result<Summary, RunError> {
         let mut handled: u64 = 0;
         let mut measuring = false;
+        let mut last = SimTime::ZERO;
         while let Some((now, event)) = self.sched.pop_until(self.end) {
+            if self.options.check_invariants && now < last {
+                return self.broken(format!("the clock went back from {last} to {now}"));
+            }
+            last = now;
             if !measuring && now >= self.rec.warmup() {
                 self.rec.open.start_measuring();
                 self.rec.checked_out.start_measuring();
@@ -483,7 +495,7 @@ impl<'s> Simulation<'s> {
         self.rec.sample(now, &g, &pod_rows, sink)
     }
 
-    fn broken(&self, what: String) -> Result<(), RunError> {
+    fn broken<T>(&self, what: String) -> Result<T, RunError> {
         Err(RunError::Invariant {
             at: self.sched.now(),
             what,
@@ -507,6 +519,14 @@ impl<'s> Simulation<'s> {
                 self.db.established() + settings.other_clients,
                 settings.usable_slots()
             ));
+        }
+        for (name, level) in [
+            ("open", &self.rec.open),
+            ("checked-out", &self.rec.checked_out),
+        ] {
+            if level.value() < 0 {
+                return self.broken(format!("{} {name} connections", level.value()));
+            }
         }
         if self.db.app_backends() as i64 != self.rec.open.value() {
             return self.broken(format!(
@@ -546,6 +566,7 @@ impl<'s> Simulation<'s> {
         self.check_cheap_invariants()?;
         let mut sessions = 0u64;
         let mut checked_out = 0u64;
+        let (mut leaked, mut leaked_sessions) = (0u64, 0u64);
         for (_, pool) in self.pools.iter() {
             if pool.total() > pool.config.max {
                 return self.broken(format!(
@@ -564,6 +585,21 @@ impl<'s> Simulation<'s> {
             }
             sessions += pool.sessions() as u64;
             checked_out += pool.checked_out() as u64;
+            leaked += pool.leaked() as u64;
+            leaked_sessions += pool.leaked_sessions() as u64;
+        }
+        // A leaked client leaves its pool only when its process exits, and
+        // its PostgreSQL session ends only then or when the server reaps it
+        // (behind a sidecar, clients hold no PostgreSQL session of their own).
+        let ever = self.rec.leaked_cumulative;
+        let (closed, closed_sessions) = self.leaks_closed;
+        let sessions_ok = self.scenario.pooler.is_some()
+            || leaked_sessions + closed_sessions + self.leaks_reaped == ever;
+        if leaked + closed != ever || !sessions_ok {
+            return self.broken(format!(
+                "{ever} clients leaked: {leaked} still in their pools ({leaked_sessions} with a session), {closed} closed by a process exit ({closed_sessions} with a session), {} sessions reaped",
+                self.leaks_reaped
+            ));
         }
         for (_, pooler) in self.poolers.iter() {
             if pooler.total() > pooler.config.pool_size {

@@ -65,7 +65,7 @@ pub fn replicate(
     scenario.seed = seed;
     let mut sink = BinSink::new(&scenario);
     let summary = Simulation::new(&scenario, options)
-        .run(&mut sink, |_| true)
+        .run(&mut sink, |_| !crate::interrupt::requested())
         .with_context(|| format!("scenario {} with seed {seed}", scenario.name))?;
     Ok(Replication {
         seed,

@@ -1,5 +1,6 @@
 //! Scenario errors that point at the file, line and column of the culprit:
-//! `FILE:LINE:COL: path.to.key: expected …, found …`.
+//! `FILE:LINE:COL: path.to.key: expected …, found …`; TOML syntax errors and
+//! serde's type errors rephrased in that form.
 
 use std::fmt;
 use std::ops::Range;
@@ -81,10 +82,31 @@ impl fmt::Display for ScenarioError {
         }
         write!(f, ": {}", self.message)?;
         if let Some(snippet) = &self.snippet {
-            let shown: String = snippet.chars().take(120).collect();
+            // 120 characters of the line, around the column on long lines.
+            // Control characters would garble the terminal: shown as �. The
+            // caret copies the line's tabs so that it stays aligned.
+            let skip = self.column.saturating_sub(100);
+            let shown: String = (if skip > 0 { "…" } else { "" })
+                .chars()
+                .chain(snippet.chars().skip(skip).take(120))
+                .map(|c| {
+                    if c.is_control() && c != '\t' {
+                        '\u{fffd}'
+                    } else {
+                        c
+                    }
+                })
+                .collect();
             write!(f, "\n  {:>4} | {shown}", self.line)?;
-            if self.column > 0 && self.column <= 121 {
-                write!(f, "\n       | {}^", " ".repeat(self.column - 1))?;
+            let column = self.column - skip + usize::from(skip > 0);
+            if self.column > 0 && column <= 121 {
+                let pad: String = shown
+                    .chars()
+                    .chain(std::iter::repeat(' '))
+                    .take(column - 1)
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                write!(f, "\n       | {pad}^")?;
             }
         }
         Ok(())
@@ -119,6 +141,185 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// A TOML syntax error, located, with the table (and key) it is in and what
+/// was found where something else was expected.
+pub(super) fn syntax_error(file: &str, source: &str, e: &toml::de::Error) -> ScenarioError {
+    const DEPTH: usize = 80; // toml's nesting limit
+    let raw = e.message().trim_end();
+    // toml gives no position for keys with too many parts: find the line.
+    let span = e.span().or_else(|| {
+        let mut start = 0;
+        source.split_inclusive('\n').find_map(|line| {
+            let found = line.matches('.').count() + 1 >= DEPTH;
+            start += line.len();
+            found.then(|| start - line.len()..start - line.len())
+        })
+    });
+    let at = span.clone().map_or(source.len(), |s| s.start);
+    let found = describe_at(source, span.clone());
+    let line_start = source
+        .get(..at)
+        .and_then(|b| b.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let in_header = source
+        .get(line_start..)
+        .is_some_and(|l| l.trim_start().starts_with('['));
+    let message = if raw == "duplicate key" && in_header {
+        format!("expected each table once, found {found} a second time")
+    } else if raw == "duplicate key" {
+        format!("expected each key once in a table, found {found} a second time")
+    } else if raw.starts_with("string values must be quoted") && found.starts_with("the end") {
+        format!("expected a value, found {found}")
+    } else if raw.contains("recursi") {
+        format!(
+            "expected keys, arrays and inline tables nested at most {DEPTH} deep, found deeper nesting"
+        )
+    } else if raw.contains("expected") && !raw.contains("found") {
+        format!("{raw}, found {found}")
+    } else {
+        raw.to_owned()
+    };
+    let path = table_at(source, at);
+    ScenarioError::at_span(
+        file,
+        source,
+        span,
+        &path,
+        format!("invalid TOML: {message}"),
+    )
+}
+
+/// What the text at `span` is, for "found …": a token in backquotes, the end
+/// of the line or the end of the file.
+fn describe_at(source: &str, span: Option<std::ops::Range<usize>>) -> String {
+    let Some(span) = span else {
+        return "something else".into();
+    };
+    let text = source.get(span.start..).unwrap_or_default();
+    let token: String = source
+        .get(span.clone())
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or(text)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .take(if span.is_empty() { 1 } else { 30 })
+        .collect();
+    match text.chars().next() {
+        None => "the end of the file".into(),
+        Some('\n' | '\r') if span.is_empty() => "the end of the line".into(),
+        _ if token.is_empty() => "the end of the line".into(),
+        _ => {
+            let shown: String = token
+                .chars()
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_default().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect();
+            format!("`{shown}`")
+        }
+    }
+}
+
+/// The key path at byte `offset`, guessed line by line for syntax errors:
+/// the last table header before it (arrays of tables counted), and the key
+/// on its line if it has one.
+fn table_at(source: &str, offset: usize) -> String {
+    let before = source.get(..offset).unwrap_or(source);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let mut table = String::new();
+    let mut arrays: Vec<(String, usize)> = Vec::new();
+    for line in source.get(..line_start).unwrap_or_default().lines() {
+        let line = line.trim();
+        if let Some(name) = line.strip_prefix("[[").and_then(|l| l.split("]]").next()) {
+            let name = dotted(name);
+            let count = match arrays.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, c)) => {
+                    *c += 1;
+                    *c
+                }
+                None => {
+                    arrays.push((name.clone(), 0));
+                    0
+                }
+            };
+            table = format!("{name}[{count}]");
+        } else if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            table = dotted(name);
+        }
+    }
+    let here = source.get(line_start..).unwrap_or_default();
+    let here = here.lines().next().unwrap_or_default().trim();
+    let key = match here.strip_prefix('[') {
+        Some(header) => {
+            table.clear();
+            Some(dotted(header.trim_matches(['[', ']'])))
+        }
+        None => here.split_once('=').map(|(k, _)| dotted(k)),
+    };
+    let path = match (table.is_empty(), key.filter(|k| !k.is_empty())) {
+        (_, None) => table,
+        (true, Some(key)) => key,
+        (false, Some(key)) => format!("{table}.{key}"),
+    };
+    if path.chars().count() > 60 {
+        return path.chars().take(60).chain(['…']).collect();
+    }
+    path
+}
+
+/// A dotted key as written, without the spaces around its dots.
+fn dotted(key: &str) -> String {
+    key.split('.').map(str::trim).collect::<Vec<_>>().join(".")
+}
+
+/// serde's "expected" and "found" in plain words, with a hint for the usual
+/// mistakes (numbers in quotes, durations and rates without units).
+pub(super) fn expected_found(expected: &str, found: &str) -> String {
+    let expected_words = match expected {
+        "i64" | "i32" | "u32" => "an integer",
+        "u64" => "an integer from 0 to 18446744073709551615",
+        "f64" | "f32" => "a number",
+        "a boolean" => "true or false",
+        "a sequence" => "an array",
+        "a map" => "a table",
+        e if e.starts_with("struct ") => "a table",
+        e => e,
+    };
+    let quoted = |f: &str| f.split('`').nth(1).map(str::to_owned);
+    let (found_words, value) = if let Some(s) = found.strip_prefix("string ") {
+        (format!("the string {s}"), None)
+    } else if found.starts_with("integer `") || found.starts_with("floating point `") {
+        let n = quoted(found).unwrap_or_default();
+        (n.clone(), Some(n))
+    } else if found.starts_with("boolean `") {
+        (quoted(found).unwrap_or_default(), None)
+    } else {
+        let words = match found {
+            "map" => "a table",
+            "sequence" => "an array",
+            other => other,
+        };
+        (words.to_owned(), None)
+    };
+    let hint = match (expected_words, value) {
+        _ if found.ends_with(" as i128") => ", beyond 64 bits".to_owned(),
+        (e, Some(n)) if e.starts_with("a duration") => format!(" (write \"{n}s\" or \"{n}ms\")"),
+        (e, Some(n)) if e.starts_with("a rate") => format!(" (write \"{n}/s\")"),
+        ("an integer" | "a number" | "true or false", None) if found.starts_with("string ") => {
+            " (write it without quotes)".to_owned()
+        }
+        _ => String::new(),
+    };
+    format!("expected {expected_words}, found {found_words}{hint}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +347,27 @@ mod tests {
             "{s}"
         );
         assert!(s.contains("max = 0") && s.contains("      ^"), "{s}");
+    }
+
+    #[test]
+    fn syntax_errors_are_placed_in_their_table_and_key() {
+        let src = "[meta]\nname = \"x\"\n[[events]]\nat = \"1m\"\n[[events]]\nat = \n";
+        assert_eq!(table_at(src, src.len() - 1), "events[1].at");
+        assert_eq!(table_at(src, 0), "meta");
+        assert_eq!(table_at("a . b = 1\n", 0), "a.b");
+        assert_eq!(describe_at("x = \n", Some(4..4)), "the end of the line");
+        assert_eq!(describe_at("x = 1", Some(5..5)), "the end of the file");
+        assert_eq!(describe_at("x = \u{7}", Some(4..5)), "`\\u{7}`");
+    }
+
+    #[test]
+    fn long_lines_show_the_part_around_the_column() {
+        let line = format!("{}max = 0", " ".repeat(300));
+        let e = ScenarioError::at_span("x.toml", &line, Some(306..307), "pool.max", "m");
+        let shown = e.to_string();
+        let lines: Vec<&str> = shown.lines().collect();
+        let caret = lines[2].chars().position(|c| c == '^').unwrap();
+        assert_eq!(lines[1].chars().nth(caret), Some('0'), "{shown}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! defaults of model-semantics.md §6.2 and check every value, reporting the
 //! first problem with its file, line, column and key path.
 
-use super::error::{ScenarioError, did_you_mean};
+use super::error::{ScenarioError, did_you_mean, expected_found, syntax_error};
 use super::file::*;
 use super::locate::{exact_span_of, span_of};
 use super::units::{ClockTime, Duration, TimeSpec};
@@ -10,6 +10,7 @@ use super::*;
 use super::{Target, TargetCheck};
 use crate::dist::Dist;
 use crate::engine::SimTime;
+use std::io::Read;
 use std::path::Path;
 
 /// Largest scenario file read (a scenario is a page of text).
@@ -34,11 +35,13 @@ pub fn load_file(
 }
 
 /// Read a scenario file as text: size-capped, UTF-8 checked, BOM removed.
+/// At most [`MAX_FILE_BYTES`] + 1 bytes are read, so that a device or a pipe
+/// (`/dev/zero`) cannot exhaust memory.
 pub fn read_source(path: &Path) -> std::result::Result<String, ScenarioError> {
     let name = path.display().to_string();
     let whole = |message: String| ScenarioError::at_span(&name, "", None, "", message);
-    let meta = std::fs::metadata(path)
-        .map_err(|e| whole(format!("cannot read the file: {}", io_reason(&e))))?;
+    let cannot = |e: std::io::Error| whole(format!("cannot read the file: {}", io_reason(&e)));
+    let meta = std::fs::metadata(path).map_err(cannot)?;
     if meta.is_dir() {
         return Err(whole("expected a scenario file, found a directory".into()));
     }
@@ -48,21 +51,51 @@ pub fn read_source(path: &Path) -> std::result::Result<String, ScenarioError> {
             meta.len() as f64 / 1048576.0
         )));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| whole(format!("cannot read the file: {}", io_reason(&e))))?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
+    decode(&name, &bytes)
+}
+
+/// Scenario bytes as text: size-capped, UTF-8 checked, BOM removed; `file`
+/// names them in errors.
+pub fn decode(file: &str, bytes: &[u8]) -> std::result::Result<String, ScenarioError> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ScenarioError::at_span(
+            file,
+            "",
+            None,
+            "",
+            "expected a scenario file of at most 1 MiB, found more",
+        ));
+    }
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(ScenarioError {
+            line: 1,
+            column: 1,
+            ..ScenarioError::at_span(
+                file,
+                "",
+                None,
+                "",
+                "expected UTF-8 text, found UTF-16 (save the file as UTF-8)",
+            )
+        });
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(s.to_owned()),
         Err(e) => {
             let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
             let (line, column) = super::error::line_column(valid, valid.len());
             Err(ScenarioError {
-                file: name,
+                file: file.to_owned(),
                 line,
                 column,
                 path: String::new(),
                 message: format!(
-                    "expected UTF-8 text, found the byte 0x{:02x} (is this a binary file?)",
+                    "expected UTF-8 text, found the byte 0x{:02x} (a binary file, or text in another encoding?)",
                     bytes[e.valid_up_to()]
                 ),
                 snippet: None,
@@ -98,7 +131,7 @@ pub fn parse_with(
         raw.meta.duration = duration;
     }
     let duration_note = if overrides.duration.is_some() {
-        " (the duration comes from --duration)"
+        ", from --duration"
     } else {
         ""
     };
@@ -114,33 +147,48 @@ pub fn parse_with(
 /// TOML syntax and types, with serde's key path.
 fn deserialize(file: &str, source: &str) -> std::result::Result<ScenarioFile, ScenarioError> {
     if source.trim().is_empty() {
-        return Err(ScenarioError::at_span(
-            file,
-            source,
-            None,
-            "",
-            "expected a scenario with at least a [meta] table (name and duration), found an empty file",
-        ));
+        return Err(ScenarioError {
+            line: 1,
+            column: 1,
+            ..ScenarioError::at_span(
+                file,
+                source,
+                None,
+                "",
+                "expected a scenario with at least a [meta] table (name and duration), found an empty file",
+            )
+        });
     }
-    let de = toml::de::Deserializer::parse(source).map_err(|e| {
-        ScenarioError::at_span(
-            file,
-            source,
-            e.span(),
-            "",
-            format!("invalid TOML: {}", e.message().trim_end()),
-        )
-    })?;
+    let de = toml::de::Deserializer::parse(source).map_err(|e| syntax_error(file, source, &e))?;
     serde_path_to_error::deserialize(de).map_err(|e| {
         let mut path = e.path().to_string();
         if path == "." {
             path.clear();
         }
         let inner = e.inner();
-        let (path, message) = explain(&path, inner.message().trim_end());
-        ScenarioError::at_span(file, source, inner.span(), &path, message)
+        let raw = inner.message().trim_end();
+        let (mut path, mut message) = explain(&path, raw);
+        let span = inner.span();
+        // A struct read from `[[meta]]`: serde takes the array as a tuple.
+        let header = span.clone().and_then(|s| source.get(s.start..));
+        if raw.starts_with("invalid type: map")
+            && header.is_some_and(|h| h.starts_with("[["))
+            && path.ends_with(']')
+            && let Some((table, _)) = path.clone().rsplit_once('[')
+        {
+            message = format!("expected a table [{table}], found an array of tables [[{table}]]");
+            path = table.to_owned();
+        }
+        ScenarioError::at_span(file, source, span, &path, message)
     })
 }
+
+/// The top-level keys of a scenario file, for a hint when one lands inside
+/// a table.
+const TOP_LEVEL: [&str; 12] = [
+    "meta", "fleet", "traffic", "requests", "pool", "database", "job", "versions", "events",
+    "alerts", "alerting", "targets",
+];
 
 /// Rephrase serde's messages in the "expected …, found …" form, with a
 /// suggestion for misspelt keys.
@@ -157,9 +205,16 @@ fn explain(path: &str, message: &str) -> (String, String) {
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let key = rest.split('`').next().unwrap_or_default();
         let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
-        let hint = did_you_mean(key, &expected)
-            .map(|s| format!(" (did you mean `{s}`?)"))
-            .unwrap_or_default();
+        let hint = match did_you_mean(key, &expected) {
+            Some(s) => format!(" (did you mean `{s}`?)"),
+            None if !path.is_empty() && TOP_LEVEL.contains(&key) => {
+                let table = path.strip_suffix(key).unwrap_or(path).trim_end_matches('.');
+                format!(
+                    " (keys after [{table}] belong to it: put `{key}` before the first table, or under its own [{key}] header)"
+                )
+            }
+            None => String::new(),
+        };
         let list = expected
             .iter()
             .map(|s| format!("`{s}`"))
@@ -177,6 +232,12 @@ fn explain(path: &str, message: &str) -> (String, String) {
     }
     if let Some(rest) = message.strip_prefix("missing field `") {
         let key = rest.split('`').next().unwrap_or_default();
+        if path.is_empty() && key == "meta" {
+            return (
+                key.to_owned(),
+                "expected a [meta] table with at least name and duration, found none".to_owned(),
+            );
+        }
         return (
             join(key),
             format!("expected the required key `{key}`, found nothing"),
@@ -198,13 +259,12 @@ fn explain(path: &str, message: &str) -> (String, String) {
             format!("expected one of {list}, found \"{found}\"{hint}"),
         );
     }
-    if let Some(rest) = message.strip_prefix("invalid type: ")
+    if let Some(rest) = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
         && let Some((found, expected)) = rest.split_once(", expected ")
     {
-        return (
-            path.to_owned(),
-            format!("expected {expected}, found {found}"),
-        );
+        return (path.to_owned(), expected_found(expected, found));
     }
     (path.to_owned(), message.to_owned())
 }
@@ -226,7 +286,15 @@ impl Checker<'_> {
     fn err(&self, path: &str, message: impl Into<String>) -> ScenarioError {
         if let Some(prefix) = &self.prefix {
             let full = format!("{prefix}.{path}");
-            if let Some(span) = exact_span_of(self.source, &full) {
+            // The version's own key, else the base table's, else the
+            // version's table when the base has none (a job only a version has).
+            let span = exact_span_of(self.source, &full).or_else(|| {
+                span_of(self.source, path)
+                    .is_none()
+                    .then(|| span_of(self.source, &full))
+                    .flatten()
+            });
+            if let Some(span) = span {
                 return ScenarioError::at_span(self.file, self.source, Some(span), &full, message);
             }
         }
@@ -675,7 +743,7 @@ impl Checker<'_> {
             if at < last_end {
                 return Err(self.err(
                     &path,
-                    format!("expected rate changes that do not overlap: this one starts at {at}s, before the previous ramp ends at {last_end}s"),
+                    format!("expected rate changes that do not overlap (the previous ramp ends at {last_end}s), found one starting at {at}s"),
                 ));
             }
             let current = points.last().map_or(rate, |p| p.1);
@@ -1109,6 +1177,9 @@ impl Checker<'_> {
                         if from >= to {
                             return Err(self.err(&key("to"), format!("expected a window end after its start ({from}), found {to}")));
                         }
+                        if !expected.is_finite() {
+                            return Err(self.err(&key("expected"), format!("expected a finite number, found {expected}")));
+                        }
                         TargetCheck::Window { metric, from, to, expected }
                     }
                     ((None, None, None, None), Some(alert), Some(at)) => {
@@ -1259,7 +1330,7 @@ mod tests {
     #[test]
     fn syntax_errors_and_missing_keys_are_located() {
         let e = parse("s.toml", "[meta\nname = 1").unwrap_err();
-        assert_eq!((e.line, e.path.as_str()), (1, ""));
+        assert_eq!((e.line, e.path.as_str()), (1, "meta"));
         assert!(e.message.starts_with("invalid TOML"), "{e}");
         let e = parse("s.toml", "[meta]\nname = \"x\"\n").unwrap_err();
         assert_eq!(e.path, "meta.duration");
