@@ -66,9 +66,18 @@ impl Simulation<'_> {
 
     /// A pod finished starting: its workers run, it takes traffic.
     pub(crate) fn pod_ready(&mut self, pod: u32, epoch: u32) {
+        if self.bring_up(pod, epoch) {
+            self.reroute();
+            self.reconcile_rollout();
+        }
+    }
+
+    /// Mark a starting pod ready and start its sidecar and workers (the
+    /// caller reroutes); false if the pod is not starting in that epoch.
+    pub(crate) fn bring_up(&mut self, pod: u32, epoch: u32) -> bool {
         let p = &self.pods[pod as usize];
         if p.epoch != epoch || p.state != PodState::Starting {
-            return;
+            return false;
         }
         self.pods[pod as usize].state = PodState::Ready;
         self.start_pooler(pod);
@@ -76,8 +85,7 @@ impl Simulation<'_> {
             self.worker_up(w);
         }
         self.log("pod_ready", Some(pod), String::new());
-        self.reroute();
-        self.reconcile_rollout();
+        true
     }
 
     /// A worker process starts: an empty pool, and the job if it runs here.

@@ -296,10 +296,13 @@ impl<'s> Simulation<'s> {
             end: scenario.duration,
             options,
         };
-        for _ in 0..scenario.fleet.pods {
-            sim.create_pod(0, 0, SimTime::ZERO);
+        let pods: Vec<u32> = (0..scenario.fleet.pods)
+            .map(|_| sim.create_pod(0, 0, SimTime::ZERO))
+            .collect();
+        for pod in pods {
+            sim.bring_up(pod, 0);
         }
-        sim.reroute(); // no pod ready yet: the fleet stream waits for them
+        sim.reroute();
         sim.schedule_timeline();
         sim.sched.at(scenario.sample_interval, Event::Sample);
         sim

@@ -15,6 +15,7 @@ use crate::engine::{SimRng, TimerId};
 use crate::scenario::Dispatch;
 use crate::slab::Id;
 use rand::{Rng, RngExt};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// An arrival stream and where its requests go.
 pub struct Source {
@@ -49,13 +50,17 @@ impl Simulation<'_> {
             Dispatch::Random if !ready.is_empty() => ready.iter().map(|&p| Some(p)).collect(),
             _ => vec![None],
         };
-        // Drop streams no longer wanted.
-        let stale: Vec<Id> = self
-            .sources
-            .iter()
-            .filter(|(_, s)| !wanted.contains(&s.pod))
-            .map(|(id, _)| id)
-            .collect();
+        // Drop streams no longer wanted; index the others by pod.
+        let wanted_set: BTreeSet<Option<u32>> = wanted.iter().copied().collect();
+        let mut existing: BTreeMap<Option<u32>, Id> = BTreeMap::new();
+        let mut stale = Vec::new();
+        for (id, s) in self.sources.iter() {
+            if wanted_set.contains(&s.pod) {
+                existing.insert(s.pod, id);
+            } else {
+                stale.push(id);
+            }
+        }
         for id in stale {
             if let Some(s) = self.sources.remove(id)
                 && let Some(t) = s.timer
@@ -67,12 +72,7 @@ impl Simulation<'_> {
         let now = self.sched.now().as_secs_f64();
         let mass_now = self.profile.cumulative(now);
         for pod in wanted {
-            let existing = self
-                .sources
-                .iter()
-                .find(|(_, s)| s.pod == pod)
-                .map(|(id, _)| id);
-            let (id, next) = match existing {
+            let (id, next) = match existing.get(&pod).copied() {
                 Some(id) => {
                     let s = self.sources.get_mut(id).expect("live source");
                     (id, s.arrivals.reshare(share, mass_now, &self.profile))
