@@ -8,6 +8,12 @@
 //! timer is an event whose slot can be marked cancelled: the key stays in
 //! the heap and is dropped, with its slot, when it reaches the top. Nothing
 //! is ever searched for.
+//!
+//! Streams — events that re-arm themselves each time they fire, such as
+//! arrival processes — wait in a second, small heap, so the main heap only
+//! holds the work in progress. The next event is the smaller of the two
+//! tops; keys come from one sequence, so the order is exactly that of a
+//! single queue.
 
 use super::time::SimTime;
 use std::cmp::Reverse;
@@ -39,6 +45,7 @@ pub struct Scheduler<E> {
     now: SimTime,
     next_sequence: u64,
     heap: BinaryHeap<Reverse<u128>>,
+    streams: BinaryHeap<Reverse<u128>>,
     slots: Vec<Slot<E>>,
     free: Vec<u32>,
     live_timers: usize,
@@ -57,6 +64,7 @@ impl<E: Copy> Scheduler<E> {
             now: SimTime::ZERO,
             next_sequence: 0,
             heap: BinaryHeap::with_capacity(1024),
+            streams: BinaryHeap::new(),
             slots: Vec::with_capacity(1024),
             free: Vec::new(),
             live_timers: 0,
@@ -69,9 +77,9 @@ impl<E: Copy> Scheduler<E> {
         self.now
     }
 
-    /// Entries in the heap, cancelled timers not yet dropped included.
+    /// Entries waiting, cancelled timers not yet dropped included.
     pub fn pending(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.streams.len()
     }
 
     /// Timers scheduled and neither fired nor cancelled.
@@ -81,6 +89,14 @@ impl<E: Copy> Scheduler<E> {
 
     #[inline]
     fn push(&mut self, at: SimTime, event: E, timer: bool) -> u32 {
+        let (key, slot) = self.key(at, event, timer);
+        self.heap.push(Reverse(key));
+        slot
+    }
+
+    /// Store `event` in a slot and make its key.
+    #[inline]
+    fn key(&mut self, at: SimTime, event: E, timer: bool) -> (u128, u32) {
         let at = at.max(self.now);
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -107,8 +123,7 @@ impl<E: Copy> Scheduler<E> {
         let key =
             ((at.0 as u128) << 64) | ((self.next_sequence as u128) << SLOT_BITS) | slot as u128;
         self.next_sequence += 1;
-        self.heap.push(Reverse(key));
-        slot
+        (key, slot)
     }
 
     /// Schedule `event` at `at` (clamped to now). It cannot be cancelled.
@@ -132,6 +147,51 @@ impl<E: Copy> Scheduler<E> {
         TimerId {
             slot,
             generation: self.slots[slot as usize].generation,
+        }
+    }
+
+    /// Schedule the next, cancellable event of a stream (an arrival process)
+    /// at `at`: it waits in the small stream heap.
+    #[inline]
+    pub fn stream_timer(&mut self, at: SimTime, event: E) -> TimerId {
+        let (key, slot) = self.key(at, event, true);
+        self.streams.push(Reverse(key));
+        self.live_timers += 1;
+        TimerId {
+            slot,
+            generation: self.slots[slot as usize].generation,
+        }
+    }
+
+    /// The smaller live key of the two heaps, with which heap holds it
+    /// (true: the stream heap); cancelled keys on top are dropped.
+    #[inline]
+    fn next_key(&mut self) -> Option<(u128, bool)> {
+        loop {
+            let main = self.heap.peek().map(|r| r.0);
+            let stream = self.streams.peek().map(|r| r.0);
+            let (key, from_streams) = match (main, stream) {
+                (None, None) => return None,
+                (Some(m), None) => (m, false),
+                (None, Some(s)) => (s, true),
+                (Some(m), Some(s)) => {
+                    if s < m {
+                        (s, true)
+                    } else {
+                        (m, false)
+                    }
+                }
+            };
+            let slot = (key & SLOT_MASK) as u32;
+            if !self.slots[slot as usize].cancelled {
+                return Some((key, from_streams));
+            }
+            if from_streams {
+                self.streams.pop();
+            } else {
+                self.heap.pop();
+            }
+            self.take(slot);
         }
     }
 
@@ -162,51 +222,33 @@ impl<E: Copy> Scheduler<E> {
 
     /// The time of the next live event, dropping cancelled timers on the way.
     pub fn peek_time(&mut self) -> Option<SimTime> {
-        while let Some(&Reverse(key)) = self.heap.peek() {
-            let slot = (key & SLOT_MASK) as u32;
-            if self.slots[slot as usize].cancelled {
-                self.heap.pop();
-                self.take(slot);
-                continue;
-            }
-            return Some(SimTime((key >> 64) as u64));
-        }
-        None
+        self.next_key().map(|(key, _)| SimTime((key >> 64) as u64))
     }
 
     /// Remove the next live event and advance the clock to it.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        while let Some(Reverse(key)) = self.heap.pop() {
-            let Some(event) = self.take((key & SLOT_MASK) as u32) else {
-                continue; // a cancelled timer
-            };
-            let at = SimTime((key >> 64) as u64);
-            debug_assert!(at >= self.now, "clock went backwards");
-            self.now = at;
-            return Some((at, event));
-        }
-        None
+        self.pop_until(SimTime::NEVER)
     }
 
     /// Remove the next live event if it is due by `limit`, advancing the
     /// clock to it; `None` when nothing is due by then (the event stays).
     #[inline]
     pub fn pop_until(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
-        loop {
-            let &Reverse(key) = self.heap.peek()?;
-            let slot = (key & SLOT_MASK) as u32;
-            if !self.slots[slot as usize].cancelled && SimTime((key >> 64) as u64) > limit {
-                return None;
-            }
-            self.heap.pop();
-            if let Some(event) = self.take(slot) {
-                let at = SimTime((key >> 64) as u64);
-                debug_assert!(at >= self.now, "clock went backwards");
-                self.now = at;
-                return Some((at, event));
-            }
+        let (key, from_streams) = self.next_key()?;
+        let at = SimTime((key >> 64) as u64);
+        if at > limit {
+            return None;
         }
+        if from_streams {
+            self.streams.pop();
+        } else {
+            self.heap.pop();
+        }
+        let event = self.take((key & SLOT_MASK) as u32).expect("a live key");
+        debug_assert!(at >= self.now, "clock went backwards");
+        self.now = at;
+        Some((at, event))
     }
 
     /// Move the clock forward to `at` without an event (used to stop a run at
@@ -260,6 +302,25 @@ mod tests {
         assert_eq!(s.pop(), Some((SimTime(2), 'y')));
         s.cancel(t2);
         assert_eq!(s.pop(), None);
+    }
+
+    #[test]
+    fn streams_and_events_interleave_in_scheduling_order() {
+        let mut s = Scheduler::new();
+        let a = s.stream_timer(SimTime(10), 'a');
+        s.at(SimTime(10), 'b');
+        s.stream_timer(SimTime(5), 'c');
+        s.at(SimTime(7), 'd');
+        let e = s.stream_timer(SimTime(8), 'e');
+        s.cancel(e);
+        let order: Vec<char> = std::iter::from_fn(|| s.pop().map(|(_, e)| e)).collect();
+        assert_eq!(
+            order,
+            vec!['c', 'd', 'a', 'b'],
+            "ties in scheduling order across heaps"
+        );
+        s.cancel(a); // already fired: no effect
+        assert_eq!(s.live_timers(), 0);
     }
 
     #[test]

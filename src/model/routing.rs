@@ -105,7 +105,7 @@ impl Simulation<'_> {
             self.sched.cancel(t);
         }
         if let Some(at) = at.filter(|&at| at <= end) {
-            s.timer = Some(self.sched.timer(at, Event::Arrival { source: id }));
+            s.timer = Some(self.sched.stream_timer(at, Event::Arrival { source: id }));
         }
     }
 
