@@ -38,3 +38,9 @@ read -r s1 rss1 < <(measure run scenarios/after.toml --duration 1h --out "$out/h
 read -r s24 rss24 < <(measure run scenarios/after.toml --duration 24h --out "$out/h24")
 echo "after.toml 1 h                    $s1 s, peak RSS $((rss1 / 1024)) MB"
 echo "after.toml 24 h                   $s24 s, peak RSS $((rss24 / 1024)) MB   (target: within 10 % of 1 h, both <= 64 MB)"
+
+# Replications on 1 and on 2 threads (rayon): throughput ratio, same output.
+read -r t1 _ < <(RAYON_NUM_THREADS=1 measure run scenarios/after.toml --duration 10m --replications 8 --out "$out/r1")
+read -r t2 _ < <(RAYON_NUM_THREADS=2 measure run scenarios/after.toml --duration 10m --replications 8 --out "$out/r2")
+same=$(diff -rq "$out/r1" "$out/r2" >/dev/null && echo "identical output" || echo "OUTPUT DIFFERS")
+echo "8 replications, 1 → 2 threads      $t1 s → $t2 s, $(python3 -c "print(f'{$t1 / $t2:.2f}')")×, $same   (target >= 1.8×)"

@@ -8,7 +8,8 @@
 # Usage: scripts/check-handout.sh [HANDOUT.html]
 #   Without an argument, writes a fresh handout with `pooldrill report`
 #   (built with the test profile, as `cargo test` builds it).
-#   SHOT=path.png keeps the screenshot there (default: beside the check).
+#   SHOT=path.png keeps the screenshot there (default:
+#   ${TMPDIR:-/tmp}/pooldrill-handout-check.png).
 # Needs: chromium (apt-get install -y chromium). Exit 0: every chart drawn.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -6,8 +6,8 @@
 //! end, the connection steps amortised over the client's reuse); a job run
 //! two events and two per connection; a sample one per pod (a `pods.csv`
 //! row) and a tenth per worker (its pool is read); and the load balancer's
-//! routing table is rebuilt whenever a pod starts or stops, at a cost
-//! growing with the square of the fleet. Memory counts the fleet and the
+//! arrival streams are re-timed whenever a pod starts or stops, one event's
+//! worth per pod. Memory counts the fleet and the
 //! requests in flight by Little's law (rate × service time): queues that
 //! grow without bound under exhaustion are not foreseen, which is what
 //! Ctrl-C is for.
@@ -30,8 +30,6 @@ const BYTES_PER_REQUEST: f64 = 512.0;
 const BASE_BYTES: f64 = 8e6;
 /// Bytes per CSV row written (`pods.csv`, `timeseries.csv`).
 const BYTES_PER_ROW: f64 = 120.0;
-/// One routing-table rebuild per pod costs about a thousandth of an event.
-const ROUTING_PER_EVENT: f64 = 1000.0;
 
 /// Default limits: a few minutes of computing and a few GiB of memory.
 pub const DEFAULT_LIMITS: Limits = Limits {
@@ -110,7 +108,8 @@ pub fn estimate(s: &Scenario) -> Estimate {
             _ => 0.0,
         })
         .sum();
-    let routing = pods * pods * (pods + pod_changes) / ROUTING_PER_EVENT;
+    // Each start or stop re-times every pod's stream; the fleet starts with one.
+    let routing = (1.0 + pod_changes) * pods;
     let events = requests * (1.0 + 2.0 * checkouts)
         + job_events
         + samples * (pods + workers * pods / 10.0)

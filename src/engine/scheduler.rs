@@ -7,7 +7,9 @@
 //! the events themselves wait in a slot table until they are popped. A
 //! timer is an event whose slot can be marked cancelled: the key stays in
 //! the heap and is dropped, with its slot, when it reaches the top. Nothing
-//! is ever searched for.
+//! is ever searched for; but when cancelled keys come to outnumber the live
+//! ones in a heap, that heap is swept in one pass, so memory stays bounded
+//! by the live events.
 //!
 //! Streams — events that re-arm themselves each time they fire, such as
 //! arrival processes — wait in a second, small heap, so the main heap only
@@ -37,15 +39,24 @@ struct Slot<E> {
     generation: u32,
     /// A cancellable timer (counted in `live_timers` until it fires).
     timer: bool,
+    /// Its key waits in the stream heap.
+    stream: bool,
     cancelled: bool,
+}
+
+/// A heap of keys and how many of them belong to cancelled timers.
+#[derive(Default)]
+struct Lane {
+    keys: BinaryHeap<Reverse<u128>>,
+    cancelled: usize,
 }
 
 /// The clock and the pending events of one simulation run.
 pub struct Scheduler<E> {
     now: SimTime,
     next_sequence: u64,
-    heap: BinaryHeap<Reverse<u128>>,
-    streams: BinaryHeap<Reverse<u128>>,
+    heap: Lane,
+    streams: Lane,
     slots: Vec<Slot<E>>,
     free: Vec<u32>,
     live_timers: usize,
@@ -63,8 +74,11 @@ impl<E: Copy> Scheduler<E> {
         Scheduler {
             now: SimTime::ZERO,
             next_sequence: 0,
-            heap: BinaryHeap::with_capacity(1024),
-            streams: BinaryHeap::new(),
+            heap: Lane {
+                keys: BinaryHeap::with_capacity(1024),
+                cancelled: 0,
+            },
+            streams: Lane::default(),
             slots: Vec::with_capacity(1024),
             free: Vec::new(),
             live_timers: 0,
@@ -79,7 +93,7 @@ impl<E: Copy> Scheduler<E> {
 
     /// Entries waiting, cancelled timers not yet dropped included.
     pub fn pending(&self) -> usize {
-        self.heap.len() + self.streams.len()
+        self.heap.keys.len() + self.streams.keys.len()
     }
 
     /// Timers scheduled and neither fired nor cancelled.
@@ -89,20 +103,21 @@ impl<E: Copy> Scheduler<E> {
 
     #[inline]
     fn push(&mut self, at: SimTime, event: E, timer: bool) -> u32 {
-        let (key, slot) = self.key(at, event, timer);
-        self.heap.push(Reverse(key));
+        let (key, slot) = self.key(at, event, timer, false);
+        self.heap.keys.push(Reverse(key));
         slot
     }
 
     /// Store `event` in a slot and make its key.
     #[inline]
-    fn key(&mut self, at: SimTime, event: E, timer: bool) -> (u128, u32) {
+    fn key(&mut self, at: SimTime, event: E, timer: bool, stream: bool) -> (u128, u32) {
         let at = at.max(self.now);
         let slot = match self.free.pop() {
             Some(slot) => {
                 let s = &mut self.slots[slot as usize];
                 s.event = Some(event);
                 s.timer = timer;
+                s.stream = stream;
                 s.cancelled = false;
                 slot
             }
@@ -115,6 +130,7 @@ impl<E: Copy> Scheduler<E> {
                     event: Some(event),
                     generation: 0,
                     timer,
+                    stream,
                     cancelled: false,
                 });
                 (self.slots.len() - 1) as u32
@@ -154,8 +170,8 @@ impl<E: Copy> Scheduler<E> {
     /// at `at`: it waits in the small stream heap.
     #[inline]
     pub fn stream_timer(&mut self, at: SimTime, event: E) -> TimerId {
-        let (key, slot) = self.key(at, event, true);
-        self.streams.push(Reverse(key));
+        let (key, slot) = self.key(at, event, true, true);
+        self.streams.keys.push(Reverse(key));
         self.live_timers += 1;
         TimerId {
             slot,
@@ -168,8 +184,8 @@ impl<E: Copy> Scheduler<E> {
     #[inline]
     fn next_key(&mut self) -> Option<(u128, bool)> {
         loop {
-            let main = self.heap.peek().map(|r| r.0);
-            let stream = self.streams.peek().map(|r| r.0);
+            let main = self.heap.keys.peek().map(|r| r.0);
+            let stream = self.streams.keys.peek().map(|r| r.0);
             let (key, from_streams) = match (main, stream) {
                 (None, None) => return None,
                 (Some(m), None) => (m, false),
@@ -186,11 +202,13 @@ impl<E: Copy> Scheduler<E> {
             if !self.slots[slot as usize].cancelled {
                 return Some((key, from_streams));
             }
-            if from_streams {
-                self.streams.pop();
+            let lane = if from_streams {
+                &mut self.streams
             } else {
-                self.heap.pop();
-            }
+                &mut self.heap
+            };
+            lane.keys.pop();
+            lane.cancelled -= 1;
             self.take(slot);
         }
     }
@@ -203,6 +221,42 @@ impl<E: Copy> Scheduler<E> {
         if s.generation == id.generation && s.event.is_some() && !s.cancelled {
             s.cancelled = true;
             self.live_timers -= 1;
+            let from_streams = s.stream;
+            let lane = if from_streams {
+                &mut self.streams
+            } else {
+                &mut self.heap
+            };
+            lane.cancelled += 1;
+            if lane.cancelled > lane.keys.len() - lane.cancelled + 64 {
+                self.sweep(from_streams);
+            }
+        }
+    }
+
+    /// Drop every cancelled key of one heap, freeing their slots. Keys keep
+    /// their order, so what runs next does not change.
+    fn sweep(&mut self, streams: bool) {
+        let lane = if streams {
+            &mut self.streams
+        } else {
+            &mut self.heap
+        };
+        let mut keys = std::mem::take(&mut lane.keys).into_vec();
+        lane.cancelled = 0;
+        let slots = &self.slots;
+        let mut dropped = Vec::new();
+        keys.retain(|&Reverse(key)| {
+            let slot = (key & SLOT_MASK) as u32;
+            let keep = !slots[slot as usize].cancelled;
+            if !keep {
+                dropped.push(slot);
+            }
+            keep
+        });
+        lane.keys = BinaryHeap::from(keys);
+        for slot in dropped {
+            self.take(slot);
         }
     }
 
@@ -241,9 +295,9 @@ impl<E: Copy> Scheduler<E> {
             return None;
         }
         if from_streams {
-            self.streams.pop();
+            self.streams.keys.pop();
         } else {
-            self.heap.pop();
+            self.heap.keys.pop();
         }
         let event = self.take((key & SLOT_MASK) as u32).expect("a live key");
         debug_assert!(at >= self.now, "clock went backwards");
@@ -320,6 +374,27 @@ mod tests {
             "ties in scheduling order across heaps"
         );
         s.cancel(a); // already fired: no effect
+        assert_eq!(s.live_timers(), 0);
+    }
+
+    #[test]
+    fn cancelled_keys_are_swept_and_order_is_kept() {
+        let mut s = Scheduler::new();
+        let mut kept = Vec::new();
+        for round in 0..1000u64 {
+            // A stream re-timed again and again, and one timer that stays.
+            let t = s.stream_timer(SimTime(10_000 + round), round);
+            if round % 100 == 0 {
+                kept.push(round);
+            } else {
+                s.cancel(t);
+            }
+            let m = s.timer(SimTime(20_000 - round), 5000 + round);
+            s.cancel(m);
+            assert!(s.pending() <= 2 * (kept.len() + 1) + 130, "{}", s.pending());
+        }
+        let fired: Vec<u64> = std::iter::from_fn(|| s.pop().map(|(_, e)| e)).collect();
+        assert_eq!(fired, kept);
         assert_eq!(s.live_timers(), 0);
     }
 

@@ -19,10 +19,12 @@ impl SimTime {
     /// From (non-negative, finite) seconds, rounded to the nearest nanosecond.
     /// Values beyond the representable range saturate at [`SimTime::NEVER`].
     pub fn from_secs_f64(secs: f64) -> SimTime {
-        let ns = (secs * 1e9).round();
+        // Half up by truncation: `f64::round` is a libm call on baseline
+        // x86-64, and this runs for every sampled duration.
+        let ns = secs * 1e9 + 0.5;
         if ns >= u64::MAX as f64 {
             SimTime::NEVER
-        } else if ns > 0.0 {
+        } else if ns >= 1.0 {
             SimTime(ns as u64)
         } else {
             SimTime::ZERO

@@ -234,6 +234,14 @@ impl Simulation<'_> {
         is_queued(&self.requests, &self.runs, caller)
     }
 
+    /// `caller`, queued in `pool_id`, stops waiting (before its phase changes).
+    pub(crate) fn forget_waiter(&mut self, pool_id: Id, caller: Caller) {
+        if let Some(pool) = self.pools.get_mut(pool_id) {
+            let (requests, runs) = (&self.requests, &self.runs);
+            pool.forget_waiter(caller, |c| is_queued(requests, runs, c));
+        }
+    }
+
     /// Whether `caller` waits for the handshake of `client`.
     fn connecting_for(&self, caller: Caller, client: Id) -> bool {
         match caller.class {
@@ -293,10 +301,8 @@ impl Simulation<'_> {
         let Some(pool_id) = self.acquiring_pool(caller) else {
             return;
         };
-        if self.is_queued(caller)
-            && let Some(pool) = self.pools.get_mut(pool_id)
-        {
-            pool.forget_waiter();
+        if self.is_queued(caller) {
+            self.forget_waiter(pool_id, caller);
         }
         // A promoted waiter's handshake goes on; its client will join the
         // pool when ready.

@@ -335,9 +335,10 @@ impl Pool {
         Connect::NewClient(self.new_client(caller))
     }
 
-    /// A queued caller stopped waiting (timed out, or gone).
-    pub fn forget_waiter(&mut self) {
-        self.queue.forget_one();
+    /// `gone` stopped waiting (timed out, or its client left); `is_waiting`
+    /// tells which other queued callers still wait.
+    pub fn forget_waiter(&mut self, gone: Caller, is_waiting: impl FnMut(Caller) -> bool) {
+        self.queue.forget(gone, is_waiting);
     }
 
     /// Serve the head of the queue, if possible. `is_waiting` tells whether a

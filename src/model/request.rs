@@ -437,10 +437,7 @@ impl Simulation<'_> {
         let caller = Caller::request(id, req.checkout, req.serial);
         match req.phase {
             Phase::Queued => {
-                let pool = req.pool;
-                if let Some(p) = self.pools.get_mut(pool) {
-                    p.forget_waiter();
-                }
+                self.forget_waiter(pool, caller);
                 self.request_acquire_failed(caller, AcquireEnd::Abandoned);
             }
             Phase::Connecting(_) => self.request_acquire_failed(caller, AcquireEnd::Abandoned),

@@ -3,7 +3,9 @@
 //! pg-pool serves waiters strictly first in, first out. Waiters that time out
 //! are not searched for and removed: the caller marks itself as no longer
 //! waiting and its entry is skipped when it reaches the head (see
-//! [`WaitQueue::pop_live`]). The queue also offers the priority discipline
+//! [`WaitQueue::pop_live`]). A queue that never moves (every client leaked)
+//! would keep those entries for ever, so they are swept out once they
+//! outnumber the live ones: memory stays bounded by the waiters. The queue also offers the priority discipline
 //! teams build in front of pg-pool: requests before the job, FIFO within a
 //! class.
 
@@ -60,11 +62,26 @@ impl WaitQueue {
         }
     }
 
-    /// A waiting caller stopped waiting (timed out or cancelled); its entry
-    /// stays until it reaches the head.
-    pub fn forget_one(&mut self) {
+    /// `gone` stopped waiting (timed out or cancelled); its entry stays
+    /// until it reaches the head, unless stale entries now outnumber the
+    /// live ones: then every entry of a caller that is not `gone` and for
+    /// which `is_waiting` holds is kept, the rest dropped. Either way the
+    /// callers served, and their order, are the same.
+    pub fn forget(&mut self, gone: Caller, mut is_waiting: impl FnMut(Caller) -> bool) {
         debug_assert!(self.live > 0);
         self.live -= 1;
+        let entries = self.requests.len() + self.jobs.len();
+        if entries > 2 * self.live as usize + 64 {
+            let mut keep = |e: &Entry| e.caller != gone && is_waiting(e.caller);
+            self.requests.retain(&mut keep);
+            self.jobs.retain(&mut keep);
+            debug_assert_eq!(self.requests.len() + self.jobs.len(), self.live as usize);
+        }
+    }
+
+    /// Entries held, stale ones included.
+    pub fn entries(&self) -> usize {
+        self.requests.len() + self.jobs.len()
     }
 
     /// The next caller to serve for which `is_waiting` holds, skipping (and
@@ -168,9 +185,25 @@ mod tests {
         for c in &r {
             q.push(*c);
         }
-        q.forget_one(); // r[0] timed out
+        q.forget(r[0], |_| true); // r[0] timed out
         assert_eq!(q.live(), 2);
         assert_eq!(q.pop_live(true, |c| c != r[0]), Some(r[1]));
         assert_eq!(q.live(), 1);
+    }
+
+    #[test]
+    fn a_queue_that_never_moves_stays_small() {
+        let mut slab = Slab::default();
+        let mut q = WaitQueue::new(Discipline::Fifo);
+        let first = Caller::job(slab.insert(()), 0, 0); // waits for ever
+        q.push(first);
+        for i in 1..10_000 {
+            let c = Caller::job(slab.insert(()), 0, i);
+            q.push(c);
+            q.forget(c, |x| x == first); // every later one times out
+        }
+        assert_eq!(q.live(), 1);
+        assert!(q.entries() <= 2 * 1 + 64 + 1, "{} entries kept", q.entries());
+        assert_eq!(q.pop_live(true, |x| x == first), Some(first));
     }
 }

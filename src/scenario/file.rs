@@ -490,7 +490,7 @@ pub struct JobFile {
     pub runs_in: Option<JobPlacement>,
     /// Whether a run starts while the previous one is still going.
     pub overlap: Option<bool>,
-    /// Connections checked out by one run, all at once.
+    /// Connections checked out by one run, one after the other.
     pub fan_out: Option<i64>,
     /// How long a run holds its connections.
     pub hold: Option<DistFile>,
@@ -527,7 +527,8 @@ pub enum JobPoolMode {
     Shared,
     /// A pool of its own, created once per process.
     Own,
-    /// A new pool every run, ended when the run succeeds.
+    /// A new pool every run, ended when the run finishes (unless a leaky
+    /// run failed: its pool then lives on with the leaked clients).
     PerRun,
     /// Runs push work items to a queue, drained by one consumer per pod that
     /// holds one connection of its own.
