@@ -14,6 +14,8 @@ trap 'rm -rf "$out"' EXIT
 
 # seconds and peak RSS (KB) of one pooldrill run
 measure() { /usr/bin/time -f "%e %M" "$bin" -q "$@" 2>&1 >/dev/null | tail -1; }
+# KB as MB with one decimal
+mb() { python3 -c "print(f'{$1 / 1024:.1f}')"; }
 
 # M/M/80, 1,000,000 arrivals: pooldrill vs the floor, back to back, best of 3.
 best_pd=0; best_floor=0
@@ -31,13 +33,13 @@ echo "mm80 ratio            $(python3 -c "print(f'{$best_pd / $best_floor:.2f}')
 [ -n "${QUICK:-}" ] && exit 0
 
 read -r secs rss < <(measure run scenarios/after.toml --out "$out/after")
-echo "after.toml (30 min, 2000 req/s)   $secs s, peak RSS $((rss / 1024)) MB   (target <= 1 s)"
+echo "after.toml (30 min, 2000 req/s)   $secs s, peak RSS $(mb "$rss") MB   (target <= 1 s)"
 read -r secs rss < <(measure run scenarios/scale/large-fleet.toml --out "$out/large")
-echo "large-fleet (30 M requests)       $secs s, peak RSS $((rss / 1024)) MB   (target <= 15 s, <= 128 MB)"
+echo "large-fleet (30 M requests)       $secs s, peak RSS $(mb "$rss") MB   (target <= 15 s, <= 128 MB)"
 read -r s1 rss1 < <(measure run scenarios/after.toml --duration 1h --out "$out/h1")
 read -r s24 rss24 < <(measure run scenarios/after.toml --duration 24h --out "$out/h24")
-echo "after.toml 1 h                    $s1 s, peak RSS $((rss1 / 1024)) MB"
-echo "after.toml 24 h                   $s24 s, peak RSS $((rss24 / 1024)) MB   (target: within 10 % of 1 h, both <= 64 MB)"
+echo "after.toml 1 h                    $s1 s, peak RSS $(mb "$rss1") MB"
+echo "after.toml 24 h                   $s24 s, peak RSS $(mb "$rss24") MB   (target: within 10 % of 1 h, both <= 64 MB)"
 
 # Replications on 1 and on 2 threads (rayon): throughput ratio, same output.
 read -r t1 _ < <(RAYON_NUM_THREADS=1 measure run scenarios/after.toml --duration 10m --replications 8 --out "$out/r1")

@@ -4,6 +4,7 @@
 //! from summaries and event logs only, so it is exactly reproducible.
 
 use crate::metrics::{LogEntry, Summary};
+use crate::report::figures::KEY_FIGURES;
 use crate::scenario::{JobPoolMode, Scenario};
 use std::fmt::Write;
 
@@ -23,20 +24,6 @@ pub struct ChartRef {
     pub stem: String,
     /// What it shows.
     pub caption: String,
-}
-
-fn pct(v: f64) -> String {
-    format!("{:.2} %", v * 100.0)
-}
-
-fn ms(v: Option<f64>) -> String {
-    v.map_or("–".into(), |s| {
-        if s >= 1.0 {
-            format!("{s:.2} s")
-        } else {
-            format!("{:.1} ms", s * 1e3)
-        }
-    })
 }
 
 fn mins(s: f64) -> String {
@@ -151,51 +138,7 @@ fn key_figures(w: &mut String, runs: &[ReplayRun]) {
     let header: Vec<&str> = runs.iter().map(|r| r.scenario.name.as_str()).collect();
     let _ = writeln!(w, "| | {} |", header.join(" | "));
     let _ = writeln!(w, "|---|{}", "---|".repeat(runs.len()));
-    type Cell = fn(&Summary) -> String;
-    let rows: [(&str, Cell); 11] = [
-        ("requests", |s| s.requests.arrived.to_string()),
-        ("error rate (client view)", |s| pct(s.requests.error_rate)),
-        ("refused by PostgreSQL (53300)", |s| {
-            s.requests.refused.to_string()
-        }),
-        ("acquire timeouts", |s| {
-            s.requests.acquire_timeouts.to_string()
-        }),
-        ("p95 / p99 latency", |s| {
-            format!(
-                "{} / {}",
-                ms(s.requests.p95_latency_s),
-                ms(s.requests.p99_latency_s)
-            )
-        }),
-        ("acquire wait mean / p99", |s| {
-            format!(
-                "{} / {}",
-                ms(s.acquire.mean_wait_s),
-                ms(s.acquire.p99_wait_s)
-            )
-        }),
-        ("open connections mean / peak", |s| {
-            format!(
-                "{:.0} / {}",
-                s.connections.mean_open, s.connections.peak_open
-            )
-        }),
-        ("server slots taken at peak", |s| {
-            format!(
-                "{} of {}",
-                s.connections.peak_db_occupied, s.connections.max_connections
-            )
-        }),
-        ("connections leaked", |s| s.connections.leaked.to_string()),
-        ("job runs failed / started", |s| {
-            format!("{} / {}", s.job.runs_failed, s.job.runs_started)
-        }),
-        ("job acquires starved", |s| {
-            s.acquire_by_class.job.starved.to_string()
-        }),
-    ];
-    for (label, cell) in rows {
+    for (label, cell) in KEY_FIGURES {
         let cells: Vec<String> = runs.iter().map(|r| cell(r.summary)).collect();
         let _ = writeln!(w, "| {label} | {} |", cells.join(" | "));
     }

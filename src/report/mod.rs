@@ -3,6 +3,7 @@
 pub mod bands;
 pub mod charts;
 pub mod csv_sink;
+pub mod figures;
 pub mod html;
 pub mod kpi_table;
 pub mod markdown;

@@ -12,6 +12,7 @@ mod story;
 use crate::engine::SimTime;
 use crate::metrics::{LogEntry, Summary};
 use crate::report::charts::RunSeries;
+use crate::report::figures::{KEY_FIGURES, duration, pct};
 use crate::scenario::Scenario;
 use crate::tui::SHOWN_EVENTS;
 use anyhow::{Context, Result};
@@ -141,7 +142,7 @@ fn section(w: &mut String, r: &HandoutRun) {
         span(r.summary.scenario.warmup_s),
         r.summary.requests.arrived
     );
-    for (label, cell) in FIGURES {
+    for (label, cell) in KEY_FIGURES {
         let _ = writeln!(
             w,
             "<tr><th>{}</th><td>{}</td></tr>",
@@ -326,7 +327,7 @@ fn comparison_section(w: &mut String, runs: &[HandoutRun], compared: &[&str], ch
             let _ = write!(w, "<td>{} / {}</td>", c.possible, story::usable(r.scenario));
         }
         let _ = writeln!(w, "</tr>");
-        for (label, cell) in FIGURES {
+        for (label, cell) in KEY_FIGURES {
             let _ = write!(w, "<tr><th>{}</th>", esc(label));
             for r in &chosen {
                 let _ = write!(w, "<td>{}</td>", esc(&cell(r.summary)));
@@ -366,51 +367,6 @@ fn figure(w: &mut String, c: &Chart) {
     }
     let _ = writeln!(w, "<figcaption>{caption}</figcaption>\n</figure>");
 }
-
-/// The key figures: a label and how to read it from a summary.
-type Figure = (&'static str, fn(&Summary) -> String);
-
-/// Key figures, shared by each section and the comparison.
-const FIGURES: [Figure; 10] = [
-    ("requests", |s| s.requests.arrived.to_string()),
-    ("error rate (client view)", |s| pct(s.requests.error_rate)),
-    ("refused by PostgreSQL (53300)", |s| {
-        s.requests.refused.to_string()
-    }),
-    ("acquire timeouts", |s| {
-        s.requests.acquire_timeouts.to_string()
-    }),
-    ("p95 / p99 latency", |s| {
-        format!(
-            "{} / {}",
-            duration(s.requests.p95_latency_s),
-            duration(s.requests.p99_latency_s)
-        )
-    }),
-    ("acquire wait mean / p99", |s| {
-        format!(
-            "{} / {}",
-            duration(s.acquire.mean_wait_s),
-            duration(s.acquire.p99_wait_s)
-        )
-    }),
-    ("open connections mean / peak", |s| {
-        format!(
-            "{:.0} / {}",
-            s.connections.mean_open, s.connections.peak_open
-        )
-    }),
-    ("server slots taken at peak", |s| {
-        format!(
-            "{} of {}",
-            s.connections.peak_db_occupied, s.connections.max_connections
-        )
-    }),
-    ("connections leaked", |s| s.connections.leaked.to_string()),
-    ("job runs failed / started", |s| {
-        format!("{} / {}", s.job.runs_failed, s.job.runs_started)
-    }),
-];
 
 /// The page's styles: readable on screen and on paper.
 const STYLE: &str = "
@@ -500,22 +456,6 @@ fn span(seconds: f64) -> String {
         (h, 0, _) => format!("{h} h"),
         (h, m, _) => format!("{h} h {m} min"),
     }
-}
-
-/// A fraction as a percentage: "0.18 %".
-fn pct(v: f64) -> String {
-    format!("{:.2} %", v * 100.0)
-}
-
-/// A duration in seconds, in ms below a second: "79.6 ms", "5.01 s".
-fn duration(v: Option<f64>) -> String {
-    v.map_or("–".into(), |s| {
-        if s >= 1.0 {
-            format!("{s:.2} s")
-        } else {
-            format!("{:.1} ms", s * 1e3)
-        }
-    })
 }
 
 #[cfg(test)]
