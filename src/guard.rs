@@ -7,10 +7,9 @@
 //! two events and two per connection; a sample one per pod (a `pods.csv`
 //! row) and a tenth per worker (its pool is read); and the load balancer's
 //! arrival streams are re-timed whenever a pod starts or stops, one event's
-//! worth per pod. Memory counts the fleet and the
-//! requests in flight by Little's law (rate × service time): queues that
-//! grow without bound under exhaustion are not foreseen, which is what
-//! Ctrl-C is for.
+//! worth per pod. Memory counts the fleet and the requests in flight by
+//! Little's law (rate × service time): queues that grow without bound under
+//! exhaustion are not foreseen, which is what Ctrl-C is for.
 
 use crate::model::traffic::RateProfile;
 use crate::scenario::{Action, JobPlacement, Scenario};

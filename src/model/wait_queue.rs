@@ -5,9 +5,10 @@
 //! waiting and its entry is skipped when it reaches the head (see
 //! [`WaitQueue::pop_live`]). A queue that never moves (every client leaked)
 //! would keep those entries for ever, so they are swept out once they
-//! outnumber the live ones: memory stays bounded by the waiters. The queue also offers the priority discipline
-//! teams build in front of pg-pool: requests before the job, FIFO within a
-//! class.
+//! outnumber the live ones: memory stays bounded by the waiters.
+//!
+//! The queue also offers the priority discipline teams build in front of
+//! pg-pool: requests before the job, FIFO within a class.
 
 use crate::model::caller::{Caller, CallerClass};
 pub use crate::scenario::QueueDiscipline as Discipline;
