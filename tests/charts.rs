@@ -359,7 +359,8 @@ fn chart_sink_counts_every_wait_of_an_interval_once() {
             time_s: i as f64 + 1.0,
             ..SeriesRow::default()
         };
-        sink.series(&row, &waits).unwrap();
+        sink.series(&row, &waits, &DurationHistogram::new(2))
+            .unwrap();
     }
     assert_eq!(sink.rows.len(), 3);
     for (buckets, micros) in sink.wait_buckets.iter().zip(intervals) {

@@ -57,7 +57,7 @@ fn parse_line(line: &str) -> (String, String, f64, i64) {
     )
 }
 
-/// `labels` without the `le` / `quantile` label: the OpenMetrics Metric.
+/// `labels` without the `le` label: the OpenMetrics Metric.
 fn metric_key(name: &str, labels: &str) -> String {
     let base = ["_bucket", "_count", "_sum", "_total"]
         .iter()
@@ -66,7 +66,7 @@ fn metric_key(name: &str, labels: &str) -> String {
     let kept: Vec<&str> = labels
         .trim_matches(|c| c == '{' || c == '}')
         .split(',')
-        .filter(|l| !l.starts_with("le=") && !l.starts_with("quantile=") && !l.is_empty())
+        .filter(|l| !l.starts_with("le=") && !l.is_empty())
         .collect();
     format!("{base}{{{}}}", kept.join(","))
 }
@@ -133,6 +133,7 @@ fn the_exposition_follows_the_openmetrics_ordering_rules() {
     }
     assert!(text.contains("# TYPE http_requests counter\n"));
     assert!(text.contains("# UNIT pg_pool_acquire_wait_seconds seconds\n"));
+    assert!(text.contains("# TYPE http_request_duration_seconds histogram\n"));
 }
 
 /// The last value of each series.
@@ -242,45 +243,113 @@ fn values_agree_with_the_csv_files_and_timestamps_sit_on_the_date() {
     );
 }
 
+/// One point of a histogram: (`le`, cumulative count) in file order,
+/// `_count` and `_sum`.
+#[derive(Debug, Default)]
+struct HistogramPoint {
+    buckets: Vec<(f64, f64)>,
+    count: f64,
+    sum: f64,
+}
+
+/// The points of histogram `family`, by timestamp.
+fn histogram_points(text: &str, family: &str) -> BTreeMap<i64, HistogramPoint> {
+    let mut points: BTreeMap<i64, HistogramPoint> = BTreeMap::new();
+    for line in text.lines().filter(|l| l.starts_with(family)) {
+        let (name, labels, v, ts) = parse_line(line);
+        let point = points.entry(ts).or_default();
+        match &name[family.len()..] {
+            "_bucket" => {
+                let le = labels
+                    .strip_prefix("{le=\"")
+                    .and_then(|l| l.strip_suffix("\"}"))
+                    .unwrap();
+                let le = if le == "+Inf" {
+                    f64::INFINITY
+                } else {
+                    le.parse().unwrap()
+                };
+                point.buckets.push((le, v));
+            }
+            "_count" => point.count = v,
+            "_sum" => point.sum = v,
+            other => panic!("{line}: unexpected suffix {other:?}"),
+        }
+    }
+    points
+}
+
+/// The latency histogram counts every answer (and give-up) of the run and
+/// sums their latencies: its last point against timeseries.csv's `answered`
+/// and summary.json's requests (the mini incident has no warm-up, so both
+/// cover the same requests).
+#[test]
+fn the_latency_histogram_counts_every_answer_and_sums_its_latency() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = export(tmp.path(), &[]);
+    let points = histogram_points(&text, "http_request_duration_seconds");
+    let (_, last) = points.last_key_value().unwrap();
+    let mut csv = csv::Reader::from_path(tmp.path().join("out/timeseries.csv")).unwrap();
+    let col = csv
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "answered")
+        .unwrap();
+    let answered: f64 = csv
+        .records()
+        .map(|r| r.unwrap()[col].parse::<f64>().unwrap())
+        .sum();
+    assert!(answered > 10_000.0, "{answered} answers");
+    assert_eq!(last.count, answered);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("out/summary.json")).unwrap())
+            .unwrap();
+    let requests = &summary["requests"];
+    let n = |k: &str| requests[k].as_f64().unwrap();
+    assert_eq!(n("goodput") + n("errors") + n("gave_up"), answered);
+    // summary.json's mean is HdrHistogram's (3 significant digits); the
+    // export's sum is exact.
+    let mean = last.sum / last.count;
+    let expected = n("mean_latency_s");
+    assert!(
+        (mean - expected).abs() < 1e-3 * expected,
+        "_sum / _count = {mean}, summary mean {expected}"
+    );
+}
+
 #[test]
 fn a_pool_that_goes_away_ends_on_zeros_and_histograms_are_cumulative() {
     let tmp = tempfile::tempdir().unwrap();
     let text = export(tmp.path(), &[]);
-    let mut buckets: BTreeMap<i64, Vec<(f64, f64)>> = BTreeMap::new();
-    let mut sizes: BTreeMap<String, Vec<(i64, f64)>> = BTreeMap::new();
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let (name, labels, v, ts) = parse_line(line);
-        if name == "pg_pool_acquire_wait_seconds_bucket" {
-            let le = labels
-                .split("le=\"")
-                .nth(1)
-                .unwrap()
-                .trim_end_matches("\"}");
-            let le = if le == "+Inf" {
-                f64::INFINITY
-            } else {
-                le.parse().unwrap()
-            };
-            buckets.entry(ts).or_default().push((le, v));
-        } else if name == "pg_pool_size" {
-            sizes.entry(labels).or_default().push((ts, v));
+    for histogram in [
+        "pg_pool_acquire_wait_seconds",
+        "http_request_duration_seconds",
+    ] {
+        let points = histogram_points(&text, histogram);
+        assert_eq!(points.len(), 361, "{histogram}: 0 s to 6 min");
+        let mut previous: Option<&HistogramPoint> = None;
+        for point in points.values() {
+            let b = &point.buckets;
+            assert_eq!(b.len(), 27, "{histogram}");
+            assert!(
+                b.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1),
+                "{histogram}: cumulative over le"
+            );
+            assert_eq!(b.last().unwrap(), &(f64::INFINITY, point.count));
+            if let Some(p) = previous {
+                assert!(
+                    p.buckets.iter().zip(b).all(|(a, b)| a.1 <= b.1) && p.sum <= point.sum,
+                    "{histogram}: counters only grow"
+                );
+            }
+            previous = Some(point);
         }
     }
-    let mut previous: Option<Vec<(f64, f64)>> = None;
-    for point in buckets.values() {
-        assert_eq!(point.len(), 27);
-        assert!(
-            point
-                .windows(2)
-                .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1)
-        );
-        if let Some(p) = &previous {
-            assert!(
-                p.iter().zip(point).all(|(a, b)| a.1 <= b.1),
-                "counters only grow"
-            );
-        }
-        previous = Some(point.clone());
+    let mut sizes: BTreeMap<String, Vec<(i64, f64)>> = BTreeMap::new();
+    for line in text.lines().filter(|l| l.starts_with("pg_pool_size")) {
+        let (_, labels, v, ts) = parse_line(line);
+        sizes.entry(labels).or_default().push((ts, v));
     }
     // The rollout replaced pods: the old pods' pools stop, on a zero.
     let end = sizes.values().map(|v| v.last().unwrap().0).max().unwrap();

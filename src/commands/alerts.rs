@@ -326,7 +326,12 @@ impl SampleOut for PromtoolInput {
 struct Timeline(Vec<LogEntry>);
 
 impl Sink for Timeline {
-    fn series(&mut self, _: &SeriesRow, _: &DurationHistogram) -> io::Result<()> {
+    fn series(
+        &mut self,
+        _: &SeriesRow,
+        _: &DurationHistogram,
+        _: &DurationHistogram,
+    ) -> io::Result<()> {
         Ok(())
     }
     fn pods(&mut self, _: &[PodRow]) -> io::Result<()> {

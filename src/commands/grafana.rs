@@ -164,6 +164,10 @@ pub fn dashboard(max_connections: u32, usable: u32, range: Option<(String, Strin
         rate("http_requests_total")
     );
     let wait_buckets = "pg_pool_acquire_wait_seconds_bucket";
+    let quantile = |q: &str, buckets: &str| {
+        format!("histogram_quantile({q}, sum by (le) ({}))", rate(buckets))
+    };
+    let latency = |q: &str| quantile(q, "http_request_duration_seconds_bucket");
     let panels = vec![
         row("Connection Pool Health", 0),
         stat(
@@ -226,10 +230,7 @@ pub fn dashboard(max_connections: u32, usable: u32, range: Option<(String, Strin
         stat(
             "Acquire wait p99",
             (5, 5, 6, 4),
-            &format!(
-                "histogram_quantile(0.99, sum by (le) ({}))",
-                rate(wait_buckets)
-            ),
+            &quantile("0.99", wait_buckets),
             "s",
             &[(0.1, "orange"), (1.0, "red")],
         ),
@@ -345,19 +346,10 @@ pub fn dashboard(max_connections: u32, usable: u32, range: Option<(String, Strin
             "Latency and acquire wait",
             (12, 34, 12, 8),
             vec![
-                target(
-                    "A",
-                    "http_request_duration_seconds{quantile=~\"0.5|0.95|0.99\"}",
-                    "latency p{{quantile}}",
-                ),
-                target(
-                    "B",
-                    &format!(
-                        "histogram_quantile(0.99, sum by (le) ({}))",
-                        rate(wait_buckets)
-                    ),
-                    "acquire wait p99",
-                ),
+                target("A", &latency("0.5"), "latency p50"),
+                target("B", &latency("0.95"), "latency p95"),
+                target("C", &latency("0.99"), "latency p99"),
+                target("D", &quantile("0.99", wait_buckets), "acquire wait p99"),
             ],
             "s",
             &[],

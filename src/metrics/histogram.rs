@@ -1,5 +1,6 @@
 //! Latency and wait distributions with bounded memory (HdrHistogram, values
-//! in microseconds from 0 to 24 hours).
+//! in microseconds from 0 to 24 hours), with the exact sum of what they
+//! recorded.
 
 use crate::engine::SimTime;
 use hdrhistogram::Histogram;
@@ -10,6 +11,7 @@ const HIGHEST_US: u64 = 24 * 3600 * 1_000_000;
 #[derive(Clone, Debug)]
 pub struct DurationHistogram {
     inner: Histogram<u64>,
+    sum_s: f64,
 }
 
 impl DurationHistogram {
@@ -17,18 +19,26 @@ impl DurationHistogram {
     pub fn new(sigfig: u8) -> DurationHistogram {
         DurationHistogram {
             inner: Histogram::new_with_bounds(1, HIGHEST_US, sigfig).expect("valid bounds"),
+            sum_s: 0.0,
         }
     }
 
-    /// Count one duration (saturating above 24 h).
+    /// Count one duration (saturating above 24 h; the sum takes it whole).
     #[inline]
     pub fn record(&mut self, d: SimTime) {
         self.inner.saturating_record(d.as_micros());
+        self.sum_s += d.as_secs_f64();
     }
 
     /// Values recorded.
     pub fn count(&self) -> u64 {
         self.inner.len()
+    }
+
+    /// Sum of the recorded durations in seconds, exact (not rounded to the
+    /// histogram's resolution).
+    pub fn sum_secs(&self) -> f64 {
+        self.sum_s
     }
 
     /// The q-quantile in seconds, or NaN when empty.
@@ -62,11 +72,13 @@ impl DurationHistogram {
     /// Forget everything.
     pub fn reset(&mut self) {
         self.inner.reset();
+        self.sum_s = 0.0;
     }
 
     /// Add another histogram's counts.
     pub fn merge(&mut self, other: &DurationHistogram) {
         self.inner.add(&other.inner).expect("same bounds");
+        self.sum_s += other.sum_s;
     }
 }
 
@@ -95,5 +107,18 @@ mod tests {
         h.record(SimTime::ZERO);
         assert_eq!(h.count(), 2);
         assert_eq!(h.quantile_secs(0.99), 0.0);
+    }
+
+    #[test]
+    fn the_sum_is_exact_and_follows_merge_and_reset() {
+        let mut h = DurationHistogram::new(2);
+        h.record(SimTime(1_234_567_000));
+        h.record(SimTime::from_millis(3));
+        assert_eq!(h.sum_secs(), 1.234567 + 0.003);
+        let mut twice = h.clone();
+        twice.merge(&h);
+        assert_eq!(twice.sum_secs(), 2.0 * h.sum_secs());
+        h.reset();
+        assert_eq!((h.count(), h.sum_secs()), (0, 0.0));
     }
 }

@@ -438,7 +438,7 @@ impl Recorder {
             leaked: c.leaked,
             leaked_cumulative: self.leaked_cumulative,
         };
-        sink.series(&row, &self.interval_wait)?;
+        sink.series(&row, &self.interval_wait, &self.interval_latency)?;
         sink.pods(pods)?;
         let buckets = super::window::Buckets {
             waits: self.interval_wait.bucket_counts(WAIT_BOUNDS_S),

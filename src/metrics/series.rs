@@ -144,8 +144,15 @@ pub struct LogEntry {
 
 /// Where rows go as they are produced.
 pub trait Sink {
-    /// One interval's row, with the interval's acquire-wait histogram.
-    fn series(&mut self, row: &SeriesRow, waits: &DurationHistogram) -> std::io::Result<()>;
+    /// One interval's row, with the interval's histograms of acquire waits
+    /// (every acquire that ended) and of client-observed latencies (every
+    /// answer and give-up).
+    fn series(
+        &mut self,
+        row: &SeriesRow,
+        waits: &DurationHistogram,
+        latencies: &DurationHistogram,
+    ) -> std::io::Result<()>;
     /// Every pod's row at the same instant.
     fn pods(&mut self, rows: &[PodRow]) -> std::io::Result<()>;
     /// One line of the event log.
@@ -167,8 +174,15 @@ pub trait Sink {
 pub struct Tee<'a>(pub Vec<&'a mut dyn Sink>);
 
 impl Sink for Tee<'_> {
-    fn series(&mut self, row: &SeriesRow, waits: &DurationHistogram) -> std::io::Result<()> {
-        self.0.iter_mut().try_for_each(|s| s.series(row, waits))
+    fn series(
+        &mut self,
+        row: &SeriesRow,
+        waits: &DurationHistogram,
+        latencies: &DurationHistogram,
+    ) -> std::io::Result<()> {
+        self.0
+            .iter_mut()
+            .try_for_each(|s| s.series(row, waits, latencies))
     }
     fn pods(&mut self, rows: &[PodRow]) -> std::io::Result<()> {
         self.0.iter_mut().try_for_each(|s| s.pods(rows))
@@ -192,7 +206,12 @@ impl Sink for Tee<'_> {
 pub struct EventSink(pub Vec<LogEntry>);
 
 impl Sink for EventSink {
-    fn series(&mut self, _: &SeriesRow, _: &DurationHistogram) -> std::io::Result<()> {
+    fn series(
+        &mut self,
+        _: &SeriesRow,
+        _: &DurationHistogram,
+        _: &DurationHistogram,
+    ) -> std::io::Result<()> {
         Ok(())
     }
     fn pods(&mut self, _: &[PodRow]) -> std::io::Result<()> {
@@ -208,7 +227,12 @@ impl Sink for EventSink {
 pub struct NullSink;
 
 impl Sink for NullSink {
-    fn series(&mut self, _: &SeriesRow, _: &DurationHistogram) -> std::io::Result<()> {
+    fn series(
+        &mut self,
+        _: &SeriesRow,
+        _: &DurationHistogram,
+        _: &DurationHistogram,
+    ) -> std::io::Result<()> {
         Ok(())
     }
     fn pods(&mut self, _: &[PodRow]) -> std::io::Result<()> {
@@ -228,7 +252,12 @@ pub struct MemorySink {
 }
 
 impl Sink for MemorySink {
-    fn series(&mut self, row: &SeriesRow, _: &DurationHistogram) -> std::io::Result<()> {
+    fn series(
+        &mut self,
+        row: &SeriesRow,
+        _: &DurationHistogram,
+        _: &DurationHistogram,
+    ) -> std::io::Result<()> {
         self.rows.push(row.clone());
         Ok(())
     }

@@ -142,7 +142,12 @@ impl BinSink {
 }
 
 impl Sink for BinSink {
-    fn series(&mut self, row: &SeriesRow, _: &DurationHistogram) -> std::io::Result<()> {
+    fn series(
+        &mut self,
+        row: &SeriesRow,
+        _: &DurationHistogram,
+        _: &DurationHistogram,
+    ) -> std::io::Result<()> {
         let b = &mut self.bin;
         b.rows += 1;
         b.open += (row.open_request_pools + row.open_job_pools + row.open_leaked) as f64;
@@ -208,7 +213,8 @@ mod tests {
         };
         let h = DurationHistogram::new(2);
         for (t, open, answered, failed) in [(1.0, 10, 100, 1), (2.0, 20, 100, 3), (3.0, 30, 0, 0)] {
-            sink.series(&row(t, open, answered, failed), &h).unwrap();
+            sink.series(&row(t, open, answered, failed), &h, &h)
+                .unwrap();
         }
         let b = sink.finish();
         assert_eq!(b.time_s, vec![2.0, 3.0]);

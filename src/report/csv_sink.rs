@@ -39,7 +39,12 @@ fn io(e: csv::Error) -> std::io::Error {
 }
 
 impl Sink for CsvSink {
-    fn series(&mut self, row: &SeriesRow, _: &DurationHistogram) -> std::io::Result<()> {
+    fn series(
+        &mut self,
+        row: &SeriesRow,
+        _: &DurationHistogram,
+        _: &DurationHistogram,
+    ) -> std::io::Result<()> {
         self.series.serialize(row).map_err(io)
     }
     fn pods(&mut self, rows: &[PodRow]) -> std::io::Result<()> {

@@ -122,8 +122,6 @@ pub enum Kind {
     Gauge,
     /// `_bucket{le}`, `_count`, `_sum`.
     Histogram,
-    /// `{quantile}` and `_count`.
-    Summary,
 }
 
 impl Kind {
@@ -132,7 +130,6 @@ impl Kind {
             Kind::Counter => "counter",
             Kind::Gauge => "gauge",
             Kind::Histogram => "histogram",
-            Kind::Summary => "summary",
         }
     }
 }
@@ -162,7 +159,7 @@ pub enum Metric {
     AcquireErrors,
     /// Client-visible answers by status code.
     HttpRequests,
-    /// Client-observed latency quantiles.
+    /// Client-observed latency.
     HttpDuration,
     /// Ground truth: server slots held by leaked clients.
     LeakedConnections,
@@ -212,9 +209,8 @@ impl Metric {
     /// Its type.
     pub fn kind(self) -> Kind {
         match self {
-            Metric::AcquireWait => Kind::Histogram,
+            Metric::AcquireWait | Metric::HttpDuration => Kind::Histogram,
             Metric::AcquireErrors | Metric::HttpRequests => Kind::Counter,
-            Metric::HttpDuration => Kind::Summary,
             _ => Kind::Gauge,
         }
     }
@@ -246,7 +242,7 @@ impl Metric {
                 "Answers given to clients by status code (504: the client gave up at its deadline)."
             }
             Metric::HttpDuration => {
-                "Client-observed latency, quantiles over the last sample interval."
+                "Client-observed latency: arrival to answer, or to the deadline for clients that gave up."
             }
             Metric::LeakedConnections => {
                 "pooldrill ground truth: server slots held by leaked clients."
@@ -273,8 +269,8 @@ pub struct Sample<'a> {
     /// The labels that name the series within its family, rendered
     /// `a="x",b="y"` (escaped), without braces.
     pub labels: &'a str,
-    /// `le` or `quantile` (rendered the same way), which tells the samples of
-    /// one histogram or summary point apart.
+    /// `le` (rendered the same way), which tells the buckets of one
+    /// histogram point apart.
     pub part: Option<&'a str>,
     /// Milliseconds since the epoch.
     pub t_ms: i64,
@@ -373,8 +369,35 @@ struct Totals {
     gave_up: u64,
     timeouts: u64,
     refusals: u64,
-    wait_buckets: Vec<u64>,
-    wait_sum_s: f64,
+    waits: Cumulative,
+    latencies: Cumulative,
+}
+
+/// A histogram since the start of the run: observations per bucket of
+/// [`WAIT_BOUNDS_S`] and `+Inf` (not cumulative over `le`), and their sum.
+#[derive(Clone, Debug)]
+struct Cumulative {
+    buckets: Vec<u64>,
+    sum_s: f64,
+}
+
+impl Default for Cumulative {
+    fn default() -> Cumulative {
+        Cumulative {
+            buckets: vec![0; WAIT_BOUNDS_S.len() + 1],
+            sum_s: 0.0,
+        }
+    }
+}
+
+impl Cumulative {
+    /// Add an interval's observations.
+    fn add(&mut self, h: &DurationHistogram) {
+        for (total, n) in self.buckets.iter_mut().zip(h.bucket_counts(WAIT_BOUNDS_S)) {
+            *total += n;
+        }
+        self.sum_s += h.sum_secs();
+    }
 }
 
 /// A pool: (pod, worker), the worker absent for a pod's job pools.
@@ -437,10 +460,7 @@ impl<O: SampleOut> Exporter<O> {
             },
             started: false,
             now_ms: 0,
-            totals: Totals {
-                wait_buckets: vec![0; WAIT_BOUNDS_S.len() + 1],
-                ..Totals::default()
-            },
+            totals: Totals::default(),
             workers: Vec::new(),
             live_pools: BTreeSet::new(),
             last_event_ms: HashMap::new(),
@@ -476,7 +496,7 @@ impl<O: SampleOut> Exporter<O> {
         })
     }
 
-    /// Every counter and the acquire-wait histogram at `t_ms`.
+    /// Every counter and histogram at `t_ms`.
     fn counters(&mut self, t_ms: i64) -> io::Result<()> {
         let t = self.totals.clone();
         for (code, n) in [("200", t.ok), ("500", t.errors), ("504", t.gave_up)] {
@@ -504,25 +524,28 @@ impl<O: SampleOut> Exporter<O> {
                 n as f64,
             )?;
         }
-        let mut cumulative = 0u64;
-        for (i, n) in t.wait_buckets.iter().enumerate() {
-            cumulative += n;
-            let le = format!("le=\"{}\"", le_value(WAIT_BOUNDS_S.get(i).copied()));
-            let value = cumulative as f64;
-            self.emit(Metric::AcquireWait, "_bucket", "", Some(&le), t_ms, value)?;
-        }
-        self.emit(
-            Metric::AcquireWait,
-            "_count",
-            "",
-            None,
-            t_ms,
-            cumulative as f64,
-        )?;
-        self.emit(Metric::AcquireWait, "_sum", "", None, t_ms, t.wait_sum_s)
+        self.histogram(Metric::AcquireWait, &t.waits, t_ms)?;
+        self.histogram(Metric::HttpDuration, &t.latencies, t_ms)
     }
 
-    fn row(&mut self, row: &SeriesRow, waits: &DurationHistogram) -> io::Result<()> {
+    /// One point of a histogram: cumulative `_bucket{le}`, `_count`, `_sum`.
+    fn histogram(&mut self, metric: Metric, h: &Cumulative, t_ms: i64) -> io::Result<()> {
+        let mut cumulative = 0u64;
+        for (i, n) in h.buckets.iter().enumerate() {
+            cumulative += n;
+            let le = format!("le=\"{}\"", le_value(WAIT_BOUNDS_S.get(i).copied()));
+            self.emit(metric, "_bucket", "", Some(&le), t_ms, cumulative as f64)?;
+        }
+        self.emit(metric, "_count", "", None, t_ms, cumulative as f64)?;
+        self.emit(metric, "_sum", "", None, t_ms, h.sum_s)
+    }
+
+    fn row(
+        &mut self,
+        row: &SeriesRow,
+        waits: &DurationHistogram,
+        latencies: &DurationHistogram,
+    ) -> io::Result<()> {
         if !self.started {
             self.started = true;
             self.counters(self.epoch_ms)?;
@@ -535,26 +558,9 @@ impl<O: SampleOut> Exporter<O> {
         t.gave_up += row.gave_up;
         t.timeouts += row.acquire_timeouts;
         t.refusals += row.refusals;
-        t.wait_sum_s += row.wait_sum_s;
-        for (total, n) in t
-            .wait_buckets
-            .iter_mut()
-            .zip(waits.bucket_counts(WAIT_BOUNDS_S))
-        {
-            *total += n;
-        }
+        t.waits.add(waits);
+        t.latencies.add(latencies);
         self.counters(t_ms)?;
-        let answered = (self.totals.ok + self.totals.errors + self.totals.gave_up) as f64;
-        for (q, v) in [
-            ("0.5", row.latency_p50_s),
-            ("0.95", row.latency_p95_s),
-            ("0.99", row.latency_p99_s),
-        ] {
-            let quantile = format!("quantile=\"{q}\"");
-            let value = v.unwrap_or(f64::NAN);
-            self.emit(Metric::HttpDuration, "", "", Some(&quantile), t_ms, value)?;
-        }
-        self.emit(Metric::HttpDuration, "_count", "", None, t_ms, answered)?;
         self.activity(row, t_ms)?;
         for (metric, value) in self.settings {
             self.emit(metric, "", "", None, t_ms, value)?;
@@ -698,8 +704,13 @@ impl<O: SampleOut> Exporter<O> {
 }
 
 impl<O: SampleOut> Sink for Exporter<O> {
-    fn series(&mut self, row: &SeriesRow, waits: &DurationHistogram) -> io::Result<()> {
-        self.row(row, waits)
+    fn series(
+        &mut self,
+        row: &SeriesRow,
+        waits: &DurationHistogram,
+        latencies: &DurationHistogram,
+    ) -> io::Result<()> {
+        self.row(row, waits, latencies)
     }
     fn pods(&mut self, rows: &[PodRow]) -> io::Result<()> {
         self.pools(rows)
@@ -924,6 +935,53 @@ mod tests {
         assert_eq!(le_value(Some(0.075)), "0.075");
         assert_eq!(le_value(None), "+Inf");
         assert_eq!(escape("a\"b\\c"), "a\\\"b\\\\c");
+    }
+
+    /// Every sample as (series, seconds from the start, value).
+    struct Samples(Vec<(String, i64, f64)>);
+
+    impl SampleOut for Samples {
+        fn sample(&mut self, s: &Sample) -> io::Result<()> {
+            let series = format!("{}{{{}}}", s.name(), s.all_labels());
+            self.0.push((series, s.t_ms / 1000, s.value));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn latencies_accumulate_into_a_cumulative_histogram_with_an_exact_sum() {
+        use crate::engine::SimTime;
+        let source = "[meta]\nname = \"h\"\nduration = \"2s\"\n";
+        let scenario = Scenario::parse("h.toml", source).unwrap();
+        let mut exporter = Exporter::new(&scenario, Date { days: 0 }, Samples(Vec::new()));
+        let (waits, mut latencies) = (DurationHistogram::new(2), DurationHistogram::new(2));
+        for (t, ms) in [(1.0, &[4, 4, 250][..]), (2.0, &[70_000])] {
+            latencies.reset();
+            for &ms in ms {
+                latencies.record(SimTime::from_millis(ms));
+            }
+            let row = SeriesRow {
+                time_s: t,
+                ..SeriesRow::default()
+            };
+            exporter.series(&row, &waits, &latencies).unwrap();
+        }
+        let samples = exporter.into_out().0;
+        let at = |series: &str, t: i64| {
+            let name = format!("http_request_duration_seconds_{series}");
+            let found = samples.iter().find(|s| s.0 == name && s.1 == t);
+            found.unwrap_or_else(|| panic!("{name} at {t}")).2
+        };
+        assert_eq!(at("count{}", 0), 0.0);
+        assert_eq!(at("bucket{le=\"0.005\"}", 1), 2.0);
+        assert_eq!(at("bucket{le=\"0.3\"}", 1), 3.0);
+        assert_eq!(at("count{}", 1), 3.0);
+        assert!((at("sum{}", 1) - 0.258).abs() < 1e-12);
+        // 70 s is above the last bound: only in +Inf.
+        assert_eq!(at("bucket{le=\"60.0\"}", 2), 3.0);
+        assert_eq!(at("bucket{le=\"+Inf\"}", 2), 4.0);
+        assert_eq!(at("count{}", 2), 4.0);
+        assert!((at("sum{}", 2) - 70.258).abs() < 1e-9);
     }
 
     #[test]

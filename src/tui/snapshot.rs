@@ -118,7 +118,12 @@ impl<'a, F: FnMut(Snapshot) -> io::Result<()>> SnapshotSink<'a, F> {
 }
 
 impl<F: FnMut(Snapshot) -> io::Result<()>> Sink for SnapshotSink<'_, F> {
-    fn series(&mut self, row: &SeriesRow, _: &DurationHistogram) -> io::Result<()> {
+    fn series(
+        &mut self,
+        row: &SeriesRow,
+        _: &DurationHistogram,
+        _: &DurationHistogram,
+    ) -> io::Result<()> {
         self.flush()?;
         self.current = Some(Snapshot {
             row: row.clone(),

@@ -35,7 +35,12 @@ impl ChartSink {
 }
 
 impl Sink for ChartSink {
-    fn series(&mut self, row: &SeriesRow, waits: &DurationHistogram) -> std::io::Result<()> {
+    fn series(
+        &mut self,
+        row: &SeriesRow,
+        waits: &DurationHistogram,
+        _: &DurationHistogram,
+    ) -> std::io::Result<()> {
         let bounds: Vec<f64> = WAIT_BUCKET_BOUNDS_S
             .iter()
             .map(|b| b * HISTOGRAM_SLACK)
