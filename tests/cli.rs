@@ -156,3 +156,26 @@ fn progress_goes_nowhere_on_a_pipe() {
         .success()
         .stderr(predicate::str::is_empty());
 }
+
+#[test]
+fn a_run_without_trace_removes_an_earlier_trace() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let run = |trace: bool| {
+        let mut cmd = pooldrill();
+        cmd.args(["run", "scenarios/before.toml", "--duration", "6m", "--out"])
+            .arg(&out);
+        if trace {
+            cmd.arg("--trace");
+        }
+        cmd.assert().success();
+    };
+    run(true);
+    assert!(out.join("trace.jsonl").is_file());
+    run(false);
+    assert!(
+        !out.join("trace.jsonl").exists(),
+        "a trace of the earlier run was left beside the new files"
+    );
+    assert!(out.join("summary.json").is_file());
+}

@@ -194,6 +194,7 @@ fn write_run(
     let mut trace_file = if trace {
         Some(dir.file("trace.jsonl")?)
     } else {
+        dir.remove_on_commit("trace.jsonl");
         None
     };
     let mut trace_error: Option<std::io::Error> = None;

@@ -13,6 +13,9 @@ pub struct OutputDir {
     dir: PathBuf,
     staging: PathBuf,
     files: Vec<String>,
+    /// Files of an earlier run that this one does not write: removed on
+    /// commit, so the folder never mixes two runs.
+    stale: Vec<String>,
     committed: bool,
 }
 
@@ -34,6 +37,7 @@ impl OutputDir {
             dir: dir.to_owned(),
             staging,
             files: Vec::new(),
+            stale: Vec::new(),
             committed: false,
         })
     }
@@ -75,7 +79,13 @@ impl OutputDir {
         self.staging.join(stem)
     }
 
-    /// Move every staged file into place.
+    /// Remove `name`, left by an earlier run, when this run commits (it does
+    /// not write that file).
+    pub fn remove_on_commit(&mut self, name: &str) {
+        self.stale.push(name.to_owned());
+    }
+
+    /// Move every staged file into place and remove the stale ones.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
         let mut done = Vec::new();
         for name in &self.files {
@@ -83,6 +93,16 @@ impl OutputDir {
             fs::rename(self.staging.join(name), &target)
                 .with_context(|| format!("cannot move {} into place", target.display()))?;
             done.push(target);
+        }
+        for name in &self.stale {
+            let path = self.dir.join(name);
+            match fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e)
+                        .with_context(|| format!("cannot remove the stale {}", path.display()));
+                }
+                _ => {}
+            }
         }
         fs::remove_dir_all(&self.staging).ok();
         self.committed = true;
