@@ -199,6 +199,17 @@ impl Pooler {
         self.live -= 1;
     }
 
+    /// Drop the entries of clients that stopped waiting once they outnumber
+    /// the live ones (a sidecar whose connections are all pinned never
+    /// reaches them): memory stays bounded by the waiters, and who is served
+    /// next does not change.
+    pub fn sweep_queue(&mut self, mut is_waiting: impl FnMut(Link) -> bool) {
+        if self.queue.len() > 2 * self.live as usize + 64 {
+            self.queue.retain(|l| is_waiting(*l));
+            debug_assert_eq!(self.queue.len(), self.live as usize);
+        }
+    }
+
     /// Start a login if clients wait, the pool has room, no login is in
     /// progress and the retry pause is over. Returns the new connection.
     pub fn launch(&mut self, now: SimTime) -> Option<Id> {
@@ -439,12 +450,7 @@ impl Simulation<'_> {
             let Some(pooler) = self.poolers.get_mut(pooler_id) else {
                 return;
             };
-            let served = pooler.serve(|link| match link.caller.class {
-                CallerClass::Request => {
-                    super::request::waits_for_server(requests, link.caller, link.client)
-                }
-                CallerClass::Job => super::job::waits_for_server(runs, link.caller),
-            });
+            let served = pooler.serve(|link| link_waits(requests, runs, link));
             let Some((link, server)) = served else {
                 return;
             };
@@ -702,12 +708,17 @@ impl Simulation<'_> {
         let Some((pool, client)) = self.server_wait_of(caller) else {
             return;
         };
-        if let Some(pooler) = self.pooler_of(pool).and_then(|p| self.poolers.get_mut(p)) {
+        let pooler_id = self.pooler_of(pool);
+        if let Some(pooler) = pooler_id.and_then(|p| self.poolers.get_mut(p)) {
             pooler.forget_waiter();
         }
         match caller.class {
             CallerClass::Request => self.request_server_wait_failed(caller, pool, client),
             CallerClass::Job => self.job_server_wait_failed(caller, client),
+        }
+        let (requests, runs) = (&self.requests, &self.runs);
+        if let Some(pooler) = pooler_id.and_then(|p| self.poolers.get_mut(p)) {
+            pooler.sweep_queue(|link| link_waits(requests, runs, link));
         }
     }
 
@@ -795,6 +806,20 @@ impl Simulation<'_> {
     }
 }
 
+/// Whether the caller of `link` still waits for a server connection.
+fn link_waits(
+    requests: &crate::slab::Slab<super::request::Request>,
+    runs: &crate::slab::Slab<super::job::JobRun>,
+    link: Link,
+) -> bool {
+    match link.caller.class {
+        CallerClass::Request => {
+            super::request::waits_for_server(requests, link.caller, link.client)
+        }
+        CallerClass::Job => super::job::waits_for_server(runs, link.caller),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -852,6 +877,26 @@ mod tests {
         assert_eq!(p.serve(|_| true), Some((l[1], b)));
         assert!(p.launch(SimTime(3)).is_none(), "pool_size reached");
         assert_eq!((p.total(), p.sessions(), p.waiting()), (2, 2, 1));
+    }
+
+    #[test]
+    fn timed_out_waiters_of_a_stuck_sidecar_are_swept() {
+        let mut p = pooler(1);
+        let l = links(1000);
+        p.begin(l[0]); // waits for ever: nothing is ever lent
+        for link in &l[1..] {
+            assert_eq!(p.begin(*link), None);
+            p.forget_waiter(); // its query_wait_timeout fired
+            p.sweep_queue(|x| x == l[0]);
+        }
+        assert_eq!(p.waiting(), 1);
+        assert!(
+            p.queue.len() <= 2 + 64 + 1,
+            "{} entries kept",
+            p.queue.len()
+        );
+        let a = open(&mut p, SimTime::ZERO);
+        assert_eq!(p.serve(|x| x == l[0]), Some((l[0], a)));
     }
 
     #[test]
