@@ -3,7 +3,7 @@
 //! counts every acquire wait once.
 
 use pooldrill::engine::SimTime;
-use pooldrill::metrics::{DurationHistogram, PodRow, SeriesRow, Sink};
+use pooldrill::metrics::{DurationHistogram, IntervalHistograms, PodRow, SeriesRow, Sink};
 use pooldrill::report::charts::{
     self, ChartSink, Marker, MarkerKind, Region, RegionKind, RunSeries, WAIT_BUCKET_BOUNDS_S,
 };
@@ -359,8 +359,12 @@ fn chart_sink_counts_every_wait_of_an_interval_once() {
             time_s: i as f64 + 1.0,
             ..SeriesRow::default()
         };
-        sink.series(&row, &waits, &DurationHistogram::new(2))
-            .unwrap();
+        let latencies = DurationHistogram::new(2);
+        let hists = IntervalHistograms {
+            waits: &waits,
+            latencies: &latencies,
+        };
+        sink.series(&row, hists).unwrap();
     }
     assert_eq!(sink.rows.len(), 3);
     for (buckets, micros) in sink.wait_buckets.iter().zip(intervals) {

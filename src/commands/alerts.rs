@@ -13,7 +13,7 @@
 //! episodes the way pooldrill's own alert replay folds its own.
 
 use crate::metrics::alerts::Episode;
-use crate::metrics::{DurationHistogram, LogEntry, PodRow, SeriesRow, Sink, Summary};
+use crate::metrics::{IntervalHistograms, LogEntry, PodRow, SeriesRow, Sink, Summary};
 use crate::model::{RunOptions, Simulation};
 use crate::report::openmetrics::{Date, Exporter, Metric, Sample, SampleOut, Spool, run_epoch_ms};
 use crate::scenario::Scenario;
@@ -326,12 +326,7 @@ impl SampleOut for PromtoolInput {
 struct Timeline(Vec<LogEntry>);
 
 impl Sink for Timeline {
-    fn series(
-        &mut self,
-        _: &SeriesRow,
-        _: &DurationHistogram,
-        _: &DurationHistogram,
-    ) -> io::Result<()> {
+    fn series(&mut self, _: &SeriesRow, _: IntervalHistograms) -> io::Result<()> {
         Ok(())
     }
     fn pods(&mut self, _: &[PodRow]) -> io::Result<()> {

@@ -7,7 +7,7 @@ use super::alerts::AlertEngine;
 use super::buckets::WAIT_BOUNDS_S;
 use super::histogram::DurationHistogram;
 use super::level::Level;
-use super::series::{LogEntry, PodRow, SeriesRow, Sink};
+use super::series::{IntervalHistograms, LogEntry, PodRow, SeriesRow, Sink};
 use crate::engine::SimTime;
 use crate::model::caller::CallerClass;
 use crate::scenario::Scenario;
@@ -438,7 +438,11 @@ impl Recorder {
             leaked: c.leaked,
             leaked_cumulative: self.leaked_cumulative,
         };
-        sink.series(&row, &self.interval_wait, &self.interval_latency)?;
+        let hists = IntervalHistograms {
+            waits: &self.interval_wait,
+            latencies: &self.interval_latency,
+        };
+        sink.series(&row, hists)?;
         sink.pods(pods)?;
         let buckets = super::window::Buckets {
             waits: self.interval_wait.bucket_counts(WAIT_BOUNDS_S),

@@ -142,17 +142,19 @@ pub struct LogEntry {
     pub detail: String,
 }
 
+/// The histograms of one sample interval.
+#[derive(Clone, Copy)]
+pub struct IntervalHistograms<'a> {
+    /// Waits of every acquire that ended in the interval.
+    pub waits: &'a DurationHistogram,
+    /// Client-observed latencies of every answer and give-up in it.
+    pub latencies: &'a DurationHistogram,
+}
+
 /// Where rows go as they are produced.
 pub trait Sink {
-    /// One interval's row, with the interval's histograms of acquire waits
-    /// (every acquire that ended) and of client-observed latencies (every
-    /// answer and give-up).
-    fn series(
-        &mut self,
-        row: &SeriesRow,
-        waits: &DurationHistogram,
-        latencies: &DurationHistogram,
-    ) -> std::io::Result<()>;
+    /// One interval's row, with the interval's histograms.
+    fn series(&mut self, row: &SeriesRow, hists: IntervalHistograms) -> std::io::Result<()>;
     /// Every pod's row at the same instant.
     fn pods(&mut self, rows: &[PodRow]) -> std::io::Result<()>;
     /// One line of the event log.
@@ -174,15 +176,8 @@ pub trait Sink {
 pub struct Tee<'a>(pub Vec<&'a mut dyn Sink>);
 
 impl Sink for Tee<'_> {
-    fn series(
-        &mut self,
-        row: &SeriesRow,
-        waits: &DurationHistogram,
-        latencies: &DurationHistogram,
-    ) -> std::io::Result<()> {
-        self.0
-            .iter_mut()
-            .try_for_each(|s| s.series(row, waits, latencies))
+    fn series(&mut self, row: &SeriesRow, hists: IntervalHistograms) -> std::io::Result<()> {
+        self.0.iter_mut().try_for_each(|s| s.series(row, hists))
     }
     fn pods(&mut self, rows: &[PodRow]) -> std::io::Result<()> {
         self.0.iter_mut().try_for_each(|s| s.pods(rows))
@@ -206,12 +201,7 @@ impl Sink for Tee<'_> {
 pub struct EventSink(pub Vec<LogEntry>);
 
 impl Sink for EventSink {
-    fn series(
-        &mut self,
-        _: &SeriesRow,
-        _: &DurationHistogram,
-        _: &DurationHistogram,
-    ) -> std::io::Result<()> {
+    fn series(&mut self, _: &SeriesRow, _: IntervalHistograms) -> std::io::Result<()> {
         Ok(())
     }
     fn pods(&mut self, _: &[PodRow]) -> std::io::Result<()> {
@@ -227,12 +217,7 @@ impl Sink for EventSink {
 pub struct NullSink;
 
 impl Sink for NullSink {
-    fn series(
-        &mut self,
-        _: &SeriesRow,
-        _: &DurationHistogram,
-        _: &DurationHistogram,
-    ) -> std::io::Result<()> {
+    fn series(&mut self, _: &SeriesRow, _: IntervalHistograms) -> std::io::Result<()> {
         Ok(())
     }
     fn pods(&mut self, _: &[PodRow]) -> std::io::Result<()> {
@@ -252,12 +237,7 @@ pub struct MemorySink {
 }
 
 impl Sink for MemorySink {
-    fn series(
-        &mut self,
-        row: &SeriesRow,
-        _: &DurationHistogram,
-        _: &DurationHistogram,
-    ) -> std::io::Result<()> {
+    fn series(&mut self, row: &SeriesRow, _: IntervalHistograms) -> std::io::Result<()> {
         self.rows.push(row.clone());
         Ok(())
     }

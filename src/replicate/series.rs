@@ -3,7 +3,7 @@
 //! bins per run keep memory flat and make the band across replications
 //! readable (a one-second error rate is mostly noise).
 
-use crate::metrics::{DurationHistogram, PodRow, SeriesRow, Sink};
+use crate::metrics::{IntervalHistograms, PodRow, SeriesRow, Sink};
 use crate::scenario::Scenario;
 use crate::stats::Estimate;
 
@@ -142,12 +142,7 @@ impl BinSink {
 }
 
 impl Sink for BinSink {
-    fn series(
-        &mut self,
-        row: &SeriesRow,
-        _: &DurationHistogram,
-        _: &DurationHistogram,
-    ) -> std::io::Result<()> {
+    fn series(&mut self, row: &SeriesRow, _: IntervalHistograms) -> std::io::Result<()> {
         let b = &mut self.bin;
         b.rows += 1;
         b.open += (row.open_request_pools + row.open_job_pools + row.open_leaked) as f64;
@@ -211,10 +206,13 @@ mod tests {
             bin: Bin::default(),
             out: Binned::default(),
         };
-        let h = DurationHistogram::new(2);
+        let h = crate::metrics::DurationHistogram::new(2);
         for (t, open, answered, failed) in [(1.0, 10, 100, 1), (2.0, 20, 100, 3), (3.0, 30, 0, 0)] {
-            sink.series(&row(t, open, answered, failed), &h, &h)
-                .unwrap();
+            let hists = IntervalHistograms {
+                waits: &h,
+                latencies: &h,
+            };
+            sink.series(&row(t, open, answered, failed), hists).unwrap();
         }
         let b = sink.finish();
         assert_eq!(b.time_s, vec![2.0, 3.0]);

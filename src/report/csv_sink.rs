@@ -1,7 +1,7 @@
 //! `timeseries.csv` and `pods.csv`, written row by row as the run produces
 //! them (memory stays flat however long the run).
 
-use crate::metrics::{DurationHistogram, LogEntry, PodRow, SeriesRow, Sink};
+use crate::metrics::{IntervalHistograms, LogEntry, PodRow, SeriesRow, Sink};
 use std::fs::File;
 use std::io::BufWriter;
 
@@ -39,12 +39,7 @@ fn io(e: csv::Error) -> std::io::Error {
 }
 
 impl Sink for CsvSink {
-    fn series(
-        &mut self,
-        row: &SeriesRow,
-        _: &DurationHistogram,
-        _: &DurationHistogram,
-    ) -> std::io::Result<()> {
+    fn series(&mut self, row: &SeriesRow, _: IntervalHistograms) -> std::io::Result<()> {
         self.series.serialize(row).map_err(io)
     }
     fn pods(&mut self, rows: &[PodRow]) -> std::io::Result<()> {

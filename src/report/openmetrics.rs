@@ -16,7 +16,9 @@
 //! length.
 
 use crate::metrics::buckets::WAIT_BOUNDS_S;
-use crate::metrics::{DurationHistogram, LogEntry, PodRow, SeriesRow, Sink, WorkerRow};
+use crate::metrics::{
+    DurationHistogram, IntervalHistograms, LogEntry, PodRow, SeriesRow, Sink, WorkerRow,
+};
 use crate::scenario::Scenario;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -704,13 +706,8 @@ impl<O: SampleOut> Exporter<O> {
 }
 
 impl<O: SampleOut> Sink for Exporter<O> {
-    fn series(
-        &mut self,
-        row: &SeriesRow,
-        waits: &DurationHistogram,
-        latencies: &DurationHistogram,
-    ) -> io::Result<()> {
-        self.row(row, waits, latencies)
+    fn series(&mut self, row: &SeriesRow, hists: IntervalHistograms) -> io::Result<()> {
+        self.row(row, hists.waits, hists.latencies)
     }
     fn pods(&mut self, rows: &[PodRow]) -> io::Result<()> {
         self.pools(rows)
@@ -964,7 +961,11 @@ mod tests {
                 time_s: t,
                 ..SeriesRow::default()
             };
-            exporter.series(&row, &waits, &latencies).unwrap();
+            let hists = IntervalHistograms {
+                waits: &waits,
+                latencies: &latencies,
+            };
+            exporter.series(&row, hists).unwrap();
         }
         let samples = exporter.into_out().0;
         let at = |series: &str, t: i64| {

@@ -1,7 +1,7 @@
 //! The fleet's state at each sampling instant, as the dashboard shows it,
 //! collected by a [`Sink`] while the simulation runs.
 
-use crate::metrics::{DurationHistogram, LogEntry, PodRow, SeriesRow, Sink};
+use crate::metrics::{IntervalHistograms, LogEntry, PodRow, SeriesRow, Sink};
 use crate::scenario::AlertRule;
 use std::io;
 
@@ -118,12 +118,7 @@ impl<'a, F: FnMut(Snapshot) -> io::Result<()>> SnapshotSink<'a, F> {
 }
 
 impl<F: FnMut(Snapshot) -> io::Result<()>> Sink for SnapshotSink<'_, F> {
-    fn series(
-        &mut self,
-        row: &SeriesRow,
-        _: &DurationHistogram,
-        _: &DurationHistogram,
-    ) -> io::Result<()> {
+    fn series(&mut self, row: &SeriesRow, _: IntervalHistograms) -> io::Result<()> {
         self.flush()?;
         self.current = Some(Snapshot {
             row: row.clone(),

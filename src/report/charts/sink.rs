@@ -1,7 +1,7 @@
 //! A sink that keeps what the charts need while a simulation runs.
 
 use super::data::{RunSeries, WAIT_BUCKET_BOUNDS_S};
-use crate::metrics::{DurationHistogram, PodRow, SeriesRow, Sink};
+use crate::metrics::{IntervalHistograms, PodRow, SeriesRow, Sink};
 
 /// The interval histogram keeps 2 significant digits: a recorded value can
 /// read up to 1/128 above itself. Bounds are widened by that much so that a
@@ -35,18 +35,13 @@ impl ChartSink {
 }
 
 impl Sink for ChartSink {
-    fn series(
-        &mut self,
-        row: &SeriesRow,
-        waits: &DurationHistogram,
-        _: &DurationHistogram,
-    ) -> std::io::Result<()> {
+    fn series(&mut self, row: &SeriesRow, hists: IntervalHistograms) -> std::io::Result<()> {
         let bounds: Vec<f64> = WAIT_BUCKET_BOUNDS_S
             .iter()
             .map(|b| b * HISTOGRAM_SLACK)
             .collect();
         self.rows.push(row.clone());
-        self.wait_buckets.push(waits.bucket_counts(&bounds));
+        self.wait_buckets.push(hists.waits.bucket_counts(&bounds));
         Ok(())
     }
 
