@@ -3,10 +3,11 @@
 //! the command on a pipe.
 
 use assert_cmd::Command;
+use pooldrill::metrics::NOTABLE_EVENTS;
 use pooldrill::metrics::{LogEntry, MemorySink, PodRow, SeriesRow, Tee};
 use pooldrill::model::{RunOptions, Simulation};
 use pooldrill::scenario::Scenario;
-use pooldrill::tui::{AlertState, Panel, SHOWN_EVENTS, Snapshot, SnapshotSink};
+use pooldrill::tui::{AlertState, Panel, Snapshot, SnapshotSink};
 use predicates::prelude::*;
 
 /// A small fleet whose v2 job leaks into a small server: refusals within
@@ -287,7 +288,7 @@ fn snapshots_follow_the_series_and_the_event_log() {
     let expected = memory
         .events
         .iter()
-        .filter(|e| SHOWN_EVENTS.contains(&e.kind.as_str()))
+        .filter(|e| NOTABLE_EVENTS.contains(&e.kind.as_str()))
         .count();
     assert_eq!(shown, expected, "every listed event lands in one snapshot");
     assert!(

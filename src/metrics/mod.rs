@@ -14,7 +14,7 @@ pub mod window;
 pub use histogram::DurationHistogram;
 pub use recorder::{AcquireEnd, ClientEnd, Gauges, HandlerEnd, Recorder};
 pub use series::{
-    EventSink, IntervalHistograms, LogEntry, MemorySink, NullSink, PodRow, SeriesRow, Sink, Tee,
-    WorkerRow,
+    EventSink, IntervalHistograms, LogEntry, MemorySink, NOTABLE_EVENTS, NullSink, PodRow,
+    SeriesRow, Sink, Tee, WorkerRow,
 };
 pub use summary::Summary;

@@ -142,6 +142,24 @@ pub struct LogEntry {
     pub detail: String,
 }
 
+/// Event-log kinds an operator would notice — the ones the dashboard lists
+/// and the reports tell minute by minute (a pod starting or a single leak is
+/// not one of them).
+pub const NOTABLE_EVENTS: &[&str] = &[
+    "deploy",
+    "rollout_complete",
+    "rollback",
+    "first_refusal",
+    "first_acquire_timeout",
+    "alert_firing",
+    "alert_resolved",
+    "worker_crashed",
+    "traffic",
+    "server_setting",
+    "job",
+    "pod_restarted",
+];
+
 /// The histograms of one sample interval.
 #[derive(Clone, Copy)]
 pub struct IntervalHistograms<'a> {

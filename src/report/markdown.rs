@@ -3,7 +3,7 @@
 //! the calibration against the exercise's dashboard, and the charts. Built
 //! from summaries and event logs only, so it is exactly reproducible.
 
-use crate::metrics::{LogEntry, Summary};
+use crate::metrics::{LogEntry, NOTABLE_EVENTS, Summary};
 use crate::report::figures::KEY_FIGURES;
 use crate::scenario::{JobPoolMode, Scenario};
 use std::fmt::Write;
@@ -69,22 +69,6 @@ fn arithmetic_row(s: &Scenario, version: &crate::scenario::Version) -> String {
     )
 }
 
-/// Event kinds worth a line in the minute-by-minute account.
-const STORY: &[&str] = &[
-    "deploy",
-    "rollout_complete",
-    "rollback",
-    "first_refusal",
-    "first_acquire_timeout",
-    "alert_firing",
-    "alert_resolved",
-    "worker_crashed",
-    "traffic",
-    "server_setting",
-    "job",
-    "pod_restarted",
-];
-
 /// The whole report.
 pub fn replay_report(runs: &[ReplayRun], charts: &[ChartRef]) -> String {
     let mut out = String::new();
@@ -149,7 +133,11 @@ fn minute_by_minute(w: &mut String, r: &ReplayRun) {
     let s = r.summary;
     let _ = writeln!(w, "## {}: {}\n", r.scenario.name, r.scenario.description);
     let _ = writeln!(w, "| time | what happened |\n|---|---|");
-    for e in r.events.iter().filter(|e| STORY.contains(&e.kind.as_str())) {
+    for e in r
+        .events
+        .iter()
+        .filter(|e| NOTABLE_EVENTS.contains(&e.kind.as_str()))
+    {
         let what = e.kind.replace('_', " ");
         let pod = e.pod.map(|p| format!(" (pod {p})")).unwrap_or_default();
         let _ = writeln!(w, "| {} | {what}{pod}: {} |", e.clock, e.detail);

@@ -9,4 +9,4 @@ pub mod panel;
 pub mod snapshot;
 
 pub use panel::Panel;
-pub use snapshot::{AlertState, SHOWN_EVENTS, Snapshot, SnapshotSink};
+pub use snapshot::{AlertState, Snapshot, SnapshotSink};

@@ -1,26 +1,9 @@
 //! The fleet's state at each sampling instant, as the dashboard shows it,
 //! collected by a [`Sink`] while the simulation runs.
 
-use crate::metrics::{IntervalHistograms, LogEntry, PodRow, SeriesRow, Sink};
+use crate::metrics::{IntervalHistograms, LogEntry, NOTABLE_EVENTS, PodRow, SeriesRow, Sink};
 use crate::scenario::AlertRule;
 use std::io;
-
-/// Event kinds listed on the dashboard: the changes an operator would see
-/// (a pod starting or a single leak is not one of them).
-pub const SHOWN_EVENTS: &[&str] = &[
-    "deploy",
-    "rollout_complete",
-    "rollback",
-    "first_refusal",
-    "first_acquire_timeout",
-    "alert_firing",
-    "alert_resolved",
-    "worker_crashed",
-    "traffic",
-    "server_setting",
-    "job",
-    "pod_restarted",
-];
 
 /// An alert rule that is pending or firing.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,7 +28,7 @@ pub struct Snapshot {
     pub pods: Vec<PodRow>,
     /// Alerts pending or firing at the instant, in rule order.
     pub alerts: Vec<AlertState>,
-    /// Events of [`SHOWN_EVENTS`] since the previous instant, in order.
+    /// Events of [`NOTABLE_EVENTS`] since the previous instant, in order.
     pub events: Vec<LogEntry>,
 }
 
@@ -140,7 +123,7 @@ impl<F: FnMut(Snapshot) -> io::Result<()>> Sink for SnapshotSink<'_, F> {
             self.alert(entry);
         }
         if let Some(s) = &mut self.current
-            && SHOWN_EVENTS.contains(&entry.kind.as_str())
+            && NOTABLE_EVENTS.contains(&entry.kind.as_str())
         {
             s.events.push(entry.clone());
         }

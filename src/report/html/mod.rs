@@ -10,11 +10,10 @@ mod notice;
 mod story;
 
 use crate::engine::SimTime;
-use crate::metrics::{LogEntry, Summary};
+use crate::metrics::{LogEntry, NOTABLE_EVENTS, Summary};
 use crate::report::charts::RunSeries;
 use crate::report::figures::{KEY_FIGURES, duration, pct};
 use crate::scenario::Scenario;
-use crate::tui::SHOWN_EVENTS;
 use anyhow::{Context, Result};
 use base64::Engine;
 use std::fmt::Write;
@@ -209,7 +208,7 @@ fn timeline(w: &mut String, r: &HandoutRun) {
     let shown: Vec<&LogEntry> = r
         .events
         .iter()
-        .filter(|e| SHOWN_EVENTS.contains(&e.kind.as_str()))
+        .filter(|e| NOTABLE_EVENTS.contains(&e.kind.as_str()))
         .collect();
     if shown.is_empty() && r.summary.alerts.is_empty() {
         return;
