@@ -46,7 +46,6 @@ impl PoolerRecorder {
         self.waits[k].record(wait);
         let t = &mut self.totals[k];
         t.count += 1;
-        t.wait_sum += wait.as_secs_f64();
         t.waited += u64::from(wait > SimTime::ZERO);
         t.found_full += u64::from(queued);
         t.starved += u64::from(end != AcquireEnd::Served || wait > STARVED_AFTER);

@@ -75,8 +75,6 @@ struct IntervalCounts {
     app_errors: u64,
     client_errors: u64,
     client_resolved: u64,
-    acquires: u64,
-    wait_sum_s: f64,
     starved_requests: u64,
     starved_jobs: u64,
     leaked: u64,
@@ -133,8 +131,6 @@ pub struct AcquireTotals {
     pub refused: u64,
     /// Waited over 100 ms or failed.
     pub starved: u64,
-    /// Sum of waits in seconds (timeouts count their full wait).
-    pub wait_sum: f64,
 }
 
 impl AcquireTotals {
@@ -146,7 +142,6 @@ impl AcquireTotals {
         self.timed_out += other.timed_out;
         self.refused += other.refused;
         self.starved += other.starved;
-        self.wait_sum += other.wait_sum;
     }
 }
 
@@ -259,8 +254,6 @@ impl Recorder {
             }
         }
         self.interval_wait.record(wait);
-        self.interval.acquires += 1;
-        self.interval.wait_sum_s += wait.as_secs_f64();
         if !self.counts(started) {
             return;
         }
@@ -268,7 +261,6 @@ impl Recorder {
         self.waits[k].record(wait);
         let t = &mut self.totals.acquires[k];
         t.count += 1;
-        t.wait_sum += wait.as_secs_f64();
         t.waited += u64::from(wait > SimTime::ZERO);
         t.found_full += u64::from(found_full);
         t.starved += u64::from(starved);
@@ -413,8 +405,8 @@ impl Recorder {
             failed: c.client_errors,
             error_rate: (c.client_resolved > 0)
                 .then(|| c.client_errors as f64 / c.client_resolved as f64),
-            acquires: c.acquires,
-            wait_sum_s: c.wait_sum_s,
+            acquires: self.interval_wait.count(),
+            wait_sum_s: self.interval_wait.sum_secs(),
             wait_p50_s: q(&self.interval_wait, 0.50),
             wait_p95_s: q(&self.interval_wait, 0.95),
             wait_p99_s: q(&self.interval_wait, 0.99),

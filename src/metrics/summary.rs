@@ -273,7 +273,8 @@ fn opt(v: f64) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
-/// The summary figures of one set of acquires (or server waits).
+/// The summary figures of one set of acquires (or server waits): their
+/// counts and the histogram of their waits (timeouts count their full wait).
 pub(crate) fn acquire_summary(t: &AcquireTotals, h: &DurationHistogram) -> AcquireSummary {
     AcquireSummary {
         count: t.count,
@@ -282,7 +283,7 @@ pub(crate) fn acquire_summary(t: &AcquireTotals, h: &DurationHistogram) -> Acqui
         timed_out: t.timed_out,
         refused: t.refused,
         starved: t.starved,
-        mean_wait_s: (t.count > 0).then(|| t.wait_sum / t.count as f64),
+        mean_wait_s: (t.count > 0).then(|| h.sum_secs() / t.count as f64),
         p50_wait_s: opt(h.quantile_secs(0.50)),
         p95_wait_s: opt(h.quantile_secs(0.95)),
         p99_wait_s: opt(h.quantile_secs(0.99)),
