@@ -71,12 +71,11 @@ impl WaitQueue {
     pub fn forget(&mut self, gone: Caller, mut is_waiting: impl FnMut(Caller) -> bool) {
         debug_assert!(self.live > 0);
         self.live -= 1;
-        let entries = self.requests.len() + self.jobs.len();
-        if entries > 2 * self.live as usize + 64 {
+        if self.entries() > 2 * self.live as usize + 64 {
             let mut keep = |e: &Entry| e.caller != gone && is_waiting(e.caller);
             self.requests.retain(&mut keep);
             self.jobs.retain(&mut keep);
-            debug_assert_eq!(self.requests.len() + self.jobs.len(), self.live as usize);
+            debug_assert_eq!(self.entries(), self.live as usize);
         }
     }
 
