@@ -3,19 +3,26 @@
 //! Events at the same instant run in the order they were scheduled (the
 //! sequence number breaks ties), which is what makes runs reproducible.
 //!
-//! The heap holds only 16-byte keys, `time << 64 | sequence << 24 | slot`;
+//! The heaps hold only 16-byte keys, `time << 64 | sequence << 24 | slot`;
 //! the events themselves wait in a slot table until they are popped. A
 //! timer is an event whose slot can be marked cancelled: the key stays in
-//! the heap and is dropped, with its slot, when it reaches the top. Nothing
+//! its heap and is dropped, with its slot, when it reaches the top. Nothing
 //! is ever searched for; but when cancelled keys come to outnumber the live
 //! ones in a heap, that heap is swept in one pass, so memory stays bounded
 //! by the live events.
 //!
-//! Streams — events that re-arm themselves each time they fire, such as
-//! arrival processes — wait in a second, small heap, so the main heap only
-//! holds the work in progress. The next event is the smaller of the two
-//! tops; keys come from one sequence, so the order is exactly that of a
-//! single queue.
+//! Keys wait in one of three heaps ("lanes"), so that the one touched by
+//! almost every event stays small:
+//! - *near*: events due within [`FAR_AFTER`] of the moment they are
+//!   scheduled — the work in progress (app work, holds, handshakes);
+//! - *far*: events due later — deadlines, idle checks, timeouts, job ticks,
+//!   most of which are cancelled or superseded long before they are due;
+//! - *streams*: events that re-arm themselves each time they fire, such as
+//!   arrival processes.
+//!
+//! The next event is the smallest of the three tops; keys come from one
+//! sequence, so the order is exactly that of a single queue, whichever lane
+//! a key waits in.
 
 use super::time::SimTime;
 use std::cmp::Reverse;
@@ -32,6 +39,16 @@ const SLOT_BITS: u32 = 24;
 const SLOT_MASK: u128 = (1 << SLOT_BITS) - 1;
 /// Most events pending at once (the slot field's range).
 pub const MAX_PENDING: usize = 1 << SLOT_BITS;
+/// Events due more than this after they are scheduled wait in the far lane.
+pub const FAR_AFTER: SimTime = SimTime::from_secs(1);
+
+/// The heap a key waits in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LaneId {
+    Near = 0,
+    Far = 1,
+    Streams = 2,
+}
 
 struct Slot<E> {
     event: Option<E>,
@@ -39,8 +56,8 @@ struct Slot<E> {
     generation: u32,
     /// A cancellable timer (counted in `live_timers` until it fires).
     timer: bool,
-    /// Its key waits in the stream heap.
-    stream: bool,
+    /// The heap its key waits in.
+    lane: LaneId,
     cancelled: bool,
 }
 
@@ -55,8 +72,8 @@ struct Lane {
 pub struct Scheduler<E> {
     now: SimTime,
     next_sequence: u64,
-    heap: Lane,
-    streams: Lane,
+    /// Indexed by [`LaneId`].
+    lanes: [Lane; 3],
     slots: Vec<Slot<E>>,
     free: Vec<u32>,
     live_timers: usize,
@@ -74,11 +91,7 @@ impl<E: Copy> Scheduler<E> {
         Scheduler {
             now: SimTime::ZERO,
             next_sequence: 0,
-            heap: Lane {
-                keys: BinaryHeap::with_capacity(1024),
-                cancelled: 0,
-            },
-            streams: Lane::default(),
+            lanes: Default::default(),
             slots: Vec::with_capacity(1024),
             free: Vec::new(),
             live_timers: 0,
@@ -93,7 +106,7 @@ impl<E: Copy> Scheduler<E> {
 
     /// Entries waiting, cancelled timers not yet dropped included.
     pub fn pending(&self) -> usize {
-        self.heap.keys.len() + self.streams.keys.len()
+        self.lanes.iter().map(|l| l.keys.len()).sum()
     }
 
     /// Timers scheduled and neither fired nor cancelled.
@@ -101,23 +114,27 @@ impl<E: Copy> Scheduler<E> {
         self.live_timers
     }
 
+    /// Schedule a one-off event in the near or far lane.
     #[inline]
     fn push(&mut self, at: SimTime, event: E, timer: bool) -> u32 {
-        let (key, slot) = self.key(at, event, timer, false);
-        self.heap.keys.push(Reverse(key));
-        slot
+        let lane = if at > self.now.saturating_add(FAR_AFTER) {
+            LaneId::Far
+        } else {
+            LaneId::Near
+        };
+        self.push_to(lane, at, event, timer)
     }
 
-    /// Store `event` in a slot and make its key.
+    /// Store `event` in a slot and its key in `lane`'s heap.
     #[inline]
-    fn key(&mut self, at: SimTime, event: E, timer: bool, stream: bool) -> (u128, u32) {
+    fn push_to(&mut self, lane: LaneId, at: SimTime, event: E, timer: bool) -> u32 {
         let at = at.max(self.now);
         let slot = match self.free.pop() {
             Some(slot) => {
                 let s = &mut self.slots[slot as usize];
                 s.event = Some(event);
                 s.timer = timer;
-                s.stream = stream;
+                s.lane = lane;
                 s.cancelled = false;
                 slot
             }
@@ -130,7 +147,7 @@ impl<E: Copy> Scheduler<E> {
                     event: Some(event),
                     generation: 0,
                     timer,
-                    stream,
+                    lane,
                     cancelled: false,
                 });
                 (self.slots.len() - 1) as u32
@@ -139,7 +156,8 @@ impl<E: Copy> Scheduler<E> {
         let key =
             ((at.0 as u128) << 64) | ((self.next_sequence as u128) << SLOT_BITS) | slot as u128;
         self.next_sequence += 1;
-        (key, slot)
+        self.lanes[lane as usize].keys.push(Reverse(key));
+        slot
     }
 
     /// Schedule `event` at `at` (clamped to now). It cannot be cancelled.
@@ -167,11 +185,10 @@ impl<E: Copy> Scheduler<E> {
     }
 
     /// Schedule the next, cancellable event of a stream (an arrival process)
-    /// at `at`: it waits in the small stream heap.
+    /// at `at`: it waits in the stream lane.
     #[inline]
     pub fn stream_timer(&mut self, at: SimTime, event: E) -> TimerId {
-        let (key, slot) = self.key(at, event, true, true);
-        self.streams.keys.push(Reverse(key));
+        let slot = self.push_to(LaneId::Streams, at, event, true);
         self.live_timers += 1;
         TimerId {
             slot,
@@ -179,34 +196,25 @@ impl<E: Copy> Scheduler<E> {
         }
     }
 
-    /// The smaller live key of the two heaps, with which heap holds it
-    /// (true: the stream heap); cancelled keys on top are dropped.
+    /// The smallest live key of the three heaps, with the lane holding it;
+    /// cancelled keys on top are dropped.
     #[inline]
-    fn next_key(&mut self) -> Option<(u128, bool)> {
+    fn next_key(&mut self) -> Option<(u128, LaneId)> {
         loop {
-            let main = self.heap.keys.peek().map(|r| r.0);
-            let stream = self.streams.keys.peek().map(|r| r.0);
-            let (key, from_streams) = match (main, stream) {
-                (None, None) => return None,
-                (Some(m), None) => (m, false),
-                (None, Some(s)) => (s, true),
-                (Some(m), Some(s)) => {
-                    if s < m {
-                        (s, true)
-                    } else {
-                        (m, false)
-                    }
+            let mut next: Option<(u128, LaneId)> = None;
+            for lane in [LaneId::Near, LaneId::Far, LaneId::Streams] {
+                if let Some(&Reverse(key)) = self.lanes[lane as usize].keys.peek()
+                    && next.is_none_or(|(k, _)| key < k)
+                {
+                    next = Some((key, lane));
                 }
-            };
+            }
+            let (key, lane) = next?;
             let slot = (key & SLOT_MASK) as u32;
             if !self.slots[slot as usize].cancelled {
-                return Some((key, from_streams));
+                return Some((key, lane));
             }
-            let lane = if from_streams {
-                &mut self.streams
-            } else {
-                &mut self.heap
-            };
+            let lane = &mut self.lanes[lane as usize];
             lane.keys.pop();
             lane.cancelled -= 1;
             self.take(slot);
@@ -221,27 +229,19 @@ impl<E: Copy> Scheduler<E> {
         if s.generation == id.generation && s.event.is_some() && !s.cancelled {
             s.cancelled = true;
             self.live_timers -= 1;
-            let from_streams = s.stream;
-            let lane = if from_streams {
-                &mut self.streams
-            } else {
-                &mut self.heap
-            };
+            let id = s.lane;
+            let lane = &mut self.lanes[id as usize];
             lane.cancelled += 1;
             if lane.cancelled > lane.keys.len() - lane.cancelled + 64 {
-                self.sweep(from_streams);
+                self.sweep(id);
             }
         }
     }
 
     /// Drop every cancelled key of one heap, freeing their slots. Keys keep
     /// their order, so what runs next does not change.
-    fn sweep(&mut self, streams: bool) {
-        let lane = if streams {
-            &mut self.streams
-        } else {
-            &mut self.heap
-        };
+    fn sweep(&mut self, id: LaneId) {
+        let lane = &mut self.lanes[id as usize];
         let mut keys = std::mem::take(&mut lane.keys).into_vec();
         lane.cancelled = 0;
         let slots = &self.slots;
@@ -289,16 +289,12 @@ impl<E: Copy> Scheduler<E> {
     /// clock to it; `None` when nothing is due by then (the event stays).
     #[inline]
     pub fn pop_until(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
-        let (key, from_streams) = self.next_key()?;
+        let (key, lane) = self.next_key()?;
         let at = SimTime((key >> 64) as u64);
         if at > limit {
             return None;
         }
-        if from_streams {
-            self.streams.keys.pop();
-        } else {
-            self.heap.keys.pop();
-        }
+        self.lanes[lane as usize].keys.pop();
         let event = self.take((key & SLOT_MASK) as u32).expect("a live key");
         debug_assert!(at >= self.now, "clock went backwards");
         self.now = at;
@@ -375,6 +371,23 @@ mod tests {
         );
         s.cancel(a); // already fired: no effect
         assert_eq!(s.live_timers(), 0);
+    }
+
+    #[test]
+    fn near_and_far_lanes_keep_one_order() {
+        let mut s = Scheduler::new();
+        let far = SimTime::from_secs(2);
+        assert!(far > FAR_AFTER);
+        s.at(far, 'a'); // far lane
+        s.at(SimTime::from_millis(1500), 'b'); // near lane
+        let t = s.timer(far + SimTime(1), 'x'); // far, cancelled below
+        assert_eq!(s.pop(), Some((SimTime::from_millis(1500), 'b')));
+        s.at(far, 'c'); // near lane now, same time as 'a'
+        s.at(SimTime::from_millis(1700), 'd');
+        s.cancel(t);
+        let order: Vec<char> = std::iter::from_fn(|| s.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, vec!['d', 'a', 'c'], "ties in scheduling order across lanes");
+        assert_eq!(s.pending(), 0);
     }
 
     #[test]
