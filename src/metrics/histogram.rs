@@ -58,14 +58,35 @@ impl DurationHistogram {
     }
 
     /// Counts per bucket for the given upper bounds in seconds (the last
-    /// bucket takes everything above): for heatmaps.
+    /// bucket takes everything above): for heatmaps. A value counts in the
+    /// first bucket whose bound is at least the highest value equivalent to
+    /// it at this histogram's resolution.
     pub fn bucket_counts(&self, upper_bounds_secs: &[f64]) -> Vec<u64> {
+        let h = &self.inner;
         let mut counts = vec![0u64; upper_bounds_secs.len() + 1];
-        for v in self.inner.iter_recorded() {
-            let secs = self.inner.highest_equivalent(v.value_iterated_to()) as f64 / 1e6;
-            let i = upper_bounds_secs.partition_point(|&b| b < secs);
-            counts[i] += v.count_at_value();
+        // Values are counted in runs of whole equivalence classes: `from`
+        // is the first value not yet counted.
+        let mut from = 0u64;
+        let mut counted = 0u64;
+        for (slot, &bound) in counts.iter_mut().zip(upper_bounds_secs) {
+            if counted == h.len() {
+                break;
+            }
+            // The last value whose class lies wholly within the bound.
+            let v = (bound * 1e6) as u64;
+            let top = h.highest_equivalent(v);
+            let last = if top as f64 / 1e6 <= bound {
+                Some(top)
+            } else {
+                h.lowest_equivalent(v).checked_sub(1)
+            };
+            if let Some(last) = last.filter(|&last| last >= from) {
+                *slot = h.count_between(from, last);
+                counted += *slot;
+                from = last + 1;
+            }
         }
+        counts[upper_bounds_secs.len()] = h.len() - counted;
         counts
     }
 
@@ -98,6 +119,47 @@ mod tests {
         let b = h.bucket_counts(&[0.1, 0.5]);
         assert_eq!(b.iter().sum::<u64>(), 1000);
         assert!((b[0] as i64 - 100).abs() <= 1, "{b:?}");
+    }
+
+    /// The bucket counts agree with a walk over every recorded value.
+    #[test]
+    fn bucket_counts_match_a_walk_over_the_recorded_values() {
+        use crate::metrics::buckets::WAIT_BOUNDS_S;
+        let walk = |h: &DurationHistogram, bounds: &[f64]| {
+            let mut counts = vec![0u64; bounds.len() + 1];
+            for v in h.inner.iter_recorded() {
+                let secs = h.inner.highest_equivalent(v.value_iterated_to()) as f64 / 1e6;
+                counts[bounds.partition_point(|&b| b < secs)] += v.count_at_value();
+            }
+            counts
+        };
+        let mut x: u64 = 7;
+        for sigfig in [2, 3] {
+            let mut h = DurationHistogram::new(sigfig);
+            assert_eq!(h.bucket_counts(WAIT_BOUNDS_S), walk(&h, WAIT_BOUNDS_S));
+            for round in 0..2000u64 {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                // Durations from 0 to ~100 s, log-spread, and exact bounds.
+                let us = match round % 4 {
+                    0 => (x >> 37) >> ((x >> 8) % 27),
+                    1 => (WAIT_BOUNDS_S[(x >> 40) as usize % WAIT_BOUNDS_S.len()] * 1e6) as u64,
+                    2 => 0,
+                    _ => (x >> 40) % 5000,
+                };
+                h.record(SimTime(us * 1000));
+                if round % 97 == 0 {
+                    for bounds in [WAIT_BOUNDS_S, &[0.1, 0.5][..], &[][..]] {
+                        assert_eq!(
+                            h.bucket_counts(bounds),
+                            walk(&h, bounds),
+                            "{sigfig} {round}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
