@@ -44,8 +44,10 @@ const SLOT_BITS: u32 = 24;
 const SLOT_MASK: u128 = (1 << SLOT_BITS) - 1;
 /// Most events pending at once (the slot field's range).
 pub const MAX_PENDING: usize = 1 << SLOT_BITS;
-/// Events due more than this after they are scheduled wait in the far lane.
-pub const FAR_AFTER: SimTime = SimTime::from_secs(1);
+/// Events due more than this after they are scheduled wait in the far lane:
+/// long enough that the steps of a request (milliseconds to seconds) stay
+/// near, short enough that deadlines, idle checks and job ticks go far.
+pub const FAR_AFTER: SimTime = SimTime::from_secs(10);
 
 /// The heap a key waits in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,7 +136,7 @@ impl<E: Copy> Scheduler<E> {
     }
 
     /// Store `event` in a slot and its key in `lane`'s heap.
-    #[inline]
+    #[inline(always)]
     fn push_to(&mut self, lane: LaneId, at: SimTime, event: E, timer: bool) -> u32 {
         let at = at.max(self.now);
         let slot = match self.free.pop() {
@@ -224,15 +226,20 @@ impl<E: Copy> Scheduler<E> {
     fn next_key(&mut self) -> Option<(u128, LaneId)> {
         self.settle();
         loop {
-            let mut next: Option<(u128, LaneId)> = None;
-            for lane in [LaneId::Near, LaneId::Far, LaneId::Streams] {
-                if let Some(&Reverse(key)) = self.lanes[lane as usize].keys.peek()
-                    && next.is_none_or(|(k, _)| key < k)
-                {
-                    next = Some((key, lane));
-                }
+            // An empty heap fronts u128::MAX, which no key reaches (it
+            // would take 2^40 events).
+            let front = |lane: &Lane| lane.keys.peek().map_or(u128::MAX, |r| r.0);
+            let [near, far, streams] = &self.lanes;
+            if near.keys.is_empty() && far.keys.is_empty() && streams.keys.is_empty() {
+                return None;
             }
-            let (key, lane) = next?;
+            let (mut key, mut lane) = (front(near), LaneId::Near);
+            if front(far) < key {
+                (key, lane) = (front(far), LaneId::Far);
+            }
+            if front(streams) < key {
+                (key, lane) = (front(streams), LaneId::Streams);
+            }
             let slot = (key & SLOT_MASK) as u32;
             if !self.slots[slot as usize].cancelled {
                 return Some((key, lane));
@@ -422,8 +429,8 @@ mod tests {
             let delay = match next(4) {
                 0 => SimTime::ZERO,
                 1 => SimTime(next(1_000_000)),
-                2 => SimTime(next(3_000_000_000)),
-                _ => SimTime::from_millis(900 + next(300)),
+                2 => SimTime(next(3 * FAR_AFTER.0)),
+                _ => FAR_AFTER - SimTime::from_millis(100) + SimTime::from_millis(next(200)),
             };
             let at = now + delay;
             seq += 1;
@@ -461,12 +468,12 @@ mod tests {
         s.at(SimTime(1), 0);
         let near: Vec<TimerId> = (0..200).map(|i| s.timer(SimTime(10 + i), 1)).collect();
         assert_eq!(s.pop(), Some((SimTime(1), 0)));
-        let far = s.timer(SimTime::from_secs(5), 2); // takes the popped slot
+        let far = s.timer(FAR_AFTER + SimTime::from_secs(5), 2); // takes the popped slot
         s.cancel(far);
         for &t in &near[50..] {
             s.cancel(t); // sweeps the near lane on the way
         }
-        s.at(SimTime::from_secs(6), 3);
+        s.at(FAR_AFTER + SimTime::from_secs(6), 3);
         let fired: Vec<u32> = std::iter::from_fn(|| s.pop().map(|(_, e)| e)).collect();
         assert_eq!(fired, [vec![1; 50], vec![3]].concat());
         assert_eq!(s.live_timers(), 0);
@@ -475,8 +482,7 @@ mod tests {
     #[test]
     fn near_and_far_lanes_keep_one_order() {
         let mut s = Scheduler::new();
-        let far = SimTime::from_secs(2);
-        assert!(far > FAR_AFTER);
+        let far = FAR_AFTER + SimTime::from_secs(1);
         s.at(far, 'a'); // far lane
         s.at(SimTime::from_millis(1500), 'b'); // near lane
         let t = s.timer(far + SimTime(1), 'x'); // far, cancelled below
