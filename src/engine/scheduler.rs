@@ -135,7 +135,8 @@ impl<E: Copy> Scheduler<E> {
         self.push_to(lane, at, event, timer)
     }
 
-    /// Store `event` in a slot and its key in `lane`'s heap.
+    /// Store `event` in a slot and its key in `lane`'s heap, in place of the
+    /// spent key if that heap has one.
     #[inline(always)]
     fn push_to(&mut self, lane: LaneId, at: SimTime, event: E, timer: bool) -> u32 {
         let at = at.max(self.now);
@@ -406,7 +407,7 @@ mod tests {
 
     /// Random schedules, timers, stream re-arms, cancellations and pops
     /// against a sorted map of (time, sequence): the same events come out in
-    /// the same order, and the counts agree at every step.
+    /// the same order, and none is lost or left over.
     #[test]
     fn agrees_with_a_sorted_map_under_random_operations() {
         use std::collections::BTreeMap;
