@@ -72,8 +72,9 @@ impl DurationHistogram {
             if counted == h.len() {
                 break;
             }
-            // The last value whose class lies wholly within the bound.
-            let v = (bound * 1e6) as u64;
+            // The last value whose class lies wholly within the bound (the
+            // bound capped at the histogram's range).
+            let v = ((bound * 1e6) as u64).min(HIGHEST_US);
             let top = h.highest_equivalent(v);
             let last = if top as f64 / 1e6 <= bound {
                 Some(top)
@@ -150,7 +151,7 @@ mod tests {
                 };
                 h.record(SimTime(us * 1000));
                 if round % 97 == 0 {
-                    for bounds in [WAIT_BOUNDS_S, &[0.1, 0.5][..], &[][..]] {
+                    for bounds in [WAIT_BOUNDS_S, &[0.1, 0.5][..], &[][..], &[1e12][..]] {
                         assert_eq!(
                             h.bucket_counts(bounds),
                             walk(&h, bounds),
