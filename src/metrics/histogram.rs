@@ -151,7 +151,12 @@ mod tests {
                 };
                 h.record(SimTime(us * 1000));
                 if round % 97 == 0 {
-                    for bounds in [WAIT_BOUNDS_S, &[0.1, 0.5][..], &[][..], &[1e12][..]] {
+                    for bounds in [
+                        WAIT_BOUNDS_S,
+                        &[0.1, 0.5][..],
+                        &[][..],
+                        &[f64::INFINITY][..],
+                    ] {
                         assert_eq!(
                             h.bucket_counts(bounds),
                             walk(&h, bounds),
