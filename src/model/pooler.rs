@@ -181,13 +181,15 @@ impl Pooler {
 
     /// A client starts a transaction: it gets an idle server connection at
     /// once, or waits (`None`) — behind any client already waiting.
-    pub fn begin(&mut self, link: Link) -> Option<Id> {
+    /// `is_waiting` tells which queued clients still wait.
+    pub fn begin(&mut self, link: Link, is_waiting: impl FnMut(Link) -> bool) -> Option<Id> {
         if self.live == 0
             && let Some(id) = self.idle.pop()
         {
             self.lend(id, link);
             return Some(id);
         }
+        self.sweep_queue(is_waiting);
         self.queue.push_back(link);
         self.live += 1;
         None
@@ -202,8 +204,9 @@ impl Pooler {
     /// Drop the entries of clients that stopped waiting once they outnumber
     /// the live ones (a sidecar whose connections are all pinned never
     /// reaches them): memory stays bounded by the waiters, and who is served
-    /// next does not change.
-    pub fn sweep_queue(&mut self, mut is_waiting: impl FnMut(Link) -> bool) {
+    /// next does not change. Run before each entry is added, so it covers
+    /// every way of leaving the queue (timeout, dead worker).
+    fn sweep_queue(&mut self, mut is_waiting: impl FnMut(Link) -> bool) {
         if self.queue.len() > 2 * self.live as usize + 64 {
             self.queue.retain(|l| is_waiting(*l));
             debug_assert_eq!(self.queue.len(), self.live as usize);
@@ -414,8 +417,9 @@ impl Simulation<'_> {
             client,
             caller,
         };
+        let (requests, runs) = (&self.requests, &self.runs);
         let pooler = self.poolers.get_mut(pooler_id).expect("live sidecar");
-        match pooler.begin(link) {
+        match pooler.begin(link, |l| link_waits(requests, runs, l)) {
             Some(server) => {
                 self.pools
                     .get_mut(pool)
@@ -708,17 +712,12 @@ impl Simulation<'_> {
         let Some((pool, client)) = self.server_wait_of(caller) else {
             return;
         };
-        let pooler_id = self.pooler_of(pool);
-        if let Some(pooler) = pooler_id.and_then(|p| self.poolers.get_mut(p)) {
+        if let Some(pooler) = self.pooler_of(pool).and_then(|p| self.poolers.get_mut(p)) {
             pooler.forget_waiter();
         }
         match caller.class {
             CallerClass::Request => self.request_server_wait_failed(caller, pool, client),
             CallerClass::Job => self.job_server_wait_failed(caller, client),
-        }
-        let (requests, runs) = (&self.requests, &self.runs);
-        if let Some(pooler) = pooler_id.and_then(|p| self.poolers.get_mut(p)) {
-            pooler.sweep_queue(|link| link_waits(requests, runs, link));
         }
     }
 
@@ -866,7 +865,7 @@ mod tests {
         let l = links(3);
         assert!(p.launch(SimTime::ZERO).is_none(), "nobody waits");
         for link in &l {
-            assert_eq!(p.begin(*link), None);
+            assert_eq!(p.begin(*link, |_| true), None);
         }
         let a = p.launch(SimTime::ZERO).unwrap();
         assert!(p.launch(SimTime::ZERO).is_none(), "a login is in progress");
@@ -883,11 +882,10 @@ mod tests {
     fn timed_out_waiters_of_a_stuck_sidecar_are_swept() {
         let mut p = pooler(1);
         let l = links(1000);
-        p.begin(l[0]); // waits for ever: nothing is ever lent
+        p.begin(l[0], |_| true); // waits for ever: nothing is ever lent
         for link in &l[1..] {
-            assert_eq!(p.begin(*link), None);
+            assert_eq!(p.begin(*link, |x| x == l[0]), None);
             p.forget_waiter(); // its query_wait_timeout fired
-            p.sweep_queue(|x| x == l[0]);
         }
         assert_eq!(p.waiting(), 1);
         assert!(
@@ -904,7 +902,7 @@ mod tests {
         let mut p = pooler(3);
         let l = links(2);
         for link in &l {
-            p.begin(*link);
+            p.begin(*link, |_| true);
         }
         let a = open(&mut p, SimTime::ZERO);
         p.serve(|_| true);
@@ -912,14 +910,14 @@ mod tests {
         p.serve(|_| true);
         p.end(a, SimTime(5));
         p.end(b, SimTime(6));
-        assert_eq!(p.begin(l[0]), Some(b), "the most recently used");
+        assert_eq!(p.begin(l[0], |_| true), Some(b), "the most recently used");
     }
 
     #[test]
     fn a_failed_login_pauses_the_next_one() {
         let mut p = pooler(3);
         let l = links(1);
-        p.begin(l[0]);
+        p.begin(l[0], |_| true);
         let a = p.launch(SimTime::ZERO).unwrap();
         p.login_failed(a, SimTime::from_secs(1));
         assert!(p.launch(SimTime::from_secs(10)).is_none());
@@ -930,13 +928,13 @@ mod tests {
     fn a_pinned_connection_is_neither_idle_nor_active() {
         let mut p = pooler(1);
         let l = links(2);
-        p.begin(l[0]);
+        p.begin(l[0], |_| true);
         let a = open(&mut p, SimTime::ZERO);
         p.serve(|_| true);
         p.pin(a, SimTime(1));
         assert_eq!((p.active(), p.pinned(), p.idle_count()), (0, 1, 0));
         assert_eq!(
-            p.begin(l[1]),
+            p.begin(l[1], |_| true),
             None,
             "the pool is full of a pinned connection"
         );
