@@ -58,7 +58,9 @@ enum LaneId {
 }
 
 struct Slot<E> {
-    event: Option<E>,
+    event: E,
+    /// Its key waits in a heap (false once popped or dropped).
+    pending: bool,
     /// Bumped whenever the slot is freed: stale timer handles no longer match.
     generation: u32,
     /// A cancellable timer (counted in `live_timers` until it fires).
@@ -143,7 +145,8 @@ impl<E: Copy> Scheduler<E> {
         let slot = match self.free.pop() {
             Some(slot) => {
                 let s = &mut self.slots[slot as usize];
-                s.event = Some(event);
+                s.event = event;
+                s.pending = true;
                 s.timer = timer;
                 s.lane = lane;
                 s.cancelled = false;
@@ -155,7 +158,8 @@ impl<E: Copy> Scheduler<E> {
                     "more than {MAX_PENDING} events pending"
                 );
                 self.slots.push(Slot {
-                    event: Some(event),
+                    event,
+                    pending: true,
                     generation: 0,
                     timer,
                     lane,
@@ -257,7 +261,7 @@ impl<E: Copy> Scheduler<E> {
     #[inline]
     pub fn cancel(&mut self, id: TimerId) {
         let s = &mut self.slots[id.slot as usize];
-        if s.generation == id.generation && s.event.is_some() && !s.cancelled {
+        if s.generation == id.generation && s.pending && !s.cancelled {
             s.cancelled = true;
             self.live_timers -= 1;
             let id = s.lane;
@@ -296,14 +300,14 @@ impl<E: Copy> Scheduler<E> {
     #[inline]
     fn take(&mut self, slot: u32) -> Option<E> {
         let s = &mut self.slots[slot as usize];
-        let event = s.event.take();
+        s.pending = false;
         let fired = !s.cancelled;
         if fired && s.timer {
             self.live_timers -= 1;
         }
         s.generation = s.generation.wrapping_add(1);
         self.free.push(slot);
-        event.filter(|_| fired)
+        fired.then_some(s.event)
     }
 
     /// The time of the next live event, dropping cancelled timers on the way.
