@@ -1,38 +1,124 @@
-//! Latency and wait distributions with bounded memory (HdrHistogram, values
-//! in microseconds from 0 to 24 hours), with the exact sum of what they
-//! recorded.
+//! Latency and wait distributions with bounded memory, values in
+//! microseconds from 0 to 24 hours, with the exact sum of what they recorded.
+//!
+//! The buckets are HdrHistogram's (lowest discernible value 1 µs, 2 or 3
+//! significant digits): below `2 × 10^sigfig` every microsecond has its own
+//! counter; above, each power of two is split into the same number of equal
+//! counters. Every read (quantiles, mean, counts between values) is computed
+//! exactly as the `hdrhistogram` crate computes it — a test checks this
+//! against the crate — but recording is a shift, a leading-zero count and an
+//! increment, which matters at several records per simulated request.
 
 use crate::engine::SimTime;
-use hdrhistogram::Histogram;
 
 const HIGHEST_US: u64 = 24 * 3600 * 1_000_000;
 
 /// A duration histogram.
 #[derive(Clone, Debug)]
 pub struct DurationHistogram {
-    inner: Histogram<u64>,
+    counts: Vec<u64>,
+    total: u64,
     sum_s: f64,
+    /// log2 of the counters per power of two, doubled: values below
+    /// `1 << magnitude` have a counter each.
+    magnitude: u32,
 }
 
 impl DurationHistogram {
     /// With `sigfig` significant decimal digits of resolution (2 or 3).
     pub fn new(sigfig: u8) -> DurationHistogram {
-        DurationHistogram {
-            inner: Histogram::new_with_bounds(1, HIGHEST_US, sigfig).expect("valid bounds"),
-            sum_s: 0.0,
+        assert!((1..=5).contains(&sigfig), "sigfig in 1..=5");
+        let single_unit_up_to = 2 * 10u64.pow(u32::from(sigfig));
+        let magnitude = single_unit_up_to.next_power_of_two().trailing_zeros();
+        // Powers of two above the single-unit range needed to reach HIGHEST_US,
+        // plus the first one.
+        let mut buckets = 1;
+        let mut untrackable = 1u64 << magnitude;
+        while untrackable <= HIGHEST_US {
+            untrackable <<= 1;
+            buckets += 1;
         }
+        let len = (buckets + 1) << (magnitude - 1);
+        DurationHistogram {
+            counts: vec![0; len],
+            total: 0,
+            sum_s: 0.0,
+            magnitude,
+        }
+    }
+
+    /// Which power of two above the single-unit range `value` falls in (0
+    /// for the single-unit range itself).
+    #[inline]
+    fn bucket_of(&self, value: u64) -> u32 {
+        let mask = (1u64 << self.magnitude) - 1;
+        (64 - self.magnitude) - (value | mask).leading_zeros()
+    }
+
+    /// The counter of `value` (it may lie past the end for huge values).
+    #[inline]
+    fn index_of(&self, value: u64) -> usize {
+        let bucket = self.bucket_of(value);
+        let half = 1usize << (self.magnitude - 1);
+        ((bucket as usize + 1) << (self.magnitude - 1)) + (value >> bucket) as usize - half
+    }
+
+    /// The counter of `value`, or the last one.
+    fn index_or_last(&self, value: u64) -> usize {
+        self.index_of(value).min(self.counts.len() - 1)
+    }
+
+    /// The lowest value counted by counter `index`.
+    fn value_at_index(&self, index: usize) -> u64 {
+        let half_magnitude = self.magnitude - 1;
+        let half = 1u64 << half_magnitude;
+        let bucket = (index >> half_magnitude) as i64 - 1;
+        let sub = (index as u64 & (half - 1)) + half;
+        if bucket < 0 {
+            sub - half
+        } else {
+            sub << bucket
+        }
+    }
+
+    /// The lowest value counted together with `value`.
+    fn lowest_equivalent(&self, value: u64) -> u64 {
+        let bucket = self.bucket_of(value);
+        (value >> bucket) << bucket
+    }
+
+    /// The highest value counted together with `value`.
+    fn highest_equivalent(&self, value: u64) -> u64 {
+        if value == u64::MAX {
+            return u64::MAX;
+        }
+        let range = 1u64 << self.bucket_of(value);
+        self.lowest_equivalent(value).saturating_add(range) - 1
+    }
+
+    /// The middle (rounded up) of the values counted together with `value`.
+    fn median_equivalent(&self, value: u64) -> u64 {
+        let range = 1u64 << self.bucket_of(value);
+        self.lowest_equivalent(value) + (range >> 1)
     }
 
     /// Count one duration (saturating above 24 h; the sum takes it whole).
     #[inline]
     pub fn record(&mut self, d: SimTime) {
-        self.inner.saturating_record(d.as_micros());
+        let index = self.index_of(d.as_micros());
+        let index = if index < self.counts.len() {
+            index
+        } else {
+            self.index_of(HIGHEST_US)
+        };
+        self.counts[index] += 1;
+        self.total += 1;
         self.sum_s += d.as_secs_f64();
     }
 
     /// Values recorded.
     pub fn count(&self) -> u64 {
-        self.inner.len()
+        self.total
     }
 
     /// Sum of the recorded durations in seconds, exact (not rounded to the
@@ -41,20 +127,57 @@ impl DurationHistogram {
         self.sum_s
     }
 
-    /// The q-quantile in seconds, or NaN when empty.
+    /// The q-quantile in seconds, or NaN when empty: the highest value
+    /// equivalent to the first counter at which the running count reaches
+    /// `⌈q × count⌉` (at least 1).
     pub fn quantile_secs(&self, q: f64) -> f64 {
-        if self.inner.is_empty() {
+        if self.total == 0 {
             return f64::NAN;
         }
-        self.inner.value_at_quantile(q) as f64 / 1e6
+        let q = q.min(1.0);
+        let wanted = ((q * self.total as f64).ceil() as u64).max(1);
+        let mut running = 0u64;
+        let index = self
+            .counts
+            .iter()
+            .position(|&c| {
+                running += c;
+                running >= wanted
+            })
+            .expect("the running count reaches the total");
+        let value = self.value_at_index(index);
+        let value = if q == 0.0 {
+            self.lowest_equivalent(value)
+        } else {
+            self.highest_equivalent(value)
+        };
+        value as f64 / 1e6
     }
 
-    /// Mean in seconds, or NaN when empty.
+    /// Mean in seconds (each value taken at the middle of its counter's
+    /// range), or NaN when empty.
     pub fn mean_secs(&self) -> f64 {
-        if self.inner.is_empty() {
+        if self.total == 0 {
             return f64::NAN;
         }
-        self.inner.mean() / 1e6
+        let total = self.total as f64;
+        let mean_us = self
+            .counts
+            .iter()
+            .enumerate()
+            .filter(|&(_, &c)| c != 0)
+            .fold(0.0, |acc, (i, &c)| {
+                let value = self.highest_equivalent(self.value_at_index(i));
+                acc + self.median_equivalent(value) as f64 * c as f64 / total
+            });
+        mean_us / 1e6
+    }
+
+    /// Values recorded between `low` and `high` µs, inclusive, at the
+    /// histogram's resolution (both ends widened to their counters).
+    fn count_between(&self, low: u64, high: u64) -> u64 {
+        let (low, high) = (self.index_or_last(low), self.index_or_last(high));
+        self.counts[low..=high].iter().sum()
     }
 
     /// Counts per bucket for the given upper bounds in seconds (the last
@@ -62,14 +185,14 @@ impl DurationHistogram {
     /// first bucket whose bound is at least the highest value equivalent to
     /// it at this histogram's resolution.
     pub fn bucket_counts(&self, upper_bounds_secs: &[f64]) -> Vec<u64> {
-        let h = &self.inner;
+        let h = self;
         let mut counts = vec![0u64; upper_bounds_secs.len() + 1];
         // Values are counted in runs of whole equivalence classes: `from`
         // is the first value not yet counted.
         let mut from = 0u64;
         let mut counted = 0u64;
         for (slot, &bound) in counts.iter_mut().zip(upper_bounds_secs) {
-            if counted == h.len() {
+            if counted == h.total {
                 break;
             }
             // The last value whose class lies wholly within the bound (the
@@ -87,19 +210,26 @@ impl DurationHistogram {
                 from = last + 1;
             }
         }
-        counts[upper_bounds_secs.len()] = h.len() - counted;
+        counts[upper_bounds_secs.len()] = h.total - counted;
         counts
     }
 
     /// Forget everything.
     pub fn reset(&mut self) {
-        self.inner.reset();
+        if self.total > 0 {
+            self.counts.fill(0);
+            self.total = 0;
+        }
         self.sum_s = 0.0;
     }
 
     /// Add another histogram's counts.
     pub fn merge(&mut self, other: &DurationHistogram) {
-        self.inner.add(&other.inner).expect("same bounds");
+        assert_eq!(self.magnitude, other.magnitude, "same resolution");
+        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
+            *mine += theirs;
+        }
+        self.total += other.total;
         self.sum_s += other.sum_s;
     }
 }
@@ -128,9 +258,9 @@ mod tests {
         use crate::metrics::buckets::WAIT_BOUNDS_S;
         let walk = |h: &DurationHistogram, bounds: &[f64]| {
             let mut counts = vec![0u64; bounds.len() + 1];
-            for v in h.inner.iter_recorded() {
-                let secs = h.inner.highest_equivalent(v.value_iterated_to()) as f64 / 1e6;
-                counts[bounds.partition_point(|&b| b < secs)] += v.count_at_value();
+            for (i, &c) in h.counts.iter().enumerate().filter(|&(_, &c)| c != 0) {
+                let secs = h.highest_equivalent(h.value_at_index(i)) as f64 / 1e6;
+                counts[bounds.partition_point(|&b| b < secs)] += c;
             }
             counts
         };
@@ -163,6 +293,85 @@ mod tests {
                             "{sigfig} {round}"
                         );
                     }
+                }
+            }
+        }
+    }
+
+    /// Every read gives what the `hdrhistogram` crate gives for the same
+    /// values (its bounds: 1 µs to 24 h), bit for bit, through merges and
+    /// resets.
+    #[test]
+    fn agrees_with_the_hdrhistogram_crate() {
+        use hdrhistogram::Histogram;
+        let mut x: u64 = 99;
+        let mut next = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            x
+        };
+        let quantiles = [
+            0.0, 1e-9, 0.001, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0, 1.5,
+        ];
+        for sigfig in [1, 2, 3, 4] {
+            let mut ours = DurationHistogram::new(sigfig);
+            let mut theirs = Histogram::<u64>::new_with_bounds(1, HIGHEST_US, sigfig).unwrap();
+            let mut other = DurationHistogram::new(sigfig);
+            let mut other_theirs = theirs.clone();
+            assert_eq!(ours.counts.len(), theirs.distinct_values(), "{sigfig}");
+            for round in 0..20_000u64 {
+                let r = next();
+                // Log-spread from 0 to past 24 h, zeros and bucket edges.
+                let us = match round % 5 {
+                    0 => 0,
+                    1 => (r >> 24) >> ((r >> 8) % 41),
+                    2 => (1u64 << ((r >> 8) % 38)).wrapping_add(r >> 60) - 1,
+                    3 => HIGHEST_US + (r >> 40),
+                    _ => (r >> 40) % 5000,
+                };
+                let (h, t) = if round % 3 == 0 {
+                    (&mut other, &mut other_theirs)
+                } else {
+                    (&mut ours, &mut theirs)
+                };
+                h.record(SimTime(us * 1000));
+                t.saturating_record(us);
+                if round % 1999 == 0 {
+                    ours.merge(&other);
+                    theirs.add(&other_theirs).unwrap();
+                    other.reset();
+                    other_theirs.reset();
+                }
+                if round % 251 == 0 {
+                    assert_eq!(ours.count(), theirs.len());
+                    assert_eq!(
+                        ours.counts,
+                        theirs
+                            .iter_all()
+                            .map(|v| v.count_at_value())
+                            .collect::<Vec<_>>()
+                    );
+                    assert_eq!(
+                        ours.mean_secs().to_bits(),
+                        (theirs.mean() / 1e6).to_bits(),
+                        "{sigfig} {round}"
+                    );
+                    for q in quantiles {
+                        let want = theirs.value_at_quantile(q) as f64 / 1e6;
+                        assert_eq!(
+                            ours.quantile_secs(q).to_bits(),
+                            want.to_bits(),
+                            "{sigfig} {round} {q}"
+                        );
+                    }
+                    let (a, b) = (r % 100_000, (r >> 20) % (1 << 40));
+                    assert_eq!(
+                        ours.count_between(a.min(b), a.max(b)),
+                        theirs.count_between(a.min(b), a.max(b))
+                    );
+                    assert_eq!(ours.highest_equivalent(b), theirs.highest_equivalent(b));
+                    assert_eq!(ours.lowest_equivalent(b), theirs.lowest_equivalent(b));
                 }
             }
         }
