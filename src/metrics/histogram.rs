@@ -131,27 +131,37 @@ impl DurationHistogram {
     /// equivalent to the first counter at which the running count reaches
     /// `⌈q × count⌉` (at least 1).
     pub fn quantile_secs(&self, q: f64) -> f64 {
+        let [v] = self.quantiles_secs([q]);
+        v
+    }
+
+    /// Several [quantiles](Self::quantile_secs), given in ascending order,
+    /// in one pass over the counters.
+    pub fn quantiles_secs<const N: usize>(&self, qs: [f64; N]) -> [f64; N] {
+        debug_assert!(qs.is_sorted(), "quantiles in ascending order");
+        let mut out = [f64::NAN; N];
         if self.total == 0 {
-            return f64::NAN;
+            return out;
         }
-        let q = q.min(1.0);
-        let wanted = ((q * self.total as f64).ceil() as u64).max(1);
-        let mut running = 0u64;
-        let index = self
-            .counts
-            .iter()
-            .position(|&c| {
-                running += c;
-                running >= wanted
-            })
-            .expect("the running count reaches the total");
-        let value = self.value_at_index(index);
-        let value = if q == 0.0 {
-            self.lowest_equivalent(value)
-        } else {
-            self.highest_equivalent(value)
-        };
-        value as f64 / 1e6
+        let wanted = qs.map(|q| ((q.min(1.0) * self.total as f64).ceil() as u64).max(1));
+        let (mut next, mut running) = (0, 0u64);
+        for (index, &c) in self.counts.iter().enumerate() {
+            running += c;
+            while next < N && running >= wanted[next] {
+                let value = self.value_at_index(index);
+                let value = if qs[next] == 0.0 {
+                    self.lowest_equivalent(value)
+                } else {
+                    self.highest_equivalent(value)
+                };
+                out[next] = value as f64 / 1e6;
+                next += 1;
+            }
+            if next == N {
+                break;
+            }
+        }
+        out
     }
 
     /// Mean in seconds (each value taken at the middle of its counter's

@@ -388,10 +388,12 @@ impl Recorder {
         sink: &mut dyn Sink,
     ) -> std::io::Result<()> {
         let c = &self.interval;
-        let q = |h: &DurationHistogram, p: f64| {
-            let v = h.quantile_secs(p);
-            v.is_finite().then_some(v)
+        let q = |h: &DurationHistogram| {
+            h.quantiles_secs([0.50, 0.95, 0.99])
+                .map(|v| v.is_finite().then_some(v))
         };
+        let [wait_p50_s, wait_p95_s, wait_p99_s] = q(&self.interval_wait);
+        let [latency_p50_s, latency_p95_s, latency_p99_s] = q(&self.interval_latency);
         let row = SeriesRow {
             time_s: now.as_secs_f64(),
             arrivals: c.arrivals,
@@ -407,12 +409,12 @@ impl Recorder {
                 .then(|| c.client_errors as f64 / c.client_resolved as f64),
             acquires: self.interval_wait.count(),
             wait_sum_s: self.interval_wait.sum_secs(),
-            wait_p50_s: q(&self.interval_wait, 0.50),
-            wait_p95_s: q(&self.interval_wait, 0.95),
-            wait_p99_s: q(&self.interval_wait, 0.99),
-            latency_p50_s: q(&self.interval_latency, 0.50),
-            latency_p95_s: q(&self.interval_latency, 0.95),
-            latency_p99_s: q(&self.interval_latency, 0.99),
+            wait_p50_s,
+            wait_p95_s,
+            wait_p99_s,
+            latency_p50_s,
+            latency_p95_s,
+            latency_p99_s,
             open_request_pools: gauges.open_request_pools,
             open_job_pools: gauges.open_job_pools,
             open_leaked: gauges.open_leaked,
