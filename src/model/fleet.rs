@@ -31,6 +31,11 @@ pub struct Pod {
     pub state: PodState,
     /// Indices of its workers in the simulation's worker list.
     pub workers: Vec<u32>,
+    /// Those of its workers whose process is up, in the same order: where
+    /// its requests are dispatched. Kept by [`Simulation::set_alive`].
+    ///
+    /// [`Simulation::set_alive`]: super::Simulation::set_alive
+    pub live_workers: Vec<u32>,
     /// Requests in flight on its workers.
     pub in_flight: u32,
     /// Bumped on every restart: events of an earlier life are ignored.

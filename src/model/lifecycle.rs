@@ -48,6 +48,7 @@ impl Simulation<'_> {
             revision,
             state: PodState::Starting,
             workers,
+            live_workers: Vec::new(),
             in_flight: 0,
             epoch: 0,
             pooler: None,
@@ -88,13 +89,28 @@ impl Simulation<'_> {
         true
     }
 
+    /// Mark a worker's process up or down, keeping its pod's list of live
+    /// workers.
+    pub(crate) fn set_alive(&mut self, w: u32, alive: bool) {
+        self.workers[w as usize].alive = alive;
+        let pod = &mut self.pods[self.workers[w as usize].pod as usize];
+        pod.live_workers.clear();
+        let workers = &self.workers;
+        pod.live_workers.extend(
+            pod.workers
+                .iter()
+                .copied()
+                .filter(|&w| workers[w as usize].alive),
+        );
+    }
+
     /// A worker process starts: an empty pool, and the job if it runs here.
     fn worker_up(&mut self, w: u32) {
         let pod = self.workers[w as usize].pod;
         let app = &self.scenario.versions[self.pods[pod as usize].version].app;
         let pool = self.new_pool(app.pool.clone(), PoolKind::Requests, w);
+        self.set_alive(w, true);
         let worker = &mut self.workers[w as usize];
-        worker.alive = true;
         worker.epoch += 1;
         worker.pool = Some(pool);
         self.start_job_runner(w);
@@ -140,11 +156,11 @@ impl Simulation<'_> {
     /// connection of its pools is closed. Returns (connections closed, of
     /// which leaked).
     fn kill_worker(&mut self, w: u32) -> (u32, u32) {
-        let worker = &mut self.workers[w as usize];
-        if !worker.alive {
+        if !self.workers[w as usize].alive {
             return (0, 0);
         }
-        worker.alive = false;
+        self.set_alive(w, false);
+        let worker = &mut self.workers[w as usize];
         worker.epoch += 1;
         worker.pool = None;
         self.runners[w as usize] = None;

@@ -43,8 +43,7 @@ impl Simulation<'_> {
             .collect();
         self.ready_workers = ready
             .iter()
-            .flat_map(|&p| self.pods[p as usize].workers.iter().copied())
-            .filter(|&w| self.workers[w as usize].alive)
+            .flat_map(|&p| self.pods[p as usize].live_workers.iter().copied())
             .collect();
         let wanted: Vec<Option<u32>> = match self.scenario.fleet.dispatch {
             Dispatch::Random if !ready.is_empty() => ready.iter().map(|&p| Some(p)).collect(),
@@ -118,17 +117,10 @@ impl Simulation<'_> {
         let pod = s.pod;
         let rng = s.arrivals.rng();
         let route = match (pod, self.scenario.fleet.dispatch) {
-            (Some(p), _) => {
-                let workers = &self.pods[p as usize].workers;
-                let mut alive = workers
-                    .iter()
-                    .copied()
-                    .filter(|&w| self.workers[w as usize].alive);
-                match alive.clone().count() {
-                    0 => Route::Nowhere,
-                    n => Route::Worker(alive.nth(rng.random_range(0..n)).expect("counted")),
-                }
-            }
+            (Some(p), _) => match self.pods[p as usize].live_workers.as_slice() {
+                [] => Route::Nowhere,
+                live => Route::Worker(live[rng.random_range(0..live.len())]),
+            },
             (None, Dispatch::RoundRobin) if !self.ready_workers.is_empty() => {
                 let w =
                     self.ready_workers[self.round_robin_next as usize % self.ready_workers.len()];
