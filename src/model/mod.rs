@@ -2,7 +2,8 @@
 //! a PostgreSQL server, request traffic and a background job, as plain
 //! structs reacting to events from the [`engine`](crate::engine).
 //!
-//! * [`pool`]: pg-pool's decisions; [`wait_queue`]: its queue.
+//! * [`pool`]: pg-pool's decisions; [`wait_queue`]: its queue;
+//!   [`idle_stack`]: its idle clients.
 //! * [`database`]: PostgreSQL's slots and refusals; [`cpu`]: its processors
 //!   shared by the active queries.
 //! * [`pooler`]: a PgBouncer sidecar per pod.
@@ -18,6 +19,7 @@ pub mod connection;
 pub mod cpu;
 pub mod database;
 pub mod fleet;
+pub mod idle_stack;
 pub mod job;
 pub mod job_queue;
 pub mod lifecycle;

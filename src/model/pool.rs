@@ -27,6 +27,7 @@
 
 use crate::engine::SimTime;
 use crate::model::caller::{Caller, CallerClass};
+use crate::model::idle_stack::IdleStack;
 use crate::model::wait_queue::WaitQueue;
 use crate::scenario::PoolConfig;
 use crate::slab::{Id, Slab};
@@ -128,7 +129,7 @@ pub struct Pool {
     /// PostgreSQL: they then hold no server slot of their own.
     pub via_pooler: bool,
     clients: Slab<Client>,
-    idle: Vec<Id>,
+    idle: IdleStack,
     queue: WaitQueue,
     connecting: u32,
     checked_out: u32,
@@ -157,7 +158,7 @@ impl Pool {
             server_idle_timeout: None,
             via_pooler: false,
             clients: Slab::default(),
-            idle: Vec::new(),
+            idle: IdleStack::default(),
             queue,
             connecting: 0,
             checked_out: 0,
@@ -465,7 +466,7 @@ impl Pool {
     pub fn next_idle_deadline(&self) -> Option<SimTime> {
         self.idle
             .iter()
-            .filter_map(|&id| self.clients.get(id).and_then(|c| self.idle_deadline(c)))
+            .filter_map(|id| self.clients.get(id).and_then(|c| self.idle_deadline(c)))
             .map(|d| d.0)
             .min()
     }
@@ -476,8 +477,7 @@ impl Pool {
     pub fn take_due_idle(&mut self, now: SimTime) -> Vec<(Id, Client, IdleExit)> {
         let mut out = Vec::new();
         let mut i = 0;
-        while i < self.idle.len() {
-            let id = self.idle[i];
+        while let Some(id) = self.idle.get(i) {
             let due = self
                 .clients
                 .get(id)
@@ -504,7 +504,7 @@ impl Pool {
     pub fn expire(&mut self, id: Id) -> Option<Client> {
         let c = self.clients.get_mut(id)?;
         if c.state == ClientState::Idle {
-            self.idle.retain(|&i| i != id);
+            self.idle.remove_id(id);
             self.take(id)
         } else {
             c.expired = true;
@@ -517,7 +517,9 @@ impl Pool {
     /// that the simulation can fail them.
     pub fn end(&mut self, is_waiting: impl FnMut(Caller) -> bool) -> (Vec<Client>, Vec<Caller>) {
         self.ending = true;
-        let idle: Vec<Client> = std::mem::take(&mut self.idle)
+        let idle: Vec<Client> = self
+            .idle
+            .take_all()
             .into_iter()
             .filter_map(|id| self.take(id))
             .collect();
