@@ -24,6 +24,9 @@ impl SimTime {
         let ns = secs * 1e9 + 0.5;
         if ns >= u64::MAX as f64 {
             SimTime::NEVER
+        } else if (1.0..i64::MAX as f64).contains(&ns) {
+            // One instruction through i64; the same value for these.
+            SimTime(ns as i64 as u64)
         } else if ns >= 1.0 {
             SimTime(ns as u64)
         } else {
