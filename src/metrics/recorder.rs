@@ -236,7 +236,7 @@ impl Recorder {
     }
 
     /// An acquire that started at `started` ended now.
-    #[inline]
+    #[inline(always)]
     pub fn acquire(
         &mut self,
         now: SimTime,
@@ -304,7 +304,7 @@ impl Recorder {
     }
 
     /// What the client of a request that arrived at `arrived` saw, now.
-    #[inline]
+    #[inline(always)]
     pub fn client(&mut self, now: SimTime, arrived: SimTime, end: ClientEnd) {
         let latency = now - arrived;
         self.interval.client_resolved += 1;
