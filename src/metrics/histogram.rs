@@ -19,8 +19,8 @@ pub struct DurationHistogram {
     counts: Vec<u64>,
     total: u64,
     sum_s: f64,
-    /// log2 of the counters per power of two, doubled: values below
-    /// `1 << magnitude` have a counter each.
+    /// Values below `1 << magnitude` have a counter each; every power of
+    /// two above is split into `1 << (magnitude - 1)` counters.
     magnitude: u32,
 }
 
@@ -196,32 +196,31 @@ impl DurationHistogram {
     /// first bucket whose bound is at least the highest value equivalent to
     /// it at this histogram's resolution.
     pub fn bucket_counts(&self, upper_bounds_secs: &[f64]) -> Vec<u64> {
-        let h = self;
         let mut counts = vec![0u64; upper_bounds_secs.len() + 1];
         // Values are counted in runs of whole equivalence classes: `from`
         // is the first value not yet counted.
         let mut from = 0u64;
         let mut counted = 0u64;
         for (slot, &bound) in counts.iter_mut().zip(upper_bounds_secs) {
-            if counted == h.total {
+            if counted == self.total {
                 break;
             }
             // The last value whose class lies wholly within the bound (the
             // bound capped at the histogram's range).
             let v = ((bound * 1e6) as u64).min(HIGHEST_US);
-            let top = h.highest_equivalent(v);
+            let top = self.highest_equivalent(v);
             let last = if top as f64 / 1e6 <= bound {
                 Some(top)
             } else {
-                h.lowest_equivalent(v).checked_sub(1)
+                self.lowest_equivalent(v).checked_sub(1)
             };
             if let Some(last) = last.filter(|&last| last >= from) {
-                *slot = h.count_between(from, last);
+                *slot = self.count_between(from, last);
                 counted += *slot;
                 from = last + 1;
             }
         }
-        counts[upper_bounds_secs.len()] = h.total - counted;
+        counts[upper_bounds_secs.len()] = self.total - counted;
         counts
     }
 
