@@ -569,6 +569,15 @@ impl<'s> Simulation<'s> {
     /// and at the end of every run. A failure is a bug in the model.
     pub fn check_invariants(&self) -> Result<(), RunError> {
         self.check_cheap_invariants()?;
+        for (p, pod) in self.pods.iter().enumerate() {
+            let live = pod
+                .workers
+                .iter()
+                .filter(|&&w| self.workers[w as usize].alive);
+            if !live.eq(pod.live_workers.iter()) {
+                return self.broken(format!("pod {p}'s list of live workers is stale"));
+            }
+        }
         let mut sessions = 0u64;
         let mut checked_out = 0u64;
         let (mut leaked, mut leaked_sessions) = (0u64, 0u64);
