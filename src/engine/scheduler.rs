@@ -59,9 +59,8 @@ enum LaneId {
 
 struct Slot<E> {
     event: E,
-    /// Its key waits in a heap (false once popped or dropped).
-    pending: bool,
-    /// Bumped whenever the slot is freed: stale timer handles no longer match.
+    /// Bumped whenever the slot is freed: stale timer handles no longer
+    /// match, so a handle that matches is that of the pending occupant.
     generation: u32,
     /// A cancellable timer (counted in `live_timers` until it fires).
     timer: bool,
@@ -146,7 +145,6 @@ impl<E: Copy> Scheduler<E> {
             Some(slot) => {
                 let s = &mut self.slots[slot as usize];
                 s.event = event;
-                s.pending = true;
                 s.timer = timer;
                 s.lane = lane;
                 s.cancelled = false;
@@ -159,7 +157,6 @@ impl<E: Copy> Scheduler<E> {
                 );
                 self.slots.push(Slot {
                     event,
-                    pending: true,
                     generation: 0,
                     timer,
                     lane,
@@ -261,7 +258,7 @@ impl<E: Copy> Scheduler<E> {
     #[inline]
     pub fn cancel(&mut self, id: TimerId) {
         let s = &mut self.slots[id.slot as usize];
-        if s.generation == id.generation && s.pending && !s.cancelled {
+        if s.generation == id.generation && !s.cancelled {
             s.cancelled = true;
             self.live_timers -= 1;
             let id = s.lane;
@@ -300,7 +297,6 @@ impl<E: Copy> Scheduler<E> {
     #[inline]
     fn take(&mut self, slot: u32) -> Option<E> {
         let s = &mut self.slots[slot as usize];
-        s.pending = false;
         let fired = !s.cancelled;
         if fired && s.timer {
             self.live_timers -= 1;
