@@ -178,8 +178,7 @@ impl DurationHistogram {
             .enumerate()
             .filter(|&(_, &c)| c != 0)
             .fold(0.0, |acc, (i, &c)| {
-                let value = self.highest_equivalent(self.value_at_index(i));
-                acc + self.median_equivalent(value) as f64 * c as f64 / total
+                acc + self.median_equivalent(self.value_at_index(i)) as f64 * c as f64 / total
             });
         mean_us / 1e6
     }

@@ -276,6 +276,7 @@ fn opt(v: f64) -> Option<f64> {
 /// The summary figures of one set of acquires (or server waits): their
 /// counts and the histogram of their waits (timeouts count their full wait).
 pub(crate) fn acquire_summary(t: &AcquireTotals, h: &DurationHistogram) -> AcquireSummary {
+    let [p50, p95, p99] = h.quantiles_secs([0.50, 0.95, 0.99]).map(opt);
     AcquireSummary {
         count: t.count,
         waited: t.waited,
@@ -284,9 +285,9 @@ pub(crate) fn acquire_summary(t: &AcquireTotals, h: &DurationHistogram) -> Acqui
         refused: t.refused,
         starved: t.starved,
         mean_wait_s: (t.count > 0).then(|| h.sum_secs() / t.count as f64),
-        p50_wait_s: opt(h.quantile_secs(0.50)),
-        p95_wait_s: opt(h.quantile_secs(0.95)),
-        p99_wait_s: opt(h.quantile_secs(0.99)),
+        p50_wait_s: p50,
+        p95_wait_s: p95,
+        p99_wait_s: p99,
     }
 }
 
@@ -312,6 +313,8 @@ impl Summary {
     /// Assemble the summary of a finished run.
     pub fn build(scenario: &Scenario, rec: &Recorder, end: EndState) -> Summary {
         let t = &rec.totals;
+        let [p50_latency_s, p95_latency_s, p99_latency_s] =
+            rec.latency.quantiles_secs([0.50, 0.95, 0.99]).map(opt);
         let warmup = rec.warmup();
         let acquire_timeouts = t.queue_timeouts + t.connect_timeouts;
         let resolved = t.goodput + t.client_errors + t.gave_up;
@@ -352,9 +355,9 @@ impl Summary {
                 } else {
                     0.0
                 },
-                p50_latency_s: opt(rec.latency.quantile_secs(0.50)),
-                p95_latency_s: opt(rec.latency.quantile_secs(0.95)),
-                p99_latency_s: opt(rec.latency.quantile_secs(0.99)),
+                p50_latency_s,
+                p95_latency_s,
+                p99_latency_s,
                 mean_latency_s: opt(rec.latency.mean_secs()),
             },
             acquire: acquire_summary(&all, &all_waits),
