@@ -450,7 +450,13 @@ impl Simulation<'_> {
     pub(crate) fn finish_request(&mut self, id: Id, end: HandlerEnd) {
         let now = self.sched.now();
         let req = self.requests.remove(id).expect("finishing a live request");
-        for timer in [req.wait_timer, req.giveup_timer].into_iter().flatten() {
+        // Not a loop over an array of the two: the copy into the array is
+        // read back across two of its stores, a stalled load (`perf
+        // annotate`: a quarter of this function's time).
+        if let Some(timer) = req.wait_timer {
+            self.sched.cancel(timer);
+        }
+        if let Some(timer) = req.giveup_timer {
             self.sched.cancel(timer);
         }
         let caller = Caller::request(id, req.checkout, req.serial);
