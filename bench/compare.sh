@@ -24,9 +24,12 @@ measure() {
 # KB as MB with one decimal
 mb() { python3 -c "print(f'{$1 / 1024:.1f}')"; }
 
-# M/M/80, 1,000,000 arrivals: pooldrill vs the floor, back to back, best of 3.
+# M/M/80, 1,000,000 arrivals: pooldrill vs the floor, back to back, best of 5
+# (neighbours on the shared L3 slow pooldrill, whose working set is larger,
+# far more than the floor: with 3 rounds the ratio swung 0.36–0.44 within
+# minutes).
 best_pd=0; best_floor=0
-for _ in 1 2 3; do
+for _ in 1 2 3 4 5; do
   read -r secs _ < <(measure run scenarios/theory/mm80.toml --out "$out/mm80")
   arrived=$(python3 -c "import json;print(json.load(open('$out/mm80/summary.json'))['requests']['arrived'])")
   pd=$(python3 -c "print(round($arrived / $secs))")
@@ -39,8 +42,13 @@ echo "mm80 floor (heap)     $best_floor customers/s"
 echo "mm80 ratio            $(python3 -c "print(f'{$best_pd / $best_floor:.3f}')")   (target >= 0.5)"
 [ -n "${QUICK:-}" ] && exit 0
 
-read -r secs rss < <(measure run scenarios/after.toml --out "$out/after")
-echo "after.toml (30 min, 2000 req/s)   $secs s, peak RSS $(mb "$rss") MB   (target <= 1 s)"
+# after.toml: best of 3.
+best=
+for _ in 1 2 3; do
+  read -r secs rss < <(measure run scenarios/after.toml --out "$out/after")
+  if [ -z "$best" ] || python3 -c "import sys; sys.exit(not $secs < $best)"; then best=$secs; fi
+done
+echo "after.toml (30 min, 2000 req/s)   $best s (best of 3), peak RSS $(mb "$rss") MB   (target <= 1 s)"
 read -r secs rss < <(measure run scenarios/scale/large-fleet.toml --out "$out/large")
 echo "large-fleet (30 M requests)       $secs s, peak RSS $(mb "$rss") MB   (target <= 15 s, <= 128 MB)"
 read -r s1 rss1 < <(measure run scenarios/after.toml --duration 1h --out "$out/h1")
