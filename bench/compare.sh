@@ -25,9 +25,8 @@ measure() {
 mb() { python3 -c "print(f'{$1 / 1024:.1f}')"; }
 
 # M/M/80, 1,000,000 arrivals: pooldrill vs the floor, back to back, best of 5
-# (neighbours on the shared L3 slow pooldrill, whose working set is larger,
-# far more than the floor: with 3 rounds the ratio swung 0.36–0.44 within
-# minutes).
+# (on a busy day the machine's neighbours slow pooldrill far more than the
+# floor: with 3 rounds the ratio swung 0.36–0.44 within minutes).
 best_pd=0; best_floor=0
 for _ in 1 2 3 4 5; do
   read -r secs _ < <(measure run scenarios/theory/mm80.toml --out "$out/mm80")

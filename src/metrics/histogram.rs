@@ -125,7 +125,7 @@ impl DurationHistogram {
     }
 
     /// Sum of the recorded durations in seconds: the exact sum (not rounded
-    /// to the histogram's resolution), rounded once to the nearest double.
+    /// to the histogram's resolution), converted to seconds only here.
     pub fn sum_secs(&self) -> f64 {
         self.sum_ns as f64 / 1e9
     }
