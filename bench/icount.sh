@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Instructions per simulated request, counted by valgrind (immune to the
+# machine's noise, unlike wall time): the way to compare two builds here.
+#   bench/icount.sh                      # the release build of this checkout
+#   bench/icount.sh path/to/pooldrill    # another build
+# Prints one line per workload: instructions in total and per request.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v valgrind >/dev/null || { echo "icount.sh: valgrind is needed (apt install valgrind)" >&2; exit 2; }
+bin=${1:-}
+if [ -z "$bin" ]; then
+  cargo build --release -q
+  bin=target/release/pooldrill
+fi
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# name, then the run's arguments (short cuts of the benchmark workloads)
+count() {
+  local name=$1; shift
+  local ir arrived
+  ir=$(valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+    "$bin" -q run "$@" --out "$out/$name" 2>&1 >/dev/null | sed -n 's/.*I *refs: *\([0-9,]*\).*/\1/p' | tr -d ,)
+  # every arrival, warm-up included (summary.json counts after it only)
+  arrived=$(python3 -c "import csv;print(sum(int(r['arrivals']) for r in csv.DictReader(open('$out/$name/timeseries.csv'))))")
+  python3 -c "print(f'{\"$name\":<28} {$ir / 1e6:10.1f} M instructions  {$ir / $arrived:8.0f} per request')"
+}
+count "mm80 (100 k customers)" scenarios/theory/mm80.toml --duration 1560s
+count "after.toml (6 min)" scenarios/after.toml --duration 6m
+count "large-fleet (70 s)" scenarios/scale/large-fleet.toml --duration 70s
