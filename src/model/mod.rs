@@ -358,7 +358,10 @@ impl<'s> Simulation<'s> {
                 self.rec.checked_out.start_measuring();
                 measuring = true;
             }
-            self.handle(now, event, sink)?;
+            match event {
+                Event::Sample => self.sample_tick(now, sink)?,
+                event => self.handle(event),
+            }
             handled += 1;
             if self.options.check_invariants {
                 self.check_cheap_invariants()?;
@@ -373,7 +376,21 @@ impl<'s> Simulation<'s> {
         Ok(self.finish())
     }
 
-    fn handle(&mut self, now: SimTime, event: Event, sink: &mut dyn Sink) -> Result<(), RunError> {
+    /// Sampling time: check the invariants, hand the gauges to the
+    /// recorder, schedule the next sample. The only event that writes
+    /// output, and so the only one that can fail.
+    fn sample_tick(&mut self, now: SimTime, sink: &mut dyn Sink) -> Result<(), RunError> {
+        self.check_invariants()?;
+        self.sample(now, sink)?;
+        let next = now + self.scenario.sample_interval;
+        if next <= self.end {
+            self.sched.at(next, Event::Sample);
+        }
+        Ok(())
+    }
+
+    /// Every other event: the model reacts.
+    fn handle(&mut self, event: Event) {
         match event {
             Event::Arrival { source } => self.arrive(source),
             Event::Timeline { index } => self.timeline(index),
@@ -404,16 +421,8 @@ impl<'s> Simulation<'s> {
             Event::PoolerRetry { pooler } => self.pooler_retry(pooler),
             Event::ServerWaitTimeout { caller } => self.server_wait_timed_out(caller),
             Event::ServerReap { pooler, server } => self.server_reaped(pooler, server),
-            Event::Sample => {
-                self.check_invariants()?;
-                self.sample(now, sink)?;
-                let next = now + self.scenario.sample_interval;
-                if next <= self.end {
-                    self.sched.at(next, Event::Sample);
-                }
-            }
+            Event::Sample => unreachable!("samples are taken by sample_tick"),
         }
-        Ok(())
     }
 
     /// Fleet gauges and pod rows at `now`, handed to the recorder.
