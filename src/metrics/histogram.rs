@@ -130,16 +130,10 @@ impl DurationHistogram {
         self.sum_ns as f64 / 1e9
     }
 
-    /// The q-quantile in seconds, or NaN when empty: the highest value
+    /// The q-quantiles in seconds for each q of `qs` (ascending), in one
+    /// pass over the counters, or NaN when empty: the highest value
     /// equivalent to the first counter at which the running count reaches
-    /// `⌈q × count⌉` (at least 1).
-    pub fn quantile_secs(&self, q: f64) -> f64 {
-        let [v] = self.quantiles_secs([q]);
-        v
-    }
-
-    /// Several [quantiles](Self::quantile_secs), given in ascending order,
-    /// in one pass over the counters.
+    /// `⌈q × count⌉` (at least 1); the lowest for q = 0.
     pub fn quantiles_secs<const N: usize>(&self, qs: [f64; N]) -> [f64; N] {
         debug_assert!(qs.is_sorted(), "quantiles in ascending order");
         let mut out = [f64::NAN; N];
@@ -256,8 +250,8 @@ mod tests {
         for ms in 1..=1000u64 {
             h.record(SimTime::from_millis(ms));
         }
-        assert!((h.quantile_secs(0.5) - 0.5).abs() < 0.001);
-        assert!((h.quantile_secs(0.99) - 0.99).abs() < 0.002);
+        assert!((h.quantiles_secs([0.5])[0] - 0.5).abs() < 0.001);
+        assert!((h.quantiles_secs([0.99])[0] - 0.99).abs() < 0.002);
         assert_eq!(h.count(), 1000);
         let b = h.bucket_counts(&[0.1, 0.5]);
         assert_eq!(b.iter().sum::<u64>(), 1000);
@@ -372,7 +366,7 @@ mod tests {
                     for q in quantiles {
                         let want = theirs.value_at_quantile(q) as f64 / 1e6;
                         assert_eq!(
-                            ours.quantile_secs(q).to_bits(),
+                            ours.quantiles_secs([q])[0].to_bits(),
                             want.to_bits(),
                             "{sigfig} {round} {q}"
                         );
@@ -395,7 +389,7 @@ mod tests {
         h.record(SimTime::ZERO);
         h.record(SimTime::ZERO);
         assert_eq!(h.count(), 2);
-        assert_eq!(h.quantile_secs(0.99), 0.0);
+        assert_eq!(h.quantiles_secs([0.99])[0], 0.0);
     }
 
     #[test]
