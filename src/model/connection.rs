@@ -252,6 +252,7 @@ impl Simulation<'_> {
 
     /// `pool.connect()` for `caller`: handle the immediate outcomes. Returns
     /// how it went: `Some(client)` when served at once.
+    #[inline(always)]
     pub(crate) fn acquire(&mut self, caller: Caller, pool_id: Id) -> super::pool::Connect {
         let now = self.sched.now();
         let pool = self.pools.get_mut(pool_id).expect("live pool");

@@ -267,6 +267,7 @@ impl Simulation<'_> {
 
     /// A terminating pod exits once its requests are done and nothing keeps
     /// its processes alive (see the module doc).
+    #[inline(always)]
     pub(crate) fn exit_if_idle(&mut self, pod: u32) {
         let p = &self.pods[pod as usize];
         if p.state != PodState::Terminating || p.in_flight > 0 {

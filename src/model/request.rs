@@ -157,6 +157,7 @@ impl Simulation<'_> {
     }
 
     /// `pool.connect()` for the request's current checkout.
+    #[inline(always)]
     fn start_checkout(&mut self, id: Id) {
         let now = self.sched.now();
         let req = self.requests.get_mut(id).expect("live request");
@@ -267,6 +268,7 @@ impl Simulation<'_> {
 
     /// Hold `client` for `hold`: the CPU part first if the database's CPU is
     /// modelled, then the rest.
+    #[inline(always)]
     fn start_hold(&mut self, caller: Caller, client: Id, hold: SimTime) {
         let req = self.requests.get_mut(caller.id).expect("live request");
         let fraction = self.scenario.versions[req.version]

@@ -97,6 +97,7 @@ impl Simulation<'_> {
     }
 
     /// Put the source's next arrival on the queue (replacing a pending one).
+    #[inline(always)]
     fn schedule_arrival(&mut self, id: Id, at: Option<crate::engine::SimTime>) {
         let end = self.scenario.duration;
         let s = self.sources.get_mut(id).expect("live source");

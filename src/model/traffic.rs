@@ -51,6 +51,7 @@ impl RateProfile {
 
     /// The time at which [`cumulative`](Self::cumulative) reaches `target`,
     /// or `None` if it never does.
+    #[inline(always)]
     pub fn time_of(&self, target: f64) -> Option<f64> {
         // Last point whose cumulative is ≤ target.
         let i = self
@@ -114,6 +115,7 @@ impl ArrivalSource {
 
     /// Draw the gap to the next arrival and return its time, or `None` when
     /// the rate stays at zero for ever.
+    #[inline(always)]
     pub fn next_arrival(&mut self, profile: &RateProfile) -> Option<SimTime> {
         let gap: f64 = match self.process {
             ArrivalProcess::Poisson => Exp1.sample(&mut self.rng),
