@@ -323,6 +323,7 @@ impl Pool {
 
     /// `pool.connect()` for `caller`. The caller of this method must not
     /// call it on an ending pool.
+    #[inline(always)]
     pub fn connect(&mut self, caller: Caller) -> Connect {
         let job_blocked = caller.class == CallerClass::Job && !self.job_may_take();
         if !job_blocked && let Some(id) = self.idle.pop() {
