@@ -66,7 +66,7 @@ impl Dist {
     }
 
     /// One sample in seconds.
-    #[inline]
+    #[inline(always)]
     pub fn sample_secs(&self, rng: &mut SimRng) -> f64 {
         match *self {
             Dist::Deterministic(v) => v,
