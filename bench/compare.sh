@@ -3,12 +3,17 @@
 # measured in one run because absolute times drift on a shared machine.
 #   bench/compare.sh            # everything below
 #   QUICK=1 bench/compare.sh    # mm80 vs the floor only
+#   BIN=target/pgo/pooldrill bench/compare.sh   # another build (bench/pgo.sh)
 # Prints one line per figure: what, value, unit, target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FLOOR=${FLOOR:-../shared/bench/floor.sh}
-cargo build --release -q
-bin=target/release/pooldrill
+bin=${BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --release -q
+  bin=target/release/pooldrill
+fi
+echo "binary                $bin"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
