@@ -8,6 +8,10 @@
 # Then: BIN=target/pgo/pooldrill bench/compare.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+case ${TRAIN:-all} in
+  all | held-out) ;;
+  *) echo "pgo.sh: TRAIN must be 'all' or 'held-out', found '$TRAIN'" >&2; exit 2 ;;
+esac
 
 host=$(rustc -vV | sed -n 's/^host: //p')
 profdata="$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-profdata"

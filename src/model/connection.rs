@@ -251,7 +251,7 @@ impl Simulation<'_> {
     }
 
     /// `pool.connect()` for `caller`: handle the immediate outcomes. Returns
-    /// how it went: `Some(client)` when served at once.
+    /// how it went: `Connect::Reused(client)` when served at once.
     #[inline(always)]
     pub(crate) fn acquire(&mut self, caller: Caller, pool_id: Id) -> super::pool::Connect {
         let now = self.sched.now();
