@@ -15,6 +15,7 @@ pub mod guard;
 pub mod interrupt;
 pub mod metrics;
 pub mod model;
+pub mod prefetch;
 pub mod replicate;
 pub mod report;
 pub mod scenario;

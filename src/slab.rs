@@ -95,6 +95,15 @@ impl<T> Slab<T> {
         slot.value.as_mut()
     }
 
+    /// Start loading the slot of `id` into cache (see
+    /// [`prefetch`](crate::prefetch)); nothing if `id` is out of range.
+    #[inline(always)]
+    pub fn prefetch(&self, id: Id) {
+        if let Some(slot) = self.slots.get(id.index as usize) {
+            crate::prefetch::prefetch(slot);
+        }
+    }
+
     /// Number of live entries.
     pub fn len(&self) -> usize {
         self.len

@@ -466,6 +466,7 @@ fn server_reaping_frees_the_server_slot_but_not_the_pool_slot() {
     let mut sink = pooldrill::metrics::MemorySink::default();
     let options = pooldrill::model::RunOptions {
         check_invariants: true,
+        prefetch: None,
     };
     let summary = pooldrill::model::run(&s, &mut sink, options).unwrap();
     assert_eq!(
@@ -492,6 +493,7 @@ fn without_an_error_listener_a_reaped_leak_crashes_the_worker() {
     let mut sink = pooldrill::metrics::MemorySink::default();
     let options = pooldrill::model::RunOptions {
         check_invariants: true,
+        prefetch: None,
     };
     let summary = pooldrill::model::run(&s, &mut sink, options).unwrap();
     let crashes = sink

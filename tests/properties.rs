@@ -220,6 +220,7 @@ fn run(s: &Scenario) -> (Summary, MemorySink, Vec<TraceEvent>) {
     let mut trace = Vec::new();
     let options = RunOptions {
         check_invariants: true,
+        prefetch: None,
     };
     let summary = Simulation::new(s, options)
         .with_tracer(Box::new(|e: &TraceEvent| trace.push(e.clone())))

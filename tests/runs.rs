@@ -94,3 +94,36 @@ fn every_outcome_is_accounted_for() {
         );
     }
 }
+
+#[test]
+fn loading_ahead_changes_no_result() {
+    // A fleet of 2000 workers: the size from which the run loop prefetches
+    // the data of coming request steps. Forced on and off, every row and
+    // every figure must be the same.
+    let text = common::variant(
+        &shipped("scenarios/scale/large-fleet.toml"),
+        &[
+            ("duration = \"10m\"", "duration = \"8s\""),
+            ("warmup = \"1m\"", "warmup = \"2s\""),
+            ("sample_interval = \"5s\"", "sample_interval = \"1s\""),
+            ("pods = 500", "pods = 250"),
+            ("rate = \"50000/s\"", "rate = \"3000/s\""),
+        ],
+    );
+    let s = common::scenario(&text);
+    assert!(u64::from(s.fleet.pods * s.fleet.workers) >= pooldrill::model::PREFETCH_FROM_WORKERS);
+    let run = |prefetch| {
+        let options = pooldrill::model::RunOptions {
+            check_invariants: true,
+            prefetch: Some(prefetch),
+        };
+        let mut sink = pooldrill::metrics::MemorySink::default();
+        let summary = pooldrill::model::run(&s, &mut sink, options).unwrap();
+        (summary, sink.rows)
+    };
+    let (with, rows_with) = run(true);
+    let (without, rows_without) = run(false);
+    assert!(with.requests.arrived > 15_000, "{}", with.requests.arrived);
+    assert_eq!(with, without);
+    assert_eq!(rows_with, rows_without);
+}

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 const CHECKED: RunOptions = RunOptions {
     check_invariants: true,
+    prefetch: None,
 };
 
 fn everything(s: &Scenario) -> (Summary, MemorySink) {

@@ -49,6 +49,7 @@ pub fn compare(args: &CompareArgs, quiet: bool) -> Result<i32> {
         .unwrap_or_else(|| Path::new("output").join(format!("compare-{}", names.join("-vs-"))));
     let options = RunOptions {
         check_invariants: args.check_invariants || cfg!(debug_assertions),
+        ..RunOptions::default()
     };
     let seed = arms[0].scenario.seed;
     let c = replicate_to_folder(&arms, seed, args.replications, options, &out, quiet)?;

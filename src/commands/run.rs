@@ -94,6 +94,7 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         .unwrap_or_else(|| Path::new("output").join(&scenario.name));
     let options = RunOptions {
         check_invariants: args.check_invariants || cfg!(debug_assertions),
+        ..RunOptions::default()
     };
     if args.replications > 1 {
         anyhow::ensure!(

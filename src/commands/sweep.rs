@@ -120,6 +120,7 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
     let dir = OutputDir::create(&out)?;
     let options = RunOptions {
         check_invariants: args.check_invariants || cfg!(debug_assertions),
+        ..RunOptions::default()
     };
     let items: Vec<usize> = (0..manifest.items())
         .filter(|&k| manifest.holds(k))

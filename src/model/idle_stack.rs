@@ -40,6 +40,12 @@ impl IdleStack {
         }
     }
 
+    /// The top entry if it is kept inline: a hint that reads no vector.
+    #[inline(always)]
+    pub fn inline_top(&self) -> Option<Id> {
+        self.top
+    }
+
     /// Take the top entry.
     #[inline]
     pub fn pop(&mut self) -> Option<Id> {
@@ -124,6 +130,9 @@ mod tests {
                         model.remove(i);
                     }
                 }
+            }
+            if let Some(top) = stack.inline_top() {
+                assert_eq!(Some(&top), model.last());
             }
             assert_eq!(stack.len(), model.len());
             assert_eq!(stack.is_empty(), model.is_empty());

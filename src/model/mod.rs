@@ -64,6 +64,8 @@ pub enum Event {
     RequestStep {
         /// The request.
         req: Id,
+        /// Its pool (so that the run loop can fetch it ahead).
+        pool: Id,
     },
     /// A queued caller's acquire timeout.
     AcquireTimeout {
@@ -185,6 +187,10 @@ pub enum Event {
 pub struct RunOptions {
     /// Check the model's invariants after every event.
     pub check_invariants: bool,
+    /// Whether the run loop loads the data of coming request steps ahead:
+    /// `None` for fleets of at least [`PREFETCH_FROM_WORKERS`] workers,
+    /// `Some` to force it on or off (results are the same either way).
+    pub prefetch: Option<bool>,
 }
 
 /// A run that could not finish.
@@ -255,9 +261,20 @@ pub struct Simulation<'s> {
     /// Leaked sessions the server killed.
     pub(crate) leaks_reaped: u64,
     pub(crate) tracer: Option<trace::Tracer<'s>>,
+    /// Whether the run loop loads the data of coming request steps ahead
+    /// (a fleet of at least [`PREFETCH_FROM_WORKERS`] workers).
+    prefetch: bool,
     end: SimTime,
     options: RunOptions,
 }
+
+/// From this many workers (a pool each) on, the run loop loads the
+/// request, pool and client of coming request steps ahead. With fewer they
+/// mostly stay in the processor's caches and the hint only costs
+/// instructions (+19 % per request on M/M/80). Measured on the project
+/// machine with the large fleet's load per worker: 10 % slower with 400
+/// workers, no difference with 1000, 6–12 % faster with 4000.
+pub const PREFETCH_FROM_WORKERS: u64 = 2000;
 
 impl<'s> Simulation<'s> {
     /// Build the fleet at time zero: pods ready at once, empty pools, no
@@ -295,6 +312,10 @@ impl<'s> Simulation<'s> {
             leaks_closed: (0, 0),
             leaks_reaped: 0,
             tracer: None,
+            prefetch: options.prefetch.unwrap_or(
+                u64::from(scenario.fleet.pods) * u64::from(scenario.fleet.workers)
+                    >= PREFETCH_FROM_WORKERS,
+            ),
             end: scenario.duration,
             options,
         };
@@ -337,6 +358,25 @@ impl<'s> Simulation<'s> {
         self.pools.insert(pool)
     }
 
+    /// Start loading what the coming request steps will touch, while this
+    /// event is handled (see [`prefetch`](crate::prefetch)): the request
+    /// and pool of the step after next, and the client of the next one
+    /// (its request and pool were loaded ahead one event ago). In a large
+    /// fleet they are rarely in cache. No result depends on it.
+    #[inline(always)]
+    fn prefetch_ahead(&self) {
+        let [next, second] = self.sched.likely_next_two();
+        if let Some(&Event::RequestStep { req, pool }) = second {
+            self.requests.prefetch(req);
+            self.pools.prefetch(pool);
+        }
+        if let Some(&Event::RequestStep { req, pool }) = next
+            && let Some(pool) = self.pools.get(pool)
+        {
+            pool.prefetch_client(self.requests.get(req).and_then(Request::held_client));
+        }
+    }
+
     /// Run to the end and return the summary; rows go to `sink` as they are
     /// produced. `progress` is called now and then with the simulated time
     /// and may stop the run by returning false.
@@ -357,6 +397,9 @@ impl<'s> Simulation<'s> {
                 self.rec.open.start_measuring();
                 self.rec.checked_out.start_measuring();
                 measuring = true;
+            }
+            if self.prefetch {
+                self.prefetch_ahead();
             }
             match event {
                 Event::Sample => self.sample_tick(now, sink)?,
@@ -398,7 +441,7 @@ impl<'s> Simulation<'s> {
             Event::PodExit { pod, epoch } => self.exit_pod(pod, epoch),
             Event::WorkerRestart { worker, epoch } => self.worker_restarted(worker, epoch),
             Event::RolloutResume => self.resume_rollout(),
-            Event::RequestStep { req } => self.request_step(req),
+            Event::RequestStep { req, .. } => self.request_step(req),
             Event::AcquireTimeout { caller } => self.acquire_timed_out(caller),
             Event::GiveUp { req } => self.give_up(req),
             Event::Connection {

@@ -321,6 +321,16 @@ impl Pool {
         })
     }
 
+    /// Start loading into cache the client a step of this pool will touch
+    /// next: `held` if given (a release), else the idle client a checkout
+    /// would take, when it is kept inline.
+    #[inline(always)]
+    pub fn prefetch_client(&self, held: Option<Id>) {
+        if let Some(id) = held.or(self.idle.inline_top()) {
+            self.clients.prefetch(id);
+        }
+    }
+
     /// `pool.connect()` for `caller`. The caller of this method must not
     /// call it on an ending pool.
     #[inline(always)]

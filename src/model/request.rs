@@ -80,6 +80,15 @@ pub(crate) fn is_queued(requests: &Slab<Request>, caller: Caller) -> bool {
 }
 
 impl Request {
+    /// The client it holds, if it is in the plain hold of a checkout.
+    #[inline(always)]
+    pub(crate) fn held_client(&self) -> Option<Id> {
+        match self.phase {
+            Phase::Holding(client) => Some(client),
+            _ => None,
+        }
+    }
+
     /// Whether its transaction waits for the sidecar's server connection.
     pub(crate) fn waits_for_a_server(&self) -> bool {
         matches!(self.phase, Phase::ServerWait(_))
@@ -150,7 +159,8 @@ impl Simulation<'_> {
             None,
         );
         if app_time > SimTime::ZERO {
-            self.sched.after(app_time, Event::RequestStep { req: id });
+            self.sched
+                .after(app_time, Event::RequestStep { req: id, pool });
         } else {
             self.start_checkout(id);
         }
@@ -285,8 +295,14 @@ impl Simulation<'_> {
             }
         }
         req.phase = Phase::Holding(client);
-        self.sched
-            .after(hold, Event::RequestStep { req: caller.id });
+        let pool = req.pool;
+        self.sched.after(
+            hold,
+            Event::RequestStep {
+                req: caller.id,
+                pool,
+            },
+        );
     }
 
     /// The sidecar gave the transaction a server connection.
@@ -318,8 +334,14 @@ impl Simulation<'_> {
         req.phase = Phase::Holding(client);
         let rest = req.hold_left;
         if rest > SimTime::ZERO {
-            self.sched
-                .after(rest, Event::RequestStep { req: caller.id });
+            let pool = req.pool;
+            self.sched.after(
+                rest,
+                Event::RequestStep {
+                    req: caller.id,
+                    pool,
+                },
+            );
         } else {
             self.request_step(caller.id);
         }

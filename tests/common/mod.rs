@@ -45,6 +45,7 @@ pub fn variant(text: &str, edits: &[(&str, &str)]) -> String {
 
 const CHECKED: RunOptions = RunOptions {
     check_invariants: true,
+    prefetch: None,
 };
 
 /// Run to the end with every invariant checked after every event.

@@ -1,0 +1,42 @@
+//! A hint to the processor: start loading a value's cache lines now,
+//! because it will be read soon. It changes no result, only when the data
+//! arrives. In a large fleet most pools are out of cache when a request
+//! reaches them, and without the hint every request waited for its pool,
+//! then for the client found through it.
+
+/// Start loading the cache lines of `value` (a no-op on processors other
+/// than x86-64).
+#[inline(always)]
+pub fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        const LINE: usize = 64;
+        let start = (value as *const T).cast::<i8>();
+        let address = start as usize;
+        // Every line from the one holding the first byte to the one
+        // holding the last.
+        let mut line = address & !(LINE - 1);
+        while line < address + size_of::<T>() {
+            // SAFETY: a prefetch never faults, whatever the address, and
+            // changes no memory or register the program can see.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(line.wrapping_sub(address))) };
+            line += LINE;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefetching_changes_nothing() {
+        let big = [7u8; 1000];
+        prefetch(&big);
+        prefetch(&());
+        assert!(big.iter().all(|&b| b == 7));
+    }
+}
