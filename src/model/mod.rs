@@ -273,7 +273,7 @@ pub struct Simulation<'s> {
 /// mostly stay in the processor's caches and the hint only costs
 /// instructions (+19 % per request on M/M/80). Measured on the project
 /// machine with the large fleet's load per worker: 10 % slower with 400
-/// workers, no difference with 1000, 6–12 % faster with 4000.
+/// workers, no difference with 1000, 4–12 % faster with 4000.
 pub const PREFETCH_FROM_WORKERS: u64 = 2000;
 
 impl<'s> Simulation<'s> {
