@@ -61,13 +61,50 @@ fn with_extension(stem: &Path, ext: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// `rgb` as PNG bytes. Deflate at level 1 with adaptive filtering: 4–5
+/// times faster than the crate's default (`Balanced`) on our charts, for
+/// files 1.3–1.5 times larger; at the default, compression was most of the
+/// time a run with replications spent after its simulations.
 fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, w, h);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_deflate_compression(png::DeflateCompression::Level(1));
+    encoder.set_filter(png::Filter::Adaptive);
     let mut writer = encoder.write_header().context("encoding the PNG")?;
     writer.write_image_data(rgb).context("encoding the PNG")?;
     writer.finish().context("encoding the PNG")?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The faster compression keeps every pixel, and still compresses a
+    /// chart-like picture (flat background, a few lines) well.
+    #[test]
+    fn png_round_trips_and_compresses() {
+        let (w, h) = (300u32, 200u32);
+        let mut rgb = vec![255u8; (w * h * 3) as usize];
+        for x in 0..w {
+            // A sloped line and a colour ramp along the bottom.
+            let y = (x * 2 / 3).min(h - 1);
+            let i = ((y * w + x) * 3) as usize;
+            rgb[i..i + 3].copy_from_slice(&[200, 30, 30]);
+            let j = (((h - 1) * w + x) * 3) as usize;
+            rgb[j..j + 3].copy_from_slice(&[x as u8, 128, 255 - x as u8]);
+        }
+        let bytes = encode_png(&rgb, w, h).unwrap();
+        assert!(bytes.len() * 20 < rgb.len(), "{} bytes", bytes.len());
+        let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+            .read_info()
+            .unwrap();
+        let mut back = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut back).unwrap();
+        assert_eq!((info.width, info.height), (w, h));
+        assert_eq!(info.color_type, png::ColorType::Rgb);
+        assert_eq!(&back[..info.buffer_size()], &rgb[..]);
+    }
 }
