@@ -145,9 +145,9 @@ pub fn student_t_cdf(t: f64, df: f64) -> f64 {
 /// the CDF to 1e-12).
 ///
 /// The last answer of each thread is remembered: a confidence band asks the
-/// same quantile for every bin of every series (hundreds of bisections of
-/// ~40 CDF evaluations each, which were most of the time a run with
-/// replications spends after its simulations).
+/// same quantile for every bin of every series. Without it, those hundreds
+/// of bisections (~40 CDF evaluations each) took 6 of the ~70 ms that 8
+/// replications of `after.toml` spent after their simulations.
 pub fn student_t_quantile(p: f64, df: f64) -> f64 {
     thread_local! {
         static LAST: Cell<Option<(f64, f64, f64)>> = const { Cell::new(None) };
