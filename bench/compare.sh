@@ -4,6 +4,7 @@
 #   bench/compare.sh            # everything below
 #   QUICK=1 bench/compare.sh    # mm80 vs the floor only
 #   BIN=target/pgo/pooldrill bench/compare.sh   # another build (bench/pgo.sh)
+# (the after.toml skeleton is always built from this checkout)
 # Prints one line per figure: what, value, unit, target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,13 +47,20 @@ echo "mm80 floor (heap)     $best_floor customers/s"
 echo "mm80 ratio            $(python3 -c "print(f'{$best_pd / $best_floor:.3f}')")   (target >= 0.5)"
 [ -n "${QUICK:-}" ] && exit 0
 
-# after.toml: best of 3.
-best=; best_rss=
+# after.toml: best of 3, each run next to one of its bare event loop
+# (examples/after_skeleton.rs: the same requests' events and draws, nothing
+# recorded), the figure to hold it against as the floor is for M/M/80.
+cargo build --release -q --example after_skeleton
+skeleton=target/release/examples/after_skeleton
+best=; best_rss=; best_skeleton=
 for _ in 1 2 3; do
   read -r secs rss < <(measure run scenarios/after.toml --out "$out/after")
   if [ -z "$best" ] || python3 -c "import sys; sys.exit(not $secs < $best)"; then best=$secs; best_rss=$rss; fi
+  sk=$("$skeleton" | awk '{print $4}')
+  if [ -z "$best_skeleton" ] || python3 -c "import sys; sys.exit(not $sk < $best_skeleton)"; then best_skeleton=$sk; fi
 done
 echo "after.toml (30 min, 2000 req/s)   $best s (best of 3), peak RSS $(mb "$best_rss") MB   (target <= 1 s)"
+echo "after.toml bare event loop        $best_skeleton s (best of 3): pooldrill at $(python3 -c "print(f'{$best_skeleton / $best:.3f}')")× its speed"
 read -r secs rss < <(measure run scenarios/scale/large-fleet.toml --out "$out/large")
 echo "large-fleet (30 M requests)       $secs s, peak RSS $(mb "$rss") MB   (target <= 15 s, <= 128 MB)"
 read -r s1 rss1 < <(measure run scenarios/after.toml --duration 1h --out "$out/h1")
