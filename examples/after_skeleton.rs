@@ -17,7 +17,9 @@
 //!
 //! `cargo run --release --example after_skeleton [-- REQUESTS]` (default
 //! 3.6 M, after.toml's 30 minutes at 2000 req/s). Prints the requests, the
-//! wall time and a checksum (the mean latency) on one line.
+//! wall time and a checksum on one line: the mean latency, 35.05 ms by
+//! default, which is E[app work] + E[hold] = 15.07 + 20 ms give or take the
+//! sampling error, plus the rare waits and handshakes.
 
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
