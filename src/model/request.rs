@@ -295,14 +295,11 @@ impl Simulation<'_> {
             }
         }
         req.phase = Phase::Holding(client);
-        let pool = req.pool;
-        self.sched.after(
-            hold,
-            Event::RequestStep {
-                req: caller.id,
-                pool,
-            },
-        );
+        let step = Event::RequestStep {
+            req: caller.id,
+            pool: req.pool,
+        };
+        self.sched.after(hold, step);
     }
 
     /// The sidecar gave the transaction a server connection.
@@ -334,14 +331,11 @@ impl Simulation<'_> {
         req.phase = Phase::Holding(client);
         let rest = req.hold_left;
         if rest > SimTime::ZERO {
-            let pool = req.pool;
-            self.sched.after(
-                rest,
-                Event::RequestStep {
-                    req: caller.id,
-                    pool,
-                },
-            );
+            let step = Event::RequestStep {
+                req: caller.id,
+                pool: req.pool,
+            };
+            self.sched.after(rest, step);
         } else {
             self.request_step(caller.id);
         }
