@@ -34,9 +34,10 @@ const WORKERS_PER_POD: usize = 4;
 const RATE_PER_POD: f64 = 100.0;
 const POOL_MAX: u32 = 10;
 
-/// A draw in nanoseconds: pooldrill's own distribution and sampling code.
+/// A draw in nanoseconds: pooldrill's own distribution, sampling and
+/// rounding code (`Dist::sample`).
 fn sample_ns(dist: &Dist, rng: &mut SimRng) -> u64 {
-    (dist.sample_secs(rng) * 1e9) as u64
+    dist.sample(rng).0
 }
 
 /// What a key's low bits name.
@@ -213,6 +214,11 @@ impl Skeleton {
             None => pool.idle += 1,
         }
     }
+
+    /// Mean time from arrival to release, in milliseconds.
+    fn mean_latency_ms(&self) -> f64 {
+        self.latency_sum as f64 / self.finished as f64 / 1e6
+    }
 }
 
 fn main() {
@@ -233,13 +239,6 @@ fn main() {
         secs,
         skeleton.mean_latency_ms()
     );
-}
-
-impl Skeleton {
-    /// Mean time from arrival to release, in milliseconds.
-    fn mean_latency_ms(&self) -> f64 {
-        self.latency_sum as f64 / self.finished as f64 / 1e6
-    }
 }
 
 #[cfg(test)]
