@@ -63,6 +63,12 @@ echo "after.toml (30 min, 2000 req/s)   $best s (best of 3), peak RSS $(mb "$bes
 echo "after.toml bare event loop        $best_skeleton s (best of 3): pooldrill at $(python3 -c "print(f'{$best_skeleton / $best:.3f}')")× its speed"
 read -r secs rss < <(measure run scenarios/scale/large-fleet.toml --out "$out/large")
 echo "large-fleet (30 M requests)       $secs s, peak RSS $(mb "$rss") MB   (target <= 15 s, <= 128 MB)"
+# A rolling deploy across 2000 pods, next to the same fleet without it: what
+# re-timing every arrival stream whenever a pod comes or goes costs.
+sed '/^\[\[events\]\]/,$d' scenarios/scale/fleet-deploy.toml > "$out/no-deploy.toml"
+read -r secs rss < <(measure run scenarios/scale/fleet-deploy.toml --out "$out/deploy")
+read -r calm _ < <(measure run "$out/no-deploy.toml" --out "$out/no-deploy")
+echo "fleet-deploy (2000 pods, rolling)  $secs s, peak RSS $(mb "$rss") MB; the same fleet without the deploy $calm s"
 read -r s1 rss1 < <(measure run scenarios/after.toml --duration 1h --out "$out/h1")
 read -r s24 rss24 < <(measure run scenarios/after.toml --duration 24h --out "$out/h24")
 echo "after.toml 1 h                    $s1 s, peak RSS $(mb "$rss1") MB"

@@ -85,6 +85,16 @@ fn large_fleet_ten_seconds(bencher: Bencher) {
     bench_scenario(bencher, &s);
 }
 
+/// A rolling deploy across 2000 pods, its first 30 s: 2500 times a pod
+/// becomes ready or leaves the load balancer.
+#[divan::bench(sample_count = 3)]
+fn fleet_deploy_first_wave(bencher: Bencher) {
+    bench_scenario(
+        bencher,
+        &scenario("scenarios/scale/fleet-deploy.toml", "90s"),
+    );
+}
+
 /// The incident (70 min, deploy and rollback) with its alert rules.
 #[divan::bench(sample_count = 3)]
 fn incident(bencher: Bencher) {

@@ -13,7 +13,7 @@ fn pooldrill() -> Command {
 #[test]
 fn check_accepts_every_shipped_scenario() {
     let mut files: Vec<String> = Vec::new();
-    for dir in ["scenarios", "scenarios/theory"] {
+    for dir in ["scenarios", "scenarios/theory", "scenarios/scale"] {
         for e in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)).unwrap() {
             let p = e.unwrap().path();
             if p.extension().is_some_and(|x| x == "toml") {

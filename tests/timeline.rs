@@ -6,7 +6,7 @@ mod common;
 use common::scenario;
 use pooldrill::metrics::{LogEntry, MemorySink, PodRow, SeriesRow, Summary};
 use pooldrill::model::{RunOptions, run};
-use pooldrill::scenario::Scenario;
+use pooldrill::scenario::{Dispatch, Scenario};
 use std::collections::BTreeMap;
 
 const CHECKED: RunOptions = RunOptions {
@@ -114,6 +114,43 @@ pod_startup = "15s"
     // Three waves of 15 s: done in well under two minutes.
     let done = kinds(&sink.events, "rollout_complete")[0].time_s;
     assert!(done > 120.0 + 15.0 && done < 240.0, "{done}");
+}
+
+#[test]
+fn the_fleet_rate_holds_through_a_rolling_deploy() {
+    // Each of the deploy's pods that becomes ready or leaves re-times the
+    // arrival streams (one per ready pod with random dispatch, one for the
+    // fleet with round robin): the fleet's arrivals stay Poisson at 400/s.
+    for dispatch in [Dispatch::Random, Dispatch::RoundRobin] {
+        let mut s = fleet(
+            r#"
+[[events]]
+at = "2m"
+kind = "deploy"
+version = "v2"
+max_surge = 2
+max_unavailable = 1
+pod_startup = "15s"
+"#,
+        );
+        s.fleet.dispatch = dispatch;
+        let (_, sink) = everything(&s);
+        let done = kinds(&sink.events, "rollout_complete")[0].time_s;
+        assert!(done < 240.0, "{dispatch:?}: the rollout ended at {done} s");
+        let arrived: u64 = sink
+            .rows
+            .iter()
+            .filter(|r| r.time_s > 120.0 && r.time_s <= 240.0)
+            .map(|r| r.arrivals)
+            .sum();
+        // Poisson: mean 400/s × 120 s, standard deviation its square root.
+        let mean = 400.0 * 120.0;
+        let z = (arrived as f64 - mean) / f64::sqrt(mean);
+        assert!(
+            z.abs() < 4.0,
+            "{dispatch:?}: {arrived} arrivals, z = {z:.2}"
+        );
+    }
 }
 
 #[test]

@@ -488,8 +488,11 @@ impl Simulation<'_> {
             .pools
             .get(pool_id)
             .is_some_and(|p| p.is_ending() && p.total() == 0)
+            && let Some(pool) = self.pools.remove(pool_id)
         {
-            self.pools.remove(pool_id);
+            self.workers[pool.worker as usize]
+                .pools
+                .retain(|&id| id != pool_id);
         }
     }
 }

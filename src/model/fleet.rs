@@ -60,6 +60,9 @@ pub struct Worker {
     pub index: u32,
     /// Its request pool, while the process runs.
     pub pool: Option<Id>,
+    /// Every pool of its process (the request pool and job pools), in the
+    /// order they were made: what its exit closes.
+    pub pools: Vec<Id>,
     /// Whether the process is running.
     pub alive: bool,
     /// Bumped at every (re)start: events of an earlier process are ignored.

@@ -31,6 +31,7 @@ impl Simulation<'_> {
                     pod,
                     index: k,
                     pool: None,
+                    pools: Vec::new(),
                     alive: false,
                     epoch: 0,
                     setup_rng: stream(
@@ -193,12 +194,9 @@ impl Simulation<'_> {
         for run in runs {
             self.runs.remove(run);
         }
-        let pools: Vec<Id> = self
-            .pools
-            .iter()
-            .filter(|(_, p)| p.worker == w)
-            .map(|(id, _)| id)
-            .collect();
+        // In the pool table's order, as a scan of it would find them.
+        let mut pools = std::mem::take(&mut self.workers[w as usize].pools);
+        pools.sort_unstable_by_key(|id| id.index());
         let mut closed = (0, 0);
         for pool in pools {
             let (all, leaked) = self.close_pool(pool);
@@ -274,9 +272,10 @@ impl Simulation<'_> {
             return;
         }
         let holds_clients = |w: &u32| {
-            self.pools
+            self.workers[*w as usize]
+                .pools
                 .iter()
-                .any(|(_, pool)| pool.worker == *w && pool.total() > 0)
+                .any(|&id| self.pools.get(id).is_some_and(|pool| pool.total() > 0))
         };
         if self.scenario.fleet.shutdown_ends_pools || !p.workers.iter().any(holds_clients) {
             let epoch = p.epoch;

@@ -355,7 +355,9 @@ impl<'s> Simulation<'s> {
         if !pool.via_pooler {
             pool.server_idle_timeout = self.db.settings.idle_session_timeout;
         }
-        self.pools.insert(pool)
+        let id = self.pools.insert(pool);
+        self.workers[worker as usize].pools.push(id);
+        id
     }
 
     /// Start loading what the coming request steps will touch, while this
@@ -637,7 +639,20 @@ impl<'s> Simulation<'s> {
         let mut sessions = 0u64;
         let mut checked_out = 0u64;
         let (mut leaked, mut leaked_sessions) = (0u64, 0u64);
-        for (_, pool) in self.pools.iter() {
+        let listed: usize = self.workers.iter().map(|w| w.pools.len()).sum();
+        if listed != self.pools.len() {
+            return self.broken(format!(
+                "the workers list {listed} pools, the pool table holds {}",
+                self.pools.len()
+            ));
+        }
+        for (id, pool) in self.pools.iter() {
+            if !self.workers[pool.worker as usize].pools.contains(&id) {
+                return self.broken(format!(
+                    "a pool is missing from worker {}'s list",
+                    pool.worker
+                ));
+            }
             if pool.total() > pool.config.max {
                 return self.broken(format!(
                     "a pool holds {} clients, max {}",

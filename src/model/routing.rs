@@ -15,7 +15,6 @@ use crate::engine::{SimRng, TimerId};
 use crate::scenario::Dispatch;
 use crate::slab::Id;
 use rand::{Rng, RngExt};
-use std::collections::{BTreeMap, BTreeSet};
 
 /// An arrival stream and where its requests go.
 pub struct Source {
@@ -41,21 +40,35 @@ impl Simulation<'_> {
         let ready: Vec<u32> = (0..self.pods.len() as u32)
             .filter(|&p| self.pods[p as usize].state == PodState::Ready)
             .collect();
-        self.ready_workers = ready
-            .iter()
-            .flat_map(|&p| self.pods[p as usize].live_workers.iter().copied())
-            .collect();
-        let wanted: Vec<Option<u32>> = match self.scenario.fleet.dispatch {
+        let dispatch = self.scenario.fleet.dispatch;
+        self.ready_workers.clear();
+        if dispatch == Dispatch::RoundRobin {
+            let pods = &self.pods;
+            self.ready_workers.extend(
+                ready
+                    .iter()
+                    .flat_map(|&p| pods[p as usize].live_workers.iter().copied()),
+            );
+        }
+        let wanted: Vec<Option<u32>> = match dispatch {
             Dispatch::Random if !ready.is_empty() => ready.iter().map(|&p| Some(p)).collect(),
             _ => vec![None],
         };
-        // Drop streams no longer wanted; index the others by pod.
-        let wanted_set: BTreeSet<Option<u32>> = wanted.iter().copied().collect();
-        let mut existing: BTreeMap<Option<u32>, Id> = BTreeMap::new();
+        // Drop streams no longer wanted; find the others by their place: a
+        // pod's number, or one past the last pod for the fleet stream (a
+        // lookup table, not a map: a deploy of thousands of pods reroutes
+        // thousands of times).
+        let fleet = self.pods.len();
+        let place = |pod: Option<u32>| pod.map_or(fleet, |p| p as usize);
+        let mut is_wanted = vec![false; fleet + 1];
+        for &pod in &wanted {
+            is_wanted[place(pod)] = true;
+        }
+        let mut existing: Vec<Option<Id>> = vec![None; fleet + 1];
         let mut stale = Vec::new();
         for (id, s) in self.sources.iter() {
-            if wanted_set.contains(&s.pod) {
-                existing.insert(s.pod, id);
+            if is_wanted[place(s.pod)] {
+                existing[place(s.pod)] = Some(id);
             } else {
                 stale.push(id);
             }
@@ -71,7 +84,7 @@ impl Simulation<'_> {
         let now = self.sched.now().as_secs_f64();
         let mass_now = self.profile.cumulative(now);
         for pod in wanted {
-            let (id, next) = match existing.get(&pod).copied() {
+            let (id, next) = match existing[place(pod)] {
                 Some(id) => {
                     let s = self.sources.get_mut(id).expect("live source");
                     (id, s.arrivals.reshare(share, mass_now, &self.profile))
