@@ -71,18 +71,21 @@ fn mm80_100k(bencher: Bencher) {
     bench_scenario(bencher, &scenario("scenarios/theory/mm80.toml", "1563s"));
 }
 
-/// The after scenario for one simulated minute (120,000 requests).
+/// The after scenario for six simulated minutes, its five-minute warm-up
+/// and one more (720,000 requests).
 #[divan::bench(sample_count = 10)]
-fn after_one_minute(bencher: Bencher) {
-    bench_scenario(bencher, &scenario("scenarios/after.toml", "1m"));
+fn after_six_minutes(bencher: Bencher) {
+    bench_scenario(bencher, &scenario("scenarios/after.toml", "6m"));
 }
 
-/// The large fleet for ten simulated seconds (500,000 requests).
+/// The large fleet for 70 simulated seconds, its one-minute warm-up and ten
+/// more (3.5 M requests).
 #[divan::bench(sample_count = 5)]
-fn large_fleet_ten_seconds(bencher: Bencher) {
-    let mut s = scenario("scenarios/scale/large-fleet.toml", "10s");
-    s.warmup = SimTime::ZERO;
-    bench_scenario(bencher, &s);
+fn large_fleet_seventy_seconds(bencher: Bencher) {
+    bench_scenario(
+        bencher,
+        &scenario("scenarios/scale/large-fleet.toml", "70s"),
+    );
 }
 
 /// A rolling deploy across 2000 pods, its first 30 s: 2500 times a pod
