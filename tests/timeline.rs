@@ -76,10 +76,9 @@ fn kinds<'a>(events: &'a [LogEntry], kind: &str) -> Vec<&'a LogEntry> {
     events.iter().filter(|e| e.kind == kind).collect()
 }
 
-#[test]
-fn a_rolling_deploy_stays_within_max_surge_and_max_unavailable() {
-    let s = fleet(
-        r#"
+/// A rolling deploy of v2 at 2 min: maxSurge 2, maxUnavailable 1, pods
+/// ready 15 s after they are created.
+const ROLLING_AT_2M: &str = r#"
 [[events]]
 at = "2m"
 kind = "deploy"
@@ -87,8 +86,11 @@ version = "v2"
 max_surge = 2
 max_unavailable = 1
 pod_startup = "15s"
-"#,
-    );
+"#;
+
+#[test]
+fn a_rolling_deploy_stays_within_max_surge_and_max_unavailable() {
+    let s = fleet(ROLLING_AT_2M);
     let (_, sink) = everything(&s);
     let mut saw_both = false;
     for (t, by_version) in states(&sink.pods) {
@@ -122,17 +124,7 @@ fn the_fleet_rate_holds_through_a_rolling_deploy() {
     // arrival streams (one per ready pod with random dispatch, one for the
     // fleet with round robin): the fleet's arrivals stay Poisson at 400/s.
     for dispatch in [Dispatch::Random, Dispatch::RoundRobin] {
-        let mut s = fleet(
-            r#"
-[[events]]
-at = "2m"
-kind = "deploy"
-version = "v2"
-max_surge = 2
-max_unavailable = 1
-pod_startup = "15s"
-"#,
-        );
+        let mut s = fleet(ROLLING_AT_2M);
         s.fleet.dispatch = dispatch;
         let (_, sink) = everything(&s);
         let done = kinds(&sink.events, "rollout_complete")[0].time_s;
