@@ -220,6 +220,8 @@ pub struct Simulation<'s> {
     pub(crate) db: Database,
     pub(crate) profile: RateProfile,
     pub(crate) sources: Slab<Source>,
+    /// The live workers of the ready pods, in turn for round-robin
+    /// dispatch (empty with random dispatch, which does not use it).
     pub(crate) ready_workers: Vec<u32>,
     pub(crate) round_robin_next: u32,
     pub(crate) pods: Vec<Pod>,
