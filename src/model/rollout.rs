@@ -64,32 +64,36 @@ impl Simulation<'_> {
         let desired_old = replicas - desired_new;
         let min_available = replicas.saturating_sub(r.params.max_unavailable);
         loop {
-            let count = |f: &dyn Fn(&super::fleet::Pod) -> bool| {
-                self.pods.iter().filter(|p| f(p)).count() as u32
-            };
-            let new_live = count(&|p| p.is_live() && p.revision == r.revision);
-            let new_ready = count(&|p| p.state == PodState::Ready && p.revision == r.revision);
-            let mut old_live = count(&|p| p.is_live() && p.revision != r.revision);
-            let mut old_ready = count(&|p| p.state == PodState::Ready && p.revision != r.revision);
+            // One pass over the pods (a deploy across thousands of pods
+            // comes here thousands of times): the counts, and the old pods
+            // in the order they go, unready ones first, then the newest.
+            let (mut new_live, mut new_ready, mut old_live, mut old_ready) = (0, 0, 0, 0);
+            let (mut old_unready, mut old_ready_pods) = (Vec::new(), Vec::new());
+            for (p, pod) in self.pods.iter().enumerate().rev() {
+                if !pod.is_live() {
+                    continue;
+                }
+                let ready = pod.state == PodState::Ready;
+                if pod.revision == r.revision {
+                    new_live += 1;
+                    new_ready += u32::from(ready);
+                } else {
+                    old_live += 1;
+                    old_ready += u32::from(ready);
+                    if ready {
+                        old_ready_pods.push(p as u32);
+                    } else {
+                        old_unready.push(p as u32);
+                    }
+                }
+            }
             let mut changed = false;
             let room = (replicas + r.params.max_surge).saturating_sub(new_live + old_live);
             for _ in 0..room.min(desired_new.saturating_sub(new_live)) {
                 self.create_pod(r.target, r.revision, r.params.pod_startup);
                 changed = true;
             }
-            // Old pods: unready ones first, then the newest.
-            let mut old: Vec<u32> = (0..self.pods.len() as u32)
-                .filter(|&p| {
-                    self.pods[p as usize].is_live() && self.pods[p as usize].revision != r.revision
-                })
-                .collect();
-            old.sort_by_key(|&p| {
-                (
-                    self.pods[p as usize].state == PodState::Ready,
-                    std::cmp::Reverse(p),
-                )
-            });
-            for pod in old {
+            for pod in old_unready.into_iter().chain(old_ready_pods) {
                 if old_live <= desired_old {
                     break;
                 }
