@@ -98,6 +98,16 @@ fn fleet_deploy_first_wave(bencher: Bencher) {
     );
 }
 
+/// A fleet of 1600 full pools for 70 simulated seconds, its one-minute
+/// warm-up and ten more (2.8 M requests, thousands waiting at any moment).
+#[divan::bench(sample_count = 3)]
+fn saturated_fleet_seventy_seconds(bencher: Bencher) {
+    bench_scenario(
+        bencher,
+        &scenario("scenarios/scale/saturated-fleet.toml", "70s"),
+    );
+}
+
 /// The incident (70 min, deploy and rollback) with its alert rules.
 #[divan::bench(sample_count = 3)]
 fn incident(bencher: Bencher) {
