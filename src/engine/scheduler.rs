@@ -15,8 +15,9 @@
 //! almost every event stays small:
 //! - *near*: events due within [`FAR_AFTER`] of the moment they are
 //!   scheduled — the work in progress (app work, holds, handshakes);
-//! - *far*: events due later — deadlines, idle checks, timeouts, job ticks,
-//!   most of which are cancelled or superseded long before they are due;
+//! - *far*: events due later — idle checks, job ticks — and timeouts
+//!   whatever their delay (acquire timeouts, deadlines), most of which are
+//!   cancelled or superseded long before they are due;
 //! - *streams*: events that re-arm themselves each time they fire, such as
 //!   arrival processes.
 //!
@@ -45,13 +46,9 @@ const SLOT_MASK: u128 = (1 << SLOT_BITS) - 1;
 /// Most events pending at once (the slot field's range).
 pub const MAX_PENDING: usize = 1 << SLOT_BITS;
 /// Events due more than this after they are scheduled wait in the far lane:
-/// long enough that the steps of a request (milliseconds, a slow query's
-/// tail) stay near, short enough that timeouts go far — acquire and connect
-/// timeouts (seconds), deadlines, idle checks and job ticks, most of them
-/// cancelled or superseded. With 10 s, every request waiting on a full pool
-/// kept a 5 s acquire timer in the near lane: in a fleet with thousands of
-/// waiters, the heap touched by every event was mostly timers.
-pub const FAR_AFTER: SimTime = SimTime::from_secs(1);
+/// long enough that the steps of a request (milliseconds to seconds) stay
+/// near, short enough that deadlines, idle checks and job ticks go far.
+pub const FAR_AFTER: SimTime = SimTime::from_secs(10);
 
 /// The heap a key waits in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,15 +126,31 @@ impl<E: Copy> Scheduler<E> {
         self.live_timers
     }
 
-    /// Schedule a one-off event in the near or far lane.
-    #[inline]
-    fn push(&mut self, at: SimTime, event: E, timer: bool) -> u32 {
-        let lane = if at > self.now.saturating_add(FAR_AFTER) {
+    /// The near or far lane, by how far ahead `at` is.
+    #[inline(always)]
+    fn lane_by_delay(&self, at: SimTime) -> LaneId {
+        if at > self.now.saturating_add(FAR_AFTER) {
             LaneId::Far
         } else {
             LaneId::Near
-        };
-        self.push_to(lane, at, event, timer)
+        }
+    }
+
+    /// Schedule a one-off event in the near or far lane, by its delay.
+    #[inline]
+    fn push(&mut self, at: SimTime, event: E, timer: bool) -> u32 {
+        self.push_to(self.lane_by_delay(at), at, event, timer)
+    }
+
+    /// Schedule a cancellable event in `lane`.
+    #[inline(always)]
+    fn push_timer(&mut self, lane: LaneId, at: SimTime, event: E) -> TimerId {
+        let slot = self.push_to(lane, at, event, true);
+        self.live_timers += 1;
+        TimerId {
+            slot,
+            generation: self.slots[slot as usize].generation,
+        }
     }
 
     /// Store `event` in a slot and its key in `lane`'s heap, in place of the
@@ -206,24 +219,24 @@ impl<E: Copy> Scheduler<E> {
     /// Schedule a cancellable `event` at `at` (clamped to now).
     #[inline]
     pub fn timer(&mut self, at: SimTime, event: E) -> TimerId {
-        let slot = self.push(at, event, true);
-        self.live_timers += 1;
-        TimerId {
-            slot,
-            generation: self.slots[slot as usize].generation,
-        }
+        self.push_timer(self.lane_by_delay(at), at, event)
+    }
+
+    /// Schedule a timeout: a cancellable `event` at `at` that is most likely
+    /// cancelled before it is due (an acquire timeout, a client's deadline).
+    /// It waits in the far lane whatever its delay, so that when thousands of
+    /// callers wait, their timeouts stay out of the heap every step of a
+    /// request goes through.
+    #[inline]
+    pub fn timeout(&mut self, at: SimTime, event: E) -> TimerId {
+        self.push_timer(LaneId::Far, at, event)
     }
 
     /// Schedule the next, cancellable event of a stream (an arrival process)
     /// at `at`: it waits in the stream lane.
     #[inline]
     pub fn stream_timer(&mut self, at: SimTime, event: E) -> TimerId {
-        let slot = self.push_to(LaneId::Streams, at, event, true);
-        self.live_timers += 1;
-        TimerId {
-            slot,
-            generation: self.slots[slot as usize].generation,
-        }
+        self.push_timer(LaneId::Streams, at, event)
     }
 
     /// The smallest live key of the three heaps, with the lane holding it;
@@ -469,7 +482,7 @@ mod tests {
         assert_eq!(s.live_timers(), 0);
     }
 
-    /// Random schedules, timers, stream re-arms, cancellations and pops
+    /// Random schedules, timers, timeouts, stream re-arms, cancellations and pops
     /// against a sorted map of (time, sequence): the same events come out in
     /// the same order, and none is lost or left over.
     #[test]
@@ -501,7 +514,8 @@ mod tests {
             seq += 1;
             match next(9 + cancels) {
                 0..=2 => s.at(at, seq),
-                3..=4 => timers.push((s.timer(at, seq), (at, seq))),
+                3 => timers.push((s.timer(at, seq), (at, seq))),
+                4 => timers.push((s.timeout(at, seq), (at, seq))),
                 5 => timers.push((s.stream_timer(at, seq), (at, seq))),
                 c if c >= 9 && !timers.is_empty() => {
                     let (id, k) = timers.swap_remove(next(timers.len() as u64) as usize);
@@ -541,6 +555,22 @@ mod tests {
         s.at(FAR_AFTER + SimTime::from_secs(6), 3);
         let fired: Vec<u32> = std::iter::from_fn(|| s.pop().map(|(_, e)| e)).collect();
         assert_eq!(fired, [vec![1; 50], vec![3]].concat());
+        assert_eq!(s.live_timers(), 0);
+    }
+
+    /// A timeout due sooner than the near lane's events waits in the far
+    /// lane and still comes out first; cancelled, it never does.
+    #[test]
+    fn timeouts_wait_far_and_keep_the_order() {
+        let mut s = Scheduler::new();
+        s.at(SimTime(20), 'b');
+        let soon = s.timeout(SimTime(10), 'a');
+        assert_eq!(s.slots[soon.slot as usize].lane, LaneId::Far);
+        assert_eq!(s.lanes[LaneId::Near as usize].keys.len(), 1);
+        let cancelled = s.timeout(SimTime(15), 'x');
+        s.cancel(cancelled);
+        let order: Vec<char> = std::iter::from_fn(|| s.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, vec!['a', 'b']);
         assert_eq!(s.live_timers(), 0);
     }
 

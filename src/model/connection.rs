@@ -288,7 +288,7 @@ impl Simulation<'_> {
                     };
                     let timer = self
                         .sched
-                        .timer(now + patience, Event::AcquireTimeout { caller });
+                        .timeout(now + patience, Event::AcquireTimeout { caller });
                     self.set_wait_timer(caller, timer);
                 }
             }

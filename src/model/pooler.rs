@@ -431,7 +431,7 @@ impl Simulation<'_> {
                 if let Some(timeout) = pooler.config.query_wait_timeout {
                     let timer = self
                         .sched
-                        .timer(now + timeout, Event::ServerWaitTimeout { caller });
+                        .timeout(now + timeout, Event::ServerWaitTimeout { caller });
                     self.set_wait_timer(caller, timer);
                 }
                 self.launch_login(pooler_id);

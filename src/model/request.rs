@@ -198,7 +198,7 @@ impl Simulation<'_> {
         let req = self.requests.get_mut(id).expect("live request");
         if req.giveup_timer.is_none() && !req.client_gone && !deadline.is_never() {
             let at = req.arrived + deadline;
-            req.giveup_timer = Some(self.sched.timer(at, Event::GiveUp { req: id }));
+            req.giveup_timer = Some(self.sched.timeout(at, Event::GiveUp { req: id }));
         }
     }
 
