@@ -138,8 +138,8 @@ impl<E: Copy> Scheduler<E> {
 
     /// Schedule a one-off event in the near or far lane, by its delay.
     #[inline]
-    fn push(&mut self, at: SimTime, event: E, timer: bool) -> u32 {
-        self.push_to(self.lane_by_delay(at), at, event, timer)
+    fn push(&mut self, at: SimTime, event: E) {
+        self.push_to(self.lane_by_delay(at), at, event, false);
     }
 
     /// Schedule a cancellable event in `lane`.
@@ -206,14 +206,14 @@ impl<E: Copy> Scheduler<E> {
     /// Schedule `event` at `at` (clamped to now). It cannot be cancelled.
     #[inline]
     pub fn at(&mut self, at: SimTime, event: E) {
-        self.push(at, event, false);
+        self.push(at, event);
     }
 
     /// Schedule `event` after `delay`.
     #[inline]
     pub fn after(&mut self, delay: SimTime, event: E) {
         let at = self.now + delay;
-        self.push(at, event, false);
+        self.push(at, event);
     }
 
     /// Schedule a cancellable `event` at `at` (clamped to now).
