@@ -287,6 +287,22 @@ impl<E: Copy> Scheduler<E> {
         }
     }
 
+    /// Cancel every pending stream event at once, for a re-timing of all
+    /// the streams: one pass over the stream lane, where cancelling them
+    /// one by one would leave a cancelled key per stream for a sweep.
+    /// Handles to them go stale, as if each had been cancelled.
+    pub fn clear_streams(&mut self) {
+        self.settle();
+        let lane = &mut self.lanes[LaneId::Streams as usize];
+        let mut keys = std::mem::take(&mut lane.keys).into_vec();
+        lane.cancelled = 0;
+        for &Reverse(key) in &keys {
+            self.take((key & SLOT_MASK) as u32);
+        }
+        keys.clear();
+        self.lanes[LaneId::Streams as usize].keys = BinaryHeap::from(keys);
+    }
+
     /// Drop every cancelled key of one heap, freeing their slots. Keys keep
     /// their order, so what runs next does not change.
     fn sweep(&mut self, id: LaneId) {
@@ -482,7 +498,8 @@ mod tests {
         assert_eq!(s.live_timers(), 0);
     }
 
-    /// Random schedules, timers, timeouts, stream re-arms, cancellations and pops
+    /// Random schedules, timers, timeouts, stream re-arms, cancellations
+    /// (one by one, and of every stream at once) and pops
     /// against a sorted map of (time, sequence): the same events come out in
     /// the same order, and none is lost or left over.
     #[test]
@@ -498,6 +515,7 @@ mod tests {
         let mut s: Scheduler<u64> = Scheduler::new();
         let mut reference: BTreeMap<(SimTime, u64), u64> = BTreeMap::new();
         let mut timers: Vec<(TimerId, (SimTime, u64))> = Vec::new();
+        let mut streams: Vec<(SimTime, u64)> = Vec::new();
         let mut seq = 0;
         for round in 0..200_000 {
             let now = s.now();
@@ -516,7 +534,18 @@ mod tests {
                 0..=2 => s.at(at, seq),
                 3 => timers.push((s.timer(at, seq), (at, seq))),
                 4 => timers.push((s.timeout(at, seq), (at, seq))),
-                5 => timers.push((s.stream_timer(at, seq), (at, seq))),
+                5 if next(50) == 0 => {
+                    // Every pending stream event goes at once.
+                    s.clear_streams();
+                    for k in streams.drain(..) {
+                        reference.remove(&k);
+                    }
+                    continue;
+                }
+                5 => {
+                    timers.push((s.stream_timer(at, seq), (at, seq)));
+                    streams.push((at, seq));
+                }
                 c if c >= 9 && !timers.is_empty() => {
                     let (id, k) = timers.swap_remove(next(timers.len() as u64) as usize);
                     s.cancel(id);
@@ -556,6 +585,26 @@ mod tests {
         let fired: Vec<u32> = std::iter::from_fn(|| s.pop().map(|(_, e)| e)).collect();
         assert_eq!(fired, [vec![1; 50], vec![3]].concat());
         assert_eq!(s.live_timers(), 0);
+    }
+
+    /// Clearing the streams drops their pending events, and only theirs:
+    /// the handles go stale and the slots are reused.
+    #[test]
+    fn clearing_the_streams_drops_their_events_only() {
+        let mut s = Scheduler::new();
+        let a = s.stream_timer(SimTime(5), 'a');
+        s.stream_timer(SimTime(6), 'b');
+        s.timer(SimTime(7), 'c');
+        s.at(SimTime(8), 'd');
+        assert_eq!(s.pop(), Some((SimTime(5), 'a'))); // its key is spent on top
+        s.clear_streams();
+        assert_eq!(s.live_timers(), 1);
+        s.cancel(a); // stale: no effect
+        s.stream_timer(SimTime(9), 'e');
+        let order: Vec<char> = std::iter::from_fn(|| s.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, vec!['c', 'd', 'e']);
+        assert_eq!(s.live_timers(), 0);
+        assert_eq!(s.pending(), 0);
     }
 
     /// A timeout due sooner than the near lane's events waits in the far

@@ -64,6 +64,8 @@ impl Simulation<'_> {
         for &pod in &wanted {
             is_wanted[place(pod)] = true;
         }
+        // Every stream is re-timed below: their pending arrivals go at once.
+        self.sched.clear_streams();
         let mut existing: Vec<Option<Id>> = vec![None; fleet + 1];
         let mut stale = Vec::new();
         for (id, s) in self.sources.iter() {
@@ -74,11 +76,7 @@ impl Simulation<'_> {
             }
         }
         for id in stale {
-            if let Some(s) = self.sources.remove(id)
-                && let Some(t) = s.timer
-            {
-                self.sched.cancel(t);
-            }
+            self.sources.remove(id);
         }
         let share = 1.0 / wanted.len() as f64;
         let now = self.sched.now().as_secs_f64();
@@ -87,6 +85,7 @@ impl Simulation<'_> {
             let (id, next) = match existing[place(pod)] {
                 Some(id) => {
                     let s = self.sources.get_mut(id).expect("live source");
+                    s.timer = None; // cleared above
                     (id, s.arrivals.reshare(share, mass_now, &self.profile))
                 }
                 None => {
