@@ -10,8 +10,8 @@
 use super::fleet::PodState;
 use super::traffic::ArrivalSource;
 use super::{Event, Simulation};
+use crate::engine::SimRng;
 use crate::engine::rng::{domain, stream};
-use crate::engine::{SimRng, TimerId};
 use crate::scenario::Dispatch;
 use crate::slab::Id;
 use rand::{Rng, RngExt};
@@ -22,7 +22,6 @@ pub struct Source {
     pub arrivals: ArrivalSource,
     /// Its pod (random dispatch), or `None` for a fleet stream.
     pub pod: Option<u32>,
-    timer: Option<TimerId>,
 }
 
 /// Where an arrival goes.
@@ -85,7 +84,6 @@ impl Simulation<'_> {
             let (id, next) = match existing[place(pod)] {
                 Some(id) => {
                     let s = self.sources.get_mut(id).expect("live source");
-                    s.timer = None; // cleared above
                     (id, s.arrivals.reshare(share, mass_now, &self.profile))
                 }
                 None => {
@@ -96,11 +94,7 @@ impl Simulation<'_> {
                     let mut arrivals =
                         ArrivalSource::new(rng, self.scenario.traffic.arrivals, share, mass_now);
                     let next = arrivals.next_arrival(&self.profile);
-                    let id = self.sources.insert(Source {
-                        arrivals,
-                        pod,
-                        timer: None,
-                    });
+                    let id = self.sources.insert(Source { arrivals, pod });
                     (id, next)
                 }
             };
@@ -108,16 +102,12 @@ impl Simulation<'_> {
         }
     }
 
-    /// Put the source's next arrival on the queue (replacing a pending one).
+    /// Put the source's next arrival on the queue, if it comes before the
+    /// end. Its previous one has fired, or `reroute` cleared it.
     #[inline(always)]
     fn schedule_arrival(&mut self, id: Id, at: Option<crate::engine::SimTime>) {
-        let end = self.scenario.duration;
-        let s = self.sources.get_mut(id).expect("live source");
-        if let Some(t) = s.timer.take() {
-            self.sched.cancel(t);
-        }
-        if let Some(at) = at.filter(|&at| at <= end) {
-            s.timer = Some(self.sched.stream_timer(at, Event::Arrival { source: id }));
+        if let Some(at) = at.filter(|&at| at <= self.scenario.duration) {
+            self.sched.stream_timer(at, Event::Arrival { source: id });
         }
     }
 
@@ -125,7 +115,6 @@ impl Simulation<'_> {
     /// and which stream its request draws from.
     pub(crate) fn route_arrival(&mut self, id: Id) -> Option<(Route, SimRng)> {
         let s = self.sources.get_mut(id)?;
-        s.timer = None;
         let next = s.arrivals.next_arrival(&self.profile);
         let pod = s.pod;
         let rng = s.arrivals.rng();
