@@ -89,3 +89,11 @@ read -r t2 _ < <(RAYON_NUM_THREADS=2 measure run scenarios/after.toml --duration
 same=$(diff -rq "$out/r1" "$out/r2" >/dev/null && echo "identical output" || echo "OUTPUT DIFFERS")
 speedup=$(python3 -c "print(f'{$t1 / $t2:.2f}')")
 echo "8 replications, 1 → 2 threads      $t1 s → $t2 s, $speedup×, $same   (target >= 1.8×: $(verdict "$speedup >= 1.8 and '$same' == 'identical output'"))"
+
+# A sweep on 1 and on 2 threads: after.toml cut to 10 min, as above, at 4
+# pool sizes × 2 replications (eight runs), then its table and chart.
+read -r t1 _ < <(RAYON_NUM_THREADS=1 measure sweep scenarios/after.toml --set pool.max=6..12:2 --replications 2 --duration 10m --out "$out/s1")
+read -r t2 _ < <(RAYON_NUM_THREADS=2 measure sweep scenarios/after.toml --set pool.max=6..12:2 --replications 2 --duration 10m --out "$out/s2")
+same=$(diff -rq "$out/s1" "$out/s2" >/dev/null && echo "identical output" || echo "OUTPUT DIFFERS")
+speedup=$(python3 -c "print(f'{$t1 / $t2:.2f}')")
+echo "sweep, 4 points × 2, 1 → 2 threads $t1 s → $t2 s, $speedup×, $same   (target >= 1.8×: $(verdict "$speedup >= 1.8 and '$same' == 'identical output'"))"
