@@ -78,6 +78,9 @@ echo "fleet-deploy (2000 pods, rolling)  $secs s, peak RSS $(mb "$rss") MB; the 
 # Full pools at scale: thousands of requests waiting, each with its timeout.
 read -r secs rss < <(measure run scenarios/scale/saturated-fleet.toml --out "$out/saturated")
 echo "saturated-fleet (12 M requests)    $secs s, peak RSS $(mb "$rss") MB"
+# The widest fleet: 20,000 pools and 10,000 arrival streams.
+read -r secs rss < <(measure run scenarios/scale/ten-thousand-pods.toml --out "$out/wide")
+echo "ten-thousand-pods (18 M requests)  $secs s, peak RSS $(mb "$rss") MB"
 read -r s1 rss1 < <(measure run scenarios/after.toml --duration 1h --out "$out/h1")
 read -r s24 rss24 < <(measure run scenarios/after.toml --duration 24h --out "$out/h24")
 echo "after.toml 1 h                    $s1 s, peak RSS $(mb "$rss1") MB"

@@ -108,6 +108,16 @@ fn saturated_fleet_seventy_seconds(bencher: Bencher) {
     );
 }
 
+/// 10,000 pods × 2 workers for a simulated minute and two seconds (6.2 M
+/// requests): 20,000 pools and 10,000 arrival streams, far beyond the caches.
+#[divan::bench(sample_count = 3)]
+fn ten_thousand_pods_a_minute(bencher: Bencher) {
+    bench_scenario(
+        bencher,
+        &scenario("scenarios/scale/ten-thousand-pods.toml", "62s"),
+    );
+}
+
 /// The incident (70 min, deploy and rollback) with its alert rules.
 #[divan::bench(sample_count = 3)]
 fn incident(bencher: Bencher) {
