@@ -98,8 +98,9 @@ fn every_outcome_is_accounted_for() {
 #[test]
 fn loading_ahead_changes_no_result() {
     // A fleet of 2000 workers: the size from which the run loop prefetches
-    // the data of coming request steps. Forced on and off, every row and
-    // every figure must be the same.
+    // the data of coming request steps. Forced on and off (forced on, it
+    // also prefetches the data of coming arrivals, which it does by itself
+    // only from 6000 pods), every row and every figure must be the same.
     let text = common::variant(
         &shipped("scenarios/scale/large-fleet.toml"),
         &[

@@ -373,11 +373,26 @@ impl<E: Copy> Scheduler<E> {
     /// scheduled in between are not taken into account.
     #[inline]
     pub fn likely_next_two(&self) -> [Option<&E>; 2] {
-        let keys = self.lanes[LaneId::Near as usize].keys.as_slice();
+        self.likely_next_two_in(LaneId::Near)
+    }
+
+    /// The two stream events ([`stream_timer`](Self::stream_timer)) due
+    /// next, in order, as [`likely_next_two`](Self::likely_next_two) names
+    /// those of the near lane: a hint, which scheduling in between may
+    /// make wrong.
+    #[inline]
+    pub fn likely_next_two_streams(&self) -> [Option<&E>; 2] {
+        self.likely_next_two_in(LaneId::Streams)
+    }
+
+    /// The two events of `lane` most likely handed out next, in order.
+    #[inline(always)]
+    fn likely_next_two_in(&self, lane: LaneId) -> [Option<&E>; 2] {
+        let keys = self.lanes[lane as usize].keys.as_slice();
         let key = |i: usize| keys.get(i).map_or(u128::MAX, |k| k.0);
         // Heap order: the two children of entry i are 2i + 1 and 2i + 2.
         // After a pop the spent key is still the root.
-        let (next, second) = if self.spent == Some(LaneId::Near) {
+        let (next, second) = if self.spent == Some(lane) {
             let (left, right) = (key(1), key(2));
             if left < right {
                 (left, right.min(key(3)).min(key(4)))
@@ -435,6 +450,30 @@ mod tests {
             }
         }
         assert!(popped > 300);
+    }
+
+    #[test]
+    fn likely_next_two_streams_names_the_next_pops_of_the_stream_lane() {
+        // Streams alone, each rescheduled when it fires, as arrivals are.
+        let mut s = Scheduler::new();
+        let mut x: u64 = 11;
+        let mut draw = move || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            x >> 40
+        };
+        for stream in 0..200u32 {
+            s.stream_timer(SimTime(draw() % 1000), stream);
+        }
+        for _ in 0..2000 {
+            let [next, second] = s.likely_next_two_streams().map(|e| e.copied());
+            assert_eq!(s.likely_next_two(), [None, None], "nothing near");
+            let (now, stream) = s.pop().expect("streams never end here");
+            assert_eq!(next, Some(stream));
+            assert_eq!(s.likely_next_two_streams()[0].copied(), second);
+            s.stream_timer(now + SimTime(1 + draw() % 1000), stream);
+        }
     }
 
     #[test]

@@ -59,6 +59,8 @@ pub enum Event {
     Arrival {
         /// The source.
         source: Id,
+        /// Its pod (so that the run loop can fetch it ahead).
+        pod: Option<u32>,
     },
     /// A request finished its current step (app work or a hold).
     RequestStep {
@@ -187,9 +189,10 @@ pub enum Event {
 pub struct RunOptions {
     /// Check the model's invariants after every event.
     pub check_invariants: bool,
-    /// Whether the run loop loads the data of coming request steps ahead:
+    /// Whether the run loop loads the data of coming request steps ahead
+    /// (and of coming arrivals, from [`PREFETCH_ARRIVALS_FROM_PODS`] pods):
     /// `None` for fleets of at least [`PREFETCH_FROM_WORKERS`] workers,
-    /// `Some` to force it on or off (results are the same either way).
+    /// `Some` to force both on or off (results are the same either way).
     pub prefetch: Option<bool>,
 }
 
@@ -266,6 +269,9 @@ pub struct Simulation<'s> {
     /// Whether the run loop loads the data of coming request steps ahead
     /// (a fleet of at least [`PREFETCH_FROM_WORKERS`] workers).
     prefetch: bool,
+    /// Whether it loads the data of coming arrivals ahead (a fleet of at
+    /// least [`PREFETCH_ARRIVALS_FROM_PODS`] pods).
+    prefetch_arrivals: bool,
     end: SimTime,
     options: RunOptions,
 }
@@ -277,6 +283,16 @@ pub struct Simulation<'s> {
 /// machine with the large fleet's load per worker: 10 % slower with 400
 /// workers, no difference with 1000, 4–12 % faster with 4000.
 pub const PREFETCH_FROM_WORKERS: u64 = 2000;
+
+/// From this many pods (an arrival stream each) on, the run loop also loads
+/// the stream and the pod of coming arrivals ahead. What an arrival reads
+/// of its pod and stream takes about 350 bytes a pod, so it outgrows a 2 MB
+/// second-level cache from about 6000 pods. Measured on the project
+/// machine at 10 req/s per pod, 2 workers each (interleaved runs): level
+/// with 2000 pods, within 2 % either way with 5000, 12 % faster with 7500
+/// and 7–30 % faster with 10,000 (more when the machine is busy); forced
+/// on, 3 % slower on the large fleet (500 pods × 8 workers).
+pub const PREFETCH_ARRIVALS_FROM_PODS: u32 = 6000;
 
 impl<'s> Simulation<'s> {
     /// Build the fleet at time zero: pods ready at once, empty pools, no
@@ -318,6 +334,9 @@ impl<'s> Simulation<'s> {
                 u64::from(scenario.fleet.pods) * u64::from(scenario.fleet.workers)
                     >= PREFETCH_FROM_WORKERS,
             ),
+            prefetch_arrivals: options
+                .prefetch
+                .unwrap_or(scenario.fleet.pods >= PREFETCH_ARRIVALS_FROM_PODS),
             end: scenario.duration,
             options,
         };
@@ -360,6 +379,30 @@ impl<'s> Simulation<'s> {
         let id = self.pools.insert(pool);
         self.workers[worker as usize].pools.push(id);
         id
+    }
+
+    /// Start loading what the coming arrivals will touch, while this one
+    /// is handled: the stream and pod of the arrival after next, and the
+    /// pod's list of live workers for the next one (its pod was loaded
+    /// ahead one arrival ago). Arrivals wait in their own lane, so the
+    /// request steps' look-ahead never sees them. No result depends on it.
+    #[inline(always)]
+    fn prefetch_arrivals_ahead(&self) {
+        let [a1, a2] = self.sched.likely_next_two_streams();
+        if let Some(&Event::Arrival { source, pod }) = a2 {
+            self.sources.prefetch(source);
+            if let Some(pod) = pod.and_then(|p| self.pods.get(p as usize)) {
+                crate::prefetch::prefetch(pod);
+            }
+        }
+        if let Some(&Event::Arrival { pod: Some(pod), .. }) = a1
+            && let Some(w) = self
+                .pods
+                .get(pod as usize)
+                .and_then(|p| p.live_workers.first())
+        {
+            crate::prefetch::prefetch(w);
+        }
     }
 
     /// Start loading what the coming request steps will touch, while this
@@ -410,7 +453,12 @@ impl<'s> Simulation<'s> {
                 // The two events of every request, dispatched here rather
                 // than through `handle`: 2 % fewer instructions per request.
                 Event::RequestStep { req, .. } => self.request_step(req),
-                Event::Arrival { source } => self.arrive(source),
+                Event::Arrival { source, .. } => {
+                    if self.prefetch_arrivals {
+                        self.prefetch_arrivals_ahead();
+                    }
+                    self.arrive(source)
+                }
                 event => self.handle(event),
             }
             handled += 1;

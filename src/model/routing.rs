@@ -98,16 +98,18 @@ impl Simulation<'_> {
                     (id, next)
                 }
             };
-            self.schedule_arrival(id, next);
+            self.schedule_arrival(id, pod, next);
         }
     }
 
-    /// Put the source's next arrival on the queue, if it comes before the
-    /// end. Its previous one has fired, or `reroute` cleared it.
+    /// Put the next arrival of source `id` (the stream of `pod`) on the
+    /// queue, if it comes before the end. Its previous one has fired, or
+    /// `reroute` cleared it.
     #[inline(always)]
-    fn schedule_arrival(&mut self, id: Id, at: Option<crate::engine::SimTime>) {
+    fn schedule_arrival(&mut self, id: Id, pod: Option<u32>, at: Option<crate::engine::SimTime>) {
         if let Some(at) = at.filter(|&at| at <= self.scenario.duration) {
-            self.sched.stream_timer(at, Event::Arrival { source: id });
+            self.sched
+                .stream_timer(at, Event::Arrival { source: id, pod });
         }
     }
 
@@ -132,7 +134,7 @@ impl Simulation<'_> {
             (None, _) => Route::Nowhere,
         };
         let state = ((rng.next_u64() as u128) << 64) | rng.next_u64() as u128;
-        self.schedule_arrival(id, next);
+        self.schedule_arrival(id, pod, next);
         Some((route, SimRng::new(state)))
     }
 }
