@@ -420,16 +420,23 @@ impl<E: Copy> Scheduler<E> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn likely_next_two_names_the_next_pops_of_the_near_lane() {
-        let mut s = Scheduler::new();
-        let mut x: u64 = 7;
-        let mut draw = move || {
+    /// Knuth's MMIX linear congruential generator from `seed`: cheap,
+    /// fixed numbers for the schedules below (its high bits are the good
+    /// ones).
+    fn lcg(mut x: u64) -> impl FnMut() -> u64 {
+        move || {
             x = x
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            x >> 40
-        };
+            x
+        }
+    }
+
+    #[test]
+    fn likely_next_two_names_the_next_pops_of_the_near_lane() {
+        let mut s = Scheduler::new();
+        let mut lcg = lcg(7);
+        let mut draw = move || lcg() >> 40;
         for i in 0..300 {
             s.at(SimTime(draw() % 1000), i);
         }
@@ -456,13 +463,8 @@ mod tests {
     fn likely_next_two_streams_names_the_next_pops_of_the_stream_lane() {
         // Streams alone, each rescheduled when it fires, as arrivals are.
         let mut s = Scheduler::new();
-        let mut x: u64 = 11;
-        let mut draw = move || {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            x >> 40
-        };
+        let mut lcg = lcg(11);
+        let mut draw = move || lcg() >> 40;
         for stream in 0..200u32 {
             s.stream_timer(SimTime(draw() % 1000), stream);
         }
@@ -544,13 +546,8 @@ mod tests {
     #[test]
     fn agrees_with_a_sorted_map_under_random_operations() {
         use std::collections::BTreeMap;
-        let mut x: u64 = 2024;
-        let mut next = |n: u64| {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (x >> 33) % n
-        };
+        let mut lcg = lcg(2024);
+        let mut next = |n: u64| (lcg() >> 33) % n;
         let mut s: Scheduler<u64> = Scheduler::new();
         let mut reference: BTreeMap<(SimTime, u64), u64> = BTreeMap::new();
         let mut timers: Vec<(TimerId, (SimTime, u64))> = Vec::new();
