@@ -423,7 +423,8 @@ mod tests {
     /// Knuth's MMIX linear congruential generator from `seed`: cheap,
     /// fixed numbers for the schedules below (its high bits are the good
     /// ones).
-    fn lcg(mut x: u64) -> impl FnMut() -> u64 {
+    fn lcg(seed: u64) -> impl FnMut() -> u64 {
+        let mut x = seed;
         move || {
             x = x
                 .wrapping_mul(6364136223846793005)

@@ -59,7 +59,8 @@ pub enum Event {
     Arrival {
         /// The source.
         source: Id,
-        /// Its pod (so that the run loop can fetch it ahead).
+        /// Its pod, so that the run loop can fetch it ahead (`None` for the
+        /// fleet-wide stream of round-robin dispatch).
         pod: Option<u32>,
     },
     /// A request finished its current step (app work or a hold).
