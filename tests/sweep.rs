@@ -232,6 +232,10 @@ fn files_are_identical_on_one_and_two_threads() {
             metric: "refusal_rate".into(),
             safe_below: Some("0.5%".into()),
             check_invariants: false,
+            emit: None,
+            shards: None,
+            cpus: 1,
+            image: None,
         };
         let code = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod check;
 pub mod compare;
 pub mod dashboard;
+pub mod emit;
 pub mod grafana;
 pub mod merge;
 pub mod plan;

@@ -1,7 +1,9 @@
 //! `pooldrill sweep FILE --set KEY=VALUES [--set …]`: a grid over scenario
 //! keys, every point replicated; with `--shard i/n`, one slice of it, for
-//! `pooldrill merge` to recombine.
+//! `pooldrill merge` to recombine; with `--emit slurm|k8s --shards N`, the
+//! batch script that runs it in N shards instead.
 
+use super::emit::{Emit, Flag, ShardedRun, emit};
 use crate::model::RunOptions;
 use crate::replicate::grid::{Grid, parse_set};
 use crate::replicate::kpi::{Kpi, Unit, kpi_defs};
@@ -37,7 +39,9 @@ pub struct SweepArgs {
     #[arg(long)]
     pub duration: Option<Duration>,
     /// Output folder (default: output/sweep-<name>, or
-    /// output/sweep-<name>-shard-<i>-of-<n> with --shard).
+    /// output/sweep-<name>-shard-<i>-of-<n> with --shard); with --emit, the
+    /// folder of the shards and the merge (for k8s, where the results
+    /// volume is mounted in the pods: default /results).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Run only slice i of n (0 ≤ i < n) and write its raw results, for
@@ -56,10 +60,31 @@ pub struct SweepArgs {
     /// Check the model's invariants after every event (slower).
     #[arg(long)]
     pub check_invariants: bool,
+    /// Print the batch script that runs this sweep in --shards slices
+    /// instead of running it: a Slurm job array or a Kubernetes Indexed Job
+    /// (with the merge step). Nothing is run or written.
+    #[arg(long, value_enum, requires = "shards")]
+    pub emit: Option<Emit>,
+    /// With --emit: how many shards (array tasks, Job completions), at most
+    /// the sweep's runs (points × replications).
+    #[arg(long, value_name = "N", requires = "emit")]
+    pub shards: Option<u32>,
+    /// With --emit: CPUs per shard (Slurm --cpus-per-task, the pod's CPU
+    /// request); at most the CPUs of a node, or the shards never start.
+    #[arg(long, value_name = "C", default_value_t = 1, requires = "emit",
+          value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub cpus: u32,
+    /// With --emit k8s: the container image, with pooldrill on its PATH
+    /// (default pooldrill:VERSION).
+    #[arg(long, requires = "emit")]
+    pub image: Option<String>,
 }
 
 /// Run the sweep (or its shard) and write its files.
 pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
+    if args.emit.is_some() && args.shard.is_some() {
+        bail!("--shard: not with --emit (the emitted script gives each task its shard)");
+    }
     crate::interrupt::catch();
     let file = args.file.display().to_string();
     let source = read_source(&args.file)?;
@@ -110,6 +135,21 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
         safe_below,
         shard: args.shard,
     };
+    if let (Some(target), Some(shards)) = (args.emit, args.shards) {
+        let run = ShardedRun {
+            command: "sweep",
+            name: base.name.clone(),
+            scenario: args.file.clone(),
+            source,
+            flags: shard_flags(args),
+            points: grid.size(),
+            replications: args.replications,
+            shards,
+            cpus: args.cpus,
+            out: args.out.clone(),
+        };
+        return emit(target, &run, args.image.as_deref());
+    }
     let out = args.out.clone().unwrap_or_else(|| {
         let name = match args.shard {
             Some(s) => format!("sweep-{}-shard-{}-of-{}", base.name, s.index, s.count),
@@ -154,6 +194,54 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
         None => print!("{}", summary(&manifest, &table, &out)),
     }
     Ok(0)
+}
+
+/// The flags every shard of an emitted sweep runs with: all the user gave
+/// but the scenario (passed apart), `--out`, `--shard` and `--emit`'s own.
+/// A new flag of `SweepArgs` fails to compile here until it is placed.
+fn shard_flags(args: &SweepArgs) -> Vec<Flag> {
+    let SweepArgs {
+        file: _,
+        sets,
+        replications,
+        seed,
+        duration,
+        out: _,
+        shard: _,
+        metric,
+        safe_below,
+        check_invariants,
+        emit: _,
+        shards: _,
+        cpus: _,
+        image: _,
+    } = args;
+    let flag = |name, value: Option<String>| Flag { name, value };
+    let mut flags: Vec<Flag> = sets
+        .iter()
+        .map(|s| flag("--set", Some(s.clone())))
+        .collect();
+    flags.push(flag("--replications", Some(replications.to_string())));
+    flags.extend(seed.map(|s| flag("--seed", Some(s.to_string()))));
+    flags.extend(duration.map(|d| flag("--duration", Some(exact(d)))));
+    flags.push(flag("--metric", Some(metric.clone())));
+    flags.extend(safe_below.clone().map(|b| flag("--safe-below", Some(b))));
+    if *check_invariants {
+        flags.push(flag("--check-invariants", None));
+    }
+    flags
+}
+
+/// `d` in the largest unit that writes it exactly (`600s`, `1500ms`).
+fn exact(d: Duration) -> String {
+    let ns = d.0.0;
+    [(1_000_000_000, "s"), (1_000_000, "ms"), (1_000, "us")]
+        .into_iter()
+        .find(|(unit, _)| ns % unit == 0)
+        .map_or_else(
+            || format!("{ns}ns"),
+            |(unit, name)| format!("{}{name}", ns / unit),
+        )
 }
 
 /// `text` as a bound in the KPI's stored unit: `0.01` or `1%` for ratios,
