@@ -17,8 +17,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
-started=$SECONDS
-step() { echo "slurm-check: $* ($((SECONDS - started)) s)"; }
+since=$SECONDS
+step() {  # what was done, and how long it took since the last step
+  echo "slurm-check: $* ($((SECONDS - since)) s)"
+  since=$SECONDS
+}
 
 # --- install --------------------------------------------------------------
 missing=()
@@ -29,15 +32,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
   step "installing ${missing[*]}"
-  $sudo apt-get update -qq >/dev/null
-  $sudo env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if ! log=$({ $sudo apt-get update -qq &&
+    $sudo env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends "${missing[@]}"; } 2>&1); then
+    echo "$log" >&2
+    echo "slurm-check: error: could not install ${missing[*]}" >&2
+    exit 1
+  fi
 fi
-step "installed"
+step "installed: slurmctld, slurmd, slurm-client, munge"
 
 if [ -z "${POOLDRILL:-}" ]; then
   cargo build --quiet --locked
   POOLDRILL=$repo/target/debug/pooldrill
+  step "built $POOLDRILL"
 fi
 
 # --- a cluster in a temporary folder ----------------------------------------
@@ -70,10 +78,12 @@ stop() {  # stop PID: TERM, up to 10 s, then KILL; reaps it
 }
 
 cleanup() {
-  local code=$? i p left
+  local code=$? i p left children=""
   trap - EXIT INT TERM HUP
   set +e
   cd /  # out of $tmp, which this shell's own processes must not hold
+  # The daemons' own children (slurmctld's slurmscriptd) end with them.
+  for p in "${pids[@]}"; do children+=" $(cat /proc/"$p"/task/*/children 2>/dev/null)"; done
   if [ -f "$tmp/slurm.conf" ] && [ ${#pids[@]} -gt 0 ]; then
     scancel --full "--user=$(id -un)" 2>/dev/null
     for i in $(seq 50); do
@@ -82,13 +92,16 @@ cleanup() {
     done
   fi
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop "${pids[i]}"; done
-  left=$(processes_in_tmp)
+  for p in $children; do
+    for i in $(seq 50); do running "$p" || break; sleep 0.1; done
+  done
+  left=$(processes_in_tmp; for p in $children; do running "$p" && echo "$p"; done)
   if [ -n "$left" ]; then
-    echo "slurm-check: error: job processes left after the cluster stopped: $left" >&2
+    echo "slurm-check: error: processes left after the cluster stopped:" $left >&2
     for p in $left; do kill -9 "$p" 2>/dev/null; done
     [ "$code" -ne 0 ] || code=1
   fi
-  step "stopped"
+  step "stopped the jobs and the daemons"
   if [ "$code" -ne 0 ]; then
     for log in "$tmp"/*.log "$tmp"/work/*.out; do
       [ -f "$log" ] && { echo "--- $log"; tail -n 20 "$log"; } >&2
@@ -170,7 +183,7 @@ for i in $(seq 150); do
   [ "$i" -lt 150 ] || { echo "slurm-check: error: the node did not come up (state '$state')" >&2; exit 1; }
   sleep 0.2
 done
-step "cluster up: $node"
+step "started: munged, slurmctld, slurmd on $node"
 
 # --- the sweep, sharded through Slurm and whole -----------------------------
 cat >"$tmp/tiny.toml" <<'EOF'
@@ -198,10 +211,13 @@ sweep=(sweep "$tmp/tiny.toml" --set pool.max=2,4 --set traffic.rate=100/s,300/s
   --replications 2 --metric refusal_rate --safe-below 0.5%)
 "$POOLDRILL" "${sweep[@]}" --emit slurm --shards 3 --cpus 1 --out "$tmp/out" >"$tmp/sweep.sh"
 cd "$tmp/work"
-timeout 100 sbatch --wait --quiet "$tmp/sweep.sh"
-step "array done"
+if ! timeout 100 sbatch --wait --quiet "$tmp/sweep.sh"; then
+  echo "slurm-check: error: a task of the array failed, or the array took over 100 s" >&2
+  exit 1
+fi
+step "the array of 3 shards ran"
 "$POOLDRILL" merge "$tmp"/out/shard-* --out "$tmp/out/merged" >/dev/null
 "$POOLDRILL" -q "${sweep[@]}" --out "$tmp/whole" >/dev/null
 [ -f "$tmp/out/merged/sweep.csv" ] || { echo "slurm-check: error: no merged sweep.csv" >&2; exit 1; }
 diff -r "$tmp/whole" "$tmp/out/merged"
-step "the merge of 3 Slurm shards equals the unsharded sweep byte for byte"
+step "merged: equal to the unsharded sweep byte for byte"
