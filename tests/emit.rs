@@ -160,7 +160,11 @@ fn the_slurm_script_runs_shards_that_merge_into_the_unsharded_sweep() {
     // The manifest records the scenario by the absolute path the shards
     // were given: the unsharded sweep is run with the same.
     let unsharded = tmp.path().join("whole");
-    whole(elsewhere, &dir.join("it's tiny.toml").display().to_string(), &unsharded);
+    whole(
+        elsewhere,
+        &dir.join("it's tiny.toml").display().to_string(),
+        &unsharded,
+    );
     assert!(files(&merged) == files(&unsharded), "the merge differs");
 }
 
@@ -224,10 +228,16 @@ fn the_k8s_manifest_is_an_indexed_job_of_n_shards_with_the_scenario_and_the_merg
         "registry.example/pooldrill:test"
     );
     assert_eq!(str_at(container, &["resources", "requests", "cpu"]), "3");
-    assert_eq!(str_at(container, &["env", "0", "name"]), "RAYON_NUM_THREADS");
+    assert_eq!(
+        str_at(container, &["env", "0", "name"]),
+        "RAYON_NUM_THREADS"
+    );
     assert_eq!(str_at(container, &["env", "0", "value"]), "3");
     let task = str_at(container, &["args", "0"]);
-    assert!(task.contains("--shard \"${JOB_COMPLETION_INDEX}/4\""), "{task}");
+    assert!(
+        task.contains("--shard \"${JOB_COMPLETION_INDEX}/4\""),
+        "{task}"
+    );
     // The ConfigMap volume is the one named, mounted where the task reads.
     let volume = |pod: &Value, name: &str| -> Value {
         let list = pod["volumes"].as_sequence().unwrap();
@@ -249,7 +259,10 @@ fn the_k8s_manifest_is_an_indexed_job_of_n_shards_with_the_scenario_and_the_merg
     let merge_pod = &merge["spec"]["template"]["spec"];
     assert_eq!(merge["spec"]["suspend"].as_bool(), Some(true));
     let merge_container = &merge_pod["containers"][0];
-    assert_eq!(mount(merge_container, "results"), results.display().to_string());
+    assert_eq!(
+        mount(merge_container, "results"),
+        results.display().to_string()
+    );
     assert_eq!(
         volume(merge_pod, "results"),
         volume(pod, "results"),

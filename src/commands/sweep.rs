@@ -237,7 +237,7 @@ fn exact(d: Duration) -> String {
     let ns = d.0.0;
     [(1_000_000_000, "s"), (1_000_000, "ms"), (1_000, "us")]
         .into_iter()
-        .find(|(unit, _)| ns % unit == 0)
+        .find(|(unit, _)| ns.is_multiple_of(*unit))
         .map_or_else(
             || format!("{ns}ns"),
             |(unit, name)| format!("{}{name}", ns / unit),
@@ -382,4 +382,23 @@ fn summary(manifest: &Manifest, table: &ReplicationTable, out: &Path) -> String 
         out.display()
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_emitted_duration_reads_back_as_the_same_duration() {
+        for text in ["20s", "10m", "1.5s", "250ms", "0.0015ms", "1h2m3s"] {
+            let d: Duration = text.parse().unwrap();
+            let written = exact(d);
+            assert_eq!(
+                written.parse::<Duration>().unwrap(),
+                d,
+                "{text} → {written}"
+            );
+        }
+        assert_eq!(exact("1.5s".parse().unwrap()), "1500ms");
+    }
 }

@@ -168,3 +168,37 @@ fn yaml_quote(s: &str) -> String {
     q.push('"');
     q
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quoted_string_reads_back_unchanged() {
+        for s in [
+            "plain",
+            "",
+            "say \"hi\" \\ there",
+            "tab\tnew\nline\r",
+            "ls\u{2028}ps\u{2029}nel\u{85}bom\u{feff}",
+            "ü ☃ 🦀",
+            "#: - {x} [y] &z *w !v %u @t `s`",
+        ] {
+            let back: String = serde_yaml::from_str(&yaml_quote(s)).unwrap();
+            assert_eq!(back, s);
+        }
+    }
+
+    #[test]
+    fn the_results_folder_is_absolute_and_apart() {
+        assert_eq!(mount_path(Path::new("/results/")).unwrap(), "/results");
+        for bad in [
+            "results",
+            "/",
+            "/pooldrill-scenario",
+            "/pooldrill-scenario/x",
+        ] {
+            assert!(mount_path(Path::new(bad)).is_err(), "{bad}");
+        }
+    }
+}
