@@ -52,7 +52,7 @@ pub struct ShardedRun {
     pub source: String,
     /// Every other flag the tasks need, in order.
     pub flags: Vec<Flag>,
-    /// Grid points and replications per point (runs = their product).
+    /// Grid points.
     pub points: usize,
     /// Replications per point.
     pub replications: u32,
@@ -166,15 +166,11 @@ fn print_product(text: &str) -> Result<i32> {
     }
 }
 
-/// `path` from the current folder, without `.` steps; as text.
+/// `path` from the current folder, without `.` steps or a trailing `/`.
 fn absolute(path: &Path) -> Result<String> {
     let abs = std::path::absolute(path)
         .with_context(|| format!("cannot make {} absolute", path.display()))?;
-    let clean: PathBuf = abs
-        .components()
-        .filter(|c| *c != std::path::Component::CurDir)
-        .collect();
-    utf8(&clean, "a path")
+    utf8(&abs.components().collect::<PathBuf>(), "a path")
 }
 
 /// `path` as UTF-8 text without control characters, which a script or a
