@@ -66,14 +66,18 @@ processes_in_tmp() {
 running() {  # PID exists and is not a zombie waiting to be reaped
   local stat
   stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  [ "${stat##*) }" = "${stat##*) Z}" ]
+  stat=${stat##*) }  # the fields after "PID (COMMAND) ", the state first
+  [ "${stat:0:1}" != Z ]
 }
 
-stop() {  # stop PID: TERM, up to 10 s, then KILL; reaps it
+stop() {  # stop PID: TERM, up to 20 s, then KILL; reaps it
   local pid=$1 i
   kill "$pid" 2>/dev/null || true
-  for i in $(seq 100); do running "$pid" || break; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null || true
+  for i in $(seq 200); do running "$pid" || break; sleep 0.1; done
+  if running "$pid"; then
+    echo "slurm-check: warning: $pid did not stop in 20 s; killing it" >&2
+    kill -9 "$pid" 2>/dev/null || true
+  fi
   wait "$pid" 2>/dev/null || true
 }
 
