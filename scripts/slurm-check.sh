@@ -16,7 +16,6 @@
 # build; it must be readable by the job, which runs as the calling user).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
 since=$SECONDS
 step() {  # what was done, and how long it took since the last step
   echo "slurm-check: $* ($((SECONDS - since)) s)"
@@ -43,8 +42,10 @@ fi
 step "installed: slurmctld, slurmd, slurm-client, munge"
 
 if [ -z "${POOLDRILL:-}" ]; then
-  cargo build --quiet --locked
-  POOLDRILL=$repo/target/debug/pooldrill
+  # The binary's path as cargo reports it (wherever the target folder is).
+  POOLDRILL=$(cargo build --quiet --locked --bin pooldrill --message-format=json |
+    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
+  [ -x "$POOLDRILL" ] || { echo "slurm-check: error: no pooldrill binary built" >&2; exit 1; }
   step "built $POOLDRILL"
 fi
 
