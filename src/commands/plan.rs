@@ -365,7 +365,7 @@ fn deploy_pods(
         peak.value,
         Some(peak.at),
         format!(
-            "ready pods, and terminated ones until termination_grace ({grace}) ends, in the {replayed} replayed"
+            "ready pods, and terminated ones until termination_grace ({grace}) ends, in the replayed {replayed}"
         ),
     )
 }
