@@ -895,6 +895,16 @@ mod tests {
         }
         let q = queueing("x".into(), 4, 0.0, 0.0, Some(1.0), false);
         assert_eq!(q.p_timeout, Some(0.0));
+        let file = parse(
+            "zero.toml",
+            "[meta]\nname = \"z\"\nduration = \"1m\"\n\
+             [requests]\nhold = { dist = \"deterministic\", value = \"0s\" }\n\
+             [pool]\nacquire_timeout = \"1s\"\n",
+        )
+        .unwrap();
+        let p = compute(&args(&[]), Some(&file)).unwrap();
+        let q = &p.versions[0].queueing[0];
+        assert_eq!((q.p_wait, q.p_timeout), (0.0, Some(0.0)));
     }
 
     /// 70000 pods × 70000 workers wrapped u32; the flags now take the
