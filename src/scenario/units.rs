@@ -385,7 +385,10 @@ mod tests {
         for pods in 1..=200u32 {
             for p in 1..=100u32 {
                 let share = Percent::Share(p);
-                let (up, down) = ((p * pods + 99) / 100, p * pods / 100);
+                // By definition: the least n with 100 n ≥ p × pods, and the
+                // greatest n with 100 n ≤ p × pods.
+                let up = (0..=pods).find(|n| 100 * n >= p * pods).unwrap();
+                let down = (0..=pods).rev().find(|n| 100 * n <= p * pods).unwrap();
                 assert_eq!(share.of(pods, true), up, "{p}% of {pods} rounded up");
                 assert_eq!(share.of(pods, false), down, "{p}% of {pods} rounded down");
             }
