@@ -314,7 +314,7 @@ fn rollouts(s: &Scenario) -> impl Iterator<Item = &Rollout> {
 /// Above this many pods the deploys are not replayed (the rollout's
 /// bookkeeping grows with the square of the fleet): the bound then counts
 /// every pod the deploys may create.
-pub const REPLAY_MAX_PODS: u32 = 10_000;
+pub const REPLAY_MAX_PODS: u32 = 5_000;
 
 /// The most pods that can hold connections at once during `scenario`'s
 /// deploys (one rolling deploy with Kubernetes' defaults if it has none),
@@ -356,7 +356,7 @@ fn deploy_pods(
             u64::from(pods) * (1 + deploys),
             None,
             format!(
-                "the first fleet and every pod the {replayed} may create (above {REPLAY_MAX_PODS} pods the {replayed} are not replayed)"
+                "the first fleet and every pod the {replayed} may create (deploys of more than {REPLAY_MAX_PODS} pods are not replayed)"
             ),
         );
     }

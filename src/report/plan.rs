@@ -196,7 +196,9 @@ fn table(s: &mut String, rows: &[Vec<String>]) {
 }
 
 fn probability(p: f64) -> String {
-    if p >= 0.001 {
+    if p == 0.0 {
+        "0".into()
+    } else if p >= 0.001 {
         format!("{p:.4}")
     } else if p >= 1e-9 {
         format!("{p:.2e}")
