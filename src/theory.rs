@@ -34,8 +34,18 @@ pub struct AbandonmentFigures {
     pub mean_wait: f64,
 }
 
+/// No arrivals: nobody waits or leaves.
+const NO_LOAD: AbandonmentFigures = AbandonmentFigures {
+    p_wait: 0.0,
+    p_abandon: 0.0,
+    mean_wait: 0.0,
+};
+
 /// Erlang A (M/M/c+M): exponential patience with rate `theta`.
 pub fn erlang_a(c: u32, lambda: f64, mu: f64, theta: f64) -> AbandonmentFigures {
+    if lambda <= 0.0 {
+        return NO_LOAD;
+    }
     let a = lambda / mu;
     // Unnormalised π_n with rescaling to stay inside f64.
     let mut total = 0.0; // Σ π_n
@@ -81,6 +91,9 @@ pub fn erlang_a(c: u32, lambda: f64, mu: f64, theta: f64) -> AbandonmentFigures 
 /// acquire timeout). Level crossing on the virtual wait (Zeltyn & Mandelbaum
 /// 2005; same result as `shared/bench/analytic.py`).
 pub fn mmc_deterministic_patience(c: u32, lambda: f64, mu: f64, tau: f64) -> AbandonmentFigures {
+    if lambda <= 0.0 {
+        return NO_LOAD;
+    }
     let a = lambda / mu;
     // Σ_{k=0}^{c-1} p_k / p_{c-1}, computed downwards from p_{c-1} = 1.
     let mut s0 = 1.0;
@@ -198,6 +211,14 @@ mod tests {
         let pw = erlang_c(80, 64.0);
         assert!((pw - 0.034_792).abs() < 5e-7, "{pw}");
         assert!((mmc_mean_wait(80, 64.0, 1.0) - 0.002_174).abs() < 5e-7);
+    }
+
+    #[test]
+    fn zero_load_never_waits() {
+        assert_eq!(erlang_c(4, 0.0), 0.0);
+        assert_eq!(mmc_mean_wait(4, 0.0, 20.0), 0.0);
+        assert_eq!(erlang_a(4, 0.0, 20.0, 1.0), NO_LOAD);
+        assert_eq!(mmc_deterministic_patience(4, 0.0, 20.0, 1.0), NO_LOAD);
     }
 
     #[test]

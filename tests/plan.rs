@@ -37,10 +37,13 @@ fn the_write_ups_pool_of_six_is_over_provisioned_by_deploy_surge() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains(
-            "20 × 4 × 6 = 480 possible; 600 during a deploy (20 + 5 surge pods)",
+            "20 × 4 × 6 = 480 possible; 840 during a deploy (at most 35 pods hold connections at once: ready pods, and terminated ones until termination_grace (30s) ends, in the replayed deploy)",
         ))
         .stdout(predicate::str::contains(
-            "600 > 492 slots the app may hold (500 max_connections − 3 reserved − 5 other clients); largest safe pool max: 4",
+            "840 > 492 slots the app may hold (500 max_connections − 3 reserved − 5 other clients); largest safe pool max: 3",
+        ))
+        .stdout(predicate::str::contains(
+            "In a deploy: at most 35 pods hold connections at once (first at 40.0 s)",
         ))
         .stdout(predicate::str::contains("The write-up's floor(500 / (20 × 4)) = 6"))
         .stdout(predicate::str::contains("OVER-PROVISIONED"));
@@ -53,7 +56,7 @@ fn the_largest_safe_pool_fits() {
         .args(ISSUE_FLAGS)
         .args([
             "--pool-max",
-            "4",
+            "3",
             "--rate",
             "2000/s",
             "--hold",
@@ -98,7 +101,7 @@ fn flags_override_the_file_and_json_is_machine_readable() {
             "plan",
             "scenarios/fixed.toml",
             "--pool-max",
-            "4",
+            "3",
             "--surge",
             "5",
             "--json",
@@ -111,13 +114,18 @@ fn flags_override_the_file_and_json_is_machine_readable() {
     let plan: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(plan["fits"], true);
     assert_eq!(plan["app_slots"], 492);
-    assert_eq!(plan["versions"][0]["pool_max"], 4);
-    assert_eq!(plan["versions"][0]["possible_in_deploy"], 400);
+    assert_eq!(plan["versions"][0]["pool_max"], 3);
+    // 20 pods, 5 surge, 5 unavailable, ready in 20 s, 30 s grace: 35 pods
+    // may hold connections at once, 12 each.
+    assert_eq!(plan["deploy_pods"], 35);
+    assert_eq!(plan["versions"][0]["possible_in_deploy"], 35 * 12);
     assert_eq!(plan["rate"], 2000.0);
     let p_wait = plan["versions"][0]["queueing"][0]["p_wait"]
         .as_f64()
         .unwrap();
-    assert!(p_wait > 0.0 && p_wait < 0.01, "{p_wait}");
+    // 2000/s over 80 workers × 20 ms = 0.5 Erlangs on a pool of 3: Erlang C
+    // 0.01515 (a 5 s acquire timeout changes it by less than 1e-6).
+    assert!((p_wait - 0.01515).abs() < 5e-5, "{p_wait}");
 }
 
 #[test]
@@ -126,6 +134,8 @@ fn bad_input_exits_2() {
         &["plan", "--surge", "lots"][..],
         &["plan", "--job", "own:x"],
         &["plan", "--pods", "0"],
+        &["plan", "--workers", "70000"],
+        &["plan", "--surge", "2.5%"],
         &["plan", "--max-connections", "500", "--reserved", "600"],
         &["plan", "no-such-file.toml"],
     ] {
@@ -137,4 +147,90 @@ fn bad_input_exits_2() {
         .stderr(predicate::str::contains(
             "no-such-file.toml: cannot read the file: no such file",
         ));
+}
+
+/// The issue's example: the plan said 39 connections in a deploy and FITS
+/// (exit 0) for a file whose run is refused at 54.
+#[test]
+fn a_deploy_that_the_simulator_shows_refused_does_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deploy.toml");
+    std::fs::write(
+        &file,
+        "[meta]\nname = \"i\"\nduration = \"3m\"\nversion = \"v1\"\n\
+         [fleet]\npods = 10\nworkers = 1\ntermination_grace = \"30s\"\n\
+         [pool]\nmax = 3\n[traffic]\nrate = \"200/s\"\n\
+         [database]\nmax_connections = 45\nsuperuser_reserved_connections = 0\nother_clients = 0\n\
+         [versions.v1]\n[versions.v2]\n\
+         [[events]]\nat = \"30s\"\nkind = \"deploy\"\nversion = \"v2\"\n\
+         max_surge = \"25%\"\nmax_unavailable = \"25%\"\npod_startup = \"20s\"\n",
+    )
+    .unwrap();
+    pooldrill()
+        .arg("plan")
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "10 × 1 × 3 = 30 possible; 54 during a deploy (at most 18 pods",
+        ))
+        .stdout(predicate::str::contains("OVER-PROVISIONED"));
+}
+
+/// Kubernetes rounds "7%" of 100 pods to 7 (the float arithmetic gave 8).
+#[test]
+fn surge_percentages_round_as_kubernetes_does() {
+    pooldrill()
+        .args(["plan", "--pods", "100", "--surge", "7%", "--json"])
+        .assert()
+        .stdout(predicate::str::contains("\"surge\": 7,"));
+}
+
+/// Zero load is legal: no wait, no panic.
+#[test]
+fn a_hold_of_zero_is_answered() {
+    pooldrill()
+        .args(["plan", "--hold", "0s"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("0.000"));
+}
+
+/// Kubernetes refuses maxSurge and maxUnavailable both zero only as
+/// written: 3 pods with max_surge = 0 and max_unavailable = "10%" resolve
+/// to zero and zero, and roll with one pod unavailable (`ResolveFenceposts`).
+#[test]
+fn percentages_that_resolve_to_zero_roll_one_pod_at_a_time() {
+    use pooldrill::metrics::NullSink;
+    use pooldrill::model::pod_timeline::{PodChange, PodEvent};
+    use pooldrill::model::{RunOptions, Simulation};
+    use pooldrill::scenario::{Action, validate::parse};
+    let text = "[meta]\nname = \"f\"\nduration = \"5m\"\nversion = \"v1\"\n\
+                [fleet]\npods = 3\nworkers = 1\n[traffic]\nrate = \"10/s\"\n\
+                [versions.v1]\n[versions.v2]\n\
+                [[events]]\nat = \"10s\"\nkind = \"deploy\"\nversion = \"v2\"\n\
+                max_surge = 0\nmax_unavailable = \"10%\"\npod_startup = \"20s\"\n";
+    let s = parse("f.toml", text).unwrap_or_else(|e| panic!("{e}"));
+    let Action::Deploy { rollout, .. } = &s.events[0].action else {
+        panic!("a deploy")
+    };
+    assert_eq!((rollout.max_surge, rollout.max_unavailable), (0, 1));
+    let mut events: Vec<PodEvent> = Vec::new();
+    Simulation::new_observed(&s, RunOptions::default(), Box::new(|e| events.push(e)))
+        .run(&mut NullSink, |_| true)
+        .unwrap();
+    let created_v2 = events
+        .iter()
+        .filter(|e| e.change == PodChange::Created { version: 1 })
+        .count();
+    assert_eq!(created_v2, 3, "every pod replaced");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f.toml");
+    std::fs::write(&file, text).unwrap();
+    pooldrill()
+        .arg("plan")
+        .arg(&file)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("at most 4 pods hold connections"));
 }

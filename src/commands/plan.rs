@@ -1,15 +1,23 @@
 //! `pooldrill plan [FILE] [--pods N …]`: the capacity arithmetic of the
 //! write-up done right (reserved slots, other clients, the job's pool,
-//! rolling-deploy surge), the queueing view at the scenario's load, and the
+//! rolling deploys), the queueing view at the scenario's load, and the
 //! write-up's pre-deploy checklist. Exit code 0: the fleet fits; 1: it is
 //! over-provisioned; 2: bad input. Meant to gate a deploy in CI.
+//!
+//! The deploy figure is an upper bound of the connections the pods can
+//! hold at once under the simulator's own rollout: the file's deploys (or
+//! one rolling deploy with Kubernetes' defaults) are replayed without
+//! traffic ([`pod_timeline::replay`]), and every terminated pod counts
+//! until its grace period ends, the latest it can exit with connections.
 
+use crate::engine::SimTime;
+use crate::model::pod_timeline;
 use crate::report::plan as render;
-use crate::scenario::units::{Duration, Rate};
-use crate::scenario::validate::load_file;
+use crate::scenario::units::{Duration, Percent, Rate};
+use crate::scenario::validate::{load_file, parse};
 use crate::scenario::{
-    Action, AlertMetric, App, JobPlacement, JobPoolMode, PatienceLaw, ReleaseDiscipline, Scenario,
-    Strategy,
+    Action, AlertMetric, App, JobPlacement, JobPoolMode, PatienceLaw, ReleaseDiscipline, Rollout,
+    Scenario, Strategy, TimelineEvent,
 };
 use crate::theory::{
     AbandonmentFigures, erlang_a, erlang_c, mmc_deterministic_patience, mmc_mean_wait,
@@ -27,28 +35,28 @@ pub struct PlanArgs {
     /// defaults of model-semantics §6.2).
     pub file: Option<PathBuf>,
     /// PostgreSQL max_connections (default 500).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_parser = bounded::<1, 262_143>)]
     pub max_connections: Option<u32>,
     /// Reserved slots: superuser_reserved_connections + reserved_connections
     /// (default 3).
-    #[arg(long)]
+    #[arg(long, value_parser = bounded::<0, 262_143>)]
     pub reserved: Option<u32>,
     /// Pods (default 20).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_parser = bounded::<1, 1_000_000>)]
     pub pods: Option<u32>,
     /// Worker processes per pod, each with its own pool (default 4).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_parser = bounded::<1, 1024>)]
     pub workers: Option<u32>,
     /// Each worker's pool max (default 10).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_parser = bounded::<1, 100_000>)]
     pub pool_max: Option<u32>,
-    /// Extra pods during a rolling deploy: "25%" of the pods (rounded up,
-    /// as Kubernetes does) or a pod count (default: the file's deploys, else
-    /// 25%).
+    /// maxSurge of the deploys: a whole percentage of the pods ("25%",
+    /// rounded up as Kubernetes does) or a pod count (default: the file's
+    /// deploys, else 25%).
     #[arg(long)]
-    pub surge: Option<Surge>,
+    pub surge: Option<Percent>,
     /// Slots other clients hold: monitoring, psql, migrations (default 5).
-    #[arg(long)]
+    #[arg(long, value_parser = bounded::<0, 262_143>)]
     pub other_clients: Option<u32>,
     /// The background job's pool: "none", "shared" (the worker's pool) or
     /// "own:N" (a pool of max N in one worker per pod).
@@ -68,30 +76,15 @@ pub struct PlanArgs {
     pub json: bool,
 }
 
-/// `--surge`: a share of the pods or a pod count.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Surge {
-    /// Percent of the pods, rounded up.
-    Share(f64),
-    /// Pods.
-    Pods(u32),
-}
-
-impl FromStr for Surge {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Surge, String> {
-        let t = s.trim();
-        let share = t.strip_suffix('%').map(|p| p.trim().parse::<f64>());
-        match share {
-            Some(Ok(p)) if (0.0..=100.0).contains(&p) => Ok(Surge::Share(p)),
-            None => t.parse().map(Surge::Pods).map_err(|_| {
-                format!("expected a percentage like 25% or a pod count, found \"{s}\"")
-            }),
-            _ => Err(format!(
-                "expected a percentage from 0% to 100%, found \"{s}\""
-            )),
-        }
-    }
+/// A flag's integer, in the range of the scenario file's field of the same
+/// meaning (and its error's words).
+fn bounded<const MIN: u32, const MAX: u32>(s: &str) -> Result<u32, String> {
+    s.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|v| (i64::from(MIN)..=i64::from(MAX)).contains(v))
+        .map(|v| v as u32)
+        .ok_or_else(|| format!("expected an integer from {MIN} to {MAX}, found {s}"))
 }
 
 /// `--job`.
@@ -113,10 +106,11 @@ impl FromStr for JobFlag {
             "shared" => Ok(JobFlag::Shared),
             t => t
                 .strip_prefix("own:")
-                .and_then(|n| n.parse().ok())
-                .filter(|&n| n > 0)
+                .and_then(|n| bounded::<1, 100_000>(n).ok())
                 .map(JobFlag::Own)
-                .ok_or_else(|| format!("expected none, shared or own:N (N ≥ 1), found \"{s}\"")),
+                .ok_or_else(|| {
+                    format!("expected none, shared or own:N (N from 1 to 100000), found \"{s}\"")
+                }),
         }
     }
 }
@@ -181,8 +175,10 @@ pub struct VersionPlan {
     pub per_pod: u64,
     /// pods × per_pod.
     pub possible: u64,
-    /// (pods + surge) × per_pod.
-    pub possible_in_deploy: u64,
+    /// An upper bound of the connections the pods can hold at once during
+    /// the deploys: the deploy's peak of pods holding connections × per_pod
+    /// (`None`: no bound, a job builds a new pool every run).
+    pub possible_in_deploy: Option<u64>,
     /// Whether `possible_in_deploy` fits in the app's slots.
     pub fits: bool,
     /// The largest pool max that fits during a deploy (0: none does).
@@ -230,10 +226,18 @@ pub struct Plan {
     pub pods: u32,
     /// Workers per pod.
     pub workers: u32,
-    /// Extra pods during a deploy.
+    /// Extra pods during a deploy (the largest maxSurge).
     pub surge: u32,
     /// Where the surge comes from.
     pub surge_source: String,
+    /// The most pods that can hold connections at once during the deploys:
+    /// ready pods plus terminated ones until their grace ends.
+    pub deploy_pods: u64,
+    /// When that peak is first reached in the replayed deploys (seconds
+    /// from the start; `None` when not replayed).
+    pub deploy_peak_at_s: Option<f64>,
+    /// What `deploy_pods` counts, and how it was found.
+    pub deploy_bound: String,
     /// The write-up's formula, floor(max_connections / (pods × workers)).
     pub write_up_pool_max: u32,
     /// Fleet-wide request rate (peak), per second.
@@ -285,12 +289,7 @@ fn running_versions(s: &Scenario) -> Vec<usize> {
 
 /// The largest surge of the scenario's deploys and rollbacks, if any.
 fn file_surge(s: &Scenario) -> Option<(u32, String)> {
-    s.events
-        .iter()
-        .filter_map(|e| match &e.action {
-            Action::Deploy { rollout, .. } | Action::Rollback { rollout } => Some(rollout),
-            _ => None,
-        })
+    rollouts(s)
         .map(|r| {
             let pods = match r.strategy {
                 Strategy::Canary => r.max_surge.max(r.canary_pods),
@@ -302,6 +301,73 @@ fn file_surge(s: &Scenario) -> Option<(u32, String)> {
             )
         })
         .max_by_key(|(pods, _)| *pods)
+}
+
+/// The rollouts of a scenario's deploys and rollbacks.
+fn rollouts(s: &Scenario) -> impl Iterator<Item = &Rollout> {
+    s.events.iter().filter_map(|e| match &e.action {
+        Action::Deploy { rollout, .. } | Action::Rollback { rollout } => Some(rollout),
+        _ => None,
+    })
+}
+
+/// Above this many pods the deploys are not replayed (the rollout's
+/// bookkeeping grows with the square of the fleet): the bound then counts
+/// every pod the deploys may create.
+pub const REPLAY_MAX_PODS: u32 = 5_000;
+
+/// The most pods that can hold connections at once during `scenario`'s
+/// deploys (one rolling deploy with Kubernetes' defaults if it has none),
+/// with `pods` pods and `--surge` as given: (pods, when, how).
+fn deploy_pods(
+    scenario: &Scenario,
+    pods: u32,
+    surge: Option<Percent>,
+) -> (u64, Option<SimTime>, String) {
+    let mut s = scenario.clone();
+    s.fleet.pods = pods;
+    if rollouts(&s).next().is_none() {
+        let rollout = Rollout::kubernetes_default(pods, SimTime::from_secs(20));
+        s.events.insert(
+            0,
+            TimelineEvent {
+                at: SimTime::ZERO,
+                action: Action::Deploy {
+                    version: 0,
+                    rollout,
+                },
+            },
+        );
+    }
+    for e in &mut s.events {
+        if let Action::Deploy { rollout, .. } | Action::Rollback { rollout } = &mut e.action
+            && let Some(surge) = surge
+            && rollout.strategy != Strategy::AllAtOnce
+        {
+            rollout.max_surge = surge.of(pods, true);
+            *rollout = rollout.resolve_fenceposts();
+        }
+    }
+    let grace = s.fleet.termination_grace;
+    let deploys = rollouts(&s).count() as u64;
+    let replayed = if deploys == 1 { "deploy" } else { "deploys" };
+    if pods > REPLAY_MAX_PODS {
+        return (
+            u64::from(pods) * (1 + deploys),
+            None,
+            format!(
+                "the first fleet and every pod the {replayed} may create (deploys of more than {REPLAY_MAX_PODS} pods are not replayed)"
+            ),
+        );
+    }
+    let peak = pod_timeline::bound_peak(&pod_timeline::replay(&s), |_| 1, grace);
+    (
+        peak.value,
+        Some(peak.at),
+        format!(
+            "ready pods, and terminated ones until termination_grace ({grace}) ends, in the replayed {replayed}"
+        ),
+    )
 }
 
 /// The plan from `args` over `scenario` (if any).
@@ -331,16 +397,26 @@ pub fn compute(args: &PlanArgs, scenario: Option<&Scenario>) -> Result<Plan> {
         .or(scenario.map(|s| s.fleet.workers))
         .unwrap_or(4);
     let (surge, surge_source) = match args.surge {
-        Some(Surge::Pods(n)) => (n, "--surge".to_owned()),
-        Some(Surge::Share(p)) => (
-            (p / 100.0 * f64::from(pods)).ceil() as u32,
-            format!("--surge {p}% of {pods} pods, rounded up"),
+        Some(Percent::Count(n)) => (n, "--surge".to_owned()),
+        Some(p @ Percent::Share(share)) => (
+            p.of(pods, true),
+            format!("--surge {share}% of {pods} pods, rounded up"),
         ),
         None => scenario.and_then(file_surge).unwrap_or((
-            pods.div_ceil(4),
+            Percent::Share(25).of(pods, true),
             format!("Kubernetes' default maxSurge, 25 % of {pods} pods rounded up"),
         )),
     };
+    let defaults;
+    let base = match scenario {
+        Some(s) => s,
+        None => {
+            defaults = parse("flags", "[meta]\nname = \"flags\"\nduration = \"1m\"\n")
+                .map_err(|e| anyhow::anyhow!("the scenario defaults: {e}"))?;
+            &defaults
+        }
+    };
+    let (deploy_pods, deploy_peak_at, deploy_bound) = deploy_pods(base, pods, args.surge);
     let rate = args
         .rate
         .map(|r| r.0)
@@ -372,7 +448,7 @@ pub fn compute(args: &PlanArgs, scenario: Option<&Scenario>) -> Result<Plan> {
     };
     let exponential_timeout =
         first.is_some_and(|a| a.pool.acquire_timeout_law == PatienceLaw::Exponential);
-    let per_worker = rate * f64::from(checkouts) / f64::from(pods * workers);
+    let per_worker = rate * f64::from(checkouts) / (f64::from(pods) * f64::from(workers));
     let queue = |case: String, c: u32, offered: f64| -> Queueing {
         queueing(
             case,
@@ -394,12 +470,13 @@ pub fn compute(args: &PlanArgs, scenario: Option<&Scenario>) -> Result<Plan> {
             };
             let per_pod = u64::from(workers) * u64::from(pool_max) + job_per_pod;
             let possible = u64::from(pods) * per_pod;
-            let possible_in_deploy = u64::from(pods + surge) * per_pod;
-            let largest = |pods: u32| {
-                let per_pod = u64::from(app_slots) / u64::from(pods);
+            let per_run = matches!(job, JobPool::Own { per_run: true, .. });
+            let possible_in_deploy = (!per_run).then_some(deploy_pods * per_pod);
+            let largest = |pods: u64| {
+                let per_pod = u64::from(app_slots) / pods;
                 (per_pod.saturating_sub(job_per_pod) / u64::from(workers)) as u32
             };
-            let safe_pool_max = largest(pods + surge);
+            let safe_pool_max = if per_run { 0 } else { largest(deploy_pods) };
             let a = per_worker * hold_s;
             let job_load = match job {
                 JobPool::Shared { load } => load,
@@ -437,9 +514,9 @@ pub fn compute(args: &PlanArgs, scenario: Option<&Scenario>) -> Result<Plan> {
                 per_pod,
                 possible,
                 possible_in_deploy,
-                fits: possible_in_deploy <= u64::from(app_slots),
+                fits: possible_in_deploy.is_some_and(|n| n <= u64::from(app_slots)),
                 safe_pool_max,
-                steady_pool_max: largest(pods),
+                steady_pool_max: largest(u64::from(pods)),
                 queueing,
             }
         })
@@ -461,7 +538,11 @@ pub fn compute(args: &PlanArgs, scenario: Option<&Scenario>) -> Result<Plan> {
         workers,
         surge,
         surge_source,
-        write_up_pool_max: max_connections / (pods * workers),
+        deploy_pods,
+        deploy_peak_at_s: deploy_peak_at.map(SimTime::as_secs_f64),
+        deploy_bound,
+        write_up_pool_max: (u64::from(max_connections) / (u64::from(pods) * u64::from(workers)))
+            as u32,
         rate,
         checkouts,
         hold_s,
@@ -532,6 +613,17 @@ fn queueing(
     timeout_s: Option<f64>,
     exponential: bool,
 ) -> Queueing {
+    if offered <= 0.0 {
+        // No load (no requests, or holds of zero): nobody ever waits.
+        return Queueing {
+            case,
+            pool_max: c,
+            offered: 0.0,
+            p_wait: 0.0,
+            mean_wait_s: Some(0.0),
+            p_timeout: timeout_s.map(|_| 0.0),
+        };
+    }
     let mu = 1.0 / hold_s;
     let lambda = offered * mu;
     let stable = offered < f64::from(c);
@@ -564,14 +656,17 @@ fn checklist(plan: &Plan, scenario: Option<&Scenario>) -> Vec<Item> {
     let worst = plan
         .versions
         .iter()
-        .max_by_key(|v| v.possible_in_deploy)
+        .max_by_key(|v| v.possible_in_deploy.unwrap_or(u64::MAX))
         .expect("a version");
+    let in_deploy = worst
+        .possible_in_deploy
+        .map_or("no bound".to_owned(), |n| n.to_string());
     let mut items = vec![
         Item {
             item: "Calculate connection requirements (pods × workers × pool_size)",
             check: Checked,
             detail: format!(
-                "{} × {} × {}{} = {} possible; {} during a deploy ({} + {} surge pods)",
+                "{} × {} × {}{} = {} possible; {} during a deploy (at most {} pods hold connections at once: {})",
                 plan.pods,
                 plan.workers,
                 worst.pool_max,
@@ -581,17 +676,22 @@ fn checklist(plan: &Plan, scenario: Option<&Scenario>) -> Vec<Item> {
                     _ => String::new(),
                 },
                 worst.possible,
-                worst.possible_in_deploy,
-                plan.pods,
-                plan.surge
+                in_deploy,
+                plan.deploy_pods,
+                plan.deploy_bound
             ),
         },
         Item {
             item: "Verify against DB max_connections",
             check: if plan.fits { Checked } else { Flagged },
             detail: format!(
-                "{} {} {} slots the app may hold ({} max_connections − {} reserved − {} other clients); largest safe pool max: {}",
-                worst.possible_in_deploy,
+                "{}{} {} {} slots the app may hold ({} max_connections − {} reserved − {} other clients); largest safe pool max: {}",
+                if worst.possible_in_deploy.is_none() {
+                    "a new job pool every run: overlapping runs each open another, so "
+                } else {
+                    ""
+                },
+                in_deploy,
                 if plan.fits { "≤" } else { ">" },
                 plan.app_slots,
                 plan.max_connections,
@@ -726,9 +826,14 @@ mod tests {
         let p = compute(&args(&["--pool-max", "6"]), None).unwrap();
         let v = &p.versions[0];
         assert_eq!((p.usable, p.app_slots, p.surge), (497, 492, 5));
-        assert_eq!((v.possible, v.possible_in_deploy), (480, 600));
+        // 20 pods, 5 surge, 5 unavailable, ready in 20 s, 30 s grace: at
+        // 40 s the 20 new pods are ready while the 10 terminated at 20 s
+        // and the 5 at 40 s may still hold their connections.
+        assert_eq!(p.deploy_pods, 35);
+        assert_eq!(p.deploy_peak_at_s, Some(40.0));
+        assert_eq!((v.possible, v.possible_in_deploy), (480, Some(35 * 24)));
         assert!(!p.fits);
-        assert_eq!((v.safe_pool_max, v.steady_pool_max), (4, 6));
+        assert_eq!((v.safe_pool_max, v.steady_pool_max), (492 / 35 / 4, 6));
         assert_eq!(p.write_up_pool_max, 6);
     }
 
@@ -740,8 +845,11 @@ mod tests {
         )
         .unwrap();
         let v = &p.versions[0];
-        assert_eq!((v.possible, v.possible_in_deploy), (1000, 1000));
-        assert_eq!(v.safe_pool_max, (492 / 20 - 10) / 4);
+        // No surge, 5 unavailable: at 20 s, 15 ready pods and the 10
+        // terminated at 0 s and 20 s.
+        assert_eq!(p.deploy_pods, 25);
+        assert_eq!((v.possible, v.possible_in_deploy), (1000, Some(25 * 50)));
+        assert_eq!(v.safe_pool_max, (492 / 25 - 10) / 4);
         let flagged: Vec<&str> = p
             .checklist
             .iter()
@@ -763,11 +871,82 @@ mod tests {
 
     #[test]
     fn flags_parse_like_the_issue_writes_them() {
-        assert_eq!("25%".parse(), Ok(Surge::Share(25.0)));
-        assert_eq!("5".parse(), Ok(Surge::Pods(5)));
-        assert!("125%".parse::<Surge>().is_err());
+        assert_eq!(args(&["--surge", "25%"]).surge, Some(Percent::Share(25)));
+        assert_eq!(args(&["--surge", "5"]).surge, Some(Percent::Count(5)));
         assert_eq!("own:10".parse(), Ok(JobFlag::Own(10)));
         assert_eq!("shared".parse(), Ok(JobFlag::Shared));
         assert!("own:0".parse::<JobFlag>().is_err());
+    }
+
+    /// Kubernetes resolves "7%" of 100 pods to a surge of 7, not 8.
+    #[test]
+    fn surge_percentages_round_as_kubernetes_does() {
+        let p = compute(&args(&["--pods", "100", "--surge", "7%"]), None).unwrap();
+        assert_eq!(p.surge, 7);
+    }
+
+    /// No load is legal: a hold of zero, or no requests.
+    #[test]
+    fn zero_load_never_waits() {
+        for flags in [&["--hold", "0s"][..], &["--rate", "0/s"]] {
+            let p = compute(&args(flags), None).unwrap();
+            let q = &p.versions[0].queueing[0];
+            assert_eq!((q.offered, q.p_wait, q.mean_wait_s), (0.0, 0.0, Some(0.0)));
+        }
+        let q = queueing("x".into(), 4, 0.0, 0.0, Some(1.0), false);
+        assert_eq!(q.p_timeout, Some(0.0));
+        let file = parse(
+            "zero.toml",
+            "[meta]\nname = \"z\"\nduration = \"1m\"\n\
+             [requests]\nhold = { dist = \"deterministic\", value = \"0s\" }\n\
+             [pool]\nacquire_timeout = \"1s\"\n",
+        )
+        .unwrap();
+        let p = compute(&args(&[]), Some(&file)).unwrap();
+        let q = &p.versions[0].queueing[0];
+        assert_eq!((q.p_wait, q.p_timeout), (0.0, Some(0.0)));
+    }
+
+    /// 70000 pods × 70000 workers wrapped u32; the flags now take the
+    /// file's ranges, and the arithmetic is in u64.
+    #[test]
+    fn flags_take_the_files_ranges() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            plan: PlanArgs,
+        }
+        let e = Cli::try_parse_from(["plan", "--workers", "70000"])
+            .err()
+            .expect("refused");
+        assert!(
+            e.to_string()
+                .contains("expected an integer from 1 to 1024, found 70000"),
+            "{e}"
+        );
+        for (flag, max) in [
+            ("--pods", "1000001"),
+            ("--pool-max", "100001"),
+            ("--max-connections", "262144"),
+            ("--other-clients", "-1"),
+        ] {
+            assert!(Cli::try_parse_from(["plan", flag, max]).is_err(), "{flag}");
+        }
+        let p = compute(
+            &args(&[
+                "--pods",
+                "1000000",
+                "--workers",
+                "1024",
+                "--pool-max",
+                "100000",
+            ]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(p.versions[0].possible, 1_000_000 * 1024 * 100_000);
+        assert_eq!(p.write_up_pool_max, 0);
+        assert!(!p.fits);
     }
 }

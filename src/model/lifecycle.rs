@@ -13,6 +13,7 @@
 //! empty, after `worker_restart`.
 
 use super::fleet::{Pod, PodState, Worker};
+use super::pod_timeline::PodChange;
 use super::pool::{ClientState, PoolKind};
 use super::{Event, Simulation};
 use crate::engine::SimTime;
@@ -54,6 +55,7 @@ impl Simulation<'_> {
             epoch: 0,
             pooler: None,
         });
+        self.observe_pod(pod, PodChange::Created { version });
         let name = self.scenario.versions[version].name.clone();
         self.log(
             "pod_created",
@@ -82,6 +84,7 @@ impl Simulation<'_> {
             return false;
         }
         self.pods[pod as usize].state = PodState::Ready;
+        self.observe_pod(pod, PodChange::Ready);
         self.start_pooler(pod);
         for w in self.pods[pod as usize].workers.clone() {
             self.worker_up(w);
@@ -250,6 +253,7 @@ impl Simulation<'_> {
         for w in p.workers.clone() {
             self.runners[w as usize] = None; // no more job runs
         }
+        self.observe_pod(pod, PodChange::Terminating);
         self.log(
             "pod_terminating",
             Some(pod),
@@ -290,8 +294,10 @@ impl Simulation<'_> {
             return;
         }
         p.state = PodState::Gone;
+        let workers = p.workers.clone();
+        self.observe_pod(pod, PodChange::Exited);
         let (mut all, mut leaked) = (0, 0);
-        for w in p.workers.clone() {
+        for w in workers {
             let (a, l) = self.kill_worker(w);
             all += a;
             leaked += l;
@@ -323,6 +329,7 @@ impl Simulation<'_> {
             );
             return;
         };
+        self.observe_pod(pod, PodChange::Restarted);
         let mut closed = (0, 0);
         for w in self.pods[pod as usize].workers.clone() {
             let (a, l) = self.kill_worker(w);

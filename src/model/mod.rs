@@ -12,7 +12,8 @@
 //!   [`job_queue`]: its queue-based variant.
 //! * [`traffic`]: arrival sources; [`routing`]: which worker gets a request.
 //! * [`fleet`]: pods and workers; [`lifecycle`]: their start, crash and exit;
-//!   [`rollout`]: deploys and rollbacks; [`timeline`]: the scenario's events.
+//!   [`rollout`]: deploys and rollbacks; [`timeline`]: the scenario's events;
+//!   [`pod_timeline`]: the pods' changes, and the peak connections they allow.
 
 pub mod caller;
 pub mod connection;
@@ -23,6 +24,7 @@ pub mod idle_stack;
 pub mod job;
 pub mod job_queue;
 pub mod lifecycle;
+pub mod pod_timeline;
 pub mod pool;
 pub mod pooler;
 pub mod request;
@@ -267,6 +269,8 @@ pub struct Simulation<'s> {
     /// Leaked sessions the server killed.
     pub(crate) leaks_reaped: u64,
     pub(crate) tracer: Option<trace::Tracer<'s>>,
+    /// Told of every pod change, if set (off: one branch per pod change).
+    pod_observer: Option<pod_timeline::PodObserver<'s>>,
     /// Whether the run loop loads the data of coming request steps ahead
     /// (a fleet of at least [`PREFETCH_FROM_WORKERS`] workers).
     prefetch: bool,
@@ -299,6 +303,24 @@ impl<'s> Simulation<'s> {
     /// Build the fleet at time zero: pods ready at once, empty pools, no
     /// connections.
     pub fn new(scenario: &'s Scenario, options: RunOptions) -> Simulation<'s> {
+        Self::build(scenario, options, None)
+    }
+
+    /// [`new`](Self::new), telling `observer` of every pod change from the
+    /// initial fleet's on.
+    pub fn new_observed(
+        scenario: &'s Scenario,
+        options: RunOptions,
+        observer: pod_timeline::PodObserver<'s>,
+    ) -> Simulation<'s> {
+        Self::build(scenario, options, Some(observer))
+    }
+
+    fn build(
+        scenario: &'s Scenario,
+        options: RunOptions,
+        pod_observer: Option<pod_timeline::PodObserver<'s>>,
+    ) -> Simulation<'s> {
         let mut sim = Simulation {
             scenario,
             sched: Scheduler::new(),
@@ -331,6 +353,7 @@ impl<'s> Simulation<'s> {
             leaks_closed: (0, 0),
             leaks_reaped: 0,
             tracer: None,
+            pod_observer,
             prefetch: options.prefetch.unwrap_or(
                 u64::from(scenario.fleet.pods) * u64::from(scenario.fleet.workers)
                     >= PREFETCH_FROM_WORKERS,
@@ -357,6 +380,17 @@ impl<'s> Simulation<'s> {
     pub(crate) fn log(&mut self, kind: &'static str, pod: Option<u32>, detail: String) {
         let now = self.sched.now();
         self.rec.log(now, kind, pod, detail);
+    }
+
+    /// Tell the pod observer, if any, that `pod` changed.
+    pub(crate) fn observe_pod(&mut self, pod: u32, change: pod_timeline::PodChange) {
+        if let Some(observer) = self.pod_observer.as_mut() {
+            observer(pod_timeline::PodEvent {
+                at: self.sched.now(),
+                pod,
+                change,
+            });
+        }
     }
 
     /// Send every traced event to `tracer`.

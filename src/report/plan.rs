@@ -29,6 +29,14 @@ pub fn text(p: &Plan) -> String {
         "\nConnections the fleet can open: {} pods × {} workers, {} surge pods during a deploy ({})",
         p.pods, p.workers, p.surge, p.surge_source
     );
+    let _ = writeln!(
+        s,
+        "  In a deploy: at most {} pods hold connections at once{}: {}.",
+        p.deploy_pods,
+        p.deploy_peak_at_s
+            .map_or(String::new(), |t| format!(" (first at {})", seconds(t))),
+        p.deploy_bound
+    );
     let header = [
         "version",
         "pool max",
@@ -58,7 +66,8 @@ pub fn text(p: &Plan) -> String {
             },
             v.per_pod.to_string(),
             v.possible.to_string(),
-            v.possible_in_deploy.to_string(),
+            v.possible_in_deploy
+                .map_or("no bound".into(), |n| n.to_string()),
             if v.fits { "yes" } else { "NO" }.into(),
             format!("{} / {}", v.safe_pool_max, v.steady_pool_max),
         ]);
@@ -66,7 +75,7 @@ pub fn text(p: &Plan) -> String {
     table(&mut s, &rows);
     let _ = writeln!(
         s,
-        "  The write-up's floor({} / ({} × {})) = {} ignores the reserved slots, other clients, the job's\n  pools and deploy surge. \"Possible\" is the worst case (pools grow lazily), and pods that are\n  terminating keep their connections until they exit unless the app calls pool.end() on SIGTERM.",
+        "  The write-up's floor({} / ({} × {})) = {} ignores the reserved slots, other clients, the job's\n  pools and deploys. \"Possible\" is the worst case (pools grow lazily). \"In a deploy\" bounds the\n  connections under the simulator's rollout: Kubernetes stops counting terminated pods, which keep\n  their connections until they exit (when idle, or at the end of termination_grace).",
         p.max_connections, p.pods, p.workers, p.write_up_pool_max
     );
     if p.versions
@@ -75,7 +84,7 @@ pub fn text(p: &Plan) -> String {
     {
         let _ = writeln!(
             s,
-            "  A new pool per run counts once here: overlapping runs each open another."
+            "  A new pool per run counts once in \"possible\": overlapping runs each open another, so\n  nothing bounds the connections it can hold (exit 1)."
         );
     }
 
@@ -90,14 +99,15 @@ pub fn text(p: &Plan) -> String {
             }
         )
     });
-    let per_worker = p.rate * f64::from(p.checkouts) / f64::from(p.pods * p.workers);
+    let workers = u64::from(p.pods) * u64::from(p.workers);
+    let per_worker = p.rate * f64::from(p.checkouts) / workers as f64;
     let _ = writeln!(
         s,
         "\nQueueing view per worker (M/M/c: Poisson arrivals {:.0}/s × {} checkout{} ÷ {} workers = {:.2}/s,\nexponential holds of mean {}; a warm pool, connection setup left out)",
         p.rate,
         p.checkouts,
         if p.checkouts == 1 { "" } else { "s" },
-        p.pods * p.workers,
+        workers,
         per_worker,
         seconds(p.hold_s)
     );
@@ -186,7 +196,9 @@ fn table(s: &mut String, rows: &[Vec<String>]) {
 }
 
 fn probability(p: f64) -> String {
-    if p >= 0.001 {
+    if p == 0.0 {
+        "0".into()
+    } else if p >= 0.001 {
         format!("{p:.4}")
     } else if p >= 1e-9 {
         format!("{p:.2e}")

@@ -365,12 +365,22 @@ impl Rollout {
     pub fn kubernetes_default(pods: u32, pod_startup: SimTime) -> Rollout {
         Rollout {
             strategy: Strategy::Rolling,
-            max_surge: Percent::Share(25.0).of(pods, true),
-            max_unavailable: Percent::Share(25.0).of(pods, false),
+            max_surge: Percent::Share(25).of(pods, true),
+            max_unavailable: Percent::Share(25).of(pods, false),
             pod_startup,
             canary_pods: 0,
             canary_pause: SimTime::ZERO,
         }
+    }
+
+    /// Kubernetes' `ResolveFenceposts`: when surge and unavailable both
+    /// resolve to zero pods (percentages of a small fleet), one pod may be
+    /// unavailable, so that the rollout can proceed.
+    pub fn resolve_fenceposts(mut self) -> Rollout {
+        if self.max_surge == 0 && self.max_unavailable == 0 {
+            self.max_unavailable = 1;
+        }
+        self
     }
 }
 

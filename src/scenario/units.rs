@@ -219,25 +219,59 @@ from_string!(
 );
 
 /// A share of the fleet (`"25%"`) or a number of pods (`5`), as Kubernetes
-/// takes `maxSurge` and `maxUnavailable`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// takes `maxSurge` and `maxUnavailable`. Percentages are whole numbers, as
+/// Kubernetes accepts them (`"2.5%"` is refused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Percent {
-    /// A percentage of the desired pod count.
-    Share(f64),
+    /// A whole percentage (0–100) of the desired pod count.
+    Share(u32),
     /// An absolute pod count.
     Count(u32),
 }
 
 impl Percent {
-    /// Resolved against `pods`, rounding as Kubernetes does (`up` for
-    /// maxSurge, down for maxUnavailable).
+    /// Resolved against `pods` as Kubernetes' `GetScaledValueFromIntOrPercent`
+    /// does: percent × pods / 100 in exact integer arithmetic, rounded `up`
+    /// (maxSurge) or down (maxUnavailable).
     pub fn of(self, pods: u32, up: bool) -> u32 {
         match self {
             Percent::Count(n) => n,
             Percent::Share(p) => {
-                let exact = p / 100.0 * pods as f64;
-                (if up { exact.ceil() } else { exact.floor() }) as u32
+                let scaled = u64::from(p) * u64::from(pods);
+                let pods = if up {
+                    scaled.div_ceil(100)
+                } else {
+                    scaled / 100
+                };
+                u32::try_from(pods).expect("at most 100 % of a u32 pod count")
             }
+        }
+    }
+
+    /// Zero as written (`0` or `"0%"`): Kubernetes refuses maxSurge and
+    /// maxUnavailable both zero as written, not as resolved.
+    pub fn is_zero(self) -> bool {
+        matches!(self, Percent::Share(0) | Percent::Count(0))
+    }
+}
+
+impl FromStr for Percent {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Percent, String> {
+        let t = s.trim();
+        let Some(p) = t.strip_suffix('%').map(str::trim) else {
+            return t.parse().map(Percent::Count).map_err(|_| {
+                format!("expected a whole percentage like \"25%\" or a pod count, found \"{s}\"")
+            });
+        };
+        match p.parse::<u32>() {
+            Ok(p) if p <= 100 => Ok(Percent::Share(p)),
+            _ if p.parse::<f64>().is_ok_and(|f| (0.0..=100.0).contains(&f)) => Err(format!(
+                "expected a whole percentage (Kubernetes takes no fractions of a percent), found \"{s}\""
+            )),
+            _ => Err(format!(
+                "expected a whole percentage from 0% to 100%, found \"{s}\""
+            )),
         }
     }
 }
@@ -245,7 +279,7 @@ impl Percent {
 impl<'de> Deserialize<'de> for Percent {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
-        const EXPECTED: &str = "a percentage like \"25%\" or a pod count";
+        const EXPECTED: &str = "a whole percentage like \"25%\" or a pod count";
         impl Visitor<'_> for V {
             type Value = Percent;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -257,12 +291,10 @@ impl<'de> Deserialize<'de> for Percent {
                     .map_err(|_| E::custom(format!("expected {EXPECTED}, found {v}")))
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Percent, E> {
-                s.trim()
-                    .strip_suffix('%')
-                    .and_then(|n| n.trim().parse::<f64>().ok())
-                    .filter(|p| (0.0..=100.0).contains(p))
-                    .map(Percent::Share)
-                    .ok_or_else(|| E::custom(format!("expected {EXPECTED}, found \"{s}\"")))
+                if !s.trim().ends_with('%') {
+                    return Err(E::custom(format!("expected {EXPECTED}, found \"{s}\"")));
+                }
+                s.parse().map_err(E::custom)
             }
         }
         d.deserialize_any(V)
@@ -319,9 +351,9 @@ mod tests {
 
     #[test]
     fn percent_rounds_like_kubernetes() {
-        assert_eq!(Percent::Share(25.0).of(20, true), 5);
-        assert_eq!(Percent::Share(25.0).of(10, true), 3);
-        assert_eq!(Percent::Share(25.0).of(10, false), 2);
+        assert_eq!(Percent::Share(25).of(20, true), 5);
+        assert_eq!(Percent::Share(25).of(10, true), 3);
+        assert_eq!(Percent::Share(25).of(10, false), 2);
         assert_eq!(Percent::Count(4).of(20, true), 4);
     }
 
@@ -344,5 +376,47 @@ mod tests {
         );
         assert!("-3/s".parse::<Rate>().is_err());
         assert!("inf/s".parse::<Rate>().is_err());
+    }
+
+    /// Kubernetes' `GetScaledValueFromIntOrPercent` in integers: every whole
+    /// percentage of every fleet of up to 200 pods, both roundings.
+    #[test]
+    fn percentages_scale_as_kubernetes_does() {
+        for pods in 1..=200u32 {
+            for p in 1..=100u32 {
+                let share = Percent::Share(p);
+                // By definition: the least n with 100 n ≥ p × pods, and the
+                // greatest n with 100 n ≤ p × pods.
+                let up = (0..=pods).find(|n| 100 * n >= p * pods).unwrap();
+                let down = (0..=pods).rev().find(|n| 100 * n <= p * pods).unwrap();
+                assert_eq!(share.of(pods, true), up, "{p}% of {pods} rounded up");
+                assert_eq!(share.of(pods, false), down, "{p}% of {pods} rounded down");
+            }
+        }
+        assert_eq!(Percent::Share(7).of(100, true), 7);
+        assert_eq!(Percent::Share(29).of(100, false), 29);
+        assert_eq!(Percent::Count(3).of(100, true), 3);
+    }
+
+    #[test]
+    fn percentages_are_whole() {
+        assert_eq!("25%".parse(), Ok(Percent::Share(25)));
+        assert_eq!(" 7 % ".parse(), Ok(Percent::Share(7)));
+        assert_eq!("5".parse(), Ok(Percent::Count(5)));
+        assert!(
+            "2.5%"
+                .parse::<Percent>()
+                .unwrap_err()
+                .contains("whole percentage")
+        );
+        assert!(
+            "125%"
+                .parse::<Percent>()
+                .unwrap_err()
+                .contains("0% to 100%")
+        );
+        assert!("lots".parse::<Percent>().is_err());
+        assert!(Percent::Share(0).is_zero() && Percent::Count(0).is_zero());
+        assert!(!Percent::Share(1).is_zero());
     }
 }

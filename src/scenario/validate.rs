@@ -1107,9 +1107,14 @@ impl Checker<'_> {
             r.max_surge = fleet.pods;
             r.max_unavailable = 0;
         }
-        if r.max_surge == 0 && r.max_unavailable == 0 {
+        let written_zero = |p: Option<Percent>| p.is_some_and(Percent::is_zero);
+        if strategy != Strategy::AllAtOnce
+            && written_zero(e.max_surge)
+            && written_zero(e.max_unavailable)
+        {
             return Err(self.err(&key("max_surge"), "expected max_surge or max_unavailable above zero (Kubernetes refuses both at zero), found both zero"));
         }
+        let mut r = r.resolve_fenceposts();
         if strategy == Strategy::Canary {
             r.canary_pods =
                 self.int(&key("canary_pods"), e.canary_pods, 1, 1, fleet.pods as i64)?;
