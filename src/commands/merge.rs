@@ -8,6 +8,7 @@
 use super::sweep::write_folder;
 use crate::replicate::sweep::Manifest;
 use crate::report::OutputDir;
+use crate::report::output::Record;
 use crate::report::replications_csv::ReplicationTable;
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -30,6 +31,14 @@ type Slot = Option<((Vec<String>, Vec<f64>), usize)>;
 
 /// Merge the shards.
 pub fn merge(args: &MergeArgs) -> Result<i32> {
+    if let Some(dir) = args.dirs.iter().find(|d| same_folder(d, &args.out)) {
+        bail!(
+            "--out {}: expected a folder of its own, found the input shard {}: merging into it \
+             would overwrite it",
+            args.out.display(),
+            dir.display()
+        );
+    }
     let mut first: Option<Manifest> = None;
     let mut slots: Vec<Slot> = Vec::new();
     for (d, dir) in args.dirs.iter().enumerate() {
@@ -124,8 +133,32 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// A shard folder's manifest.
+/// Whether `a` and `b` are the same existing folder (through any link or
+/// spelling of the path).
+fn same_folder(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// A shard folder's manifest. The folder's record of what pooldrill wrote
+/// there, if any, must list the shard's files: a later command of another
+/// kind into the same folder replaced them.
 fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let record = Record::read(dir);
+    if !record.files.is_empty()
+        && !["manifest.json", "replications.csv"]
+            .iter()
+            .all(|f| record.files.iter().any(|r| r == f))
+    {
+        bail!(
+            "{}: expected a sweep shard, found the files of another pooldrill command ({})",
+            dir.display(),
+            record.files.join(", ")
+        );
+    }
     let name = dir.join("manifest.json");
     let bytes = std::fs::read(&name).with_context(|| format!("cannot read {}", name.display()))?;
     serde_json::from_slice(&bytes)
