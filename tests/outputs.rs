@@ -61,14 +61,38 @@ fn mkfifo(path: &Path) {
     assert!(status.success());
 }
 
+/// A null device of the test's own when it may make one (as root), so that
+/// a pooldrill that replaces devices cannot damage the machine's
+/// `/dev/null`; else `/dev/null`, which only root could replace.
+fn null_device(dir: &Path) -> PathBuf {
+    let own = dir.join("null");
+    let made = std::process::Command::new("mknod")
+        .arg(&own)
+        .args(["c", "1", "3"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        own
+    } else {
+        PathBuf::from("/dev/null")
+    }
+}
+
 #[test]
 fn dev_null_a_fifo_and_a_symlink_as_openmetrics_stay_what_they_are() {
     let tmp = tempfile::tempdir().unwrap();
-    run(&tmp.path().join("a"), &["--openmetrics", "/dev/null"])
+    let null = null_device(tmp.path());
+    run(&tmp.path().join("a"), &["--openmetrics"])
+        .arg(&null)
         .assert()
         .success();
-    let null = std::fs::symlink_metadata("/dev/null").unwrap();
-    assert!(null.file_type().is_char_device(), "/dev/null replaced");
+    let meta = std::fs::symlink_metadata(&null).unwrap();
+    assert!(
+        meta.file_type().is_char_device(),
+        "{} replaced",
+        null.display()
+    );
 
     let fifo = tmp.path().join("fifo");
     mkfifo(&fifo);
@@ -416,7 +440,14 @@ fn a_replay_commits_its_folders_and_its_root_as_one_set() {
             .arg(&out);
         cmd
     };
+    // The export folder may be the output folder itself.
+    replay().arg("--openmetrics").arg(&out).assert().success();
+    assert!(out.join("before.om").is_file());
     replay().assert().success();
+    assert!(
+        !out.join("before.om").exists(),
+        "an earlier export is stale"
+    );
     let before_dir = snapshot(&out.join("before"));
     std::fs::remove_file(out.join("report.md")).unwrap();
     std::fs::create_dir(out.join("report.md")).unwrap();

@@ -8,7 +8,7 @@
 use super::sweep::write_folder;
 use crate::replicate::sweep::Manifest;
 use crate::report::OutputDir;
-use crate::report::output::Record;
+use crate::report::output::{Record, same_folder};
 use crate::report::replications_csv::ReplicationTable;
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -131,16 +131,6 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
         args.out.display()
     );
     Ok(0)
-}
-
-/// Whether `a` and `b` are the same existing folder (through any link or
-/// spelling of the path).
-fn same_folder(a: &Path, b: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
-    }
 }
 
 /// A shard folder's manifest. The folder's record of what pooldrill wrote

@@ -102,9 +102,11 @@ pub fn replay(args: &ReplayArgs) -> Result<i32> {
         }
     }
     let mut root = OutputDir::create(&args.out)?;
+    // The export folder may be the output folder itself.
     let mut om_dir = args
         .openmetrics
         .as_deref()
+        .filter(|d| !output::same_folder(d, &args.out))
         .map(OutputDir::create)
         .transpose()?;
     let runs: Vec<Replayed> = scenarios
@@ -150,9 +152,10 @@ pub fn replay(args: &ReplayArgs) -> Result<i32> {
             }
         );
     }
-    let mut set = vec![root];
+    let mut set = Vec::new();
     for r in runs {
-        if let (Some(folder), Some(om)) = (om_dir.as_mut(), r.om) {
+        if let Some(om) = r.om {
+            let folder = om_dir.as_mut().unwrap_or(&mut root);
             let name = format!("{}.om", r.result.scenario.name);
             let mut file = folder.file(&name)?;
             om.write_to(&mut file)
@@ -161,6 +164,7 @@ pub fn replay(args: &ReplayArgs) -> Result<i32> {
         }
         set.push(r.dir);
     }
+    set.push(root);
     set.extend(om_dir);
     // The per-scenario folders, the root and the export folder, as one set.
     output::commit_all(set)?;

@@ -320,6 +320,16 @@ fn rename_all(renames: &[Rename]) -> Result<(), RenameFailed> {
     Ok(())
 }
 
+/// Whether `a` and `b` are the same existing folder (through any link or
+/// spelling of the path).
+pub fn same_folder(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.is_dir() && a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
 /// What a file type is, in words.
 pub fn kind(t: &fs::FileType) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
