@@ -68,7 +68,7 @@ const GROUPS: [(&str, &[&str], &str); 2] = [
 pub fn report(args: &ReportArgs) -> Result<i32> {
     crate::interrupt::catch();
     // A bad --out path is refused before the runs, not after them.
-    let mut file = OutputFile::create(&args.out)?;
+    let mut file = OutputFile::create_with_folders(&args.out)?;
     let results = replay::results(&args.scenarios)?;
     let scratch = tempfile::tempdir().context("cannot create a scratch folder for the charts")?;
     let charts: Vec<Vec<Chart>> = results

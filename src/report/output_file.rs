@@ -55,12 +55,23 @@ pub struct OutputFile {
 
 impl OutputFile {
     /// Open `path` for writing (`-`: standard output) as the module says;
-    /// fails at once, before any work, on a path that cannot be written.
+    /// fails at once, before any work, on a path that cannot be written
+    /// (a missing folder included).
     pub fn create(path: &Path) -> Result<OutputFile> {
+        OutputFile::open(path, false)
+    }
+
+    /// [`create`](Self::create), creating the missing folders of `path`
+    /// (removed again, when empty, if the command fails).
+    pub fn create_with_folders(path: &Path) -> Result<OutputFile> {
+        OutputFile::open(path, true)
+    }
+
+    fn open(path: &Path, folders: bool) -> Result<OutputFile> {
         let sink = if path.as_os_str() == "-" {
             Sink::Stdout(BufWriter::with_capacity(1 << 16, io::stdout()))
         } else {
-            open(path)?
+            open(path, folders)?
         };
         Ok(OutputFile {
             sink,
@@ -126,32 +137,33 @@ fn stdout_error(e: io::Error) -> io::Error {
     }
 }
 
-/// Open `path` as the module says.
-fn open(path: &Path) -> Result<Sink> {
+/// Open `path` as the module says (creating its missing `folders` if
+/// asked).
+fn open(path: &Path, folders: bool) -> Result<Sink> {
     let shown = path.display();
     let meta = match fs::metadata(path) {
         Ok(m) => Some(m),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             if fs::symlink_metadata(path).is_ok() {
-                bail!("{shown} is a symbolic link to nothing: expected a file to write");
+                bail!("{shown} is a symbolic link to nothing: expected a file name");
             }
             None
         }
         Err(e) => return Err(e).with_context(|| format!("cannot read {shown}")),
     };
     let t = match meta {
-        None => return atomic(path.to_owned()),
+        None => return atomic(path.to_owned(), folders),
         Some(m) if m.is_file() => {
             // A link is followed to the file it names, which is replaced.
             let target = fs::canonicalize(path)
                 .with_context(|| format!("cannot resolve the path {shown}"))?;
-            return atomic(target);
+            return atomic(target, false);
         }
         Some(m) => m.file_type(),
     };
     if !(t.is_fifo() || t.is_char_device()) {
         bail!(
-            "{shown} is {}: expected a file to write (or a FIFO, a character device like /dev/null, or - for standard output)",
+            "{shown} is {}: expected a file name (or a FIFO, a character device like /dev/null, or - for standard output)",
             kind(&t)
         );
     }
@@ -173,16 +185,18 @@ fn open(path: &Path) -> Result<Sink> {
     Ok(Sink::Through(BufWriter::with_capacity(1 << 16, file)))
 }
 
-/// A temporary file in `target`'s folder (created if missing), to be
-/// renamed onto it.
-fn atomic(target: PathBuf) -> Result<Sink> {
+/// A temporary file in `target`'s folder (created if missing and
+/// `folders`), to be renamed onto it.
+fn atomic(target: PathBuf, folders: bool) -> Result<Sink> {
     let folder = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     };
-    let created = highest_missing(&folder);
-    fs::create_dir_all(&folder)
-        .with_context(|| format!("cannot create the folder {}", folder.display()))?;
+    let created = folders.then(|| highest_missing(&folder)).flatten();
+    if folders {
+        fs::create_dir_all(&folder)
+            .with_context(|| format!("cannot create the folder {}", folder.display()))?;
+    }
     staging::reap(&folder);
     let temp = folder.join(staging::new_name());
     let file = OpenOptions::new().write(true).create_new(true).open(&temp);
