@@ -31,6 +31,8 @@ type Slot = Option<((Vec<String>, Vec<f64>), usize)>;
 
 /// Merge the shards.
 pub fn merge(args: &MergeArgs) -> Result<i32> {
+    // A signal stops it before its commit, or waits for the commit to end.
+    crate::interrupt::catch();
     if let Some(dir) = args.dirs.iter().find(|d| same_folder(d, &args.out)) {
         bail!(
             "--out {}: expected a folder of its own, found the input shard {}: merging into it \
