@@ -2,8 +2,11 @@
 //! lives in [`crate::commands`].
 //!
 //! Exit codes: 0 success; 1 a gate found what it checks (plan, alerts);
-//! 2 bad input or usage (scenario errors, bad flags, unwritable output);
-//! 3 an internal error (a broken model invariant); 130 interrupted.
+//! 2 bad input or usage (scenario errors, bad flags, unwritable output, an
+//! output path that is a folder or a FIFO with no reader); 3 an internal
+//! error (a broken model invariant); 130 interrupted by SIGINT (Ctrl-C), 143
+//! by SIGTERM, 129 by SIGHUP; 141 standard output closed while it carried the
+//! product (`--openmetrics -`).
 
 use crate::commands;
 use clap::{Parser, Subcommand};

@@ -204,7 +204,7 @@ fn files_are_identical_on_one_and_two_threads() {
         .map(|e| e.unwrap().file_name())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 10, "{names:?}");
+    assert_eq!(names.len(), 11, "{names:?}");
     for name in names {
         let (x, y) = (
             std::fs::read(one.join(&name)).unwrap(),

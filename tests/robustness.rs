@@ -55,7 +55,13 @@ fn previous_output(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
     assert_eq!(
         names,
-        ["events.csv", "pods.csv", "summary.json", "timeseries.csv"]
+        [
+            ".pooldrill-files.json",
+            "events.csv",
+            "pods.csv",
+            "summary.json",
+            "timeseries.csv"
+        ]
     );
     files
 }

@@ -95,6 +95,7 @@ fn a_grid_writes_statistics_per_point_and_a_heatmap() {
     assert_eq!(
         files(&out),
         [
+            ".pooldrill-files.json",
             "heatmap.png",
             "heatmap.svg",
             "manifest.json",
@@ -164,7 +165,10 @@ fn shards_merge_into_exactly_the_unsharded_files() {
             .assert()
             .success()
             .stdout(predicate::str::contains(format!("shard {i}/5: ")));
-        assert_eq!(files(dir), ["manifest.json", "replications.csv"]);
+        assert_eq!(
+            files(dir),
+            [".pooldrill-files.json", "manifest.json", "replications.csv"]
+        );
     }
     let merged = tmp.path().join("merged");
     pooldrill()

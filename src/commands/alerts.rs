@@ -15,6 +15,7 @@
 use crate::metrics::alerts::Episode;
 use crate::metrics::{IntervalHistograms, LogEntry, PodRow, SeriesRow, Sink, Summary};
 use crate::model::{RunOptions, Simulation};
+use crate::report::OutputFile;
 use crate::report::openmetrics::{Date, Exporter, Metric, Sample, SampleOut, Spool, run_epoch_ms};
 use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
@@ -42,8 +43,8 @@ pub struct AlertsArgs {
     /// Replace the scenario's duration (e.g. "40m").
     #[arg(long)]
     pub duration: Option<Duration>,
-    /// Keep the generated promtool test file at this path (without
-    /// promtool, write it and stop there).
+    /// Keep the generated promtool test file at this path (`-`: standard
+    /// output; without promtool, write it and stop there).
     #[arg(long, value_name = "PATH")]
     pub write_test: Option<PathBuf>,
 }
@@ -377,7 +378,7 @@ fn write_test(
             &mut crate::metrics::Tee(vec![&mut exporter, &mut timeline]),
             |t| {
                 bar.set_position(t.0 / 1_000_000);
-                true
+                !crate::interrupt::requested()
             },
         )
         .with_context(|| format!("scenario {}", scenario.name))?;
@@ -762,36 +763,68 @@ pub fn render(scenario: &Scenario, rules: &Path, report: &AlertsReport) -> Strin
     out
 }
 
+/// Copy the generated test `test` to `kept` (the `--write-test` output,
+/// shown as `path`) and commit it.
+fn keep_test(test: &Path, mut kept: OutputFile, path: &Path) -> Result<()> {
+    let mut from =
+        std::fs::File::open(test).with_context(|| format!("cannot read {}", test.display()))?;
+    io::copy(&mut from, &mut kept).with_context(|| format!("cannot write {}", path.display()))?;
+    let _hold = crate::interrupt::hold();
+    if crate::interrupt::requested() {
+        return Err(crate::interrupt::Stopped.into());
+    }
+    kept.commit()
+}
+
 /// `pooldrill alerts`: exit 0 when at least one alert fired, 1 when none did.
 pub fn alerts(args: &AlertsArgs, quiet: bool) -> Result<i32> {
     let overrides = Overrides {
         seed: args.seed,
         duration: args.duration,
     };
+    crate::interrupt::catch();
     let scenario = load_file(&args.file, overrides)?;
-    let tmp = tempfile::tempdir().context("cannot create a temporary folder")?;
-    let test = args
+    // A bad --write-test path is refused before the run, not after it.
+    let mut kept = args
         .write_test
-        .clone()
-        .unwrap_or_else(|| tmp.path().join("pooldrill-rules-test.yml"));
+        .as_deref()
+        .map(OutputFile::create)
+        .transpose()?;
+    let to_stdout = kept.as_ref().is_some_and(OutputFile::is_stdout);
+    let tmp = tempfile::tempdir().context("cannot create a temporary folder")?;
+    // promtool reads the test from a file of its own; --write-test gets a copy.
+    let test = tmp.path().join("pooldrill-rules-test.yml");
     let Some(promtool) = find_promtool() else {
         let rules = Rules::load(&args.rules)?;
-        if args.write_test.is_none() {
+        let Some(kept) = kept else {
             bail!(
                 "promtool not found (install Debian's `prometheus` package, or set PROMTOOL); \
                  add --write-test PATH to only write the rule test"
             );
-        }
+        };
         write_test(&scenario, &rules, &test, quiet)?;
+        keep_test(&test, kept, args.write_test.as_deref().unwrap_or(&test))?;
+        let shown = args.write_test.as_deref().unwrap_or(&test).display();
         eprintln!(
-            "promtool not found: wrote {}; run `promtool test rules {}` where it is installed",
-            test.display(),
-            test.display()
+            "promtool not found: wrote {shown}; run `promtool test rules {shown}` where it is installed"
         );
         return Ok(0);
     };
-    let report = evaluate(&scenario, &args.rules, &promtool, &test, quiet)?;
-    print!("{}", render(&scenario, &args.rules, &report));
+    let report = evaluate(&scenario, &args.rules, &promtool, &test, quiet);
+    // The test is kept even when promtool failed on it, to look into.
+    if let (Some(kept), Some(path)) = (kept.take(), &args.write_test)
+        && test.exists()
+    {
+        keep_test(&test, kept, path)?;
+    }
+    let report = report?;
+    let text = render(&scenario, &args.rules, &report);
+    // With `--write-test -` standard output carries the test.
+    if to_stdout {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
     let fired = report
         .alerts
         .iter()

@@ -8,6 +8,7 @@
 use super::sweep::write_folder;
 use crate::replicate::sweep::Manifest;
 use crate::report::OutputDir;
+use crate::report::output::{Record, same_folder};
 use crate::report::replications_csv::ReplicationTable;
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -30,6 +31,16 @@ type Slot = Option<((Vec<String>, Vec<f64>), usize)>;
 
 /// Merge the shards.
 pub fn merge(args: &MergeArgs) -> Result<i32> {
+    // A signal stops it before its commit, or waits for the commit to end.
+    crate::interrupt::catch();
+    if let Some(dir) = args.dirs.iter().find(|d| same_folder(d, &args.out)) {
+        bail!(
+            "--out {}: expected a folder of its own, found the input shard {}: merging into it \
+             would overwrite it",
+            args.out.display(),
+            dir.display()
+        );
+    }
     let mut first: Option<Manifest> = None;
     let mut slots: Vec<Slot> = Vec::new();
     for (d, dir) in args.dirs.iter().enumerate() {
@@ -124,8 +135,22 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// A shard folder's manifest.
+/// A shard folder's manifest. The folder's record of what pooldrill wrote
+/// there, if any, must list the shard's files: a later command of another
+/// kind into the same folder replaced them.
 fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let record = Record::read(dir);
+    if !record.files.is_empty()
+        && !["manifest.json", "replications.csv"]
+            .iter()
+            .all(|f| record.files.iter().any(|r| r == f))
+    {
+        bail!(
+            "{}: expected a sweep shard, found the files of another pooldrill command ({})",
+            dir.display(),
+            record.files.join(", ")
+        );
+    }
     let name = dir.join("manifest.json");
     let bytes = std::fs::read(&name).with_context(|| format!("cannot read {}", name.display()))?;
     serde_json::from_slice(&bytes)

@@ -13,7 +13,9 @@ pub mod report;
 pub mod run;
 pub mod sweep;
 
+use crate::interrupt;
 use crate::model::RunError;
+use crate::report::output_file::{StdoutClosed, is_stdout_closed};
 use crate::scenario::ScenarioError;
 
 /// The exit code for an error (see [`crate::cli`]).
@@ -24,13 +26,22 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
         {
             return 2;
         }
-        if cause.downcast_ref::<run::Interrupted>().is_some() {
-            return 130;
+        if cause.downcast_ref::<run::Interrupted>().is_some()
+            || cause.downcast_ref::<interrupt::Stopped>().is_some()
+        {
+            return interrupt::exit_code().unwrap_or(130);
+        }
+        if cause.downcast_ref::<StdoutClosed>().is_some()
+            || cause
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(is_stdout_closed)
+        {
+            return 141;
         }
         if let Some(run) = cause.downcast_ref::<RunError>() {
             return match run {
                 RunError::Invariant { .. } => 3,
-                RunError::Interrupted(_) => 130,
+                RunError::Interrupted(_) => interrupt::exit_code().unwrap_or(130),
                 RunError::Sink(_) => 2,
             };
         }
@@ -54,6 +65,11 @@ mod tests {
         assert_eq!(exit_code(&anyhow::Error::new(bug).context("scenario x")), 3);
         let stopped = RunError::Interrupted(SimTime::ZERO);
         assert_eq!(exit_code(&anyhow::Error::new(stopped)), 130);
+        let closed = std::io::Error::new(std::io::ErrorKind::BrokenPipe, StdoutClosed);
+        assert_eq!(
+            exit_code(&anyhow::Error::new(closed).context("cannot write -")),
+            141
+        );
         let disk = std::io::Error::other("No space left on device");
         assert_eq!(
             exit_code(&anyhow::Error::new(disk).context("cannot write")),

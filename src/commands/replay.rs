@@ -7,9 +7,9 @@ use crate::metrics::{EventSink, LogEntry, NullSink, Sink, Summary, Tee};
 use crate::model::{RunOptions, Simulation};
 use crate::report::charts::{self, ChartSink, Marker, MarkerKind, Region, RegionKind, RunSeries};
 use crate::report::markdown::{ChartRef, ReplayRun, replay_report};
-use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir};
+use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir, output};
 use crate::scenario::{AlertMetric, Scenario};
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -63,6 +63,8 @@ pub struct ReplayResult {
 struct Replayed {
     result: ReplayResult,
     dir: OutputDir,
+    /// Its OpenMetrics export, if asked for.
+    om: Option<OpenMetricsSink>,
 }
 
 /// Run every replayed scenario of `scenarios` (in parallel), writing no
@@ -85,12 +87,33 @@ fn load(scenarios: &Path) -> Result<Vec<Scenario>> {
 /// Run every scenario, then write the charts and the report.
 pub fn replay(args: &ReplayArgs) -> Result<i32> {
     crate::interrupt::catch();
-    let runs: Vec<Replayed> = load(&args.scenarios)?
+    let scenarios = load(&args.scenarios)?;
+    let file = |i: usize| args.scenarios.join(format!("{}.toml", SCENARIOS[i]));
+    for (j, s) in scenarios.iter().enumerate() {
+        if let Some(i) = scenarios[..j].iter().position(|o| o.name == s.name) {
+            bail!(
+                "{} and {} are both named \"{}\" (meta.name): their files would go to the same \
+                 folder {}; give each its own name",
+                file(i).display(),
+                file(j).display(),
+                s.name,
+                args.out.join(&s.name).display()
+            );
+        }
+    }
+    let mut root = OutputDir::create(&args.out)?;
+    // The export folder may be the output folder itself.
+    let mut om_dir = args
+        .openmetrics
+        .as_deref()
+        .filter(|d| !output::same_folder(d, &args.out))
+        .map(OutputDir::create)
+        .transpose()?;
+    let runs: Vec<Replayed> = scenarios
         .into_par_iter()
         .map(|s| run_one(s, args))
         .collect::<Result<_>>()?;
     let results: Vec<&ReplayResult> = runs.iter().map(|r| &r.result).collect();
-    let mut root = OutputDir::create(&args.out)?;
     let charts = draw_charts(&results, &mut root)?;
     let report_runs: Vec<ReplayRun> = results
         .iter()
@@ -129,10 +152,22 @@ pub fn replay(args: &ReplayArgs) -> Result<i32> {
             }
         );
     }
+    let mut set = Vec::new();
     for r in runs {
-        r.dir.commit()?;
+        if let Some(om) = r.om {
+            let folder = om_dir.as_mut().unwrap_or(&mut root);
+            let name = format!("{}.om", r.result.scenario.name);
+            let mut file = folder.file(&name)?;
+            om.write_to(&mut file)
+                .and_then(|()| std::io::Write::flush(&mut file))
+                .with_context(|| format!("cannot write {}", folder.path().join(&name).display()))?;
+        }
+        set.push(r.dir);
     }
-    root.commit()?;
+    set.push(root);
+    set.extend(om_dir);
+    // The per-scenario folders, the root and the export folder, as one set.
+    output::commit_all(set)?;
     println!("report: {}", args.out.join("report.md").display());
     Ok(0)
 }
@@ -146,23 +181,18 @@ fn run_one(scenario: Scenario, args: &ReplayArgs) -> Result<Replayed> {
         dir.file("pods.csv")?,
         dir.file("events.csv")?,
     );
-    let result = match &args.openmetrics {
-        None => simulate(scenario, &mut csv)?,
-        Some(folder) => {
+    let (result, om) = match &args.openmetrics {
+        None => (simulate(scenario, &mut csv)?, None),
+        Some(_) => {
             let mut om = OpenMetricsSink::create(&scenario, args.date)
                 .context("cannot create a temporary folder for the OpenMetrics export")?;
             let result = simulate(scenario, &mut Tee(vec![&mut csv, &mut om]))?;
-            std::fs::create_dir_all(folder)
-                .with_context(|| format!("cannot create {}", folder.display()))?;
-            let path = folder.join(format!("{}.om", result.scenario.name));
-            om.write_file(&path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            result
+            (result, Some(om))
         }
     };
     csv.finish().context("cannot write the CSV files")?;
     dir.write("summary.json", &serde_json::to_vec_pretty(&result.summary)?)?;
-    Ok(Replayed { result, dir })
+    Ok(Replayed { result, dir, om })
 }
 
 /// Run one scenario, its rows also going to `sink`.

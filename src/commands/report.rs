@@ -3,12 +3,13 @@
 //! one's charts in a scratch folder, and writes one self-contained page.
 
 use crate::commands::replay::{self, ReplayResult};
-use crate::report::OutputDir;
+use crate::report::OutputFile;
 use crate::report::charts::{self, RunSeries};
 use crate::report::html::{Chart, HandoutRun, handout};
 use anyhow::{Context, Result};
 use clap::Args;
 use rayon::prelude::*;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `report`.
@@ -17,7 +18,7 @@ pub struct ReportArgs {
     /// Folder holding the scenario files.
     #[arg(long, default_value = "scenarios")]
     pub scenarios: PathBuf,
-    /// The HTML file to write.
+    /// The HTML file to write (`-`: standard output).
     #[arg(long, default_value = "output/report.html")]
     pub out: PathBuf,
 }
@@ -65,21 +66,9 @@ const GROUPS: [(&str, &[&str], &str); 2] = [
 
 /// Write the handout.
 pub fn report(args: &ReportArgs) -> Result<i32> {
-    let name = args
-        .out
-        .file_name()
-        .and_then(|n| n.to_str())
-        .filter(|_| !args.out.is_dir())
-        .with_context(|| {
-            format!(
-                "--out {}: expected a file name like output/report.html",
-                args.out.display()
-            )
-        })?;
-    let folder = match args.out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    crate::interrupt::catch();
+    // A bad --out path is refused before the runs, not after them.
+    let mut file = OutputFile::create_with_folders(&args.out)?;
     let results = replay::results(&args.scenarios)?;
     let scratch = tempfile::tempdir().context("cannot create a scratch folder for the charts")?;
     let charts: Vec<Vec<Chart>> = results
@@ -99,14 +88,25 @@ pub fn report(args: &ReportArgs) -> Result<i32> {
         .collect();
     let comparison = group_charts(&results, scratch.path())?;
     let page = handout(&runs, &COMPARED, &comparison);
-    let mut dir = OutputDir::create(folder)?;
-    dir.write(name, page.as_bytes())?;
-    dir.commit()?;
-    println!(
+    file.write_all(page.as_bytes())
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    let to_stdout = file.is_stdout();
+    let _hold = crate::interrupt::hold();
+    if crate::interrupt::requested() {
+        return Err(crate::interrupt::Stopped.into());
+    }
+    file.commit()?;
+    let line = format!(
         "handout: {} ({} KB)",
         args.out.display(),
         page.len().div_ceil(1024)
     );
+    // With `--out -` standard output carries the page.
+    if to_stdout {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
     Ok(0)
 }
 

@@ -7,7 +7,7 @@ use crate::guard::{self, DEFAULT_LIMITS, Limits};
 use crate::interrupt;
 use crate::metrics::{NullSink, Sink, Summary, Tee};
 use crate::model::{RunError, RunOptions, Simulation};
-use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir, terminal};
+use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir, OutputFile, terminal};
 use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
 use crate::scenario::validate::{Overrides, load_file};
@@ -60,7 +60,7 @@ pub struct RunArgs {
     pub replications: u32,
 }
 
-/// A run stopped by Ctrl-C.
+/// A run stopped by a signal (SIGINT, SIGTERM, SIGHUP).
 #[derive(Debug, thiserror::Error)]
 #[error(
     "{scenario}: interrupted at {at} of {total} simulated ({percent:.0} %); nothing written, {out} left as it was"
@@ -114,28 +114,47 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
             quiet,
         );
     }
-    let summary = match &args.openmetrics {
-        Some(path) => {
+    // A bad --openmetrics path is refused before the run, not after it.
+    let mut om_file = args
+        .openmetrics
+        .as_deref()
+        .map(OutputFile::create)
+        .transpose()?;
+    let summary = match &mut om_file {
+        Some(file) => {
             let mut om = OpenMetricsSink::create(&scenario, args.date)
                 .context("cannot create a temporary folder for the OpenMetrics export")?;
-            let summary = run_to_folder_also(&scenario, &out, options, quiet, args.trace, &mut om)?;
-            om.write_file(path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            let (summary, dir) = stage_run(&scenario, &out, options, quiet, args.trace, &mut om)?;
+            let shown = args.openmetrics.as_deref().unwrap_or(Path::new("-"));
+            om.write_to(file)
+                .with_context(|| format!("cannot write {}", shown.display()))?;
+            let _hold = interrupt::hold();
+            dir.commit()?;
             summary
         }
         None => run_to_folder(&scenario, &out, options, quiet, args.trace)?,
     };
-    print!("{}", terminal::summary_table(&summary));
-    println!(
-        "  files: {}/{{timeseries.csv, pods.csv, events.csv, summary.json}}",
+    let to_stdout = om_file.as_ref().is_some_and(OutputFile::is_stdout);
+    if let Some(file) = om_file {
+        file.commit()?;
+    }
+    let mut text = terminal::summary_table(&summary);
+    text.push_str(&format!(
+        "  files: {}/{{timeseries.csv, pods.csv, events.csv, summary.json}}\n",
         out.display()
-    );
+    ));
     if let Some(path) = &args.openmetrics {
-        println!(
-            "  openmetrics: {} (timestamps from {})",
+        text.push_str(&format!(
+            "  openmetrics: {} (timestamps from {})\n",
             path.display(),
             args.date
-        );
+        ));
+    }
+    // With `--openmetrics -` standard output carries the export.
+    if to_stdout {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
     }
     Ok(0)
 }
@@ -150,36 +169,22 @@ pub fn run_to_folder(
     quiet: bool,
     trace: bool,
 ) -> Result<Summary> {
-    run_to_folder_also(scenario, out, options, quiet, trace, &mut NullSink)
+    let (summary, dir) = stage_run(scenario, out, options, quiet, trace, &mut NullSink)?;
+    dir.commit()?;
+    Ok(summary)
 }
 
-/// [`run_to_folder`], feeding the rows to `also` as well (an OpenMetrics
-/// export, say).
-pub fn run_to_folder_also(
+/// Run `scenario` into the staged folder `out`, feeding the rows to `also`
+/// as well (an OpenMetrics export, say): the summary and the folder, to
+/// commit.
+fn stage_run(
     scenario: &Scenario,
     out: &Path,
     options: RunOptions,
     quiet: bool,
     trace: bool,
     also: &mut dyn Sink,
-) -> Result<Summary> {
-    let existed = out.exists();
-    let result = write_run(scenario, out, options, quiet, trace, also);
-    if result.is_err() && !existed {
-        // Only an empty folder is removed: never anything else.
-        let _ = std::fs::remove_dir(out);
-    }
-    result
-}
-
-fn write_run(
-    scenario: &Scenario,
-    out: &Path,
-    options: RunOptions,
-    quiet: bool,
-    trace: bool,
-    also: &mut dyn Sink,
-) -> Result<Summary> {
+) -> Result<(Summary, OutputDir)> {
     let cannot_write = || {
         format!(
             "cannot write the output files in {} (the previous ones are left as they were)",
@@ -192,12 +197,7 @@ fn write_run(
         dir.file("pods.csv")?,
         dir.file("events.csv")?,
     );
-    let mut trace_file = if trace {
-        Some(dir.file("trace.jsonl")?)
-    } else {
-        dir.remove_on_commit("trace.jsonl");
-        None
-    };
+    let mut trace_file = trace.then(|| dir.file("trace.jsonl")).transpose()?;
     let mut trace_error: Option<std::io::Error> = None;
     let bar = progress_bar(scenario, quiet);
     let mut sim = Simulation::new(scenario, options);
@@ -241,8 +241,7 @@ fn write_run(
     let json = serde_json::to_vec_pretty(&summary)?;
     dir.write("summary.json", &json)
         .with_context(cannot_write)?;
-    dir.commit()?;
-    Ok(summary)
+    Ok((summary, dir))
 }
 
 /// A progress bar over simulated milliseconds, drawn only on a terminal.

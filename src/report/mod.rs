@@ -9,8 +9,10 @@ pub mod kpi_table;
 pub mod markdown;
 pub mod openmetrics;
 pub mod output;
+pub mod output_file;
 pub mod plan;
 pub mod replications_csv;
+pub mod staging;
 pub mod sweep_charts;
 pub mod sweep_table;
 pub mod terminal;
@@ -18,6 +20,7 @@ pub mod terminal;
 pub use csv_sink::CsvSink;
 pub use openmetrics::{Date, OpenMetricsSink};
 pub use output::OutputDir;
+pub use output_file::OutputFile;
 
 /// A number in a CSV file: the shortest text that reads back as exactly
 /// the same `f64` (so files can be merged without drift); empty for NaN.

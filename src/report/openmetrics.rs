@@ -24,7 +24,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::path::Path;
 use std::str::FromStr;
 
 /// A calendar day (UTC): the date on which the run's `meta.start` falls.
@@ -874,23 +873,6 @@ impl OpenMetricsSink {
     /// Write the exposition to `out`.
     pub fn write_to(self, out: &mut dyn Write) -> io::Result<()> {
         self.into_out().finish(out)
-    }
-
-    /// Write the exposition to the file `path`, all or nothing (a
-    /// temporary file beside it is renamed into place).
-    pub fn write_file(self, path: &Path) -> io::Result<()> {
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-        let written = File::create(&tmp).and_then(|f| {
-            let mut w = io::BufWriter::with_capacity(1 << 16, f);
-            self.write_to(&mut w)?;
-            drop(w);
-            std::fs::rename(&tmp, path)
-        });
-        if written.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        written
     }
 }
 
