@@ -3,7 +3,8 @@
 //!
 //! Exit codes: 0 success; 1 a gate found what it checks (plan, alerts);
 //! 2 bad input or usage (scenario errors, bad flags, unwritable output);
-//! 3 an internal error (a broken model invariant); 130 interrupted.
+//! 3 an internal error (a broken model invariant); 130 interrupted; 141
+//! standard output closed while it carried the product (`grafana-dashboard`).
 
 use crate::commands;
 use clap::{Parser, Subcommand};
@@ -92,8 +93,13 @@ fn parse_and_run() -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            commands::exit_code(&e)
+            let code = commands::exit_code(&e);
+            // A closed stdout under the product ends the command as SIGPIPE
+            // would: without a message.
+            if code != crate::stdout::CLOSED_EXIT_CODE {
+                eprintln!("error: {e:#}");
+            }
+            code
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::report::openmetrics::{Date, Exporter, Metric, Sample, SampleOut, Spoo
 use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
 use crate::scenario::validate::{Overrides, load_file};
+use crate::stdout::out;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Deserialize;
@@ -791,7 +792,7 @@ pub fn alerts(args: &AlertsArgs, quiet: bool) -> Result<i32> {
         return Ok(0);
     };
     let report = evaluate(&scenario, &args.rules, &promtool, &test, quiet)?;
-    print!("{}", render(&scenario, &args.rules, &report));
+    out!("{}", render(&scenario, &args.rules, &report));
     let fired = report
         .alerts
         .iter()

@@ -11,13 +11,14 @@ use crate::metrics::LogEntry;
 use crate::model::{RunOptions, Simulation};
 use crate::scenario::Scenario;
 use crate::scenario::units::{Duration, TimeSpec};
+use crate::stdout::{self, out, outln};
 use crate::tui::{Panel, Snapshot, SnapshotSink};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::{DefaultTerminal, Terminal, TerminalOptions, Viewport};
 use std::collections::VecDeque;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::Instant;
@@ -142,22 +143,18 @@ fn show_at(mut scenario: Scenario, at: TimeSpec, styled: bool, width: u16) -> Re
         let backend = ratatui::backend::CrosstermBackend::new(io::stdout());
         let mut terminal = Terminal::with_options(backend, TerminalOptions { viewport })?;
         terminal.draw(|f| f.render_widget(&panel, f.area()))?;
-        println!();
+        outln!();
     } else {
-        write_or_closed(&panel.plain(width))?;
+        out!("{}", panel.plain(width));
     }
     Ok(0)
 }
 
 /// Print `text`; a closed pipe (`| head`) is not an error. Returns whether
 /// the reader is still there.
-fn write_or_closed(text: &str) -> Result<bool> {
-    let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
-        Err(e) => Err(e).context("cannot write the dashboard"),
-    }
+fn write_or_closed(text: &str) -> bool {
+    out!("{text}");
+    stdout::open()
 }
 
 /// Replay the run: the simulation runs in a thread and sends a snapshot per
@@ -239,7 +236,7 @@ impl Playback<'_> {
         for message in &self.rx {
             let Some(s) = message else {
                 return match unshown {
-                    Some(s) => Ok(!frame(&s, &events)?),
+                    Some(s) => Ok(!frame(&s, &events)),
                     None => Ok(false),
                 };
             };
@@ -248,7 +245,7 @@ impl Playback<'_> {
                 continue;
             }
             if s.time_s() >= next_frame || !s.events.is_empty() {
-                if !frame(&s, &events)? {
+                if !frame(&s, &events) {
                     return Ok(true);
                 }
                 next_frame = ((s.time_s() / every).floor() + 1.0) * every;

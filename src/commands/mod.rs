@@ -23,6 +23,9 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
         {
             return 2;
         }
+        if cause.downcast_ref::<crate::stdout::Closed>().is_some() {
+            return crate::stdout::CLOSED_EXIT_CODE;
+        }
         if cause.downcast_ref::<run::Interrupted>().is_some() {
             return 130;
         }

@@ -9,6 +9,7 @@ use crate::report::charts::{self, ChartSink, Marker, MarkerKind, Region, RegionK
 use crate::report::markdown::{ChartRef, ReplayRun, replay_report};
 use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir};
 use crate::scenario::{AlertMetric, Scenario};
+use crate::stdout::outln;
 use anyhow::{Context, Result};
 use clap::Args;
 use rayon::prelude::*;
@@ -115,7 +116,7 @@ pub fn replay(args: &ReplayArgs) -> Result<i32> {
                 ))
             })
             .collect();
-        println!(
+        outln!(
             "{:<17} error rate {:>7.3} %  refused {:>6}  acquire timeouts {:>6}  peak open {:>3}  {}",
             r.scenario.name,
             s.error_rate * 100.0,
@@ -133,7 +134,7 @@ pub fn replay(args: &ReplayArgs) -> Result<i32> {
         r.dir.commit()?;
     }
     root.commit()?;
-    println!("report: {}", args.out.join("report.md").display());
+    outln!("report: {}", args.out.join("report.md").display());
     Ok(0)
 }
 

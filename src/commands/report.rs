@@ -6,6 +6,7 @@ use crate::commands::replay::{self, ReplayResult};
 use crate::report::OutputDir;
 use crate::report::charts::{self, RunSeries};
 use crate::report::html::{Chart, HandoutRun, handout};
+use crate::stdout::outln;
 use anyhow::{Context, Result};
 use clap::Args;
 use rayon::prelude::*;
@@ -102,7 +103,7 @@ pub fn report(args: &ReportArgs) -> Result<i32> {
     let mut dir = OutputDir::create(folder)?;
     dir.write(name, page.as_bytes())?;
     dir.commit()?;
-    println!(
+    outln!(
         "handout: {} ({} KB)",
         args.out.display(),
         page.len().div_ceil(1024)

@@ -11,6 +11,7 @@ use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir, terminal};
 use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
 use crate::scenario::validate::{Overrides, load_file};
+use crate::stdout::{out, outln};
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -125,13 +126,13 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         }
         None => run_to_folder(&scenario, &out, options, quiet, args.trace)?,
     };
-    print!("{}", terminal::summary_table(&summary));
-    println!(
+    out!("{}", terminal::summary_table(&summary));
+    outln!(
         "  files: {}/{{timeseries.csv, pods.csv, events.csv, summary.json}}",
         out.display()
     );
     if let Some(path) = &args.openmetrics {
-        println!(
+        outln!(
             "  openmetrics: {} (timestamps from {})",
             path.display(),
             args.date
