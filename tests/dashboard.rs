@@ -348,6 +348,31 @@ fn at_a_moment_on_a_pipe_prints_one_plain_frame() {
 }
 
 #[test]
+fn times_of_day_past_midnight_are_on_the_next_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("midnight.toml");
+    let midnight = DRILL
+        .replace("\"14:00\"", "\"23:59\"")
+        .replace("\"14:03\"", "\"00:02\"")
+        .replace("\"14:07\"", "\"00:06\"");
+    std::fs::write(&file, midnight).unwrap();
+    let at = |moment: &str| {
+        pooldrill()
+            .args(["dashboard", "--at", moment])
+            .arg(&file)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let frame = String::from_utf8(at("00:05")).unwrap();
+    assert!(frame.contains("00:05:00 ·"), "{frame}");
+    assert!(frame.contains("deploy: v2, rolling"), "{frame}");
+    assert_eq!(frame.as_bytes(), at("6m"), "00:05 is 6 minutes after 23:59");
+}
+
+#[test]
 fn play_on_a_dumb_terminal_prints_a_frame_per_interval_and_per_transition() {
     let (_dir, file) = drill_file();
     let out = pooldrill()
@@ -431,7 +456,7 @@ fn bad_moments_and_flags_exit_2_with_a_clear_message() {
         ),
         (
             &["--at", "13:00"],
-            "--at 13:00 is before the start of the run (14:00)",
+            "--at 13:00 is after the end of the run (14:10; a time of day before the start is on the next day)",
         ),
         (&["--at", "soon"], "expected a time of day like \"14:28\""),
         (&["--play", "--speed", "0x"], "expected a speed above zero"),

@@ -90,15 +90,18 @@ fn resolve(scenario: &Scenario, spec: TimeSpec, flag: &str) -> Result<SimTime> {
                     "{flag} {c}: the scenario has no meta.start, give a time from the start instead (\"28m\")"
                 );
             };
-            if c < start {
-                bail!("{flag} {c} is before the start of the run ({start})");
-            }
-            SimTime::from_secs((c.0 - start.0) as u64)
+            c.since(start)
         }
     };
     if t > scenario.duration {
+        let wrapped = match (spec, scenario.start_clock) {
+            (TimeSpec::Clock(c), Some(start)) if c < start => {
+                "; a time of day before the start is on the next day"
+            }
+            _ => "",
+        };
         bail!(
-            "{flag} {} is after the end of the run ({})",
+            "{flag} {} is after the end of the run ({}{wrapped})",
             scenario.clock(t),
             scenario.clock(scenario.duration)
         );
