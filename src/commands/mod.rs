@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod grafana;
 pub mod merge;
 pub mod plan;
+pub mod promql;
 pub mod replay;
 pub mod report;
 pub mod run;
