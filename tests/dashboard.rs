@@ -486,3 +486,43 @@ fn bad_moments_and_flags_exit_2_with_a_clear_message() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn ctrl_c_stops_a_plain_playback_with_exit_130() {
+    use std::io::BufRead;
+    let (_dir, file) = drill_file();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pooldrill"))
+        .env("TERM", "dumb")
+        .args(["dashboard", "--play", "--speed", "10x"])
+        .arg(&file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first frame is out: the playback is under way, the next frame a
+    // minute of simulated time (6 s) away.
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(
+        lines
+            .by_ref()
+            .any(|l| l.unwrap().contains("Connection Pool Health"))
+    );
+    let sent = std::time::Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        sent.elapsed() < std::time::Duration::from_secs(3),
+        "stopped at once, not at the next frame: {:?}",
+        sent.elapsed()
+    );
+}

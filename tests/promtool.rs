@@ -243,7 +243,13 @@ fn a_rule_on_a_metric_pooldrill_does_not_export_is_warned_about_not_passed_as_qu
     let out = pooldrill()
         .env("PATH", "")
         .env_remove("PROMTOOL")
-        .args(["-q", "alerts", "tests/mini-incident.toml", "--duration", "5m"])
+        .args([
+            "-q",
+            "alerts",
+            "tests/mini-incident.toml",
+            "--duration",
+            "5m",
+        ])
         .arg("--rules")
         .arg(&rules)
         .arg("--write-test")
