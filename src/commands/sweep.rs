@@ -283,7 +283,7 @@ fn summary(manifest: &Manifest, table: &ReplicationTable, out: &Path) -> String 
         let _ = writeln!(
             s,
             "  {label}{pad}  {}{safe}",
-            kpi.unit.format_estimate(e, false)
+            kpi.unit.format_non_negative(e)
         );
     }
     if grid.size() > SHOWN {
