@@ -12,7 +12,8 @@
 //! with the time it was evaluated at. Those transitions are folded into
 //! episodes the way pooldrill's own alert replay folds its own.
 
-use super::promql::{self, Selector};
+mod promql;
+
 use crate::metrics::alerts::Episode;
 use crate::metrics::{IntervalHistograms, LogEntry, PodRow, SeriesRow, Sink, Summary};
 use crate::model::{RunOptions, Simulation};
@@ -25,6 +26,7 @@ use crate::scenario::validate::{Overrides, load_file};
 use crate::stdout::out;
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use promql::Selector;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;

@@ -7,7 +7,6 @@ pub mod dashboard;
 pub mod grafana;
 pub mod merge;
 pub mod plan;
-pub mod promql;
 pub mod replay;
 pub mod report;
 pub mod run;
