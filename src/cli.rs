@@ -6,7 +6,7 @@
 //! output path that is a folder or a FIFO with no reader); 3 an internal
 //! error (a broken model invariant); 130 interrupted by SIGINT (Ctrl-C), 143
 //! by SIGTERM, 129 by SIGHUP; 141 standard output closed while it carried the
-//! product (`--openmetrics -`).
+//! product (`--openmetrics -`, `grafana-dashboard`).
 
 use crate::commands;
 use clap::{Parser, Subcommand};
@@ -95,8 +95,13 @@ fn parse_and_run() -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            commands::exit_code(&e)
+            let code = commands::exit_code(&e);
+            // A closed stdout under the product ends the command as SIGPIPE
+            // would: without a message.
+            if code != crate::stdout::CLOSED_EXIT_CODE {
+                eprintln!("error: {e:#}");
+            }
+            code
         }
     }
 }

@@ -21,5 +21,6 @@ pub mod report;
 pub mod scenario;
 pub mod slab;
 pub mod stats;
+pub mod stdout;
 pub mod theory;
 pub mod tui;

@@ -348,6 +348,31 @@ fn at_a_moment_on_a_pipe_prints_one_plain_frame() {
 }
 
 #[test]
+fn times_of_day_past_midnight_are_on_the_next_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("midnight.toml");
+    let midnight = DRILL
+        .replace("\"14:00\"", "\"23:59\"")
+        .replace("\"14:03\"", "\"00:02\"")
+        .replace("\"14:07\"", "\"00:06\"");
+    std::fs::write(&file, midnight).unwrap();
+    let at = |moment: &str| {
+        pooldrill()
+            .args(["dashboard", "--at", moment])
+            .arg(&file)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let frame = String::from_utf8(at("00:05")).unwrap();
+    assert!(frame.contains("00:05:00 ·"), "{frame}");
+    assert!(frame.contains("deploy: v2, rolling"), "{frame}");
+    assert_eq!(frame.as_bytes(), at("6m"), "00:05 is 6 minutes after 23:59");
+}
+
+#[test]
 fn play_on_a_dumb_terminal_prints_a_frame_per_interval_and_per_transition() {
     let (_dir, file) = drill_file();
     let out = pooldrill()
@@ -431,7 +456,7 @@ fn bad_moments_and_flags_exit_2_with_a_clear_message() {
         ),
         (
             &["--at", "13:00"],
-            "--at 13:00 is before the start of the run (14:00)",
+            "--at 13:00 is after the end of the run (14:10; a time of day before the start is on the next day)",
         ),
         (&["--at", "soon"], "expected a time of day like \"14:28\""),
         (&["--play", "--speed", "0x"], "expected a speed above zero"),
@@ -460,4 +485,44 @@ fn bad_moments_and_flags_exit_2_with_a_clear_message() {
         .args(["dashboard", "missing.toml", "--at", "1m"])
         .assert()
         .code(2);
+}
+
+#[test]
+fn ctrl_c_stops_a_plain_playback_with_exit_130() {
+    use std::io::BufRead;
+    let (_dir, file) = drill_file();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pooldrill"))
+        .env("TERM", "dumb")
+        .args(["dashboard", "--play", "--speed", "10x"])
+        .arg(&file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first frame is out: the playback is under way, the next frame a
+    // minute of simulated time (6 s) away.
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(
+        lines
+            .by_ref()
+            .any(|l| l.unwrap().contains("Connection Pool Health"))
+    );
+    let sent = std::time::Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        sent.elapsed() < std::time::Duration::from_secs(3),
+        "stopped at once, not at the next frame: {:?}",
+        sent.elapsed()
+    );
 }

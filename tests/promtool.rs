@@ -225,3 +225,65 @@ fn a_broken_rule_file_is_a_clear_error() {
         .code(2)
         .stderr(predicates::str::contains("promtool rejects"));
 }
+
+#[test]
+fn a_rule_on_a_metric_pooldrill_does_not_export_is_warned_about_not_passed_as_quiet() {
+    // Without promtool (an empty PATH): the check needs only the run.
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules.yml");
+    std::fs::write(
+        &rules,
+        "groups:\n  - name: g\n    rules:\n\
+         \x20     - record: job:waiting:sum\n        expr: sum(pg_pool_waiting_connections)\n\
+         \x20     - alert: Waiting\n        expr: sum by (pod) (pg_pool_waiting_connection) > 0 or job:waiting:sum > 5\n\
+         \x20     - alert: Saturated\n        expr: node_cpu_seconds_total{mode=\"idle\"} < 1 and on (pod) pg_pool_size{pool=\"web\"} > 0\n\
+         \x20     - alert: Fine\n        expr: max(pg_pool_waiting_connections{pool=\"requests\"}) > 0\n",
+    )
+    .unwrap();
+    let out = pooldrill()
+        .env("PATH", "")
+        .env_remove("PROMTOOL")
+        .args([
+            "-q",
+            "alerts",
+            "tests/mini-incident.toml",
+            "--duration",
+            "5m",
+        ])
+        .arg("--rules")
+        .arg(&rules)
+        .arg("--write-test")
+        .arg(tmp.path().join("test.yml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let warned: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("matches no series pooldrill exports"))
+        .collect();
+    assert_eq!(warned.len(), 3, "{stderr}");
+    assert!(
+        warned[0].contains("alert `Waiting`: `pg_pool_waiting_connection`"),
+        "{stderr}"
+    );
+    assert!(
+        warned[1].contains("alert `Saturated`: `node_cpu_seconds_total{mode=\"idle\"}`"),
+        "{stderr}"
+    );
+    assert!(
+        warned[2].contains("alert `Saturated`: `pg_pool_size{pool=\"web\"}`"),
+        "a label value no series has: {stderr}"
+    );
+    let exports = stderr
+        .lines()
+        .find(|l| l.starts_with("warning: pooldrill exports: "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    for name in [
+        "pg_pool_waiting_connections",
+        "pg_pool_acquire_errors_total",
+        "http_request_duration_seconds_bucket",
+    ] {
+        assert!(exports.contains(name), "{exports}");
+    }
+}

@@ -12,16 +12,22 @@
 //! with the time it was evaluated at. Those transitions are folded into
 //! episodes the way pooldrill's own alert replay folds its own.
 
+mod promql;
+
 use crate::metrics::alerts::Episode;
 use crate::metrics::{IntervalHistograms, LogEntry, PodRow, SeriesRow, Sink, Summary};
 use crate::model::{RunOptions, Simulation};
 use crate::report::OutputFile;
-use crate::report::openmetrics::{Date, Exporter, Metric, Sample, SampleOut, Spool, run_epoch_ms};
+use crate::report::openmetrics::{
+    Date, Exporter, Kind, Metric, Sample, SampleOut, Spool, run_epoch_ms,
+};
 use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
 use crate::scenario::validate::{Overrides, load_file};
+use crate::stdout::out;
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use promql::Selector;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -53,6 +59,7 @@ pub struct AlertsArgs {
 #[derive(Debug, Deserialize)]
 struct Rule {
     alert: Option<String>,
+    record: Option<String>,
     expr: String,
     #[serde(default)]
     labels: BTreeMap<String, String>,
@@ -86,6 +93,10 @@ struct Rules {
     alerts: Vec<AlertRuleInfo>,
     /// Metric names the expressions mention (`None`: maybe any of them).
     names: Option<HashSet<String>>,
+    /// The vector selectors of each alerting rule, by alert name.
+    selectors: BTreeMap<String, Vec<Selector>>,
+    /// Series the file's recording rules make.
+    recorded: HashSet<String>,
 }
 
 impl Rules {
@@ -96,7 +107,16 @@ impl Rules {
             .with_context(|| format!("{}: not a Prometheus rule file", path.display()))?;
         let mut alerts: Vec<AlertRuleInfo> = Vec::new();
         let mut names = Some(HashSet::new());
+        let mut selectors: BTreeMap<String, Vec<Selector>> = BTreeMap::new();
+        let mut recorded = HashSet::new();
         for rule in file.groups.iter().flat_map(|g| &g.rules) {
+            if let Some(name) = &rule.alert {
+                selectors
+                    .entry(name.clone())
+                    .or_default()
+                    .extend(promql::selectors(&rule.expr));
+            }
+            recorded.extend(rule.record.clone());
             if let Some(name) = &rule.alert
                 && !alerts.iter().any(|a| &a.name == name)
             {
@@ -124,7 +144,78 @@ impl Rules {
             path,
             alerts,
             names,
+            selectors,
+            recorded,
         })
+    }
+
+    /// Per alert, in file order, the selectors of its expression that match
+    /// no series of `exported` (nor a recorded series, nor `ALERTS`): such
+    /// an alert cannot fire on pooldrill's metrics, whatever happens.
+    fn unmatched(&self, exported: &[ExportedSeries]) -> Vec<(String, Vec<String>)> {
+        let made_by_rules = |name: &str| {
+            matches!(name, "ALERTS" | "ALERTS_FOR_STATE") || self.recorded.contains(name)
+        };
+        self.alerts
+            .iter()
+            .filter_map(|a| {
+                let mut missing: Vec<String> = Vec::new();
+                for s in &self.selectors[&a.name] {
+                    let Some(name) = s.name.as_deref() else {
+                        continue;
+                    };
+                    if !made_by_rules(name)
+                        && !exported.iter().any(|e| s.matches(&e.name, &e.labels))
+                        && !missing.contains(&s.text)
+                    {
+                        missing.push(s.text.clone());
+                    }
+                }
+                (!missing.is_empty()).then(|| (a.name.clone(), missing))
+            })
+            .collect()
+    }
+}
+
+/// A series of the run's export: metric name and labels.
+struct ExportedSeries {
+    name: String,
+    labels: BTreeMap<String, String>,
+}
+
+/// Every metric name pooldrill exports (a counter's with `_total`, a
+/// histogram's `_bucket`, `_count` and `_sum`).
+fn exported_names() -> Vec<String> {
+    Metric::ALL
+        .iter()
+        .flat_map(|m| {
+            let suffixes: &[&str] = match m.kind() {
+                Kind::Counter => &["_total"],
+                Kind::Histogram => &["_bucket", "_count", "_sum"],
+                Kind::Gauge => &[""],
+            };
+            suffixes.iter().map(move |s| format!("{}{s}", m.name()))
+        })
+        .collect()
+}
+
+/// Warn on stderr about every selector of `unmatched`, and list what
+/// pooldrill exports.
+fn warn_unmatched(rules: &Path, unmatched: &[(String, Vec<String>)]) {
+    for (alert, selectors) in unmatched {
+        for s in selectors {
+            eprintln!(
+                "warning: {}: alert `{alert}`: `{s}` matches no series pooldrill exports: \
+                 the rule cannot fire on this run",
+                rules.display()
+            );
+        }
+    }
+    if !unmatched.is_empty() {
+        eprintln!(
+            "warning: pooldrill exports: {}",
+            exported_names().join(", ")
+        );
     }
 }
 
@@ -226,6 +317,8 @@ struct PromtoolInput {
     interval_ms: i64,
     ids: HashMap<String, usize>,
     series: Vec<InputSeries>,
+    /// Every series written, for the check of the rules' selectors.
+    exported: Vec<ExportedSeries>,
 }
 
 impl PromtoolInput {
@@ -275,6 +368,14 @@ impl SampleOut for PromtoolInput {
             Some(&i) => i,
             None => {
                 let spool_id = self.spool.add();
+                let labels = parse_got(&format!("{{{}}} 0", s.all_labels()))
+                    .and_then(|mut v| v.pop())
+                    .map(|(labels, _)| labels)
+                    .unwrap_or_default();
+                self.exported.push(ExportedSeries {
+                    name: name.clone(),
+                    labels,
+                });
                 self.ids.insert(selector.clone(), self.series.len());
                 self.series.push(InputSeries {
                     selector,
@@ -350,13 +451,18 @@ fn promtool_duration(ms: i64) -> String {
     }
 }
 
+/// What a run for a rule test leaves besides the test file.
+struct TestRun {
+    summary: Summary,
+    /// The timeline events the report refers to.
+    timeline: Vec<LogEntry>,
+    /// The alerts with selectors that match nothing exported (see
+    /// [`Rules::unmatched`]).
+    unmatched: Vec<(String, Vec<String>)>,
+}
+
 /// Run `scenario` and write the promtool test of `rules` to `test`.
-fn write_test(
-    scenario: &Scenario,
-    rules: &Rules,
-    test: &Path,
-    quiet: bool,
-) -> Result<(Summary, Vec<LogEntry>)> {
+fn write_test(scenario: &Scenario, rules: &Rules, test: &Path, quiet: bool) -> Result<TestRun> {
     let interval_ms = (scenario.sample_interval.as_secs_f64() * 1000.0).round() as i64;
     let eval_ms = (scenario.alert_interval.as_secs_f64() * 1000.0).round() as i64;
     if interval_ms < 1 || eval_ms < 1 {
@@ -369,6 +475,7 @@ fn write_test(
         interval_ms,
         ids: HashMap::new(),
         series: Vec::new(),
+        exported: Vec::new(),
     };
     let mut exporter = Exporter::new(scenario, Date::DEFAULT, input);
     let mut timeline = Timeline::default();
@@ -386,6 +493,8 @@ fn write_test(
     let file =
         std::fs::File::create(test).with_context(|| format!("cannot create {}", test.display()))?;
     let mut out = io::BufWriter::with_capacity(1 << 16, file);
+    let mut input = exporter.into_out();
+    let exported = std::mem::take(&mut input.exported);
     let write = |out: &mut io::BufWriter<std::fs::File>| -> io::Result<()> {
         writeln!(
             out,
@@ -409,7 +518,7 @@ fn write_test(
         writeln!(out, "    input_series:")?;
         let end_ms = (scenario.duration.as_secs_f64() * 1000.0).round() as i64;
         let epoch_ms = run_epoch_ms(scenario, Date::DEFAULT);
-        exporter.into_out().finish(epoch_ms + end_ms, out)?;
+        input.finish(epoch_ms + end_ms, out)?;
         writeln!(out, "    promql_expr_test:")?;
         for t in (eval_ms..=end_ms).step_by(eval_ms as usize) {
             writeln!(
@@ -421,7 +530,11 @@ fn write_test(
         out.flush()
     };
     write(&mut out).with_context(|| format!("cannot write {}", test.display()))?;
-    Ok((summary, timeline.0))
+    Ok(TestRun {
+        summary,
+        timeline: timeline.0,
+        unmatched: rules.unmatched(&exported),
+    })
 }
 
 /// An alert's state at one evaluation, as `ALERTS{alertstate}` says.
@@ -567,6 +680,10 @@ pub struct AlertOutcome {
     pub promtool: Vec<Episode>,
     /// Episodes of pooldrill's rule of the same name, if any.
     pub pooldrill: Option<Vec<Episode>>,
+    /// The selectors of its expression that match no series pooldrill
+    /// exports (a misspelled or production-only metric): the rule cannot
+    /// fire on this run.
+    pub unmatched: Vec<String>,
 }
 
 /// The whole evaluation.
@@ -593,18 +710,22 @@ pub fn evaluate(
 ) -> Result<AlertsReport> {
     let rules = Rules::load(rules)?;
     check_rules(promtool, &rules.path)?;
-    let (summary, timeline) = write_test(scenario, &rules, test, quiet)?;
+    let run = write_test(scenario, &rules, test, quiet)?;
     let active = run_test(promtool, test)?;
-    Ok(report(scenario, &rules, summary, &timeline, &active))
+    Ok(report(scenario, &rules, run, &active))
 }
 
 fn report(
     scenario: &Scenario,
     rules: &Rules,
-    summary: Summary,
-    timeline: &[LogEntry],
+    run: TestRun,
     active: &[(String, f64, State)],
 ) -> AlertsReport {
+    let TestRun {
+        summary,
+        timeline,
+        unmatched,
+    } = run;
     let step = scenario.alert_interval.as_secs_f64();
     let end = scenario.duration.as_secs_f64();
     let eval_times: Vec<f64> = (1..)
@@ -639,6 +760,11 @@ fn report(
                 rule: rule.clone(),
                 promtool: episodes(&eval_times, &states),
                 pooldrill,
+                unmatched: unmatched
+                    .iter()
+                    .find(|(name, _)| *name == rule.name)
+                    .map(|(_, s)| s.clone())
+                    .unwrap_or_default(),
             }
         })
         .collect();
@@ -737,6 +863,18 @@ pub fn render(scenario: &Scenario, rules: &Path, report: &AlertsReport) -> Strin
             "fired"
         };
         match a.promtool.iter().find_map(|e| e.firing_at_s) {
+            None if !a.unmatched.is_empty() => {
+                let _ = writeln!(
+                    out,
+                    "your `{}` could not have {verb} here: {} matches no series pooldrill exports.",
+                    a.rule.name,
+                    a.unmatched
+                        .iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
             None => {
                 let _ = writeln!(out, "your `{}` would never have {verb}.", a.rule.name);
             }
@@ -802,7 +940,8 @@ pub fn alerts(args: &AlertsArgs, quiet: bool) -> Result<i32> {
                  add --write-test PATH to only write the rule test"
             );
         };
-        write_test(&scenario, &rules, &test, quiet)?;
+        let run = write_test(&scenario, &rules, &test, quiet)?;
+        warn_unmatched(&args.rules, &run.unmatched);
         keep_test(&test, kept, args.write_test.as_deref().unwrap_or(&test))?;
         let shown = args.write_test.as_deref().unwrap_or(&test).display();
         eprintln!(
@@ -818,12 +957,19 @@ pub fn alerts(args: &AlertsArgs, quiet: bool) -> Result<i32> {
         keep_test(&test, kept, path)?;
     }
     let report = report?;
+    let unmatched: Vec<(String, Vec<String>)> = report
+        .alerts
+        .iter()
+        .filter(|a| !a.unmatched.is_empty())
+        .map(|a| (a.rule.name.clone(), a.unmatched.clone()))
+        .collect();
+    warn_unmatched(&args.rules, &unmatched);
     let text = render(&scenario, &args.rules, &report);
     // With `--write-test -` standard output carries the test.
     if to_stdout {
         eprint!("{text}");
     } else {
-        print!("{text}");
+        out!("{text}");
     }
     let fired = report
         .alerts

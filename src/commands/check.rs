@@ -1,6 +1,7 @@
 //! `pooldrill check FILE...`: validate without running.
 
 use crate::scenario::Scenario;
+use crate::stdout::outln;
 use anyhow::Result;
 use std::path::PathBuf;
 
@@ -9,7 +10,7 @@ pub fn check(files: &[PathBuf]) -> Result<i32> {
     let mut bad = 0;
     for f in files {
         match Scenario::load(f) {
-            Ok(s) => println!(
+            Ok(s) => outln!(
                 "{}: ok ({}: {} pods × {} workers, {} possible connections, {} usable slots)",
                 f.display(),
                 s.name,

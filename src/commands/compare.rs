@@ -9,6 +9,7 @@ use crate::report::{OutputDir, bands, kpi_table, replications_csv};
 use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
 use crate::scenario::validate::{Overrides, load_file};
+use crate::stdout::{out, outln};
 use anyhow::Result;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -53,7 +54,7 @@ pub fn compare(args: &CompareArgs, quiet: bool) -> Result<i32> {
     };
     let seed = arms[0].scenario.seed;
     let c = replicate_to_folder(&arms, seed, args.replications, options, &out, quiet)?;
-    print!("{}", kpi_table::terminal(&c));
+    out!("{}", kpi_table::terminal(&c));
     print_files(&out);
     Ok(0)
 }
@@ -142,14 +143,14 @@ pub fn run_replicated(
         scenario,
     };
     let c = replicate_to_folder(&[arm], seed, replications, options, out, quiet)?;
-    print!("{}", kpi_table::terminal(&c));
+    out!("{}", kpi_table::terminal(&c));
     print_files(out);
     Ok(0)
 }
 
 /// The files a replicated run writes, on the terminal.
 fn print_files(out: &Path) {
-    println!(
+    outln!(
         "  files: {}/{{kpis.csv, kpis.json, replications.csv, series.csv, open-connections, error-rate, acquire-wait (.png, .svg)}}",
         out.display()
     );

@@ -7,17 +7,19 @@
 //! plain frames, with no escape codes.
 
 use crate::engine::SimTime;
+use crate::interrupt;
 use crate::metrics::LogEntry;
 use crate::model::{RunOptions, Simulation};
 use crate::scenario::Scenario;
 use crate::scenario::units::{Duration, TimeSpec};
+use crate::stdout::{self, out, outln};
 use crate::tui::{Panel, Snapshot, SnapshotSink};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::{DefaultTerminal, Terminal, TerminalOptions, Viewport};
 use std::collections::VecDeque;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::Instant;
@@ -68,7 +70,8 @@ fn speed(s: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("expected a speed above zero like \"60x\", found \"{s}\""))
 }
 
-/// Show the panel.
+/// Show the panel. `--play` ends with 0 (the end, `q`, a closed pipe) or 130
+/// (Ctrl-C, or a signal that asks to stop).
 pub fn dashboard(args: &DashboardArgs) -> Result<i32> {
     let scenario = Scenario::load(&args.file)?;
     let styled = io::stdout().is_terminal()
@@ -89,15 +92,18 @@ fn resolve(scenario: &Scenario, spec: TimeSpec, flag: &str) -> Result<SimTime> {
                     "{flag} {c}: the scenario has no meta.start, give a time from the start instead (\"28m\")"
                 );
             };
-            if c < start {
-                bail!("{flag} {c} is before the start of the run ({start})");
-            }
-            SimTime::from_secs((c.0 - start.0) as u64)
+            c.since(start)
         }
     };
     if t > scenario.duration {
+        let wrapped = match (spec, scenario.start_clock) {
+            (TimeSpec::Clock(c), Some(start)) if c < start => {
+                "; a time of day before the start is on the next day"
+            }
+            _ => "",
+        };
         bail!(
-            "{flag} {} is after the end of the run ({})",
+            "{flag} {} is after the end of the run ({}{wrapped})",
             scenario.clock(t),
             scenario.clock(scenario.duration)
         );
@@ -142,22 +148,18 @@ fn show_at(mut scenario: Scenario, at: TimeSpec, styled: bool, width: u16) -> Re
         let backend = ratatui::backend::CrosstermBackend::new(io::stdout());
         let mut terminal = Terminal::with_options(backend, TerminalOptions { viewport })?;
         terminal.draw(|f| f.render_widget(&panel, f.area()))?;
-        println!();
+        outln!();
     } else {
-        write_or_closed(&panel.plain(width))?;
+        out!("{}", panel.plain(width));
     }
     Ok(0)
 }
 
 /// Print `text`; a closed pipe (`| head`) is not an error. Returns whether
 /// the reader is still there.
-fn write_or_closed(text: &str) -> Result<bool> {
-    let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
-        Err(e) => Err(e).context("cannot write the dashboard"),
-    }
+fn write_or_closed(text: &str) -> bool {
+    out!("{text}");
+    stdout::open()
 }
 
 /// Replay the run: the simulation runs in a thread and sends a snapshot per
@@ -170,6 +172,7 @@ fn play(scenario: &Scenario, args: &DashboardArgs, styled: bool) -> Result<i32> 
     if args.every.0 == SimTime::ZERO {
         bail!("--every must be above zero");
     }
+    interrupt::catch();
     let (tx, rx) = mpsc::channel::<Option<Snapshot>>();
     std::thread::scope(|scope| {
         let simulation = scope.spawn(move || -> Result<()> {
@@ -177,7 +180,7 @@ fn play(scenario: &Scenario, args: &DashboardArgs, styled: bool) -> Result<i32> 
             let mut sink =
                 SnapshotSink::new(&scenario.alerts, |s| tx.send(Some(s)).map_err(|_| closed()));
             Simulation::new(scenario, RunOptions::default())
-                .run(&mut sink, |_| true)
+                .run(&mut sink, |_| !interrupt::requested())
                 .with_context(|| format!("scenario {}", scenario.name))?;
             sink.finish()?;
             tx.send(None).map_err(|_| closed())?;
@@ -189,17 +192,63 @@ fn play(scenario: &Scenario, args: &DashboardArgs, styled: bool) -> Result<i32> 
             from,
             speed: args.speed,
         };
-        let left_early = if styled {
+        let ended = if styled {
             playback.live()
         } else {
             playback.plain(args.every.0.as_secs_f64(), args.width)
         }?;
         let simulated = simulation.join().expect("the simulation thread panicked");
-        if !left_early {
-            simulated?;
+        match ended {
+            Ended::Finished => simulated.map(|()| 0),
+            Ended::Left => Ok(0),
+            Ended::Interrupted => Ok(crate::interrupt::exit_code().unwrap_or(130)),
         }
-        Ok(0)
     })
+}
+
+/// How a playback ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ended {
+    /// Every snapshot was shown.
+    Finished,
+    /// The viewer left before the end: `q` or a closed pipe.
+    Left,
+    /// Ctrl-C, or a signal that asks to stop.
+    Interrupted,
+}
+
+/// The full-screen terminal while it lives: dropping it (on every way out,
+/// errors included) leaves the alternate screen, raw mode and shows the
+/// cursor again.
+struct Screen(DefaultTerminal);
+
+impl Screen {
+    fn enter() -> Result<Screen> {
+        Ok(Screen(
+            ratatui::try_init().context("cannot use the terminal")?,
+        ))
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+/// Sleep `wait`, waking early when a stop is requested: whether it was.
+fn sleep_unless_interrupted(wait: std::time::Duration) -> bool {
+    let until = Instant::now() + wait;
+    loop {
+        if interrupt::requested() {
+            return true;
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        std::thread::sleep(left.min(std::time::Duration::from_millis(50)));
+    }
 }
 
 /// A playback of snapshots as they come from the simulation.
@@ -214,19 +263,19 @@ struct Playback<'a> {
 
 impl Playback<'_> {
     /// Plain frames: one every `every` simulated seconds and one at every
-    /// listed event, paced at the speed. Returns whether the reader left
-    /// before the end (a closed pipe).
-    fn plain(self, every: f64, width: u16) -> Result<bool> {
+    /// listed event, paced at the speed, until the end, a closed pipe or a
+    /// stop request.
+    fn plain(self, every: f64, width: u16) -> Result<Ended> {
         let started = Instant::now();
         let mut events: Vec<LogEntry> = Vec::new();
         let mut next_frame = self.from;
         let mut unshown: Option<Snapshot> = None;
         let frame = |s: &Snapshot, events: &[LogEntry]| {
             let lag = (s.time_s() - self.from) / self.speed;
-            if let Some(wait) =
-                std::time::Duration::from_secs_f64(lag.max(0.0)).checked_sub(started.elapsed())
-            {
-                std::thread::sleep(wait);
+            let wait =
+                std::time::Duration::from_secs_f64(lag.max(0.0)).saturating_sub(started.elapsed());
+            if sleep_unless_interrupted(wait) {
+                return Some(Ended::Interrupted);
             }
             let panel = Panel {
                 scenario: self.scenario,
@@ -234,22 +283,23 @@ impl Playback<'_> {
                 events,
                 status: None,
             };
-            write_or_closed(&format!("{}\n", panel.plain(width)))
+            (!write_or_closed(&format!("{}\n", panel.plain(width)))).then_some(Ended::Left)
         };
         for message in &self.rx {
+            if interrupt::requested() {
+                return Ok(Ended::Interrupted);
+            }
             let Some(s) = message else {
-                return match unshown {
-                    Some(s) => Ok(!frame(&s, &events)?),
-                    None => Ok(false),
-                };
+                let last = unshown.and_then(|s| frame(&s, &events));
+                return Ok(last.unwrap_or(Ended::Finished));
             };
             events.extend(s.events.iter().cloned());
             if s.time_s() < self.from {
                 continue;
             }
             if s.time_s() >= next_frame || !s.events.is_empty() {
-                if !frame(&s, &events)? {
-                    return Ok(true);
+                if let Some(ended) = frame(&s, &events) {
+                    return Ok(ended);
                 }
                 next_frame = ((s.time_s() / every).floor() + 1.0) * every;
                 unshown = None;
@@ -257,20 +307,24 @@ impl Playback<'_> {
                 unshown = Some(s);
             }
         }
-        Ok(false)
+        // The simulation stopped without its end mark: a stop request, or
+        // its error, which `play` reports.
+        Ok(if interrupt::requested() {
+            Ended::Interrupted
+        } else {
+            Ended::Finished
+        })
     }
 
     /// The full-screen panel: redrawn as the playback clock moves; space
-    /// pauses, + and - change the speed, q quits. Returns whether the viewer
-    /// quit before the end.
-    fn live(self) -> Result<bool> {
-        let mut terminal = ratatui::try_init().context("cannot use the terminal")?;
-        let result = self.live_loop(&mut terminal);
-        ratatui::restore();
-        result
+    /// pauses, + and - change the speed, q quits, Ctrl-C interrupts. The
+    /// terminal is restored however it ends.
+    fn live(self) -> Result<Ended> {
+        let mut screen = Screen::enter()?;
+        self.live_loop(&mut screen.0)
     }
 
-    fn live_loop(mut self, terminal: &mut DefaultTerminal) -> Result<bool> {
+    fn live_loop(mut self, terminal: &mut DefaultTerminal) -> Result<Ended> {
         let mut queue: VecDeque<Snapshot> = VecDeque::new();
         let mut shown: Option<Snapshot> = None;
         let mut events: Vec<LogEntry> = Vec::new();
@@ -279,13 +333,16 @@ impl Playback<'_> {
         let mut clock = self.from;
         let mut last = Instant::now();
         loop {
+            if interrupt::requested() {
+                return Ok(Ended::Interrupted);
+            }
             loop {
                 match self.rx.try_recv() {
                     Ok(Some(s)) => queue.push_back(s),
                     Ok(None) => ended = true,
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) if ended => break,
-                    Err(TryRecvError::Disconnected) => return Ok(false),
+                    Err(TryRecvError::Disconnected) => return Ok(Ended::Finished),
                 }
             }
             let elapsed = last.elapsed().as_secs_f64();
@@ -334,10 +391,16 @@ impl Playback<'_> {
                 && let Event::Key(key) = event::read()?
                 && key.kind == KeyEventKind::Press
             {
+                let quit = if finished {
+                    Ended::Finished
+                } else {
+                    Ended::Left
+                };
                 match key.code {
-                    KeyCode::Char('q') | KeyCode::Esc => return Ok(!finished),
+                    KeyCode::Char('q') | KeyCode::Esc => return Ok(quit),
+                    // Raw mode turns Ctrl-C into a key.
                     KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                        return Ok(!finished);
+                        return Ok(Ended::Interrupted);
                     }
                     KeyCode::Char(' ') => paused = !paused,
                     KeyCode::Char('+') | KeyCode::Char('=') => {

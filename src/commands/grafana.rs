@@ -417,7 +417,7 @@ pub fn grafana_dashboard(args: &GrafanaArgs) -> Result<i32> {
             dashboard(s.database.max_connections, s.database.usable_slots(), range)
         }
     };
-    println!("{}", serde_json::to_string_pretty(&value)?);
+    crate::stdout::product(format_args!("{}\n", serde_json::to_string_pretty(&value)?))?;
     Ok(0)
 }
 

@@ -10,6 +10,7 @@ use crate::replicate::sweep::Manifest;
 use crate::report::OutputDir;
 use crate::report::output::{Record, same_folder};
 use crate::report::replications_csv::ReplicationTable;
+use crate::stdout::outln;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::collections::BTreeSet;
@@ -125,7 +126,7 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
         rows: slots.into_iter().flatten().map(|(row, _)| row).collect(),
     };
     write_folder(&manifest, &table, OutputDir::create(&args.out)?)?;
-    println!(
+    outln!(
         "merged {} shards of {}: {} runs\n  files: {}/{{manifest.json, replications.csv, sweep.csv, charts}}",
         args.dirs.len(),
         manifest.scenario,

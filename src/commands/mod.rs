@@ -15,7 +15,7 @@ pub mod sweep;
 
 use crate::interrupt;
 use crate::model::RunError;
-use crate::report::output_file::{StdoutClosed, is_stdout_closed};
+use crate::report::output_file::is_stdout_closed;
 use crate::scenario::ScenarioError;
 
 /// The exit code for an error (see [`crate::cli`]).
@@ -31,12 +31,12 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
         {
             return interrupt::exit_code().unwrap_or(130);
         }
-        if cause.downcast_ref::<StdoutClosed>().is_some()
+        if cause.downcast_ref::<crate::stdout::Closed>().is_some()
             || cause
                 .downcast_ref::<std::io::Error>()
                 .is_some_and(is_stdout_closed)
         {
-            return 141;
+            return crate::stdout::CLOSED_EXIT_CODE;
         }
         if let Some(run) = cause.downcast_ref::<RunError>() {
             return match run {
@@ -65,7 +65,7 @@ mod tests {
         assert_eq!(exit_code(&anyhow::Error::new(bug).context("scenario x")), 3);
         let stopped = RunError::Interrupted(SimTime::ZERO);
         assert_eq!(exit_code(&anyhow::Error::new(stopped)), 130);
-        let closed = std::io::Error::new(std::io::ErrorKind::BrokenPipe, StdoutClosed);
+        let closed = std::io::Error::new(std::io::ErrorKind::BrokenPipe, crate::stdout::Closed);
         assert_eq!(
             exit_code(&anyhow::Error::new(closed).context("cannot write -")),
             141

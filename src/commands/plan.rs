@@ -19,6 +19,7 @@ use crate::scenario::{
     Action, AlertMetric, App, JobPlacement, JobPoolMode, PatienceLaw, ReleaseDiscipline, Rollout,
     Scenario, Strategy, TimelineEvent,
 };
+use crate::stdout::{out, outln};
 use crate::theory::{
     AbandonmentFigures, erlang_a, erlang_c, mmc_deterministic_patience, mmc_mean_wait,
 };
@@ -267,9 +268,9 @@ pub fn plan(args: &PlanArgs) -> Result<i32> {
         .transpose()?;
     let plan = compute(args, scenario.as_ref())?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&plan)?);
+        outln!("{}", serde_json::to_string_pretty(&plan)?);
     } else {
-        print!("{}", render::text(&plan));
+        out!("{}", render::text(&plan));
     }
     Ok(if plan.fits { 0 } else { 1 })
 }

@@ -3,12 +3,14 @@
 //! write-up's reading of the incident), and writes into `output/` each
 //! scenario's files, the training chart set and `report.md`.
 
+use crate::metrics::summary::AlertSummary;
 use crate::metrics::{EventSink, LogEntry, NullSink, Sink, Summary, Tee};
 use crate::model::{RunOptions, Simulation};
 use crate::report::charts::{self, ChartSink, Marker, MarkerKind, Region, RegionKind, RunSeries};
 use crate::report::markdown::{ChartRef, ReplayRun, replay_report};
 use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir, output};
 use crate::scenario::{AlertMetric, Scenario};
+use crate::stdout::outln;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use rayon::prelude::*;
@@ -126,30 +128,14 @@ pub fn replay(args: &ReplayArgs) -> Result<i32> {
     root.write("report.md", replay_report(&report_runs, &charts).as_bytes())?;
     for r in &results {
         let s = &r.summary.requests;
-        let fired: Vec<String> = r
-            .summary
-            .alerts
-            .iter()
-            .filter_map(|a| {
-                Some(format!(
-                    "{} {}",
-                    a.name,
-                    a.episodes.iter().find_map(|e| e.firing_at.clone())?
-                ))
-            })
-            .collect();
-        println!(
+        outln!(
             "{:<17} error rate {:>7.3} %  refused {:>6}  acquire timeouts {:>6}  peak open {:>3}  {}",
             r.scenario.name,
             s.error_rate * 100.0,
             s.refused,
             s.acquire_timeouts,
             r.summary.connections.peak_open,
-            if fired.is_empty() {
-                "no alert fired".to_owned()
-            } else {
-                fired.join(", ")
-            }
+            alerts_fired(&r.summary.alerts)
         );
     }
     let mut set = Vec::new();
@@ -168,8 +154,30 @@ pub fn replay(args: &ReplayArgs) -> Result<i32> {
     set.extend(om_dir);
     // The per-scenario folders, the root and the export folder, as one set.
     output::commit_all(set)?;
-    println!("report: {}", args.out.join("report.md").display());
+    outln!("report: {}", args.out.join("report.md").display());
     Ok(0)
+}
+
+/// The alerts that fired, each at its first firing, in time order (rules
+/// that fired together in file order): `PoolExhaustionFailures 14:15:30,
+/// PoolUtilisationHigh 14:22:45`.
+fn alerts_fired(alerts: &[AlertSummary]) -> String {
+    let mut fired: Vec<(f64, String)> = alerts
+        .iter()
+        .filter_map(|a| {
+            let e = a.episodes.iter().find(|e| e.firing_at.is_some())?;
+            Some((
+                e.firing_at_s?,
+                format!("{} {}", a.name, e.firing_at.as_ref()?),
+            ))
+        })
+        .collect();
+    if fired.is_empty() {
+        return "no alert fired".to_owned();
+    }
+    fired.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let fired: Vec<String> = fired.into_iter().map(|(_, text)| text).collect();
+    fired.join(", ")
 }
 
 /// Run one scenario into `out/<name>/` (staged), keeping what charts need,
@@ -342,4 +350,49 @@ fn draw_charts(runs: &[&ReplayResult], root: &mut OutputDir) -> Result<Vec<Chart
         }
     }
     Ok(refs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::summary::EpisodeSummary;
+
+    fn fired_at(name: &str, firing: &[(f64, &str)]) -> AlertSummary {
+        AlertSummary {
+            name: name.into(),
+            severity: "warning".into(),
+            rule: String::new(),
+            episodes: firing
+                .iter()
+                .map(|&(s, clock)| EpisodeSummary {
+                    pending_at_s: s,
+                    firing_at_s: Some(s),
+                    resolved_at_s: None,
+                    pending_at: clock.into(),
+                    firing_at: Some(clock.into()),
+                    resolved_at: None,
+                })
+                .collect(),
+            first_firing_s: firing.first().map(|f| f.0),
+            caused_by: None,
+            time_to_detect_s: None,
+        }
+    }
+
+    #[test]
+    fn the_one_line_summary_lists_alerts_in_the_order_they_fired() {
+        let alerts = [
+            fired_at("PoolUtilisationHigh", &[(1365.0, "14:22:45")]),
+            fired_at("AcquireWaitHigh", &[]),
+            fired_at(
+                "PoolExhaustionFailures",
+                &[(930.0, "14:15:30"), (1410.0, "14:23:30")],
+            ),
+        ];
+        assert_eq!(
+            alerts_fired(&alerts),
+            "PoolExhaustionFailures 14:15:30, PoolUtilisationHigh 14:22:45"
+        );
+        assert_eq!(alerts_fired(&alerts[1..2]), "no alert fired");
+    }
 }

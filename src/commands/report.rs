@@ -6,6 +6,7 @@ use crate::commands::replay::{self, ReplayResult};
 use crate::report::OutputFile;
 use crate::report::charts::{self, RunSeries};
 use crate::report::html::{Chart, HandoutRun, handout};
+use crate::stdout::outln;
 use anyhow::{Context, Result};
 use clap::Args;
 use rayon::prelude::*;
@@ -105,7 +106,7 @@ pub fn report(args: &ReportArgs) -> Result<i32> {
     if to_stdout {
         eprintln!("{line}");
     } else {
-        println!("{line}");
+        outln!("{line}");
     }
     Ok(0)
 }

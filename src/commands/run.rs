@@ -11,6 +11,7 @@ use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir, OutputFile, termi
 use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
 use crate::scenario::validate::{Overrides, load_file};
+use crate::stdout::{out, outln};
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -154,7 +155,7 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
     if to_stdout {
         eprint!("{text}");
     } else {
-        print!("{text}");
+        out!("{text}");
     }
     Ok(0)
 }

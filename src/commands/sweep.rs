@@ -15,6 +15,7 @@ use crate::scenario::locate::span_of;
 use crate::scenario::units::Duration;
 use crate::scenario::validate::{Overrides, parse_with, read_source};
 use crate::scenario::{Scenario, ScenarioError};
+use crate::stdout::{out, outln};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -185,13 +186,13 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
     };
     write_folder(&manifest, &table, dir)?;
     match manifest.shard {
-        Some(s) => println!(
+        Some(s) => outln!(
             "shard {s}: {} of {} runs; recombine every shard with: pooldrill merge DIR... --out DIR\n  files: {}/{{manifest.json, replications.csv}}",
             items.len(),
             manifest.items(),
             out.display()
         ),
-        None => print!("{}", summary(&manifest, &table, &out)),
+        None => out!("{}", summary(&manifest, &table, &out)),
     }
     Ok(0)
 }
@@ -370,7 +371,7 @@ fn summary(manifest: &Manifest, table: &ReplicationTable, out: &Path) -> String 
         let _ = writeln!(
             s,
             "  {label}{pad}  {}{safe}",
-            kpi.unit.format_estimate(e, false)
+            kpi.unit.format_non_negative(e)
         );
     }
     if grid.size() > SHOWN {

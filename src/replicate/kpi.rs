@@ -161,11 +161,7 @@ impl Unit {
         }
         let (k, suffix) = self.scale(magnitude);
         let hw = e.half_width * k;
-        let decimals = if hw > 0.0 && hw.is_finite() {
-            (1 - hw.log10().floor() as i32).clamp(0, 6) as usize
-        } else {
-            default_decimals(self)
-        };
+        let decimals = self.decimals(hw);
         let digits = fixed(e.mean * k, decimals);
         let sign = if signed && !digits.starts_with('-') && digits.parse() != Ok(0.0) {
             "+"
@@ -175,8 +171,47 @@ impl Unit {
         let mean = format!("{sign}{digits}{suffix}");
         if e.n < 2 {
             mean
+        } else if hw > 0.0 && fixed(hw, decimals).parse() == Ok(0.0) {
+            // Below the KPI's precision (paired runs that barely differ).
+            let step = 10f64.powi(-(decimals as i32));
+            format!("{mean} ± <{step:.decimals$}{suffix}")
         } else {
             format!("{mean} ± {hw:.decimals$}{suffix}")
+        }
+    }
+
+    /// [`format_estimate`](Self::format_estimate) of a quantity that cannot
+    /// be negative (every KPI of an arm): an interval that would reach below
+    /// zero is shown clamped at zero, `0.010 % (0 to 0.030 %)`.
+    pub fn format_non_negative(self, e: &Estimate) -> String {
+        if e.n < 2 || !e.mean.is_finite() || e.lo() >= 0.0 {
+            return self.format_estimate(e, false);
+        }
+        let (k, suffix) = self.scale(e.mean.abs().max(e.half_width));
+        let decimals = self.decimals(e.half_width * k);
+        format!(
+            "{}{suffix} (0 to {}{suffix})",
+            fixed(e.mean * k, decimals),
+            fixed(e.hi() * k, decimals)
+        )
+    }
+
+    /// Decimals for values with a half-width of `hw` (in the shown scale):
+    /// two significant digits of it, at most the KPI's precision.
+    fn decimals(self, hw: f64) -> usize {
+        if hw > 0.0 && hw.is_finite() {
+            (1 - hw.log10().floor() as i32).clamp(0, self.max_decimals()) as usize
+        } else {
+            default_decimals(self)
+        }
+    }
+
+    /// The finest precision shown: a millionth of a percentage point, a
+    /// microsecond (in ms) or a millisecond (in s), a thousandth of a count.
+    fn max_decimals(self) -> i32 {
+        match self {
+            Unit::Ratio => 6,
+            Unit::Seconds | Unit::Count => 3,
         }
     }
 
@@ -263,5 +298,26 @@ mod tests {
         assert_eq!(d, "0.0 s ± 0.0 s");
         let d = Unit::Ratio.format_estimate(&est(-1e-12, 7.2e-7, 5), true);
         assert_eq!(d, "0.000000 % ± 0.000072 %");
+    }
+
+    #[test]
+    fn a_half_width_below_the_precision_is_not_shown_as_zeros() {
+        let d = Unit::Seconds.format_estimate_like(&est(2e-13, 3e-13, 10), true, 0.02);
+        assert_eq!(d, "0.000 ms ± <0.001 ms");
+        let d = Unit::Count.format_estimate(&est(394.0, 1e-7, 10), false);
+        assert_eq!(d, "394.000 ± <0.001");
+        let d = Unit::Ratio.format_estimate(&est(1e-12, 1e-12, 10), true);
+        assert_eq!(d, "0.000000 % ± <0.000001 %");
+    }
+
+    #[test]
+    fn intervals_of_non_negative_kpis_stop_at_zero() {
+        let rate = est(0.0001, 0.0002, 10);
+        assert_eq!(
+            Unit::Ratio.format_non_negative(&rate),
+            "0.010 % (0 to 0.030 %)"
+        );
+        let wait = est(0.004, 0.001, 10);
+        assert_eq!(Unit::Seconds.format_non_negative(&wait), "4.0 ms ± 1.0 ms");
     }
 }

@@ -23,7 +23,7 @@ pub fn terminal(c: &Comparison) -> String {
         row.extend(
             c.estimates[k]
                 .iter()
-                .map(|e| kpi.unit.format_estimate(e, false)),
+                .map(|e| kpi.unit.format_non_negative(e)),
         );
         let baseline = &c.estimates[k][0];
         let magnitude = baseline.mean.abs().max(baseline.half_width);

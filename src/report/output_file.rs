@@ -9,25 +9,22 @@
 //!   through, opened without blocking, so a FIFO with no reader is refused
 //!   at once instead of waited on;
 //! * `-`: standard output; if it is closed the command ends with
-//!   [`StdoutClosed`] (exit 141);
+//!   [`stdout::Closed`] (exit 141);
 //! * a folder, a block device, a socket or a link to nothing: refused.
 
 use super::output::{highest_missing, kind, remove_created};
 use super::staging;
+use crate::stdout;
 use anyhow::{Context, Result, bail};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-/// Standard output was closed while it carried the command's product.
-#[derive(Debug, thiserror::Error)]
-#[error("standard output was closed before the output was complete")]
-pub struct StdoutClosed;
-
-/// Whether `e` (an I/O error) is [`StdoutClosed`].
+/// Whether `e` (an I/O error) is a closed standard output
+/// ([`stdout::Closed`]).
 pub fn is_stdout_closed(e: &io::Error) -> bool {
-    e.get_ref().is_some_and(|inner| inner.is::<StdoutClosed>())
+    e.get_ref().is_some_and(|inner| inner.is::<stdout::Closed>())
 }
 
 /// Where the bytes go.
@@ -128,10 +125,10 @@ impl Drop for OutputFile {
     }
 }
 
-/// A closed standard output is [`StdoutClosed`].
+/// A closed standard output is [`stdout::Closed`].
 fn stdout_error(e: io::Error) -> io::Error {
     if e.kind() == io::ErrorKind::BrokenPipe {
-        io::Error::new(io::ErrorKind::BrokenPipe, StdoutClosed)
+        io::Error::new(io::ErrorKind::BrokenPipe, stdout::Closed)
     } else {
         e
     }

@@ -182,6 +182,16 @@ impl FromStr for ClockTime {
 
 from_string!(ClockTime, "a time of day like \"14:00\" or \"14:00:30\"");
 
+impl ClockTime {
+    /// Time from `start` to the next time this clock shows it: times of day
+    /// earlier than `start` are on the next day (`00:05` is 6 minutes after
+    /// `23:59`).
+    pub fn since(self, start: ClockTime) -> SimTime {
+        const DAY: u32 = 24 * 3600;
+        SimTime::from_secs(u64::from((self.0 + DAY - start.0) % DAY))
+    }
+}
+
 impl fmt::Display for ClockTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (h, m, s) = (self.0 / 3600 % 24, self.0 / 60 % 60, self.0 % 60);

@@ -923,8 +923,7 @@ impl Checker<'_> {
                         format!("expected a time after the start like \"15m\" (or set meta.start to use times of day), found \"{clock}\""),
                     ));
                 };
-                let secs = (clock.0 + 24 * 3600 - start.0) % (24 * 3600);
-                SimTime::from_secs(secs as u64)
+                clock.since(start)
             }
         };
         if t > duration {
