@@ -11,7 +11,7 @@ use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir, OutputFile, termi
 use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
 use crate::scenario::validate::{Overrides, load_file};
-use crate::stdout::{out, outln};
+use crate::stdout::out;
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
