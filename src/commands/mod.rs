@@ -30,7 +30,7 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
             return match run {
                 RunError::Invariant { .. } => 3,
                 RunError::Interrupted(_) => 130,
-                RunError::Sink(_) => 2,
+                RunError::Sink(_) | RunError::TooManyPending { .. } => 2,
             };
         }
     }
@@ -53,6 +53,12 @@ mod tests {
         assert_eq!(exit_code(&anyhow::Error::new(bug).context("scenario x")), 3);
         let stopped = RunError::Interrupted(SimTime::ZERO);
         assert_eq!(exit_code(&anyhow::Error::new(stopped)), 130);
+        let piled_up = RunError::TooManyPending {
+            at: SimTime::ZERO,
+            limit: 16,
+            requests: 8,
+        };
+        assert_eq!(exit_code(&anyhow::Error::new(piled_up)), 2);
         let disk = std::io::Error::other("No space left on device");
         assert_eq!(
             exit_code(&anyhow::Error::new(disk).context("cannot write")),

@@ -3,7 +3,7 @@
 
 use super::compare;
 use crate::engine::SimTime;
-use crate::guard::{self, DEFAULT_LIMITS, Limits};
+use crate::guard::{self, GuardArgs, Outputs};
 use crate::interrupt;
 use crate::metrics::{NullSink, Sink, Summary, Tee};
 use crate::model::{RunError, RunOptions, Simulation};
@@ -38,13 +38,13 @@ pub struct RunArgs {
     /// refusal, release, eviction and leak (large).
     #[arg(long)]
     pub trace: bool,
-    /// Refuse scenarios estimated at more than N events (default 1e9, a few
-    /// minutes); takes 5000000000 or 5e9.
-    #[arg(long, value_name = "N", value_parser = guard::parse_count)]
-    pub max_events: Option<u64>,
-    /// Run even if the resource estimate is over the limits.
-    #[arg(long)]
-    pub force: bool,
+    /// The resource guard's limits.
+    #[command(flatten)]
+    pub guard: GuardArgs,
+    /// Most events pending at once before the run stops (for tests: the
+    /// event queue's own limit is the default and the most).
+    #[arg(long, hide = true, value_name = "N")]
+    pub max_pending: Option<usize>,
     /// Also write the time series in the OpenMetrics text format to PATH
     /// (for `promtool tsdb create-blocks-from openmetrics`).
     #[arg(long, value_name = "PATH")]
@@ -81,12 +81,20 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
     };
     interrupt::catch();
     let scenario = load_file(&args.file, overrides)?;
-    if !args.force {
-        let limits = Limits {
-            max_events: args.max_events.unwrap_or(DEFAULT_LIMITS.max_events),
-            ..DEFAULT_LIMITS
-        };
-        guard::check(&scenario, limits)?;
+    let file = args.file.display().to_string();
+    let outputs = Outputs {
+        rows: args.replications == 1,
+        openmetrics: args.openmetrics.is_some(),
+        trace: args.trace,
+    };
+    let runs = args.replications as usize;
+    let concurrent = runs.min(rayon::current_num_threads());
+    let estimate = args.guard.check(&file, &scenario, outputs, concurrent)?;
+    if let Some(note) = guard::duration_note(runs, estimate.events * runs as f64, concurrent)
+        && runs > 1
+        && !quiet
+    {
+        eprintln!("{note}");
     }
     let out = args
         .out
@@ -118,12 +126,20 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         Some(path) => {
             let mut om = OpenMetricsSink::create(&scenario, args.date)
                 .context("cannot create a temporary folder for the OpenMetrics export")?;
-            let summary = run_to_folder_also(&scenario, &out, options, quiet, args.trace, &mut om)?;
+            let summary = run_to_folder_also(&scenario, &out, options, quiet, args.trace, args.max_pending, &mut om)?;
             om.write_file(path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             summary
         }
-        None => run_to_folder(&scenario, &out, options, quiet, args.trace)?,
+        None => run_to_folder_also(
+            &scenario,
+            &out,
+            options,
+            quiet,
+            args.trace,
+            args.max_pending,
+            &mut NullSink,
+        )?,
     };
     print!("{}", terminal::summary_table(&summary));
     println!(
@@ -150,21 +166,23 @@ pub fn run_to_folder(
     quiet: bool,
     trace: bool,
 ) -> Result<Summary> {
-    run_to_folder_also(scenario, out, options, quiet, trace, &mut NullSink)
+    run_to_folder_also(scenario, out, options, quiet, trace, None, &mut NullSink)
 }
 
 /// [`run_to_folder`], feeding the rows to `also` as well (an OpenMetrics
-/// export, say).
+/// export, say), and stopping at `max_pending` events pending at once
+/// (default: the event queue's limit).
 pub fn run_to_folder_also(
     scenario: &Scenario,
     out: &Path,
     options: RunOptions,
     quiet: bool,
     trace: bool,
+    max_pending: Option<usize>,
     also: &mut dyn Sink,
 ) -> Result<Summary> {
     let existed = out.exists();
-    let result = write_run(scenario, out, options, quiet, trace, also);
+    let result = write_run(scenario, out, options, quiet, trace, max_pending, also);
     if result.is_err() && !existed {
         // Only an empty folder is removed: never anything else.
         let _ = std::fs::remove_dir(out);
@@ -178,6 +196,7 @@ fn write_run(
     options: RunOptions,
     quiet: bool,
     trace: bool,
+    max_pending: Option<usize>,
     also: &mut dyn Sink,
 ) -> Result<Summary> {
     let cannot_write = || {
@@ -201,6 +220,9 @@ fn write_run(
     let mut trace_error: Option<std::io::Error> = None;
     let bar = progress_bar(scenario, quiet);
     let mut sim = Simulation::new(scenario, options);
+    if let Some(limit) = max_pending {
+        sim = sim.with_max_pending(limit);
+    }
     if let Some(file) = trace_file.as_mut() {
         let error = &mut trace_error;
         sim = sim.with_tracer(Box::new(move |event| {
