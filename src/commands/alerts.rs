@@ -12,6 +12,7 @@
 //! with the time it was evaluated at. Those transitions are folded into
 //! episodes the way pooldrill's own alert replay folds its own.
 
+use crate::guard::{self, GuardArgs, Outputs};
 use crate::metrics::alerts::Episode;
 use crate::metrics::{IntervalHistograms, LogEntry, PodRow, SeriesRow, Sink, Summary};
 use crate::model::{RunOptions, Simulation};
@@ -46,6 +47,9 @@ pub struct AlertsArgs {
     /// promtool, write it and stop there).
     #[arg(long, value_name = "PATH")]
     pub write_test: Option<PathBuf>,
+    /// The resource guard's limits.
+    #[command(flatten)]
+    pub guard: GuardArgs,
 }
 
 /// One rule of a Prometheus rule file (the fields pooldrill reads).
@@ -769,6 +773,13 @@ pub fn alerts(args: &AlertsArgs, quiet: bool) -> Result<i32> {
         duration: args.duration,
     };
     let scenario = load_file(&args.file, overrides)?;
+    let file = args.file.display().to_string();
+    // The promtool test holds the series as an OpenMetrics export would.
+    let series = Outputs {
+        openmetrics: true,
+        ..Outputs::default()
+    };
+    args.guard.check(&file, &scenario, series, 1)?;
     let tmp = tempfile::tempdir().context("cannot create a temporary folder")?;
     let test = args
         .write_test
@@ -782,7 +793,7 @@ pub fn alerts(args: &AlertsArgs, quiet: bool) -> Result<i32> {
                  add --write-test PATH to only write the rule test"
             );
         }
-        write_test(&scenario, &rules, &test, quiet)?;
+        write_test(&scenario, &rules, &test, quiet).map_err(|e| guard::name_file(e, &file))?;
         eprintln!(
             "promtool not found: wrote {}; run `promtool test rules {}` where it is installed",
             test.display(),
@@ -790,7 +801,8 @@ pub fn alerts(args: &AlertsArgs, quiet: bool) -> Result<i32> {
         );
         return Ok(0);
     };
-    let report = evaluate(&scenario, &args.rules, &promtool, &test, quiet)?;
+    let report = evaluate(&scenario, &args.rules, &promtool, &test, quiet)
+        .map_err(|e| guard::name_file(e, &file))?;
     print!("{}", render(&scenario, &args.rules, &report));
     let fired = report
         .alerts

@@ -3,6 +3,7 @@
 //! one's charts in a scratch folder, and writes one self-contained page.
 
 use crate::commands::replay::{self, ReplayResult};
+use crate::guard::GuardArgs;
 use crate::report::OutputDir;
 use crate::report::charts::{self, RunSeries};
 use crate::report::html::{Chart, HandoutRun, handout};
@@ -20,6 +21,9 @@ pub struct ReportArgs {
     /// The HTML file to write.
     #[arg(long, default_value = "output/report.html")]
     pub out: PathBuf,
+    /// The resource guard's limits, for every scenario.
+    #[command(flatten)]
+    pub guard: GuardArgs,
 }
 
 /// The runs compared side by side at the end of the handout.
@@ -80,7 +84,7 @@ pub fn report(args: &ReportArgs) -> Result<i32> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let results = replay::results(&args.scenarios)?;
+    let results = replay::results(&args.scenarios, &args.guard)?;
     let scratch = tempfile::tempdir().context("cannot create a scratch folder for the charts")?;
     let charts: Vec<Vec<Chart>> = results
         .par_iter()

@@ -84,8 +84,8 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
     let file = args.file.display().to_string();
     let outputs = Outputs {
         rows: args.replications == 1,
-        openmetrics: args.openmetrics.is_some(),
-        trace: args.trace,
+        openmetrics: args.openmetrics.is_some() && args.replications == 1,
+        trace: args.trace && args.replications == 1,
     };
     let runs = args.replications as usize;
     let concurrent = runs.min(rayon::current_num_threads());
@@ -126,7 +126,16 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         Some(path) => {
             let mut om = OpenMetricsSink::create(&scenario, args.date)
                 .context("cannot create a temporary folder for the OpenMetrics export")?;
-            let summary = run_to_folder_also(&scenario, &out, options, quiet, args.trace, args.max_pending, &mut om)?;
+            let summary = run_to_folder_also(
+                &scenario,
+                &out,
+                options,
+                quiet,
+                args.trace,
+                args.max_pending,
+                &mut om,
+            )
+            .map_err(|e| guard::name_file(e, &file))?;
             om.write_file(path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             summary
@@ -139,7 +148,8 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
             args.trace,
             args.max_pending,
             &mut NullSink,
-        )?,
+        )
+        .map_err(|e| guard::name_file(e, &file))?,
     };
     print!("{}", terminal::summary_table(&summary));
     println!(

@@ -2,6 +2,7 @@
 //! keys, every point replicated; with `--shard i/n`, one slice of it, for
 //! `pooldrill merge` to recombine.
 
+use crate::guard::{self, GuardArgs, Outputs};
 use crate::model::RunOptions;
 use crate::replicate::grid::{Grid, parse_set};
 use crate::replicate::kpi::{Kpi, Unit, kpi_defs};
@@ -56,6 +57,9 @@ pub struct SweepArgs {
     /// Check the model's invariants after every event (slower).
     #[arg(long)]
     pub check_invariants: bool,
+    /// The resource guard's limits, for every grid point.
+    #[command(flatten)]
+    pub guard: GuardArgs,
 }
 
 /// Run the sweep (or its shard) and write its files.
@@ -117,7 +121,6 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
         };
         Path::new("output").join(name)
     });
-    let dir = OutputDir::create(&out)?;
     let options = RunOptions {
         check_invariants: args.check_invariants || cfg!(debug_assertions),
         ..RunOptions::default()
@@ -125,6 +128,25 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
     let items: Vec<usize> = (0..manifest.items())
         .filter(|&k| manifest.holds(k))
         .collect();
+    let concurrent = items.len().min(rayon::current_num_threads());
+    let mut events = 0.0;
+    for (point, scenario) in scenarios.iter().enumerate() {
+        let estimate = args
+            .guard
+            .check(&manifest.file, scenario, Outputs::default(), concurrent)
+            .with_context(|| format!("grid point {point} ({})", point_label(&grid, point)))?;
+        let runs = items
+            .iter()
+            .filter(|&&k| manifest.item(k).0 == point)
+            .count();
+        events += estimate.events * runs as f64;
+    }
+    if let Some(note) = guard::duration_note(items.len(), events, concurrent)
+        && !quiet
+    {
+        eprintln!("{note}");
+    }
+    let dir = OutputDir::create(&out)?;
     let bar = progress_bar(items.len(), &base.name, quiet);
     let values = par_map(items.len(), &bar, |j| {
         let k = items[j];
@@ -132,7 +154,8 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
         let r = replicate(&scenarios[point], manifest.seed_of(k), options, false)
             .map_err(|e| e.context(format!("grid point {point}, replication {rep}")))?;
         Ok(r.kpis.into_iter().map(|(_, v)| v).collect::<Vec<f64>>())
-    })?;
+    })
+    .map_err(|e| guard::name_file(e, &manifest.file))?;
     let rows = items
         .iter()
         .zip(values)
@@ -186,6 +209,18 @@ fn bound(kpi: &Kpi, text: &str) -> Result<f64> {
             kpi.id
         ),
     }
+}
+
+/// Grid point `p` for people: `pool.max=4, traffic.rate=1000`.
+fn point_label(grid: &Grid, p: usize) -> String {
+    let values = grid.point(p);
+    let labels: Vec<String> = grid
+        .axes
+        .iter()
+        .zip(values)
+        .map(|(axis, i)| format!("{}={}", axis.path, axis.label(i)))
+        .collect();
+    labels.join(", ")
 }
 
 /// The validated scenario of grid point `p`. A value that does not

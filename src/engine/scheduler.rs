@@ -177,7 +177,10 @@ impl<E: Copy> Scheduler<E> {
     fn push_timer(&mut self, lane: LaneId, at: SimTime, event: E) -> TimerId {
         let slot = self.push_to(lane, at, event, true);
         let Some(s) = self.slots.get(slot as usize) else {
-            return TimerId { slot, generation: 0 };
+            return TimerId {
+                slot,
+                generation: 0,
+            };
         };
         self.live_timers += 1;
         TimerId {
