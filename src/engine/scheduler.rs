@@ -549,6 +549,30 @@ mod tests {
     }
 
     #[test]
+    fn past_the_pending_limit_events_are_dropped_and_flagged_not_a_panic() {
+        assert_eq!(
+            Scheduler::<i32>::new()
+                .with_max_pending(usize::MAX)
+                .max_pending(),
+            MAX_PENDING
+        );
+        let mut s = Scheduler::new().with_max_pending(3);
+        s.at(SimTime(1), 1);
+        let t2 = s.timer(SimTime(2), 2);
+        s.stream_timer(SimTime(3), 3);
+        assert!(!s.overflowed());
+        let dropped = s.timeout(SimTime(4), 4);
+        s.after(SimTime(5), 5);
+        assert!(s.overflowed());
+        assert_eq!((s.pending(), s.live_timers()), (3, 2));
+        s.cancel(dropped); // a handle that matches nothing
+        s.cancel(t2);
+        let fired: Vec<i32> = std::iter::from_fn(|| s.pop().map(|(_, e)| e)).collect();
+        assert_eq!(fired, vec![1, 3]);
+        assert!(s.overflowed(), "the flag stays for the run to see");
+    }
+
+    #[test]
     fn cancelling_a_fired_timer_does_not_touch_its_reused_slot() {
         let mut s = Scheduler::new();
         let t1 = s.timer(SimTime(1), 'x');
