@@ -111,9 +111,17 @@ impl Estimate {
     }
 }
 
-/// Requests of one version's app in the system at the peak rate, and how
-/// many of them wait for a connection.
-fn requests_in_system(s: &Scenario, app: &App, rate: f64, requests: f64) -> (f64, f64) {
+/// Requests of one version's app in the system at the peak rate.
+struct InSystem {
+    /// All of them: at work, holding a connection or waiting for one.
+    requests: f64,
+    /// Those waiting for a connection.
+    waiting: f64,
+}
+
+/// Requests of `app` in the system at `rate`, of the `requests` that
+/// arrive in the whole run (see the module doc).
+fn requests_in_system(s: &Scenario, app: &App, rate: f64, requests: f64) -> InSystem {
     let r = &app.requests;
     let duration = s.duration.as_secs_f64();
     let per_request = f64::from(r.checkouts) * r.hold.mean();
@@ -134,7 +142,10 @@ fn requests_in_system(s: &Scenario, app: &App, rate: f64, requests: f64) -> (f64
         stay = stay.min(r.deadline.as_secs_f64());
     }
     let waiting = ((rate - capacity).max(0.0) * stay).min(requests);
-    ((holding + working + waiting).min(requests), waiting)
+    InSystem {
+        requests: (holding + working + waiting).min(requests),
+        waiting,
+    }
 }
 
 /// Timers a waiting request holds in the event queue.
@@ -143,11 +154,21 @@ fn timers_per_waiter(app: &App) -> f64 {
         + f64::from(u8::from(!app.requests.deadline.is_never()))
 }
 
-/// Job runs of one version over the run, the events they take, and the
-/// runs and connections in flight at once.
-fn job_load(s: &Scenario, app: &App) -> (f64, f64, f64) {
+/// What one version's job costs.
+#[derive(Default)]
+struct JobLoad {
+    /// Runs over the whole run.
+    runs: f64,
+    /// The events they take.
+    events: f64,
+    /// Runs in flight at once.
+    in_flight: f64,
+}
+
+/// What the job of `app`, if any, costs.
+fn job_load(s: &Scenario, app: &App) -> JobLoad {
     let Some(j) = &app.job else {
-        return (0.0, 0.0, 0.0);
+        return JobLoad::default();
     };
     let (pods, workers) = (f64::from(s.fleet.pods), f64::from(s.fleet.workers));
     let duration = s.duration.as_secs_f64();
@@ -183,7 +204,11 @@ fn job_load(s: &Scenario, app: &App) -> (f64, f64, f64) {
     if !j.overlap {
         in_flight = in_flight.min(runners);
     }
-    (runs, runs * steps, in_flight)
+    JobLoad {
+        runs,
+        events: runs * steps,
+        in_flight,
+    }
 }
 
 /// Estimate what running `s` costs, writing `outputs`.
@@ -200,12 +225,12 @@ pub fn estimate(s: &Scenario, outputs: Outputs) -> Estimate {
         .fold(0.0, f64::max);
     let max_of = |f: &dyn Fn(&App) -> f64| s.versions.iter().map(|v| f(&v.app)).fold(0.0, f64::max);
     let checkouts = max_of(&|a| f64::from(a.requests.checkouts)).max(1.0);
-    let in_system = max_of(&|a| requests_in_system(s, a, peak_rate, requests).0);
-    let waiting_timers =
-        max_of(&|a| requests_in_system(s, a, peak_rate, requests).1 * timers_per_waiter(a));
-    let job_runs = max_of(&|a| job_load(s, a).0);
-    let job_events = max_of(&|a| job_load(s, a).1);
-    let runs_in_flight = max_of(&|a| job_load(s, a).2);
+    let in_system = |a: &App| requests_in_system(s, a, peak_rate, requests);
+    let waiting_timers = max_of(&|a| in_system(a).waiting * timers_per_waiter(a));
+    let in_system = max_of(&|a| in_system(a).requests);
+    let job_runs = max_of(&|a| job_load(s, a).runs);
+    let job_events = max_of(&|a| job_load(s, a).events);
+    let runs_in_flight = max_of(&|a| job_load(s, a).in_flight);
     let fan_out = max_of(&|a| a.job.as_ref().map_or(0.0, |j| f64::from(j.fan_out)));
     let samples = (duration / s.sample_interval.as_secs_f64()).ceil();
     let pod_changes: f64 = s
@@ -261,7 +286,7 @@ pub fn check(
     outputs: Outputs,
     limits: Limits,
     concurrent: usize,
-) -> Result<Estimate, TooBig> {
+) -> Result<Estimate, Box<TooBig>> {
     let mut estimate = estimate(s, outputs);
     estimate.memory_bytes *= concurrent.max(1) as f64;
     let over = Over {
@@ -271,14 +296,14 @@ pub fn check(
         output: estimate.output_bytes > limits.max_output_bytes as f64,
     };
     if over.events || over.memory || over.pending || over.output {
-        return Err(TooBig {
+        return Err(Box::new(TooBig {
             file: file.to_owned(),
             scenario: s.name.clone(),
             estimate,
             limits,
             concurrent,
             over,
-        });
+        }));
     }
     Ok(estimate)
 }
@@ -485,11 +510,11 @@ impl GuardArgs {
         s: &Scenario,
         outputs: Outputs,
         concurrent: usize,
-    ) -> Result<Estimate, TooBig> {
+    ) -> anyhow::Result<Estimate> {
         if self.force {
             return Ok(estimate(s, outputs));
         }
-        check(file, s, outputs, self.limits(), concurrent)
+        check(file, s, outputs, self.limits(), concurrent).map_err(|e| anyhow::Error::new(*e))
     }
 }
 
@@ -592,14 +617,14 @@ mod tests {
         Scenario::parse(name, text).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// Every file the CSV files of a run hold.
+    /// What `run` writes: the CSV files.
     const CSV: Outputs = Outputs {
         rows: true,
         openmetrics: false,
         trace: false,
     };
 
-    fn check_one(s: &Scenario, outputs: Outputs) -> Result<Estimate, TooBig> {
+    fn check_one(s: &Scenario, outputs: Outputs) -> Result<Estimate, Box<TooBig>> {
         check("g.toml", s, outputs, DEFAULT_LIMITS, 1)
     }
 

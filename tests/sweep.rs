@@ -232,6 +232,7 @@ fn files_are_identical_on_one_and_two_threads() {
             metric: "refusal_rate".into(),
             safe_below: Some("0.5%".into()),
             check_invariants: false,
+            guard: Default::default(),
         };
         let code = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
