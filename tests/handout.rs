@@ -50,7 +50,7 @@ fn fixture() -> &'static Fixture {
 
 fn results() -> &'static [ReplayResult] {
     static RESULTS: OnceLock<Vec<ReplayResult>> = OnceLock::new();
-    RESULTS.get_or_init(|| replay::results(&fixture().scenarios).unwrap())
+    RESULTS.get_or_init(|| replay::results(&fixture().scenarios, &Default::default()).unwrap())
 }
 
 fn pooldrill() -> Command {

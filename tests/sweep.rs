@@ -240,6 +240,7 @@ fn files_are_identical_on_one_and_two_threads() {
             shards: None,
             cpus: 1,
             image: None,
+            guard: Default::default(),
         };
         let code = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

@@ -14,6 +14,7 @@
 
 mod promql;
 
+use crate::guard::{self, GuardArgs, Outputs};
 use crate::metrics::alerts::Episode;
 use crate::metrics::{IntervalHistograms, LogEntry, PodRow, SeriesRow, Sink, Summary};
 use crate::model::{RunOptions, Simulation};
@@ -53,6 +54,9 @@ pub struct AlertsArgs {
     /// output; without promtool, write it and stop there).
     #[arg(long, value_name = "PATH")]
     pub write_test: Option<PathBuf>,
+    /// The resource guard's limits.
+    #[command(flatten)]
+    pub guard: GuardArgs,
 }
 
 /// One rule of a Prometheus rule file (the fields pooldrill reads).
@@ -922,6 +926,13 @@ pub fn alerts(args: &AlertsArgs, quiet: bool) -> Result<i32> {
     };
     crate::interrupt::catch();
     let scenario = load_file(&args.file, overrides)?;
+    let file = args.file.display().to_string();
+    // The promtool test holds the series as an OpenMetrics export would.
+    let series = Outputs {
+        openmetrics: true,
+        ..Outputs::default()
+    };
+    args.guard.check(&file, &scenario, series, 1)?;
     // A bad --write-test path is refused before the run, not after it.
     let mut kept = args
         .write_test
@@ -940,7 +951,8 @@ pub fn alerts(args: &AlertsArgs, quiet: bool) -> Result<i32> {
                  add --write-test PATH to only write the rule test"
             );
         };
-        let run = write_test(&scenario, &rules, &test, quiet)?;
+        let run = write_test(&scenario, &rules, &test, quiet)
+            .map_err(|e| guard::name_file(e, &file))?;
         warn_unmatched(&args.rules, &run.unmatched);
         keep_test(&test, kept, args.write_test.as_deref().unwrap_or(&test))?;
         let shown = args.write_test.as_deref().unwrap_or(&test).display();
@@ -949,7 +961,8 @@ pub fn alerts(args: &AlertsArgs, quiet: bool) -> Result<i32> {
         );
         return Ok(0);
     };
-    let report = evaluate(&scenario, &args.rules, &promtool, &test, quiet);
+    let report = evaluate(&scenario, &args.rules, &promtool, &test, quiet)
+        .map_err(|e| guard::name_file(e, &file));
     // The test is kept even when promtool failed on it, to look into.
     if let (Some(kept), Some(path)) = (kept.take(), &args.write_test)
         && test.exists()

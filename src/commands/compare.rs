@@ -2,6 +2,7 @@
 //! random numbers, replicated, with every KPI's mean, confidence interval
 //! and paired difference from the first design.
 
+use crate::guard::{self, GuardArgs, Outputs};
 use crate::model::RunOptions;
 use crate::replicate::comparison::{Arm, Comparison, run_arms};
 use crate::replicate::progress_bar;
@@ -37,12 +38,29 @@ pub struct CompareArgs {
     /// Check the model's invariants after every event (slower).
     #[arg(long)]
     pub check_invariants: bool,
+    /// The resource guard's limits, for every arm.
+    #[command(flatten)]
+    pub guard: GuardArgs,
 }
 
 /// Run the comparison, print its table, write its files.
 pub fn compare(args: &CompareArgs, quiet: bool) -> Result<i32> {
     crate::interrupt::catch();
     let arms = load_arms(&args.files, args.seed, args.duration)?;
+    let runs = arms.len() * args.replications as usize;
+    let concurrent = runs.min(rayon::current_num_threads());
+    let mut events = 0.0;
+    for arm in &arms {
+        let estimate =
+            args.guard
+                .check(&arm.file, &arm.scenario, Outputs::default(), concurrent)?;
+        events += estimate.events * f64::from(args.replications);
+    }
+    if let Some(note) = guard::duration_note(runs, events, concurrent)
+        && !quiet
+    {
+        eprintln!("{note}");
+    }
     let names: Vec<&str> = arms.iter().map(|a| a.name.as_str()).collect();
     let out = args
         .out

@@ -8,6 +8,7 @@
 
 use crate::engine::SimTime;
 use crate::interrupt;
+use crate::guard::{self, GuardArgs, Outputs};
 use crate::metrics::LogEntry;
 use crate::model::{RunOptions, Simulation};
 use crate::scenario::Scenario;
@@ -51,6 +52,9 @@ pub struct DashboardArgs {
     /// Width of plain frames (pipes, TERM=dumb), in columns.
     #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u16).range(60..=400))]
     pub width: u16,
+    /// The resource guard's limits.
+    #[command(flatten)]
+    pub guard: GuardArgs,
 }
 
 /// A `--at` or `--from` value.
@@ -76,9 +80,19 @@ pub fn dashboard(args: &DashboardArgs) -> Result<i32> {
     let scenario = Scenario::load(&args.file)?;
     let styled = io::stdout().is_terminal()
         && std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb");
+    let file = args.file.display().to_string();
     match args.at {
-        Some(at) => show_at(scenario, at, styled, args.width),
-        None => play(&scenario, args, styled),
+        Some(at) => show_at(scenario, at, styled, args, &file),
+        None => {
+            // The playback may fall behind the simulation, which then
+            // keeps every sample's snapshot.
+            let rows = Outputs {
+                rows: true,
+                ..Outputs::default()
+            };
+            args.guard.check(&file, &scenario, rows, 1)?;
+            play(&scenario, args, styled).map_err(|e| guard::name_file(e, &file))
+        }
     }
 }
 
@@ -112,7 +126,14 @@ fn resolve(scenario: &Scenario, spec: TimeSpec, flag: &str) -> Result<SimTime> {
 }
 
 /// Run up to `at` and draw the state at the last sampling instant.
-fn show_at(mut scenario: Scenario, at: TimeSpec, styled: bool, width: u16) -> Result<i32> {
+fn show_at(
+    mut scenario: Scenario,
+    at: TimeSpec,
+    styled: bool,
+    args: &DashboardArgs,
+    file: &str,
+) -> Result<i32> {
+    let width = args.width;
     let at = resolve(&scenario, at, "--at")?;
     if at < scenario.sample_interval {
         bail!(
@@ -122,6 +143,7 @@ fn show_at(mut scenario: Scenario, at: TimeSpec, styled: bool, width: u16) -> Re
         );
     }
     scenario.duration = at;
+    args.guard.check(file, &scenario, Outputs::default(), 1)?;
     let mut last = None;
     let mut events = Vec::new();
     {
@@ -132,7 +154,8 @@ fn show_at(mut scenario: Scenario, at: TimeSpec, styled: bool, width: u16) -> Re
         });
         Simulation::new(&scenario, RunOptions::default())
             .run(&mut sink, |_| true)
-            .with_context(|| format!("scenario {}", scenario.name))?;
+            .with_context(|| format!("scenario {}", scenario.name))
+            .map_err(|e| guard::name_file(e, file))?;
         sink.finish()?;
     }
     let snapshot = last.context("the run produced no sample")?;

@@ -42,7 +42,7 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
             return match run {
                 RunError::Invariant { .. } => 3,
                 RunError::Interrupted(_) => interrupt::exit_code().unwrap_or(130),
-                RunError::Sink(_) => 2,
+                RunError::Sink(_) | RunError::TooManyPending { .. } => 2,
             };
         }
     }
@@ -70,6 +70,12 @@ mod tests {
             exit_code(&anyhow::Error::new(closed).context("cannot write -")),
             141
         );
+        let piled_up = RunError::TooManyPending {
+            at: SimTime::ZERO,
+            limit: 16,
+            requests: 8,
+        };
+        assert_eq!(exit_code(&anyhow::Error::new(piled_up)), 2);
         let disk = std::io::Error::other("No space left on device");
         assert_eq!(
             exit_code(&anyhow::Error::new(disk).context("cannot write")),

@@ -4,6 +4,7 @@
 //! scenario's files, the training chart set and `report.md`.
 
 use crate::metrics::summary::AlertSummary;
+use crate::guard::{GuardArgs, Outputs};
 use crate::metrics::{EventSink, LogEntry, NullSink, Sink, Summary, Tee};
 use crate::model::{RunOptions, Simulation};
 use crate::report::charts::{self, ChartSink, Marker, MarkerKind, Region, RegionKind, RunSeries};
@@ -32,6 +33,9 @@ pub struct ReplayArgs {
     /// The date the OpenMetrics timestamps are anchored to (at `meta.start`).
     #[arg(long, value_name = "YYYY-MM-DD", default_value_t = Date::DEFAULT, requires = "openmetrics")]
     pub date: Date,
+    /// The resource guard's limits, for every scenario.
+    #[command(flatten)]
+    pub guard: GuardArgs,
 }
 
 impl Default for ReplayArgs {
@@ -41,6 +45,7 @@ impl Default for ReplayArgs {
             out: "output".into(),
             openmetrics: None,
             date: Date::DEFAULT,
+            guard: GuardArgs::default(),
         }
     }
 }
@@ -69,27 +74,44 @@ struct Replayed {
     om: Option<OpenMetricsSink>,
 }
 
-/// Run every replayed scenario of `scenarios` (in parallel), writing no
-/// file: the results in report order.
-pub fn results(scenarios: &Path) -> Result<Vec<ReplayResult>> {
-    load(scenarios)?
+/// Run every replayed scenario of `scenarios` (in parallel) if it passes
+/// `guard`, writing no file: the results in report order.
+pub fn results(scenarios: &Path, guard: &GuardArgs) -> Result<Vec<ReplayResult>> {
+    let rows = Outputs {
+        rows: true,
+        ..Outputs::default()
+    };
+    load(scenarios, guard, rows)?
         .into_par_iter()
         .map(|s| simulate(s, &mut NullSink))
         .collect()
 }
 
-/// Load the replayed scenarios from the folder `scenarios`.
-fn load(scenarios: &Path) -> Result<Vec<Scenario>> {
-    Ok(SCENARIOS
-        .iter()
-        .map(|name| Scenario::load(&scenarios.join(format!("{name}.toml"))))
-        .collect::<Result<Vec<_>, _>>()?)
+/// Load the replayed scenarios from the folder `scenarios`, each one
+/// refused if running it (in parallel with the others) and writing
+/// `outputs` would cost more than `guard` allows.
+fn load(scenarios: &Path, guard: &GuardArgs, outputs: Outputs) -> Result<Vec<Scenario>> {
+    let concurrent = SCENARIOS.len().min(rayon::current_num_threads());
+    let mut loaded = Vec::new();
+    for name in SCENARIOS {
+        let path = scenarios.join(format!("{name}.toml"));
+        let scenario = Scenario::load(&path)?;
+        let file = path.display().to_string();
+        guard.check(&file, &scenario, outputs, concurrent)?;
+        loaded.push(scenario);
+    }
+    Ok(loaded)
 }
 
 /// Run every scenario, then write the charts and the report.
 pub fn replay(args: &ReplayArgs) -> Result<i32> {
     crate::interrupt::catch();
-    let scenarios = load(&args.scenarios)?;
+    let outputs = Outputs {
+        rows: true,
+        openmetrics: args.openmetrics.is_some(),
+        trace: false,
+    };
+    let scenarios = load(&args.scenarios, &args.guard, outputs)?;
     let file = |i: usize| args.scenarios.join(format!("{}.toml", SCENARIOS[i]));
     for (j, s) in scenarios.iter().enumerate() {
         if let Some(i) = scenarios[..j].iter().position(|o| o.name == s.name) {

@@ -3,6 +3,7 @@
 //! one's charts in a scratch folder, and writes one self-contained page.
 
 use crate::commands::replay::{self, ReplayResult};
+use crate::guard::GuardArgs;
 use crate::report::OutputFile;
 use crate::report::charts::{self, RunSeries};
 use crate::report::html::{Chart, HandoutRun, handout};
@@ -22,6 +23,9 @@ pub struct ReportArgs {
     /// The HTML file to write (`-`: standard output).
     #[arg(long, default_value = "output/report.html")]
     pub out: PathBuf,
+    /// The resource guard's limits, for every scenario.
+    #[command(flatten)]
+    pub guard: GuardArgs,
 }
 
 /// The runs compared side by side at the end of the handout.
@@ -70,7 +74,7 @@ pub fn report(args: &ReportArgs) -> Result<i32> {
     crate::interrupt::catch();
     // A bad --out path is refused before the runs, not after them.
     let mut file = OutputFile::create_with_folders(&args.out)?;
-    let results = replay::results(&args.scenarios)?;
+    let results = replay::results(&args.scenarios, &args.guard)?;
     let scratch = tempfile::tempdir().context("cannot create a scratch folder for the charts")?;
     let charts: Vec<Vec<Chart>> = results
         .par_iter()

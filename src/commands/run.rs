@@ -3,7 +3,7 @@
 
 use super::compare;
 use crate::engine::SimTime;
-use crate::guard::{self, DEFAULT_LIMITS, Limits};
+use crate::guard::{self, GuardArgs, Outputs};
 use crate::interrupt;
 use crate::metrics::{NullSink, Sink, Summary, Tee};
 use crate::model::{RunError, RunOptions, Simulation};
@@ -39,13 +39,13 @@ pub struct RunArgs {
     /// refusal, release, eviction and leak (large).
     #[arg(long)]
     pub trace: bool,
-    /// Refuse scenarios estimated at more than N events (default 1e9, a few
-    /// minutes); takes 5000000000 or 5e9.
-    #[arg(long, value_name = "N", value_parser = guard::parse_count)]
-    pub max_events: Option<u64>,
-    /// Run even if the resource estimate is over the limits.
-    #[arg(long)]
-    pub force: bool,
+    /// The resource guard's limits.
+    #[command(flatten)]
+    pub guard: GuardArgs,
+    /// Most events pending at once before the run stops (for tests: the
+    /// event queue's own limit is the default and the most).
+    #[arg(long, hide = true, value_name = "N")]
+    pub max_pending: Option<usize>,
     /// Also write the time series in the OpenMetrics text format to PATH
     /// (for `promtool tsdb create-blocks-from openmetrics`).
     #[arg(long, value_name = "PATH")]
@@ -82,12 +82,20 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
     };
     interrupt::catch();
     let scenario = load_file(&args.file, overrides)?;
-    if !args.force {
-        let limits = Limits {
-            max_events: args.max_events.unwrap_or(DEFAULT_LIMITS.max_events),
-            ..DEFAULT_LIMITS
-        };
-        guard::check(&scenario, limits)?;
+    let file = args.file.display().to_string();
+    let outputs = Outputs {
+        rows: args.replications == 1,
+        openmetrics: args.openmetrics.is_some() && args.replications == 1,
+        trace: args.trace && args.replications == 1,
+    };
+    let runs = args.replications as usize;
+    let concurrent = runs.min(rayon::current_num_threads());
+    let estimate = args.guard.check(&file, &scenario, outputs, concurrent)?;
+    if let Some(note) = guard::duration_note(runs, estimate.events * runs as f64, concurrent)
+        && runs > 1
+        && !quiet
+    {
+        eprintln!("{note}");
     }
     let out = args
         .out
@@ -121,20 +129,30 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         .as_deref()
         .map(OutputFile::create)
         .transpose()?;
-    let summary = match &mut om_file {
-        Some(file) => {
-            let mut om = OpenMetricsSink::create(&scenario, args.date)
-                .context("cannot create a temporary folder for the OpenMetrics export")?;
-            let (summary, dir) = stage_run(&scenario, &out, options, quiet, args.trace, &mut om)?;
-            let shown = args.openmetrics.as_deref().unwrap_or(Path::new("-"));
-            om.write_to(file)
-                .with_context(|| format!("cannot write {}", shown.display()))?;
-            let _hold = interrupt::hold();
-            dir.commit()?;
-            summary
-        }
-        None => run_to_folder(&scenario, &out, options, quiet, args.trace)?,
-    };
+    let om = om_file
+        .as_ref()
+        .map(|_| OpenMetricsSink::create(&scenario, args.date))
+        .transpose()
+        .context("cannot create a temporary folder for the OpenMetrics export")?;
+    let (summary, dir, om) = stage_run(
+        &scenario,
+        &out,
+        options,
+        quiet,
+        args.trace,
+        args.max_pending,
+        om,
+    )
+    .map_err(|e| guard::name_file(e, &file))?;
+    if let (Some(om), Some(target)) = (om, om_file.as_mut()) {
+        let shown = args.openmetrics.as_deref().unwrap_or(Path::new("-"));
+        om.write_to(target)
+            .with_context(|| format!("cannot write {}", shown.display()))?;
+    }
+    {
+        let _hold = interrupt::hold();
+        dir.commit()?;
+    }
     let to_stdout = om_file.as_ref().is_some_and(OutputFile::is_stdout);
     if let Some(file) = om_file {
         file.commit()?;
@@ -160,32 +178,20 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
     Ok(0)
 }
 
-/// Run `scenario`, writing timeseries.csv, pods.csv, summary.json (and
-/// trace.jsonl) into `out` (all or nothing: a failed run also removes the
-/// folder if it created it).
-pub fn run_to_folder(
-    scenario: &Scenario,
-    out: &Path,
-    options: RunOptions,
-    quiet: bool,
-    trace: bool,
-) -> Result<Summary> {
-    let (summary, dir) = stage_run(scenario, out, options, quiet, trace, &mut NullSink)?;
-    dir.commit()?;
-    Ok(summary)
-}
-
-/// Run `scenario` into the staged folder `out`, feeding the rows to `also`
-/// as well (an OpenMetrics export, say): the summary and the folder, to
-/// commit.
+/// Run `scenario` into the staged folder `out` (timeseries.csv, pods.csv,
+/// events.csv, summary.json and, with `trace`, trace.jsonl), feeding the rows
+/// to the OpenMetrics export `om` as well if there is one, and stopping at
+/// `max_pending` events pending at once (default: the event queue's limit):
+/// the summary, the folder to commit and the export to write.
 fn stage_run(
     scenario: &Scenario,
     out: &Path,
     options: RunOptions,
     quiet: bool,
     trace: bool,
-    also: &mut dyn Sink,
-) -> Result<(Summary, OutputDir)> {
+    max_pending: Option<usize>,
+    mut om: Option<OpenMetricsSink>,
+) -> Result<(Summary, OutputDir, Option<OpenMetricsSink>)> {
     let cannot_write = || {
         format!(
             "cannot write the output files in {} (the previous ones are left as they were)",
@@ -202,6 +208,9 @@ fn stage_run(
     let mut trace_error: Option<std::io::Error> = None;
     let bar = progress_bar(scenario, quiet);
     let mut sim = Simulation::new(scenario, options);
+    if let Some(limit) = max_pending {
+        sim = sim.with_max_pending(limit);
+    }
     if let Some(file) = trace_file.as_mut() {
         let error = &mut trace_error;
         sim = sim.with_tracer(Box::new(move |event| {
@@ -213,6 +222,11 @@ fn stage_run(
             }
         }));
     }
+    let mut none = NullSink;
+    let also: &mut dyn Sink = match om.as_mut() {
+        Some(export) => export,
+        None => &mut none,
+    };
     let result = sim.run(&mut Tee(vec![&mut sink, also]), |t| {
         bar.set_position(t.0 / 1_000_000);
         !interrupt::requested()
@@ -242,7 +256,7 @@ fn stage_run(
     let json = serde_json::to_vec_pretty(&summary)?;
     dir.write("summary.json", &json)
         .with_context(cannot_write)?;
-    Ok((summary, dir))
+    Ok((summary, dir, om))
 }
 
 /// A progress bar over simulated milliseconds, drawn only on a terminal.

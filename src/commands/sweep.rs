@@ -4,6 +4,7 @@
 //! batch script that runs it in N shards instead.
 
 use super::emit::{Emit, Flag, ShardedRun, emit};
+use crate::guard::{self, GuardArgs, Outputs};
 use crate::model::RunOptions;
 use crate::replicate::grid::{Grid, parse_set};
 use crate::replicate::kpi::{Kpi, Unit, kpi_defs};
@@ -79,6 +80,9 @@ pub struct SweepArgs {
     /// (default pooldrill:VERSION).
     #[arg(long, requires = "emit")]
     pub image: Option<String>,
+    /// The resource guard's limits, for every grid point.
+    #[command(flatten)]
+    pub guard: GuardArgs,
 }
 
 /// Run the sweep (or its shard) and write its files.
@@ -158,7 +162,6 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
         };
         Path::new("output").join(name)
     });
-    let dir = OutputDir::create(&out)?;
     let options = RunOptions {
         check_invariants: args.check_invariants || cfg!(debug_assertions),
         ..RunOptions::default()
@@ -166,6 +169,25 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
     let items: Vec<usize> = (0..manifest.items())
         .filter(|&k| manifest.holds(k))
         .collect();
+    let concurrent = items.len().min(rayon::current_num_threads());
+    let mut events = 0.0;
+    for (point, scenario) in scenarios.iter().enumerate() {
+        let estimate = args
+            .guard
+            .check(&manifest.file, scenario, Outputs::default(), concurrent)
+            .with_context(|| format!("grid point {point} ({})", point_label(&grid, point)))?;
+        let runs = items
+            .iter()
+            .filter(|&&k| manifest.item(k).0 == point)
+            .count();
+        events += estimate.events * runs as f64;
+    }
+    if let Some(note) = guard::duration_note(items.len(), events, concurrent)
+        && !quiet
+    {
+        eprintln!("{note}");
+    }
+    let dir = OutputDir::create(&out)?;
     let bar = progress_bar(items.len(), &base.name, quiet);
     let values = par_map(items.len(), &bar, |j| {
         let k = items[j];
@@ -173,7 +195,8 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
         let r = replicate(&scenarios[point], manifest.seed_of(k), options, false)
             .map_err(|e| e.context(format!("grid point {point}, replication {rep}")))?;
         Ok(r.kpis.into_iter().map(|(_, v)| v).collect::<Vec<f64>>())
-    })?;
+    })
+    .map_err(|e| guard::name_file(e, &manifest.file))?;
     let rows = items
         .iter()
         .zip(values)
@@ -216,6 +239,12 @@ fn shard_flags(args: &SweepArgs) -> Vec<Flag> {
         shards: _,
         cpus: _,
         image: _,
+        guard:
+            GuardArgs {
+                max_events,
+                max_output,
+                force,
+            },
     } = args;
     let flag = |name, value: Option<String>| Flag { name, value };
     let mut flags: Vec<Flag> = sets
@@ -229,6 +258,11 @@ fn shard_flags(args: &SweepArgs) -> Vec<Flag> {
     flags.extend(safe_below.clone().map(|b| flag("--safe-below", Some(b))));
     if *check_invariants {
         flags.push(flag("--check-invariants", None));
+    }
+    flags.extend(max_events.map(|n| flag("--max-events", Some(n.to_string()))));
+    flags.extend(max_output.map(|n| flag("--max-output", Some(n.to_string()))));
+    if *force {
+        flags.push(flag("--force", None));
     }
     flags
 }
@@ -275,6 +309,18 @@ fn bound(kpi: &Kpi, text: &str) -> Result<f64> {
             kpi.id
         ),
     }
+}
+
+/// Grid point `p` for people: `pool.max=4, traffic.rate=1000`.
+fn point_label(grid: &Grid, p: usize) -> String {
+    let values = grid.point(p);
+    let labels: Vec<String> = grid
+        .axes
+        .iter()
+        .zip(values)
+        .map(|(axis, i)| format!("{}={}", axis.path, axis.label(i)))
+        .collect();
+    labels.join(", ")
 }
 
 /// The validated scenario of grid point `p`. A value that does not

@@ -45,6 +45,9 @@ const SLOT_BITS: u32 = 24;
 const SLOT_MASK: u128 = (1 << SLOT_BITS) - 1;
 /// Most events pending at once (the slot field's range).
 pub const MAX_PENDING: usize = 1 << SLOT_BITS;
+/// The slot of an event that was dropped because too many were pending:
+/// no slot has it, so its handle matches nothing.
+const NO_SLOT: u32 = u32::MAX;
 /// Events due more than this after they are scheduled wait in the far lane:
 /// long enough that the steps of a request (milliseconds to seconds) stay
 /// near, short enough that deadlines, idle checks and job ticks go far.
@@ -88,6 +91,10 @@ pub struct Scheduler<E> {
     slots: Vec<Slot<E>>,
     free: Vec<u32>,
     live_timers: usize,
+    /// Most events pending at once, at most [`MAX_PENDING`].
+    max_pending: usize,
+    /// Whether an event was dropped because `max_pending` were pending.
+    overflowed: bool,
 }
 
 impl<E: Copy> Default for Scheduler<E> {
@@ -107,7 +114,30 @@ impl<E: Copy> Scheduler<E> {
             slots: Vec::with_capacity(1024),
             free: Vec::new(),
             live_timers: 0,
+            max_pending: MAX_PENDING,
+            overflowed: false,
         }
+    }
+
+    /// Hold at most `limit` events pending at once (at most
+    /// [`MAX_PENDING`], which is also the default). Past it, events are
+    /// dropped and [`overflowed`](Self::overflowed) says so: the run that
+    /// owns the queue must then stop, its results are meaningless.
+    pub fn with_max_pending(mut self, limit: usize) -> Self {
+        self.max_pending = limit.min(MAX_PENDING);
+        self
+    }
+
+    /// The most events pending at once (see
+    /// [`with_max_pending`](Self::with_max_pending)).
+    pub fn max_pending(&self) -> usize {
+        self.max_pending
+    }
+
+    /// Whether an event was dropped because the pending-event limit was
+    /// reached: the run must stop and report it.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
     }
 
     /// The current simulated time: the time of the event being handled.
@@ -146,15 +176,22 @@ impl<E: Copy> Scheduler<E> {
     #[inline(always)]
     fn push_timer(&mut self, lane: LaneId, at: SimTime, event: E) -> TimerId {
         let slot = self.push_to(lane, at, event, true);
+        let Some(s) = self.slots.get(slot as usize) else {
+            return TimerId {
+                slot,
+                generation: 0,
+            };
+        };
         self.live_timers += 1;
         TimerId {
             slot,
-            generation: self.slots[slot as usize].generation,
+            generation: s.generation,
         }
     }
 
     /// Store `event` in a slot and its key in `lane`'s heap, in place of the
-    /// spent key if that heap has one.
+    /// spent key if that heap has one. With every slot up to the limit
+    /// taken, the event is dropped and [`NO_SLOT`] returned instead.
     #[inline(always)]
     fn push_to(&mut self, lane: LaneId, at: SimTime, event: E, timer: bool) -> u32 {
         let at = at.max(self.now);
@@ -167,11 +204,11 @@ impl<E: Copy> Scheduler<E> {
                 s.cancelled = false;
                 slot
             }
+            None if self.slots.len() >= self.max_pending => {
+                self.overflowed = true;
+                return NO_SLOT;
+            }
             None => {
-                assert!(
-                    self.slots.len() < MAX_PENDING,
-                    "more than {MAX_PENDING} events pending"
-                );
                 self.slots.push(Slot {
                     event,
                     generation: 0,
@@ -274,7 +311,9 @@ impl<E: Copy> Scheduler<E> {
     /// does nothing.
     #[inline]
     pub fn cancel(&mut self, id: TimerId) {
-        let s = &mut self.slots[id.slot as usize];
+        let Some(s) = self.slots.get_mut(id.slot as usize) else {
+            return; // a dropped timer (see `overflowed`)
+        };
         if s.generation == id.generation && !s.cancelled {
             s.cancelled = true;
             self.live_timers -= 1;
@@ -507,6 +546,30 @@ mod tests {
         // The cancelled slot was freed when its key reached the top.
         let t4 = s.timer(SimTime(8), 4);
         assert_ne!(t4, t1, "a reused slot has a new generation");
+    }
+
+    #[test]
+    fn past_the_pending_limit_events_are_dropped_and_flagged_not_a_panic() {
+        assert_eq!(
+            Scheduler::<i32>::new()
+                .with_max_pending(usize::MAX)
+                .max_pending(),
+            MAX_PENDING
+        );
+        let mut s = Scheduler::new().with_max_pending(3);
+        s.at(SimTime(1), 1);
+        let t2 = s.timer(SimTime(2), 2);
+        s.stream_timer(SimTime(3), 3);
+        assert!(!s.overflowed());
+        let dropped = s.timeout(SimTime(4), 4);
+        s.after(SimTime(5), 5);
+        assert!(s.overflowed());
+        assert_eq!((s.pending(), s.live_timers()), (3, 2));
+        s.cancel(dropped); // a handle that matches nothing
+        s.cancel(t2);
+        let fired: Vec<i32> = std::iter::from_fn(|| s.pop().map(|(_, e)| e)).collect();
+        assert_eq!(fired, vec![1, 3]);
+        assert!(s.overflowed(), "the flag stays for the run to see");
     }
 
     #[test]

@@ -216,6 +216,21 @@ pub enum RunError {
     /// Stopped from outside (Ctrl-C).
     #[error("interrupted at t = {0}")]
     Interrupted(SimTime),
+    /// More events were pending at once than the event queue holds: work
+    /// piled up faster than it drained (waiters and their timers, under an
+    /// arrival rate far above what the pools serve).
+    #[error(
+        "stopped at t = {at}: more than {limit} events pending at once ({requests} requests in the system), the event queue's limit; \
+         lower traffic.rate, pool.acquire_timeout or requests.deadline, raise pool.max, or shorten the run (--duration)"
+    )]
+    TooManyPending {
+        /// Simulated time.
+        at: SimTime,
+        /// The limit.
+        limit: usize,
+        /// Requests arrived and not yet finished.
+        requests: usize,
+    },
 }
 
 /// One run of a scenario.
@@ -393,6 +408,26 @@ impl<'s> Simulation<'s> {
         }
     }
 
+    /// Hold at most `limit` events pending at once (default and most:
+    /// [`crate::engine::scheduler::MAX_PENDING`]); past it the run stops
+    /// with [`RunError::TooManyPending`].
+    pub fn with_max_pending(mut self, limit: usize) -> Self {
+        self.sched = self.sched.with_max_pending(limit);
+        self
+    }
+
+    /// [`RunError::TooManyPending`] if the event queue dropped an event.
+    fn pending_within_limit(&self) -> Result<(), RunError> {
+        if self.sched.overflowed() {
+            return Err(RunError::TooManyPending {
+                at: self.sched.now(),
+                limit: self.sched.max_pending(),
+                requests: self.requests.len(),
+            });
+        }
+        Ok(())
+    }
+
     /// Send every traced event to `tracer`.
     pub fn with_tracer(mut self, tracer: trace::Tracer<'s>) -> Self {
         self.tracer = Some(tracer);
@@ -470,6 +505,7 @@ impl<'s> Simulation<'s> {
         let mut handled: u64 = 0;
         let mut measuring = false;
         let mut last = SimTime::ZERO;
+        self.pending_within_limit()?;
         while let Some((now, event)) = self.sched.pop_until(self.end) {
             if self.options.check_invariants && now < last {
                 return self.broken(format!("the clock went back from {last} to {now}"));
@@ -498,12 +534,20 @@ impl<'s> Simulation<'s> {
             }
             handled += 1;
             if self.options.check_invariants {
+                // A dropped event may leave the model inconsistent.
+                self.pending_within_limit()?;
                 self.check_cheap_invariants()?;
             }
-            if handled & 0xffff == 0 && !progress(now) {
-                return Err(RunError::Interrupted(now));
+            if handled & 0xffff == 0 {
+                // Events dropped since the last look are not handled, so
+                // what was pending stays within the limit meanwhile.
+                self.pending_within_limit()?;
+                if !progress(now) {
+                    return Err(RunError::Interrupted(now));
+                }
             }
         }
+        self.pending_within_limit()?;
         self.sched.advance_to(self.end);
         self.check_invariants()?;
         self.rec.flush_log(sink)?;
@@ -514,6 +558,7 @@ impl<'s> Simulation<'s> {
     /// recorder, schedule the next sample. The only event that writes
     /// output, and so the only one that can fail.
     fn sample_tick(&mut self, now: SimTime, sink: &mut dyn Sink) -> Result<(), RunError> {
+        self.pending_within_limit()?;
         self.check_invariants()?;
         self.sample(now, sink)?;
         let next = now + self.scenario.sample_interval;
