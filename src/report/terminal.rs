@@ -17,6 +17,13 @@ fn pct(num: u64, den: u64) -> String {
     }
 }
 
+/// The mean wait of the acquires that waited at all: when fewer than 1 %
+/// wait, the p99 is 0 and the mean is theirs, diluted.
+fn mean_of_waited(a: &AcquireSummary) -> Option<f64> {
+    let mean = a.mean_wait_s?;
+    (a.waited > 0).then(|| mean * a.count as f64 / a.waited as f64)
+}
+
 /// The acquires that never got a connection: how many (of which the
 /// job's), how old, and how many still waited at the end.
 fn unfinished(s: &Summary) -> String {
@@ -43,7 +50,7 @@ fn at_end(s: &Summary) -> String {
         .as_ref()
         .map_or(0, |u| u.waiting_at_end);
     format!(
-        "{} handlers ({queued} waiting for a connection), {} clients waiting",
+        "{} in flight ({queued} waiting for a connection), {} clients waiting",
         s.requests.in_flight, s.requests.clients_waiting
     )
 }
@@ -99,6 +106,7 @@ pub fn summary_table(s: &Summary) -> String {
             "acquire wait mean / p99",
             format!("{} / {}", ms(a.mean_wait_s), ms(a.p99_wait_s)),
         ),
+        ("  mean of those that waited", ms(mean_of_waited(a))),
         ("acquires never served", unfinished(s)),
         ("still running at the end", at_end(s)),
         (
