@@ -80,7 +80,7 @@ struct IntervalCounts {
     starved_jobs: u64,
     leaked: u64,
     job_runs: u64,
-    wasted_held: SimTime,
+    wasted_held_ns: u64,
 }
 
 /// Whole-run totals after the warm-up.
@@ -113,8 +113,8 @@ pub struct Totals {
     /// Handlers that completed after their client left: wasted work.
     pub wasted: u64,
     /// Connection time (checkout to release, every checkout) of those
-    /// handlers.
-    pub wasted_held: SimTime,
+    /// handlers, in nanoseconds.
+    pub wasted_held_ns: u64,
     /// Acquires by class: [requests, job].
     pub acquires: [AcquireTotals; 2],
     /// Acquires that never got a connection, by class: [requests, job].
@@ -355,12 +355,12 @@ impl Recorder {
     /// the connection time of its checkouts.
     #[inline]
     pub fn handler(&mut self, arrived: SimTime, end: HandlerEnd, client_gone: bool, held: SimTime) {
-        // Connection time held for a client that is gone (0 otherwise).
-        let wasted_held = SimTime(held.0 * u64::from(client_gone));
         match end {
             HandlerEnd::Completed => {
                 self.interval.completed += 1;
-                self.interval.wasted_held += wasted_held;
+                if client_gone {
+                    self.interval.wasted_held_ns += held.0;
+                }
             }
             HandlerEnd::QueueTimeout | HandlerEnd::ConnectTimeout => {
                 self.interval.acquire_timeouts += 1
@@ -374,11 +374,12 @@ impl Recorder {
         }
         let t = &mut self.totals;
         match end {
-            HandlerEnd::Completed => {
+            HandlerEnd::Completed if client_gone => {
                 t.completed += 1;
-                t.wasted += u64::from(client_gone);
-                t.wasted_held += wasted_held;
+                t.wasted += 1;
+                t.wasted_held_ns += held.0;
             }
+            HandlerEnd::Completed => t.completed += 1,
             HandlerEnd::QueueTimeout => t.queue_timeouts += 1,
             HandlerEnd::ConnectTimeout => t.connect_timeouts += 1,
             HandlerEnd::Refused => t.refused += 1,
@@ -517,7 +518,7 @@ impl Recorder {
             job_runs: c.job_runs,
             leaked: c.leaked,
             leaked_cumulative: self.leaked_cumulative,
-            wasted_connection_s: c.wasted_held.as_secs_f64(),
+            wasted_connection_s: c.wasted_held_ns as f64 / 1e9,
         };
         let hists = IntervalHistograms {
             waits: &self.interval_wait,

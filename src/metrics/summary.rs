@@ -415,7 +415,7 @@ impl Summary {
                 gave_up: t.gave_up,
                 errors: t.client_errors,
                 wasted: t.wasted,
-                wasted_connection_s: t.wasted_held.as_secs_f64(),
+                wasted_connection_s: t.wasted_held_ns as f64 / 1e9,
                 clients_waiting: end.clients_waiting,
                 error_rate: if resolved > 0 {
                     (t.client_errors + t.gave_up) as f64 / resolved as f64

@@ -393,7 +393,8 @@ impl Simulation<'_> {
                 let pool = req.pool;
                 let fails = last && req.fails;
                 req.checkout += 1;
-                req.held += now - req.wait_started;
+                // Released at or after its checkout: no saturation needed.
+                req.held.0 += now.0 - req.wait_started.0;
                 self.release_client(
                     pool,
                     client,
