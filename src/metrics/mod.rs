@@ -12,7 +12,7 @@ pub mod targets;
 pub mod window;
 
 pub use histogram::DurationHistogram;
-pub use recorder::{AcquireEnd, ClientEnd, Gauges, HandlerEnd, Recorder};
+pub use recorder::{AcquireEnd, ClientEnd, Gauges, HandlerEnd, Recorder, Unfinished};
 pub use series::{
     EventSink, IntervalHistograms, LogEntry, MemorySink, NOTABLE_EVENTS, NullSink, PodRow,
     SeriesRow, Sink, Tee, WorkerRow,

@@ -1,6 +1,9 @@
 //! What the PgBouncer sidecars record: how long transactions waited for a
 //! server connection (reported apart from pg-pool's acquire waits, in
-//! `summary.json`'s `pooler` section), and their logins to PostgreSQL.
+//! `summary.json`'s `pooler` section), and their logins to PostgreSQL —
+//! counted after the warm-up like every summary counter, and during it
+//! apart (sidecars log in when they first get work, often all in the
+//! warm-up).
 
 use super::histogram::DurationHistogram;
 use super::recorder::{AcquireEnd, AcquireTotals, STARVED_AFTER};
@@ -14,10 +17,14 @@ pub struct PoolerRecorder {
     /// Waits by class: [requests, job].
     totals: [AcquireTotals; 2],
     waits: [DurationHistogram; 2],
-    /// Server logins started.
-    pub logins: u64,
+    /// Server logins started after the warm-up.
+    logins: u64,
     /// Of which PostgreSQL refused (53300).
-    pub refused_logins: u64,
+    refused_logins: u64,
+    /// Server logins started during the warm-up.
+    warmup_logins: u64,
+    /// Of which PostgreSQL refused.
+    warmup_refused_logins: u64,
 }
 
 impl Default for PoolerRecorder {
@@ -27,6 +34,8 @@ impl Default for PoolerRecorder {
             waits: [DurationHistogram::new(3), DurationHistogram::new(3)],
             logins: 0,
             refused_logins: 0,
+            warmup_logins: 0,
+            warmup_refused_logins: 0,
         }
     }
 }
@@ -39,6 +48,24 @@ fn index(class: CallerClass) -> usize {
 }
 
 impl PoolerRecorder {
+    /// A server login started; `counted`: after the warm-up.
+    pub fn login(&mut self, counted: bool) {
+        if counted {
+            self.logins += 1;
+        } else {
+            self.warmup_logins += 1;
+        }
+    }
+
+    /// PostgreSQL refused a login; `counted`: after the warm-up.
+    pub fn refused_login(&mut self, counted: bool) {
+        if counted {
+            self.refused_logins += 1;
+        } else {
+            self.warmup_refused_logins += 1;
+        }
+    }
+
     /// A transaction waited `wait` for a server connection (`queued`: it
     /// found none idle), and got one (`Served`) or timed out.
     pub fn record(&mut self, class: CallerClass, wait: SimTime, queued: bool, end: AcquireEnd) {
@@ -69,6 +96,8 @@ impl PoolerRecorder {
             },
             logins: self.logins,
             refused_logins: self.refused_logins,
+            warmup_logins: self.warmup_logins,
+            warmup_refused_logins: self.warmup_refused_logins,
         }
     }
 }

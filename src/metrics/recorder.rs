@@ -23,7 +23,8 @@ pub enum AcquireEnd {
     ConnectTimeout,
     /// SQLSTATE 53300 from the server.
     Refused,
-    /// The caller stopped waiting (gone with its process, or cancelled).
+    /// The caller stopped waiting: its client left and the handler was
+    /// cancelled (`cancel_on_abort`). An unfinished wait too.
     Abandoned,
 }
 
@@ -79,6 +80,7 @@ struct IntervalCounts {
     starved_jobs: u64,
     leaked: u64,
     job_runs: u64,
+    wasted_held_ns: u64,
 }
 
 /// Whole-run totals after the warm-up.
@@ -110,8 +112,13 @@ pub struct Totals {
     pub client_errors: u64,
     /// Handlers that completed after their client left: wasted work.
     pub wasted: u64,
+    /// Connection time (checkout to release, every checkout) of those
+    /// handlers, in nanoseconds.
+    pub wasted_held_ns: u64,
     /// Acquires by class: [requests, job].
     pub acquires: [AcquireTotals; 2],
+    /// Acquires that never got a connection, by class: [requests, job].
+    pub unfinished: [UnfinishedTotals; 2],
     /// Connections leaked.
     pub leaked: u64,
 }
@@ -131,6 +138,62 @@ pub struct AcquireTotals {
     pub refused: u64,
     /// Waited over 100 ms or failed.
     pub starved: u64,
+}
+
+/// Acquires of one class that never got a connection: their caller
+/// stopped waiting, its process exited, or it still waited at the end.
+#[derive(Clone, Debug, Default)]
+pub struct UnfinishedTotals {
+    /// Ended by a give-up with `cancel_on_abort` (also counted, with their
+    /// waits, among the acquires that ended).
+    pub abandoned: u64,
+    /// Ended by the exit of their worker process (pod exit or crash).
+    pub process_exit: u64,
+    /// Still waiting when the run stopped.
+    pub waiting_at_end: u64,
+    /// Sum of their ages (start of the acquire to its end, or to the end
+    /// of the run), in nanoseconds.
+    pub age_sum_ns: u128,
+    /// The oldest.
+    pub max_age: SimTime,
+}
+
+/// Why an acquire never got a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unfinished {
+    /// Its caller gave up and was cancelled.
+    Abandoned,
+    /// Its worker process exited.
+    ProcessExit,
+    /// The run stopped while it waited.
+    WaitingAtEnd,
+}
+
+impl UnfinishedTotals {
+    /// Every unfinished acquire.
+    pub fn count(&self) -> u64 {
+        self.abandoned + self.process_exit + self.waiting_at_end
+    }
+
+    /// Count one of age `age`.
+    fn add(&mut self, why: Unfinished, age: SimTime) {
+        match why {
+            Unfinished::Abandoned => self.abandoned += 1,
+            Unfinished::ProcessExit => self.process_exit += 1,
+            Unfinished::WaitingAtEnd => self.waiting_at_end += 1,
+        }
+        self.age_sum_ns += u128::from(age.0);
+        self.max_age = self.max_age.max(age);
+    }
+
+    /// Add `other`'s counts to these.
+    pub fn merge(&mut self, other: &UnfinishedTotals) {
+        self.abandoned += other.abandoned;
+        self.process_exit += other.process_exit;
+        self.waiting_at_end += other.waiting_at_end;
+        self.age_sum_ns += other.age_sum_ns;
+        self.max_age = self.max_age.max(other.max_age);
+    }
 }
 
 impl AcquireTotals {
@@ -267,16 +330,38 @@ impl Recorder {
         match end {
             AcquireEnd::QueueTimeout | AcquireEnd::ConnectTimeout => t.timed_out += 1,
             AcquireEnd::Refused => t.refused += 1,
-            AcquireEnd::Served | AcquireEnd::Abandoned => {}
+            AcquireEnd::Abandoned => self.totals.unfinished[k].add(Unfinished::Abandoned, wait),
+            AcquireEnd::Served => {}
+        }
+    }
+
+    /// An acquire that started at `started` ends now without a connection
+    /// and without an [`acquire`](Self::acquire) record: its process
+    /// exited, or the run stops while it waits.
+    pub fn unfinished_acquire(
+        &mut self,
+        now: SimTime,
+        class: CallerClass,
+        started: SimTime,
+        why: Unfinished,
+    ) {
+        if self.counts(started) {
+            self.totals.unfinished[class_index(class)].add(why, now - started);
         }
     }
 
     /// A handler (of a request that arrived at `arrived`) ended.
-    /// `client_gone` says whether its client had already left.
+    /// `client_gone` says whether its client had already left; `held` is
+    /// the connection time of its checkouts.
     #[inline]
-    pub fn handler(&mut self, arrived: SimTime, end: HandlerEnd, client_gone: bool) {
+    pub fn handler(&mut self, arrived: SimTime, end: HandlerEnd, client_gone: bool, held: SimTime) {
         match end {
-            HandlerEnd::Completed => self.interval.completed += 1,
+            HandlerEnd::Completed => {
+                self.interval.completed += 1;
+                if client_gone {
+                    self.interval.wasted_held_ns += held.0;
+                }
+            }
             HandlerEnd::QueueTimeout | HandlerEnd::ConnectTimeout => {
                 self.interval.acquire_timeouts += 1
             }
@@ -289,10 +374,12 @@ impl Recorder {
         }
         let t = &mut self.totals;
         match end {
-            HandlerEnd::Completed => {
+            HandlerEnd::Completed if client_gone => {
                 t.completed += 1;
-                t.wasted += u64::from(client_gone);
+                t.wasted += 1;
+                t.wasted_held_ns += held.0;
             }
+            HandlerEnd::Completed => t.completed += 1,
             HandlerEnd::QueueTimeout => t.queue_timeouts += 1,
             HandlerEnd::ConnectTimeout => t.connect_timeouts += 1,
             HandlerEnd::Refused => t.refused += 1,
@@ -431,6 +518,7 @@ impl Recorder {
             job_runs: c.job_runs,
             leaked: c.leaked,
             leaked_cumulative: self.leaked_cumulative,
+            wasted_connection_s: c.wasted_held_ns as f64 / 1e9,
         };
         let hists = IntervalHistograms {
             waits: &self.interval_wait,

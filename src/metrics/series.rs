@@ -79,6 +79,10 @@ pub struct SeriesRow {
     pub leaked: u64,
     /// Connections leaked since the start.
     pub leaked_cumulative: u64,
+    /// Connection time (s) held by the handlers that completed in the
+    /// interval after their client had left: every checkout of each, from
+    /// checkout to release (wasted work, in connection-seconds).
+    pub wasted_connection_s: f64,
 }
 
 /// One row of `pods.csv`: one pod at one sampling instant.

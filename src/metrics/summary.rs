@@ -2,7 +2,7 @@
 //! a contract that scripts rely on: fields may be added, never renamed.
 
 use super::histogram::DurationHistogram;
-use super::recorder::{AcquireTotals, Recorder};
+use super::recorder::{AcquireTotals, Recorder, UnfinishedTotals};
 use crate::engine::SimTime;
 use crate::scenario::Scenario;
 use serde::Serialize;
@@ -70,10 +70,14 @@ pub struct PoolerSummary {
     pub waits: AcquireSummary,
     /// The same by class.
     pub waits_by_class: ByClass,
-    /// Server logins started.
+    /// Server logins started after the warm-up.
     pub logins: u64,
     /// Of which PostgreSQL refused (53300).
     pub refused_logins: u64,
+    /// Server logins started during the warm-up (not in `logins`).
+    pub warmup_logins: u64,
+    /// Of which PostgreSQL refused (not in `refused_logins`).
+    pub warmup_refused_logins: u64,
 }
 
 /// One alert rule's replay.
@@ -162,6 +166,10 @@ pub struct RequestSummary {
     pub errors: u64,
     /// Handlers that completed after their client had left (wasted work).
     pub wasted: u64,
+    /// Connection time those handlers held (s): every checkout of each,
+    /// from checkout to release — connection-seconds spent on answers
+    /// nobody received.
+    pub wasted_connection_s: f64,
     /// Clients still waiting at the end.
     pub clients_waiting: u64,
     /// (errors + give-ups) / answered-or-gave-up, from the client's side.
@@ -172,7 +180,8 @@ pub struct RequestSummary {
     pub p95_latency_s: Option<f64>,
     /// Client-observed latency, 99th percentile (s).
     pub p99_latency_s: Option<f64>,
-    /// Client-observed latency, mean (s).
+    /// Client-observed latency, mean (s): exact (not from the histogram's
+    /// buckets).
     pub mean_latency_s: Option<f64>,
 }
 
@@ -191,7 +200,7 @@ pub struct AcquireSummary {
     pub refused: u64,
     /// Waited over 100 ms or failed.
     pub starved: u64,
-    /// Mean wait; a timed-out acquire counts its full wait (s).
+    /// Mean wait, exact; a timed-out acquire counts its full wait (s).
     pub mean_wait_s: Option<f64>,
     /// Median wait (s).
     pub p50_wait_s: Option<f64>,
@@ -199,6 +208,47 @@ pub struct AcquireSummary {
     pub p95_wait_s: Option<f64>,
     /// 99th percentile wait (s).
     pub p99_wait_s: Option<f64>,
+    /// Acquires that never got a connection (pg-pool acquires only; not
+    /// in the sidecar's `waits`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unfinished: Option<UnfinishedSummary>,
+}
+
+/// Acquires that never got a connection: ended by a give-up with
+/// `cancel_on_abort` (`abandoned`, which also count among the acquires that
+/// ended, with their waits), by their process's exit, or still waiting when
+/// the run stopped. An acquire that timed out or was refused ended, and is
+/// not among them. Their ages run from the start of the acquire to its end
+/// (or to the end of the run).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct UnfinishedSummary {
+    /// All of them.
+    pub count: u64,
+    /// Mean age (s).
+    pub mean_age_s: Option<f64>,
+    /// The oldest (s).
+    pub max_age_s: Option<f64>,
+    /// Ended by a give-up with `cancel_on_abort`.
+    pub abandoned: u64,
+    /// Ended by the exit of their worker process.
+    pub process_exit: u64,
+    /// Still waiting when the run stopped.
+    pub waiting_at_end: u64,
+}
+
+impl UnfinishedSummary {
+    /// The summary of `t`.
+    fn of(t: &UnfinishedTotals) -> UnfinishedSummary {
+        let count = t.count();
+        UnfinishedSummary {
+            count,
+            mean_age_s: (count > 0).then(|| t.age_sum_ns as f64 / 1e9 / count as f64),
+            max_age_s: (count > 0).then(|| t.max_age.as_secs_f64()),
+            abandoned: t.abandoned,
+            process_exit: t.process_exit,
+            waiting_at_end: t.waiting_at_end,
+        }
+    }
 }
 
 /// Acquire figures of each class.
@@ -288,6 +338,19 @@ pub(crate) fn acquire_summary(t: &AcquireTotals, h: &DurationHistogram) -> Acqui
         p50_wait_s: p50,
         p95_wait_s: p95,
         p99_wait_s: p99,
+        unfinished: None,
+    }
+}
+
+/// [`acquire_summary`] with the acquires that never got a connection.
+fn acquire_summary_with_unfinished(
+    t: &AcquireTotals,
+    h: &DurationHistogram,
+    unfinished: &UnfinishedTotals,
+) -> AcquireSummary {
+    AcquireSummary {
+        unfinished: Some(UnfinishedSummary::of(unfinished)),
+        ..acquire_summary(t, h)
     }
 }
 
@@ -323,6 +386,9 @@ impl Summary {
         let [req, job] = &t.acquires;
         let mut all = req.clone();
         all.merge(job);
+        let [req_unfinished, job_unfinished] = &t.unfinished;
+        let mut all_unfinished = req_unfinished.clone();
+        all_unfinished.merge(job_unfinished);
         Summary {
             tool: "pooldrill".into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -349,6 +415,7 @@ impl Summary {
                 gave_up: t.gave_up,
                 errors: t.client_errors,
                 wasted: t.wasted,
+                wasted_connection_s: t.wasted_held_ns as f64 / 1e9,
                 clients_waiting: end.clients_waiting,
                 error_rate: if resolved > 0 {
                     (t.client_errors + t.gave_up) as f64 / resolved as f64
@@ -360,10 +427,10 @@ impl Summary {
                 p99_latency_s,
                 mean_latency_s: opt(rec.latency.mean_secs()),
             },
-            acquire: acquire_summary(&all, &all_waits),
+            acquire: acquire_summary_with_unfinished(&all, &all_waits, &all_unfinished),
             acquire_by_class: ByClass {
-                request: acquire_summary(req, &rec.waits[0]),
-                job: acquire_summary(job, &rec.waits[1]),
+                request: acquire_summary_with_unfinished(req, &rec.waits[0], req_unfinished),
+                job: acquire_summary_with_unfinished(job, &rec.waits[1], job_unfinished),
             },
             connections: ConnectionSummary {
                 peak_open: rec.open.peak().max(0) as u64,

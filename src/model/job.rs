@@ -82,6 +82,12 @@ impl JobRun {
         matches!(self.phase, Phase::ServerWait(_))
     }
 
+    /// When its acquire started, if it is acquiring (queued, or waiting for
+    /// the handshake of a client made for it).
+    pub(crate) fn acquire_started(&self) -> Option<SimTime> {
+        matches!(self.phase, Phase::Queued | Phase::Connecting(_)).then_some(self.wait_started)
+    }
+
     /// A run that has acquired nothing yet.
     pub(crate) fn new(worker: u32, serial: u32, version: usize, pool: Id) -> JobRun {
         JobRun {

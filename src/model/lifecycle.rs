@@ -12,13 +12,14 @@
 //! A crashed worker loses its requests and its connections and comes back,
 //! empty, after `worker_restart`.
 
+use super::caller::CallerClass;
 use super::fleet::{Pod, PodState, Worker};
 use super::pod_timeline::PodChange;
 use super::pool::{ClientState, PoolKind};
 use super::{Event, Simulation};
 use crate::engine::SimTime;
 use crate::engine::rng::{domain, stream};
-use crate::metrics::HandlerEnd;
+use crate::metrics::{HandlerEnd, Unfinished};
 use crate::slab::Id;
 
 impl Simulation<'_> {
@@ -194,8 +195,16 @@ impl Simulation<'_> {
                 .filter(|&&id| self.runs.get(id).is_some_and(|r| r.waits_for_a_server()))
                 .count();
         self.forget_server_waiters(w, server_waiters);
+        let now = self.sched.now();
         for run in runs {
-            self.runs.remove(run);
+            if let Some(started) = self.runs.remove(run).and_then(|r| r.acquire_started()) {
+                self.rec.unfinished_acquire(
+                    now,
+                    CallerClass::Job,
+                    started,
+                    Unfinished::ProcessExit,
+                );
+            }
         }
         // In the pool table's order, as a scan of it would find them.
         let mut pools = std::mem::take(&mut self.workers[w as usize].pools);
@@ -206,6 +215,14 @@ impl Simulation<'_> {
             closed = (closed.0 + all, closed.1 + leaked);
         }
         for id in doomed {
+            if let Some(started) = self.requests.get(id).and_then(|r| r.acquire_started()) {
+                self.rec.unfinished_acquire(
+                    now,
+                    CallerClass::Request,
+                    started,
+                    Unfinished::ProcessExit,
+                );
+            }
             self.finish_request(id, HandlerEnd::Unavailable);
         }
         closed

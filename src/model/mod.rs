@@ -38,10 +38,10 @@ pub mod wait_queue;
 use crate::engine::{Scheduler, SimTime};
 use crate::metrics::pooler::PoolerRecorder;
 use crate::metrics::summary::{EndState, JobSummary};
-use crate::metrics::{Gauges, PodRow, Recorder, Sink, Summary};
+use crate::metrics::{Gauges, PodRow, Recorder, Sink, Summary, Unfinished};
 use crate::scenario::Scenario;
 use crate::slab::{Id, Slab};
-use caller::Caller;
+use caller::{Caller, CallerClass};
 use cpu::Cpu;
 use database::Database;
 use fleet::{Pod, Worker};
@@ -856,8 +856,23 @@ impl<'s> Simulation<'s> {
         Ok(())
     }
 
-    fn finish(self) -> Summary {
+    fn finish(mut self) -> Summary {
         let now = self.sched.now();
+        let waiting = self
+            .requests
+            .iter()
+            .filter_map(|(_, r)| r.acquire_started())
+            .map(|started| (CallerClass::Request, started))
+            .chain(
+                self.runs
+                    .iter()
+                    .filter_map(|(_, r)| r.acquire_started())
+                    .map(|started| (CallerClass::Job, started)),
+            );
+        for (class, started) in waiting {
+            self.rec
+                .unfinished_acquire(now, class, started, Unfinished::WaitingAtEnd);
+        }
         let end = EndState {
             end: now,
             in_flight: self.counted_in_flight,

@@ -475,7 +475,7 @@ impl Simulation<'_> {
             return;
         };
         if let Some(stats) = self.pooler_stats.as_mut() {
-            stats.logins += u64::from(self.rec.counts(now));
+            stats.login(self.rec.counts(now));
         }
         let settings = &self.scenario.database;
         let pooler = self.poolers.get_mut(pooler_id).expect("live sidecar");
@@ -559,7 +559,7 @@ impl Simulation<'_> {
     fn after_refusal(&mut self, pooler_id: Id) {
         let now = self.sched.now();
         if let Some(stats) = self.pooler_stats.as_mut() {
-            stats.refused_logins += u64::from(self.rec.counts(now));
+            stats.refused_login(self.rec.counts(now));
         }
         let pooler = self.poolers.get(pooler_id).expect("live sidecar");
         match pooler.retry_at().filter(|&t| t > now) {

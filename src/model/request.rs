@@ -60,7 +60,8 @@ pub struct Request {
     rng: SimRng,
     checkout: u32,
     phase: Phase,
-    /// Start of the current wait (acquire or server wait).
+    /// Start of the current acquire; once granted, of the checkout (and of
+    /// its server wait behind a sidecar).
     wait_started: SimTime,
     found_full: bool,
     /// The acquire timeout or the sidecar's `query_wait_timeout`.
@@ -70,6 +71,8 @@ pub struct Request {
     /// The hold still to come (while waiting for a server connection: all
     /// of it; while querying: the part after the query).
     hold_left: SimTime,
+    /// Connection time of its checkouts so far (checkout to release).
+    held: SimTime,
 }
 
 /// Whether `caller` still waits in its pool's queue.
@@ -92,6 +95,12 @@ impl Request {
     /// Whether its transaction waits for the sidecar's server connection.
     pub(crate) fn waits_for_a_server(&self) -> bool {
         matches!(self.phase, Phase::ServerWait(_))
+    }
+
+    /// When its acquire started, if it is acquiring (queued, or waiting for
+    /// the handshake of a client made for it).
+    pub(crate) fn acquire_started(&self) -> Option<SimTime> {
+        matches!(self.phase, Phase::Queued | Phase::Connecting(_)).then_some(self.wait_started)
     }
 }
 
@@ -120,7 +129,8 @@ impl Simulation<'_> {
         let serial = self.arrivals_seen;
         let Route::Worker(worker) = route else {
             // No live worker behind the load balancer: an error at once.
-            self.rec.handler(now, HandlerEnd::Unavailable, false);
+            self.rec
+                .handler(now, HandlerEnd::Unavailable, false, SimTime::ZERO);
             self.rec.client(now, now, ClientEnd::Error);
             return;
         };
@@ -151,6 +161,7 @@ impl Simulation<'_> {
             giveup_timer: None,
             fails,
             hold_left: SimTime::ZERO,
+            held: SimTime::ZERO,
         });
         self.trace(
             TraceKind::Arrived,
@@ -261,6 +272,7 @@ impl Simulation<'_> {
         if let Some(t) = req.wait_timer.take() {
             self.sched.cancel(t);
         }
+        req.wait_started = now;
         let hold = self.scenario.versions[req.version]
             .app
             .requests
@@ -269,7 +281,6 @@ impl Simulation<'_> {
         if self.pools.get(pool).is_some_and(|p| p.via_pooler) {
             req.phase = Phase::ServerWait(client);
             req.hold_left = hold;
-            req.wait_started = now;
             self.begin_transaction(caller, pool, client);
         } else {
             self.start_hold(caller, client, hold);
@@ -368,6 +379,7 @@ impl Simulation<'_> {
 
     /// App work or a hold ended.
     pub(crate) fn request_step(&mut self, id: Id) {
+        let now = self.sched.now();
         let Some(req) = self.requests.get_mut(id) else {
             return;
         };
@@ -381,6 +393,8 @@ impl Simulation<'_> {
                 let pool = req.pool;
                 let fails = last && req.fails;
                 req.checkout += 1;
+                // Released at or after its checkout: no saturation needed.
+                req.held.0 += now.0 - req.wait_started.0;
                 self.release_client(
                     pool,
                     client,
@@ -479,15 +493,17 @@ impl Simulation<'_> {
         }
         let caller = Caller::request(id, req.checkout, req.serial);
         self.trace(TraceKind::Finished, Some(caller), Some(req.pool), None);
-        self.rec.handler(req.arrived, end, req.client_gone);
+        let due = req.arrived.saturating_add(self.spec(req.version).deadline);
+        // It ran past the deadline without ever blocking (no give-up timer):
+        // its client left at the deadline all the same.
+        let left_unseen = !req.client_gone && now > due;
+        self.rec
+            .handler(req.arrived, end, req.client_gone || left_unseen, req.held);
         let counted = self.rec.counts(req.arrived);
         self.counted_in_flight -= u64::from(counted);
         if !req.client_gone {
             self.counted_clients_waiting -= u64::from(counted);
-            let due = req.arrived.saturating_add(self.spec(req.version).deadline);
-            if now > due {
-                // It held a client past the deadline without ever blocking:
-                // the client left at the deadline.
+            if left_unseen {
                 self.rec.client(due, req.arrived, ClientEnd::GaveUp);
             } else if end == HandlerEnd::Completed {
                 self.rec.client(now, req.arrived, ClientEnd::Ok);

@@ -119,6 +119,10 @@ pub fn replay_report(runs: &[ReplayRun], charts: &[ChartRef]) -> String {
 
 fn key_figures(w: &mut String, runs: &[ReplayRun]) {
     let _ = writeln!(w, "## Key figures (after each scenario's warm-up)\n");
+    let _ = writeln!(
+        w,
+        "Percentiles come from each run's histogram (3 significant digits: at most 0.1 % high); means are exact.\n"
+    );
     let header: Vec<&str> = runs.iter().map(|r| r.scenario.name.as_str()).collect();
     let _ = writeln!(w, "| | {} |", header.join(" | "));
     let _ = writeln!(w, "|---|{}", "---|".repeat(runs.len()));
@@ -175,7 +179,7 @@ fn minute_by_minute(w: &mut String, r: &ReplayRun) {
     if !s.targets.is_empty() {
         let _ = writeln!(
             w,
-            "\n| the exercise's dashboard | target | simulated | why they differ |\n|---|---|---|---|"
+            "\nSimulated as the dashboard computes it: over the target's window, quantiles by `histogram_quantile` over the exported buckets (1 ms … 60 s), so they can differ from the key figures' percentiles.\n\n| the exercise's dashboard | target | simulated | why they differ |\n|---|---|---|---|"
         );
         for t in &s.targets {
             let _ = writeln!(

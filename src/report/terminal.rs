@@ -1,6 +1,8 @@
 //! The summary as a readable table on the terminal.
 
 use crate::metrics::Summary;
+use crate::metrics::summary::AcquireSummary;
+use crate::report::figures::duration;
 use std::fmt::Write;
 
 fn ms(v: Option<f64>) -> String {
@@ -13,6 +15,44 @@ fn pct(num: u64, den: u64) -> String {
     } else {
         format!("{:.3} %", 100.0 * num as f64 / den as f64)
     }
+}
+
+/// The mean wait of the acquires that waited at all: when fewer than 1 %
+/// wait, the p99 is 0 and the mean is theirs, diluted.
+fn mean_of_waited(a: &AcquireSummary) -> Option<f64> {
+    let mean = a.mean_wait_s?;
+    (a.waited > 0).then(|| mean * a.count as f64 / a.waited as f64)
+}
+
+/// The acquires that never got a connection: how many (of which the
+/// job's), how old, and how many still waited at the end.
+fn unfinished(s: &Summary) -> String {
+    let count = |a: &AcquireSummary| a.unfinished.as_ref().map_or(0, |u| u.count);
+    match &s.acquire.unfinished {
+        Some(u) if u.count > 0 => format!(
+            "{} ({} of the job; age mean {}, oldest {}; {} still waiting at the end)",
+            u.count,
+            count(&s.acquire_by_class.job),
+            duration(u.mean_age_s),
+            duration(u.max_age_s),
+            u.waiting_at_end
+        ),
+        _ => "0".into(),
+    }
+}
+
+/// The requests the run stopped in the middle of.
+fn at_end(s: &Summary) -> String {
+    let queued = s
+        .acquire_by_class
+        .request
+        .unfinished
+        .as_ref()
+        .map_or(0, |u| u.waiting_at_end);
+    format!(
+        "{} in flight ({queued} waiting for a connection), {} clients waiting",
+        s.requests.in_flight, s.requests.clients_waiting
+    )
 }
 
 /// Render the summary of one run.
@@ -42,6 +82,10 @@ pub fn summary_table(s: &Summary) -> String {
         ("  other app errors", r.app_errors.to_string()),
         ("work wasted after give-up", r.wasted.to_string()),
         (
+            "  connection time it held",
+            duration(Some(r.wasted_connection_s)),
+        ),
+        (
             "latency p50 / p95 / p99",
             format!(
                 "{} / {} / {}",
@@ -62,6 +106,9 @@ pub fn summary_table(s: &Summary) -> String {
             "acquire wait mean / p99",
             format!("{} / {}", ms(a.mean_wait_s), ms(a.p99_wait_s)),
         ),
+        ("  mean of those that waited", ms(mean_of_waited(a))),
+        ("acquires never served", unfinished(s)),
+        ("still running at the end", at_end(s)),
         (
             "open connections mean / peak",
             format!("{:.1} / {}", c.mean_open, c.peak_open),
@@ -118,6 +165,13 @@ pub fn summary_table(s: &Summary) -> String {
                 t.simulated
             );
         }
+    }
+    if let Some(p) = &s.pooler {
+        let _ = writeln!(
+            out,
+            "  sidecar logins: {} after the warm-up ({} refused), {} during it ({} refused)",
+            p.logins, p.refused_logins, p.warmup_logins, p.warmup_refused_logins
+        );
     }
     if s.job.runs_started > 0 {
         let j = &s.job;

@@ -70,6 +70,7 @@ fn merge(group: &[SeriesRow]) -> SeriesRow {
         starved_jobs: sum(|r| r.starved_jobs),
         job_runs: sum(|r| r.job_runs),
         leaked: sum(|r| r.leaked),
+        wasted_connection_s: group.iter().map(|r| r.wasted_connection_s).sum(),
         ..last.clone()
     }
 }
