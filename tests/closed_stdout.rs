@@ -34,11 +34,13 @@ fn exits_quietly(args: &[&str], code: i32) {
     assert_eq!(stderr, "", "pooldrill {args:?}");
 }
 
-/// The names in `dir`, sorted: committed files, no staging folder.
+/// The names in `dir` but the record of what pooldrill wrote there, sorted:
+/// committed files, no staging folder.
 fn committed(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".pooldrill-files.json")
         .collect();
     names.sort();
     assert!(
