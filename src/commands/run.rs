@@ -23,7 +23,7 @@ pub struct RunArgs {
     /// The scenario file.
     pub file: PathBuf,
     /// Replace the scenario's seed.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::parse_seed)]
     pub seed: Option<u64>,
     /// Replace the scenario's duration (e.g. "10m").
     #[arg(long)]
@@ -81,6 +81,9 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
     };
     interrupt::catch();
     let scenario = load_file(&args.file, overrides)?;
+    for w in &scenario.warnings {
+        eprintln!("warning: {w}");
+    }
     if !args.force {
         let limits = Limits {
             max_events: args.max_events.unwrap_or(DEFAULT_LIMITS.max_events),
