@@ -526,6 +526,28 @@ mod tests {
     }
 
     #[test]
+    fn a_set_does_not_add_a_job_a_sidecar_or_a_version() {
+        let table: toml::Table =
+            toml::from_str("[meta]\nname = \"x\"\n[versions.\"v2.3.0\".pool]\nmax = 2\n").unwrap();
+        let at = |option: &str| {
+            Grid::new(vec![parse_set(option).unwrap()])
+                .unwrap()
+                .source_at(&table, 0)
+        };
+        for (option, missing) in [
+            ("job.fan_out=2", "found no [job]"),
+            ("pooler.pool_size=5", "found no [pooler]"),
+            ("versions.v9.pool.max=3", "found no [versions.\"v9\"]"),
+        ] {
+            let e = at(option).unwrap_err().0;
+            assert!(e.contains(missing), "{e}");
+        }
+        // Tables with defaults, and a declared version's tables, are made.
+        assert!(at("database.cpu_cores=4").unwrap().contains("cpu_cores = 4"));
+        assert!(at("versions.\"v2.3.0\".job.fan_out=2").is_ok());
+    }
+
+    #[test]
     fn paths_with_quotes_and_indexes() {
         assert_eq!(
             steps("versions.\"v2.3.1\".job.fan_out").unwrap(),

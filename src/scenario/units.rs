@@ -79,6 +79,7 @@ const MAX_MANTISSA: u128 = 10_000_000_000_000_000_000;
 fn nanoseconds(t: &str) -> Result<u128, String> {
     let mut total: u128 = 0;
     let mut nonzero = false;
+    let mut last_unit: Option<usize> = None;
     let mut rest = t;
     while !rest.is_empty() {
         let (number, after) = split_number(rest);
@@ -101,7 +102,11 @@ fn nanoseconds(t: &str) -> Result<u128, String> {
                 None if number.len() == t.len() => {
                     format!(" without a unit (write \"{t}s\" or \"{t}ms\")")
                 }
-                None => format!(": \"{number}\" needs a unit, as in \"{number}s\""),
+                None => {
+                    // "1h30" is surely 1h30m: the unit after the last one.
+                    let next_unit = last_unit.filter(|&u| u > 0).map_or("s", |u| UNITS[u - 1].0[0]);
+                    format!(": \"{number}\" needs a unit (did you mean \"{t}{next_unit}\"?)")
+                }
                 Some(',') if next[1..].starts_with(|c: char| c.is_ascii_digit()) => {
                     ": unexpected \",\" (write decimals with a point, as in \"1.5s\")".into()
                 }
@@ -109,6 +114,7 @@ fn nanoseconds(t: &str) -> Result<u128, String> {
             });
         }
         let unit_ns = unit_length(unit, number)?;
+        last_unit = UNITS.iter().position(|(_, ns)| *ns == unit_ns);
         let (mantissa, exponent) = decimal(number);
         nonzero |= mantissa > 0;
         total = scaled(mantissa, exponent, unit_ns)
@@ -492,7 +498,8 @@ mod tests {
     #[test]
     fn malformed_durations_say_what_is_wrong() {
         assert!(refusal("1,5s").contains("write decimals with a point"));
-        assert!(refusal("1h30").contains("\"30\" needs a unit"));
+        assert!(refusal("1h30").contains("\"30\" needs a unit (did you mean \"1h30m\"?)"));
+        assert!(refusal("2m30").contains("(did you mean \"2m30s\"?)"));
         assert!(refusal("inf").contains("numbers with units"));
         assert!(refusal("30s!").contains("unexpected \"!\""));
         assert!(refusal("1.2.3s").contains("unexpected \".\""));

@@ -165,10 +165,7 @@ fn deserialize(file: &str, source: &str) -> std::result::Result<ScenarioFile, Sc
     }
     let de = toml::de::Deserializer::parse(source).map_err(|e| syntax_error(file, source, &e))?;
     serde_path_to_error::deserialize(de).map_err(|e| {
-        let mut path = e.path().to_string();
-        if path == "." {
-            path.clear();
-        }
+        let path = key_path(e.path());
         let inner = e.inner();
         let raw = inner.message().trim_end();
         let (mut path, mut message) = explain(&path, raw);
@@ -185,6 +182,36 @@ fn deserialize(file: &str, source: &str) -> std::result::Result<ScenarioFile, Sc
         }
         ScenarioError::at_span(file, source, span, &path, message)
     })
+}
+
+/// serde's key path as the file writes it: `versions."v2.3.0".pool`, with
+/// the keys that are not bare TOML keys quoted; empty at the top.
+fn key_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path {
+        let key = match segment {
+            Segment::Seq { index } => {
+                out.push_str(&format!("[{index}]"));
+                continue;
+            }
+            Segment::Map { key } | Segment::Enum { variant: key } => key.as_str(),
+            Segment::Unknown => "?",
+        };
+        if !out.is_empty() {
+            out.push('.');
+        }
+        let bare = !key.is_empty()
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '?');
+        if bare {
+            out.push_str(key);
+        } else {
+            out.push_str(&format!("{key:?}"));
+        }
+    }
+    out
 }
 
 /// The top-level keys of a scenario file, for a hint when one lands inside
