@@ -38,7 +38,8 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 /// TINY with a job in the worker's pool that checks out 3 of its 2 clients.
 fn nested(dir: &Path) -> PathBuf {
-    let job = "[job]\npool_mode = \"shared\"\nrelease = \"finally\"\nperiod = \"1s\"\nfan_out = 3\n";
+    let job =
+        "[job]\npool_mode = \"shared\"\nrelease = \"finally\"\nperiod = \"1s\"\nfan_out = 3\n";
     write(dir, "nested.toml", &format!("{TINY}{job}"))
 }
 
@@ -76,7 +77,11 @@ fn check_and_run_warn_that_a_job_wider_than_its_pool_can_deadlock() {
             "job.fan_out: a run checks out 4 clients one after the other from the job's pool (job.pool.max = 3)",
         ).and(predicate::str::contains("until its acquire times out after 2s")));
     // Within the pool: no warning.
-    let fits = write(tmp.path(), "fits.toml", &format!("{TINY}[job]\npool_mode = \"shared\"\nrelease = \"finally\"\nfan_out = 2\n"));
+    let fits = write(
+        tmp.path(),
+        "fits.toml",
+        &format!("{TINY}[job]\npool_mode = \"shared\"\nrelease = \"finally\"\nfan_out = 2\n"),
+    );
     pooldrill()
         .arg("check")
         .arg(&fits)
@@ -87,9 +92,15 @@ fn check_and_run_warn_that_a_job_wider_than_its_pool_can_deadlock() {
 
 #[test]
 fn a_negative_seed_is_refused_in_plain_words() {
-    for command in ["run", "sweep", "compare", "alerts"] {
+    for command in [
+        &["run", "x.toml"][..],
+        &["sweep", "x.toml"],
+        &["compare", "x.toml", "y.toml"],
+        &["alerts", "x.toml"],
+    ] {
         pooldrill()
-            .args([command, "x.toml", "--seed", "-1"])
+            .args(command)
+            .args(["--seed", "-1"])
             .assert()
             .code(2)
             .stderr(
@@ -210,7 +221,14 @@ fn merge_refuses_a_nan_in_a_shard() {
     let shards: Vec<PathBuf> = (0..2).map(|i| tmp.path().join(format!("s{i}"))).collect();
     for (i, dir) in shards.iter().enumerate() {
         pooldrill()
-            .args(["sweep", "-q", "--set", "pool.max=2,3", "--replications", "1"])
+            .args([
+                "sweep",
+                "-q",
+                "--set",
+                "pool.max=2,3",
+                "--replications",
+                "1",
+            ])
             .args(["--shard", &format!("{i}/2"), "--out"])
             .arg(dir)
             .arg(&file)
@@ -246,7 +264,9 @@ fn compare_refuses_arms_of_different_durations() {
     let long = write(
         tmp.path(),
         "long.toml",
-        &TINY.replace("name = \"tiny\"", "name = \"long\"").replace("\"5s\"", "\"7s\""),
+        &TINY
+            .replace("name = \"tiny\"", "name = \"long\"")
+            .replace("\"5s\"", "\"7s\""),
     );
     pooldrill()
         .args(["compare", "--replications", "2", "--out"])
@@ -261,7 +281,15 @@ fn compare_refuses_arms_of_different_durations() {
         )));
     assert!(!tmp.path().join("out").exists());
     pooldrill()
-        .args(["compare", "-q", "--replications", "2", "--duration", "5s", "--out"])
+        .args([
+            "compare",
+            "-q",
+            "--replications",
+            "2",
+            "--duration",
+            "5s",
+            "--out",
+        ])
         .arg(tmp.path().join("out"))
         .args([&short, &long])
         .assert()

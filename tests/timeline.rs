@@ -438,7 +438,10 @@ fn timeline_errors_are_located() {
     .unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<&str> = s.versions.iter().map(|v| v.name.as_str()).collect();
     assert_eq!(names, ["v1", "v2"]);
-    assert_eq!((s.versions[0].app.pool.max, s.versions[1].app.pool.max), (10, 3));
+    assert_eq!(
+        (s.versions[0].app.pool.max, s.versions[1].app.pool.max),
+        (10, 3)
+    );
     let e = err("[versions.v2.pool]\nmax = 0\n");
     assert!(
         e.contains("versions.\"v2\".pool.max: expected an integer"),

@@ -543,7 +543,11 @@ mod tests {
             assert!(e.contains(missing), "{e}");
         }
         // Tables with defaults, and a declared version's tables, are made.
-        assert!(at("database.cpu_cores=4").unwrap().contains("cpu_cores = 4"));
+        assert!(
+            at("database.cpu_cores=4")
+                .unwrap()
+                .contains("cpu_cores = 4")
+        );
         assert!(at("versions.\"v2.3.0\".job.fan_out=2").is_ok());
     }
 

@@ -104,7 +104,9 @@ fn nanoseconds(t: &str) -> Result<u128, String> {
                 }
                 None => {
                     // "1h30" is surely 1h30m: the unit after the last one.
-                    let next_unit = last_unit.filter(|&u| u > 0).map_or("s", |u| UNITS[u - 1].0[0]);
+                    let next_unit = last_unit
+                        .filter(|&u| u > 0)
+                        .map_or("s", |u| UNITS[u - 1].0[0]);
                     format!(": \"{number}\" needs a unit (did you mean \"{t}{next_unit}\"?)")
                 }
                 Some(',') if next[1..].starts_with(|c: char| c.is_ascii_digit()) => {
