@@ -295,3 +295,27 @@ fn compare_refuses_arms_of_different_durations() {
         .assert()
         .success();
 }
+
+#[test]
+fn a_nanosecond_is_shown_as_a_nanosecond() {
+    pooldrill().args(["plan", "--hold", "1ns"]).assert().stdout(
+        predicate::str::contains("holds of mean 1ns")
+            .and(predicate::str::contains("mean 0.00 ms").not()),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(
+        tmp.path(),
+        "ns.toml",
+        &format!(
+            "{TINY}[[alerts]]\nname = \"a\"\nmetric = \"waiters\"\nop = \">\"\nthreshold = 1\nwindow = \"1ns\"\n"
+        ),
+    );
+    pooldrill()
+        .arg("check")
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "expected a window of at least one sample interval (1s), found 1ns",
+        ));
+}
