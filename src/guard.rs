@@ -364,8 +364,9 @@ impl fmt::Display for TooBig {
         if over.events {
             let max = self.limits.max_events as f64;
             limits.push(format!(
-                "the limit is {} events ({})",
+                "the limit is {} event{} ({})",
                 count(max),
+                if max == 1.0 { "" } else { "s" },
                 human_time(max / EVENTS_PER_SECOND)
             ));
         }

@@ -45,7 +45,7 @@ pub struct AlertsArgs {
     #[arg(long, value_name = "RULES.yml")]
     pub rules: PathBuf,
     /// Replace the scenario's seed.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::parse_seed)]
     pub seed: Option<u64>,
     /// Replace the scenario's duration (e.g. "40m").
     #[arg(long)]

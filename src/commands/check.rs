@@ -5,20 +5,26 @@ use crate::stdout::outln;
 use anyhow::Result;
 use std::path::PathBuf;
 
-/// Validate every file; report each problem; exit 2 if any file is bad.
+/// Validate every file; report each problem (and warning, on stderr); exit
+/// 2 if any file is bad.
 pub fn check(files: &[PathBuf]) -> Result<i32> {
     let mut bad = 0;
     for f in files {
         match Scenario::load(f) {
-            Ok(s) => outln!(
-                "{}: ok ({}: {} pods × {} workers, {} possible connections, {} usable slots)",
-                f.display(),
-                s.name,
-                s.fleet.pods,
-                s.fleet.workers,
-                s.possible_connections(),
-                s.database.usable_slots()
-            ),
+            Ok(s) => {
+                outln!(
+                    "{}: ok ({}: {} pods × {} workers, {} possible connections, {} usable slots)",
+                    f.display(),
+                    s.name,
+                    s.fleet.pods,
+                    s.fleet.workers,
+                    s.possible_connections(),
+                    s.database.usable_slots()
+                );
+                for w in &s.warnings {
+                    eprintln!("warning: {w}");
+                }
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 bad += 1;

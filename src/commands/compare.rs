@@ -11,7 +11,7 @@ use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
 use crate::scenario::validate::{Overrides, load_file};
 use crate::stdout::{out, outln};
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -27,7 +27,7 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replications: u32,
     /// Master seed of every arm (default: the first file's `meta.seed`).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::parse_seed)]
     pub seed: Option<u64>,
     /// Replace every arm's duration (e.g. "10m").
     #[arg(long)]
@@ -91,12 +91,16 @@ pub fn load_arms(
     let mut arms = Vec::new();
     for file in files {
         let scenario = load_file(file, overrides)?;
+        for w in &scenario.warnings {
+            eprintln!("warning: {w}");
+        }
         arms.push(Arm {
             name: scenario.name.clone(),
             file: file.display().to_string(),
             scenario,
         });
     }
+    same_durations(&arms)?;
     let master = seed.unwrap_or(arms[0].scenario.seed);
     for arm in &mut arms {
         arm.scenario.seed = master;
@@ -117,6 +121,26 @@ pub fn load_arms(
         }
     }
     Ok(arms)
+}
+
+/// Refuse arms of different durations: their KPIs would cover different
+/// spans of time (and counts would differ by the length alone), so their
+/// differences would not measure the designs.
+fn same_durations(arms: &[Arm]) -> Result<()> {
+    let first = &arms[0];
+    if let Some(other) = arms
+        .iter()
+        .find(|a| a.scenario.duration != first.scenario.duration)
+    {
+        bail!(
+            "{}: expected every arm to last as long as {} ({}), found {}: pass --duration to run every arm for the same time",
+            other.file,
+            first.file,
+            first.scenario.duration,
+            other.scenario.duration
+        );
+    }
+    Ok(())
 }
 
 /// Replicate `arms` and write the statistics into `out` (all or nothing):

@@ -18,6 +18,18 @@ use crate::model::RunError;
 use crate::report::output_file::is_stdout_closed;
 use crate::scenario::ScenarioError;
 
+/// Parse `--seed`: a whole number from 0 to 2^64 − 1. The flag takes
+/// negative numbers as values (`allow_negative_numbers`), so that `-1` gets
+/// this message rather than clap's tip to write `-- -1`.
+pub fn parse_seed(s: &str) -> Result<u64, String> {
+    s.trim().parse().map_err(|_| {
+        format!(
+            "expected a whole number from 0 to {}, found \"{s}\"",
+            u64::MAX
+        )
+    })
+}
+
 /// The exit code for an error (see [`crate::cli`]).
 pub fn exit_code(e: &anyhow::Error) -> i32 {
     for cause in e.chain() {

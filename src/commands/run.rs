@@ -24,7 +24,7 @@ pub struct RunArgs {
     /// The scenario file.
     pub file: PathBuf,
     /// Replace the scenario's seed.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::parse_seed)]
     pub seed: Option<u64>,
     /// Replace the scenario's duration (e.g. "10m").
     #[arg(long)]
@@ -82,6 +82,9 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
     };
     interrupt::catch();
     let scenario = load_file(&args.file, overrides)?;
+    for w in &scenario.warnings {
+        eprintln!("warning: {w}");
+    }
     let file = args.file.display().to_string();
     let outputs = Outputs {
         rows: args.replications == 1,

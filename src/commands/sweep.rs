@@ -35,7 +35,7 @@ pub struct SweepArgs {
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replications: u32,
     /// Replace the scenario's master seed.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::parse_seed)]
     pub seed: Option<u64>,
     /// Replace the scenario's duration (e.g. "10m").
     #[arg(long)]
@@ -48,7 +48,7 @@ pub struct SweepArgs {
     pub out: Option<PathBuf>,
     /// Run only slice i of n (0 ≤ i < n) and write its raw results, for
     /// `pooldrill merge`.
-    #[arg(long, value_name = "i/n")]
+    #[arg(long, value_name = "i/n", allow_hyphen_values = true)]
     pub shard: Option<Shard>,
     /// The KPI the charts show (a KPI id of sweep.csv, e.g. error_rate,
     /// refusal_rate, wait_p99_s, peak_open).
@@ -57,7 +57,7 @@ pub struct SweepArgs {
     /// A point is safe when the upper end of the metric's 95 % interval is
     /// below this, in the KPI's unit: 0.01 or 1% for rates, 100ms for
     /// times, 450 for counts (default: 1% for error_rate, else none).
-    #[arg(long, value_name = "BOUND")]
+    #[arg(long, value_name = "BOUND", allow_hyphen_values = true)]
     pub safe_below: Option<String>,
     /// Check the model's invariants after every event (slower).
     #[arg(long)]
@@ -298,6 +298,10 @@ fn bound(kpi: &Kpi, text: &str) -> Result<f64> {
         Unit::Count => t.parse::<f64>().ok(),
     };
     match value {
+        Some(v) if v.is_finite() && v <= 0.0 => bail!(
+            "--safe-below: expected a bound above zero for {} (its values are never negative: no point could be safe), found \"{text}\"",
+            kpi.id
+        ),
         Some(v) if v.is_finite() => Ok(v),
         _ => bail!(
             "--safe-below: expected {} for {}, found \"{text}\"",

@@ -91,7 +91,8 @@ impl Sub for SimTime {
 }
 
 impl fmt::Display for SimTime {
-    /// Human form: `1h02m03.5s`, `2m30s`, `850ms`, `12µs`.
+    /// Human form, exact to the nanosecond: `1h02m3.5s`, `2m30s`, `850ms`,
+    /// `1.25ms`, `12µs`, `1ns`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_never() {
             return write!(f, "never");
@@ -100,28 +101,34 @@ impl fmt::Display for SimTime {
         if ns == 0 {
             return write!(f, "0s");
         }
+        if ns < 1_000 {
+            return write!(f, "{ns}ns");
+        }
         if ns < 1_000_000 {
-            return write!(f, "{}µs", ns / 1_000);
+            return write!(f, "{}{}µs", ns / 1_000, fraction(ns % 1_000, 3));
         }
         if ns < 1_000_000_000 {
-            return write!(f, "{}ms", ns / 1_000_000);
+            return write!(f, "{}{}ms", ns / 1_000_000, fraction(ns % 1_000_000, 6));
         }
-        let total_ms = ns / 1_000_000;
-        let (h, rem) = (total_ms / 3_600_000, total_ms % 3_600_000);
-        let (m, rem) = (rem / 60_000, rem % 60_000);
-        let (s, ms) = (rem / 1000, rem % 1000);
-        let secs = if ms == 0 {
-            format!("{s}s")
-        } else {
-            let frac = format!("{:03}", ms);
-            format!("{s}.{}s", frac.trim_end_matches('0'))
-        };
+        let total_s = ns / 1_000_000_000;
+        let (h, m, s) = (total_s / 3600, total_s / 60 % 60, total_s % 60);
+        let secs = format!("{s}{}s", fraction(ns % 1_000_000_000, 9));
         match (h, m) {
             (0, 0) => write!(f, "{secs}"),
             (0, m) => write!(f, "{m}m{secs}"),
             (h, m) => write!(f, "{h}h{m:02}m{secs}"),
         }
     }
+}
+
+/// `part` of a unit written with `digits` decimals as `.5`, `.25`: the
+/// decimal part, trailing zeros dropped (empty for zero).
+fn fraction(part: u64, digits: usize) -> String {
+    if part == 0 {
+        return String::new();
+    }
+    let text = format!(".{part:0digits$}");
+    text.trim_end_matches('0').to_owned()
 }
 
 #[cfg(test)]
@@ -142,5 +149,15 @@ mod tests {
         assert_eq!(SimTime::from_secs(150).to_string(), "2m30s");
         assert_eq!(SimTime::from_millis(3_723_500).to_string(), "1h02m3.5s");
         assert_eq!(SimTime::NEVER.to_string(), "never");
+    }
+
+    #[test]
+    fn display_never_rounds_a_duration_away() {
+        assert_eq!(SimTime(1).to_string(), "1ns");
+        assert_eq!(SimTime(999).to_string(), "999ns");
+        assert_eq!(SimTime(1_500).to_string(), "1.5µs");
+        assert_eq!(SimTime(1_250_000).to_string(), "1.25ms");
+        assert_eq!(SimTime(1_000_000_001).to_string(), "1.000000001s");
+        assert_eq!(SimTime(3_600_000_000_000).to_string(), "1h00m0s");
     }
 }

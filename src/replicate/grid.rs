@@ -402,6 +402,30 @@ fn set(table: &mut toml::Table, steps: &[Step], value: toml::Value) -> Result<()
     }
 }
 
+/// Why a `--set` may not create the table `key` under `parent` (a dotted
+/// path, empty at the top): a job, a sidecar or a version is there only if
+/// the file says so, and a sweep varies the scenario, it does not add to
+/// it. Tables with defaults (`[pool]`, `[database]`…) are created freely.
+fn missing_feature(parent: &str, key: &str) -> Option<String> {
+    match (parent, key) {
+        ("", "job") => Some(
+            "no [job] (the scenario has no background job to vary: add a [job] table to the file first)"
+                .into(),
+        ),
+        ("", "pooler") => Some(
+            "no [pooler] (setting its keys would add a sidecar: add a [pooler] table to the file first)"
+                .into(),
+        ),
+        ("", "versions") => {
+            Some("no [versions] (a sweep varies only the versions the file declares)".into())
+        }
+        ("versions", _) => Some(format!(
+            "no [versions.\"{key}\"] (a sweep varies only the versions the file declares)"
+        )),
+        _ => None,
+    }
+}
+
 /// Where a path walk stands.
 enum Here<'a> {
     Table(&'a mut toml::Table),
@@ -421,9 +445,15 @@ impl<'a> Here<'a> {
             Step::Index(i) => walked.push_str(&format!("[{i}]")),
         }
         let value = match (self, step) {
-            (Here::Table(t), Step::Key(k)) => t
-                .entry(k.clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new())),
+            (Here::Table(t), Step::Key(k)) => {
+                if !t.contains_key(k)
+                    && let Some(missing) = missing_feature(&at, k)
+                {
+                    return Err(format!("expected a table the file has, found {missing}"));
+                }
+                t.entry(k.clone())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            }
             (Here::Array(items), Step::Index(i)) => {
                 let n = items.len();
                 items
@@ -493,6 +523,32 @@ mod tests {
         assert!(err("pool.=1").contains("dotted key path"));
         assert!(err("meta.seed=1..3").contains("--replications"));
         assert!(err("pool.max=1..100000").contains("at most"));
+    }
+
+    #[test]
+    fn a_set_does_not_add_a_job_a_sidecar_or_a_version() {
+        let table: toml::Table =
+            toml::from_str("[meta]\nname = \"x\"\n[versions.\"v2.3.0\".pool]\nmax = 2\n").unwrap();
+        let at = |option: &str| {
+            Grid::new(vec![parse_set(option).unwrap()])
+                .unwrap()
+                .source_at(&table, 0)
+        };
+        for (option, missing) in [
+            ("job.fan_out=2", "found no [job]"),
+            ("pooler.pool_size=5", "found no [pooler]"),
+            ("versions.v9.pool.max=3", "found no [versions.\"v9\"]"),
+        ] {
+            let e = at(option).unwrap_err().0;
+            assert!(e.contains(missing), "{e}");
+        }
+        // Tables with defaults, and a declared version's tables, are made.
+        assert!(
+            at("database.cpu_cores=4")
+                .unwrap()
+                .contains("cpu_cores = 4")
+        );
+        assert!(at("versions.\"v2.3.0\".job.fan_out=2").is_ok());
     }
 
     #[test]

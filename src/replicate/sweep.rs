@@ -35,9 +35,12 @@ impl FromStr for Shard {
             .and_then(|(i, n)| Some((i.trim().parse().ok()?, n.trim().parse().ok()?)));
         match parsed {
             Some((index, count)) if count > 0 && index < count => Ok(Shard { index, count }),
+            Some((index, 0)) => Err(format!(
+                "expected at least one shard (i/n with n ≥ 1), found {index}/0"
+            )),
             Some((index, count)) => Err(format!(
                 "expected a shard index from 0 to {}, found {index}/{count}",
-                i64::from(count) - 1
+                count - 1
             )),
             None => Err(format!(
                 "expected i/n with 0 ≤ i < n, as in 3/10, found \"{s}\""

@@ -207,8 +207,12 @@ fn probability(p: f64) -> String {
     }
 }
 
+/// A time for people: `12.34 ms`, `1.5 s`; below 0.005 ms, where two
+/// decimals of ms would show zero, exactly (`1ns`, `1.5µs`).
 fn seconds(t: f64) -> String {
-    if t < 1.0 {
+    if t > 0.0 && t < 5e-6 {
+        crate::engine::SimTime::from_secs_f64(t).to_string()
+    } else if t < 1.0 {
         format!("{:.2} ms", t * 1e3)
     } else {
         format!("{t:.1} s")

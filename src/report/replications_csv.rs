@@ -62,8 +62,13 @@ impl ReplicationTable {
                 values.push(if cell.is_empty() {
                     f64::NAN
                 } else {
+                    // A run writes no value as an empty cell, never NaN or
+                    // infinity: those come from an edited or damaged file.
                     match cell.parse::<f64>() {
-                        Ok(v) => v,
+                        Ok(v) if v.is_finite() => v,
+                        Ok(_) => bail!(
+                            "{name}:{line}: {column}: expected a finite number (or an empty cell for no value), found \"{cell}\""
+                        ),
                         Err(_) => {
                             bail!("{name}:{line}: {column}: expected a number, found \"{cell}\"")
                         }

@@ -23,6 +23,10 @@ pub struct ScenarioError {
     pub snippet: Option<String>,
 }
 
+/// Something valid but likely wrong in a scenario file, located and shown
+/// as an error is (commands print it after `warning: `).
+pub type ScenarioWarning = ScenarioError;
+
 impl ScenarioError {
     /// An error at a byte span of `source`.
     pub fn at_span(
@@ -170,6 +174,13 @@ pub(super) fn syntax_error(file: &str, source: &str, e: &toml::de::Error) -> Sce
         format!("expected each key once in a table, found {found} a second time")
     } else if raw.starts_with("string values must be quoted") && found.starts_with("the end") {
         format!("expected a value, found {found}")
+    } else if raw.starts_with("carriage return") {
+        let why = if source.contains('\n') {
+            "a carriage return alone in the middle of the file: remove it"
+        } else {
+            "the file's lines end with a carriage return alone, as old Mac files did: save it with LF or CRLF line endings"
+        };
+        format!("expected a line feed after a carriage return, found {found} ({why})")
     } else if raw.contains("recursi") {
         format!(
             "expected keys, arrays and inline tables nested at most {DEPTH} deep, found deeper nesting"
@@ -231,11 +242,17 @@ fn describe_at(source: &str, span: Option<std::ops::Range<usize>>) -> String {
 /// the last table header before it (arrays of tables counted), and the key
 /// on its line if it has one.
 fn table_at(source: &str, offset: usize) -> String {
+    // A carriage return alone ends a line too here, so that a file with
+    // old Mac line endings is not read as one long line.
     let before = source.get(..offset).unwrap_or(source);
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
     let mut table = String::new();
     let mut arrays: Vec<(String, usize)> = Vec::new();
-    for line in source.get(..line_start).unwrap_or_default().lines() {
+    for line in source
+        .get(..line_start)
+        .unwrap_or_default()
+        .split(['\n', '\r'])
+    {
         let line = line.trim();
         if let Some(name) = line.strip_prefix("[[").and_then(|l| l.split("]]").next()) {
             let name = dotted(name);
@@ -255,7 +272,7 @@ fn table_at(source: &str, offset: usize) -> String {
         }
     }
     let here = source.get(line_start..).unwrap_or_default();
-    let here = here.lines().next().unwrap_or_default().trim();
+    let here = here.split(['\n', '\r']).next().unwrap_or_default().trim();
     let key = match here.strip_prefix('[') {
         Some(header) => {
             table.clear();

@@ -10,7 +10,7 @@ pub mod validate;
 
 use crate::dist::Dist;
 use crate::engine::SimTime;
-pub use error::ScenarioError;
+pub use error::{ScenarioError, ScenarioWarning};
 pub use file::{
     AlertMetric, ArrivalProcess, CompareOp, Dispatch, JobPlacement, JobPoolMode, PatienceLaw,
     QueueDiscipline, ReleaseDiscipline, Strategy,
@@ -55,6 +55,9 @@ pub struct Scenario {
     pub pooler: Option<PoolerConfig>,
     /// Hex digest of the scenario source (and command-line overrides).
     pub hash: String,
+    /// What is valid but likely wrong (a job that can deadlock), located
+    /// like errors; commands print them to stderr.
+    pub warnings: Vec<ScenarioWarning>,
 }
 
 /// A PgBouncer sidecar in every pod, in transaction pooling mode

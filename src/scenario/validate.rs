@@ -2,7 +2,7 @@
 //! defaults of model-semantics.md §6.2 and check every value, reporting the
 //! first problem with its file, line, column and key path.
 
-use super::error::{ScenarioError, did_you_mean, expected_found, syntax_error};
+use super::error::{ScenarioError, ScenarioWarning, did_you_mean, expected_found, syntax_error};
 use super::file::*;
 use super::locate::{exact_span_of, span_of};
 use super::units::{ClockTime, Duration, TimeSpec};
@@ -15,6 +15,10 @@ use std::path::Path;
 
 /// Largest scenario file read (a scenario is a page of text).
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Longest `meta.name`, in bytes: it names output folders, with up to 37
+/// bytes around it (`sweep-NAME-shard-I-of-N`), and file systems take 255.
+pub const MAX_NAME_BYTES: usize = 200;
 
 /// Values given on the command line that replace the file's.
 #[derive(Clone, Copy, Debug, Default)]
@@ -161,10 +165,7 @@ fn deserialize(file: &str, source: &str) -> std::result::Result<ScenarioFile, Sc
     }
     let de = toml::de::Deserializer::parse(source).map_err(|e| syntax_error(file, source, &e))?;
     serde_path_to_error::deserialize(de).map_err(|e| {
-        let mut path = e.path().to_string();
-        if path == "." {
-            path.clear();
-        }
+        let path = key_path(e.path());
         let inner = e.inner();
         let raw = inner.message().trim_end();
         let (mut path, mut message) = explain(&path, raw);
@@ -183,12 +184,45 @@ fn deserialize(file: &str, source: &str) -> std::result::Result<ScenarioFile, Sc
     })
 }
 
+/// serde's key path as the file writes it: `versions."v2.3.0".pool`, with
+/// the keys that are not bare TOML keys quoted; empty at the top.
+fn key_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path {
+        let key = match segment {
+            Segment::Seq { index } => {
+                out.push_str(&format!("[{index}]"));
+                continue;
+            }
+            Segment::Map { key } | Segment::Enum { variant: key } => key.as_str(),
+            Segment::Unknown => "?",
+        };
+        if !out.is_empty() {
+            out.push('.');
+        }
+        let bare = !key.is_empty()
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '?');
+        if bare {
+            out.push_str(key);
+        } else {
+            out.push_str(&format!("{key:?}"));
+        }
+    }
+    out
+}
+
 /// The top-level keys of a scenario file, for a hint when one lands inside
 /// a table.
 const TOP_LEVEL: [&str; 12] = [
     "meta", "fleet", "traffic", "requests", "pool", "database", "job", "versions", "events",
     "alerts", "alerting", "targets",
 ];
+
+/// The tables a `[versions."NAME"]` table may hold.
+const VERSION_KEYS: [&str; 3] = ["requests", "pool", "job"];
 
 /// Rephrase serde's messages in the "expected …, found …" form, with a
 /// suggestion for misspelt keys.
@@ -207,6 +241,9 @@ fn explain(path: &str, message: &str) -> (String, String) {
         let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
         let hint = match did_you_mean(key, &expected) {
             Some(s) => format!(" (did you mean `{s}`?)"),
+            None if expected == VERSION_KEYS && TOP_LEVEL.contains(&key) => format!(
+                " ({key} cannot vary by version: a version changes only [requests], [pool] and [job]; the rest is the same for every version)"
+            ),
             None if !path.is_empty() && TOP_LEVEL.contains(&key) => {
                 let table = path.strip_suffix(key).unwrap_or(path).trim_end_matches('.');
                 format!(
@@ -305,6 +342,15 @@ impl Checker<'_> {
             path,
             message,
         )
+    }
+
+    /// `" (from --duration)"` when the duration is the command line's.
+    fn duration_from(&self) -> &'static str {
+        if self.duration_note.is_empty() {
+            ""
+        } else {
+            " (from --duration)"
+        }
     }
 
     /// The same checker, reporting into a version's table.
@@ -762,15 +808,28 @@ impl Checker<'_> {
         if meta.name.trim().is_empty()
             || meta.name.contains(['/', '\\'])
             || meta.name.starts_with('.')
+            || meta.name.contains(char::is_control)
         {
             return Err(self.err(
                 "meta.name",
-                format!("expected a name usable as a folder name (no slashes, not starting with a dot), found \"{}\"", meta.name),
+                format!("expected a name usable as a folder name (no slashes or control characters, not starting with a dot), found {:?}", meta.name),
+            ));
+        }
+        if meta.name.len() > MAX_NAME_BYTES {
+            return Err(self.err(
+                "meta.name",
+                format!("expected a name of at most {MAX_NAME_BYTES} bytes (it names output folders such as sweep-NAME-shard-i-of-n, and file systems take 255), found {} bytes", meta.name.len()),
             ));
         }
         let duration = meta.duration.0;
         if duration == SimTime::ZERO {
-            return Err(self.err("meta.duration", "expected a duration above zero, found 0"));
+            return Err(self.err(
+                "meta.duration",
+                format!(
+                    "expected a duration above zero, found 0{}",
+                    self.duration_from()
+                ),
+            ));
         }
         let warmup = meta.warmup.map_or(SimTime::ZERO, |d| d.0);
         if warmup >= duration {
@@ -811,6 +870,7 @@ impl Checker<'_> {
             shutdown_ends_pools: raw.fleet.shutdown_ends_pools.unwrap_or(false),
         };
         let versions = self.versions(&raw)?;
+        let warnings = self.warnings(&versions);
         let database = self.database(&raw.database)?;
         let pooler = raw
             .pooler
@@ -842,6 +902,7 @@ impl Checker<'_> {
             targets: self.targets(&raw, start_clock, duration)?,
             pooler,
             hash: source_hash(source),
+            warnings,
         })
     }
 
@@ -876,34 +937,96 @@ impl Checker<'_> {
             .version
             .clone()
             .unwrap_or_else(|| "initial".to_owned());
+        // The initial version runs the base tables, with its own overrides
+        // if [versions] declares it: it need not be declared.
         let declared = raw.versions.clone().unwrap_or_default();
-        if raw.meta.version.is_some() && !declared.is_empty() && !declared.contains_key(&initial) {
-            let names: Vec<&str> = declared.keys().map(String::as_str).collect();
-            let hint = did_you_mean(&initial, &names)
-                .map(|n| format!(" (did you mean \"{n}\"?)"))
-                .unwrap_or_default();
-            return Err(self.err(
-                "meta.version",
-                format!(
-                    "expected a version declared under [versions] ({}), found \"{initial}\"{hint}",
-                    names.join(", ")
-                ),
-            ));
-        }
         let mut order = vec![initial.clone()];
         order.extend(declared.keys().filter(|k| **k != initial).cloned());
-        order
-            .into_iter()
-            .map(|name| {
-                let over = declared.get(&name).cloned().unwrap_or_default();
-                let requests = overlay_requests(&raw.requests, over.requests.as_ref());
-                let pool = overlay_pool(&raw.pool, over.pool.as_ref());
-                let job = overlay_job(raw.job.as_ref(), over.job.as_ref());
-                let checker = self.for_version(&name);
-                let app = checker.app(&requests, &pool, job.as_ref())?;
-                Ok(Version { name, app })
-            })
-            .collect()
+        let mut versions = Vec::new();
+        let mut job_modes = Vec::new();
+        for name in order {
+            let over = declared.get(&name).cloned().unwrap_or_default();
+            let requests = overlay_requests(&raw.requests, over.requests.as_ref());
+            let pool = overlay_pool(&raw.pool, over.pool.as_ref());
+            let job = overlay_job(raw.job.as_ref(), over.job.as_ref());
+            let app = self
+                .for_version(&name)
+                .app(&requests, &pool, job.as_ref())?;
+            job_modes.push(job.and_then(|j| j.pool_mode));
+            versions.push(Version { name, app });
+        }
+        self.job_limit_applies(&versions, &job_modes)?;
+        Ok(versions)
+    }
+
+    /// `pool.job_limit` caps what the job takes from the worker's pool: it
+    /// is refused where no version runs the job there, as it would change
+    /// nothing. `modes` are the versions' `job.pool_mode`, job disabled or
+    /// not.
+    fn job_limit_applies(&self, versions: &[Version], modes: &[Option<JobPoolMode>]) -> Result<()> {
+        let mut limited = versions
+            .iter()
+            .zip(modes)
+            .filter(|(v, _)| v.app.pool.job_limit.is_some());
+        if limited
+            .clone()
+            .any(|(_, mode)| *mode == Some(JobPoolMode::Shared))
+        {
+            return Ok(());
+        }
+        let Some((version, mode)) = limited.next() else {
+            return Ok(());
+        };
+        let found = match mode {
+            Some(mode) => format!("pool_mode = {}", serde_json::json!(mode)),
+            None => "no [job]".to_owned(),
+        };
+        Err(self.for_version(&version.name).err(
+            "pool.job_limit",
+            format!(
+                "expected job_limit only with a job in the worker's pool (job.pool_mode = \"shared\"), whose share of that pool it caps, found {found}"
+            ),
+        ))
+    }
+
+    /// Valid but likely wrong: a job whose nested checkouts need more
+    /// clients than its pool has can deadlock on every run.
+    fn warnings(&self, versions: &[Version]) -> Vec<ScenarioWarning> {
+        let mut warnings: Vec<ScenarioWarning> = Vec::new();
+        for version in versions {
+            let app = &version.app;
+            let Some(job) = &app.job else { continue };
+            let (pool, whose) = match job.pool_mode {
+                JobPoolMode::Shared => (&app.pool, "the worker's pool (pool.max"),
+                JobPoolMode::Own | JobPoolMode::PerRun => {
+                    (&job.pool, "the job's pool (job.pool.max")
+                }
+                JobPoolMode::Queue => continue,
+            };
+            if job.fan_out <= pool.max {
+                continue;
+            }
+            let wait = match pool.acquire_timeout {
+                Some(t) => format!("until its acquire times out after {t}"),
+                None => "for ever (no acquire_timeout)".to_owned(),
+            };
+            let starved = if job.pool_mode == JobPoolMode::Shared {
+                ", starving the requests,"
+            } else {
+                ""
+            };
+            let warning = self.for_version(&version.name).err(
+                "job.fan_out",
+                format!(
+                    "a run checks out {} clients one after the other from {whose} = {}): it can never hold them all, and can deadlock holding all {} of them{starved} while it waits for one more {wait}",
+                    job.fan_out, pool.max, pool.max
+                ),
+            );
+            if !warnings.contains(&warning) {
+                warnings.push(warning);
+            }
+        }
+        warnings
     }
 
     /// A time of the timeline, resolved against the start clock.
