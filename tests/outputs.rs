@@ -6,6 +6,8 @@
 //! into one of its inputs.
 #![cfg(target_os = "linux")]
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::os::unix::fs::FileTypeExt;
@@ -61,28 +63,10 @@ fn mkfifo(path: &Path) {
     assert!(status.success());
 }
 
-/// A null device of the test's own when it may make one (as root), so that
-/// a pooldrill that replaces devices cannot damage the machine's
-/// `/dev/null`; else `/dev/null`, which only root could replace.
-fn null_device(dir: &Path) -> PathBuf {
-    let own = dir.join("null");
-    let made = std::process::Command::new("mknod")
-        .arg(&own)
-        .args(["c", "1", "3"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if made {
-        own
-    } else {
-        PathBuf::from("/dev/null")
-    }
-}
-
 #[test]
 fn dev_null_a_fifo_and_a_symlink_as_openmetrics_stay_what_they_are() {
     let tmp = tempfile::tempdir().unwrap();
-    let null = null_device(tmp.path());
+    let null = common::null_device(tmp.path());
     run(&tmp.path().join("a"), &["--openmetrics"])
         .arg(&null)
         .assert()

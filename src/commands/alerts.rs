@@ -937,7 +937,7 @@ pub fn alerts(args: &AlertsArgs, quiet: bool) -> Result<i32> {
     let mut kept = args
         .write_test
         .as_deref()
-        .map(OutputFile::create)
+        .map(|path| OutputFile::create(path, &[&args.file, &args.rules]))
         .transpose()?;
     let to_stdout = kept.as_ref().is_some_and(OutputFile::is_stdout);
     let tmp = tempfile::tempdir().context("cannot create a temporary folder")?;
@@ -951,8 +951,8 @@ pub fn alerts(args: &AlertsArgs, quiet: bool) -> Result<i32> {
                  add --write-test PATH to only write the rule test"
             );
         };
-        let run = write_test(&scenario, &rules, &test, quiet)
-            .map_err(|e| guard::name_file(e, &file))?;
+        let run =
+            write_test(&scenario, &rules, &test, quiet).map_err(|e| guard::name_file(e, &file))?;
         warn_unmatched(&args.rules, &run.unmatched);
         keep_test(&test, kept, args.write_test.as_deref().unwrap_or(&test))?;
         let shown = args.write_test.as_deref().unwrap_or(&test).display();

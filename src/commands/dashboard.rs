@@ -7,8 +7,8 @@
 //! plain frames, with no escape codes.
 
 use crate::engine::SimTime;
-use crate::interrupt;
 use crate::guard::{self, GuardArgs, Outputs};
+use crate::interrupt;
 use crate::metrics::LogEntry;
 use crate::model::{RunOptions, Simulation};
 use crate::scenario::Scenario;

@@ -3,8 +3,8 @@
 //! write-up's reading of the incident), and writes into `output/` each
 //! scenario's files, the training chart set and `report.md`.
 
-use crate::metrics::summary::AlertSummary;
 use crate::guard::{GuardArgs, Outputs};
+use crate::metrics::summary::AlertSummary;
 use crate::metrics::{EventSink, LogEntry, NullSink, Sink, Summary, Tee};
 use crate::model::{RunOptions, Simulation};
 use crate::report::charts::{self, ChartSink, Marker, MarkerKind, Region, RegionKind, RunSeries};
@@ -87,14 +87,22 @@ pub fn results(scenarios: &Path, guard: &GuardArgs) -> Result<Vec<ReplayResult>>
         .collect()
 }
 
+/// The files of the replayed scenarios in the folder `scenarios`, in
+/// report order.
+pub fn files(scenarios: &Path) -> Vec<PathBuf> {
+    SCENARIOS
+        .iter()
+        .map(|name| scenarios.join(format!("{name}.toml")))
+        .collect()
+}
+
 /// Load the replayed scenarios from the folder `scenarios`, each one
 /// refused if running it (in parallel with the others) and writing
 /// `outputs` would cost more than `guard` allows.
 fn load(scenarios: &Path, guard: &GuardArgs, outputs: Outputs) -> Result<Vec<Scenario>> {
     let concurrent = SCENARIOS.len().min(rayon::current_num_threads());
     let mut loaded = Vec::new();
-    for name in SCENARIOS {
-        let path = scenarios.join(format!("{name}.toml"));
+    for path in files(scenarios) {
         let scenario = Scenario::load(&path)?;
         let file = path.display().to_string();
         guard.check(&file, &scenario, outputs, concurrent)?;
@@ -112,14 +120,14 @@ pub fn replay(args: &ReplayArgs) -> Result<i32> {
         trace: false,
     };
     let scenarios = load(&args.scenarios, &args.guard, outputs)?;
-    let file = |i: usize| args.scenarios.join(format!("{}.toml", SCENARIOS[i]));
+    let files = files(&args.scenarios);
     for (j, s) in scenarios.iter().enumerate() {
         if let Some(i) = scenarios[..j].iter().position(|o| o.name == s.name) {
             bail!(
                 "{} and {} are both named \"{}\" (meta.name): their files would go to the same \
                  folder {}; give each its own name",
-                file(i).display(),
-                file(j).display(),
+                files[i].display(),
+                files[j].display(),
                 s.name,
                 args.out.join(&s.name).display()
             );

@@ -73,7 +73,9 @@ const GROUPS: [(&str, &[&str], &str); 2] = [
 pub fn report(args: &ReportArgs) -> Result<i32> {
     crate::interrupt::catch();
     // A bad --out path is refused before the runs, not after them.
-    let mut file = OutputFile::create_with_folders(&args.out)?;
+    let inputs = replay::files(&args.scenarios);
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    let mut file = OutputFile::create_with_folders(&args.out, &inputs)?;
     let results = replay::results(&args.scenarios, &args.guard)?;
     let scratch = tempfile::tempdir().context("cannot create a scratch folder for the charts")?;
     let charts: Vec<Vec<Chart>> = results

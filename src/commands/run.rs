@@ -130,7 +130,7 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
     let mut om_file = args
         .openmetrics
         .as_deref()
-        .map(OutputFile::create)
+        .map(|path| OutputFile::create(path, &[&args.file]))
         .transpose()?;
     let om = om_file
         .as_ref()

@@ -24,7 +24,8 @@ use std::path::{Path, PathBuf};
 /// Whether `e` (an I/O error) is a closed standard output
 /// ([`stdout::Closed`]).
 pub fn is_stdout_closed(e: &io::Error) -> bool {
-    e.get_ref().is_some_and(|inner| inner.is::<stdout::Closed>())
+    e.get_ref()
+        .is_some_and(|inner| inner.is::<stdout::Closed>())
 }
 
 /// Where the bytes go.
@@ -53,21 +54,23 @@ pub struct OutputFile {
 impl OutputFile {
     /// Open `path` for writing (`-`: standard output) as the module says;
     /// fails at once, before any work, on a path that cannot be written
-    /// (a missing folder included).
-    pub fn create(path: &Path) -> Result<OutputFile> {
-        OutputFile::open(path, false)
+    /// (a missing folder included) and on one of the command's `inputs`
+    /// (by any name: a link, another path to the same file).
+    pub fn create(path: &Path, inputs: &[&Path]) -> Result<OutputFile> {
+        OutputFile::open(path, inputs, false)
     }
 
     /// [`create`](Self::create), creating the missing folders of `path`
     /// (removed again, when empty, if the command fails).
-    pub fn create_with_folders(path: &Path) -> Result<OutputFile> {
-        OutputFile::open(path, true)
+    pub fn create_with_folders(path: &Path, inputs: &[&Path]) -> Result<OutputFile> {
+        OutputFile::open(path, inputs, true)
     }
 
-    fn open(path: &Path, folders: bool) -> Result<OutputFile> {
+    fn open(path: &Path, inputs: &[&Path], folders: bool) -> Result<OutputFile> {
         let sink = if path.as_os_str() == "-" {
             Sink::Stdout(BufWriter::with_capacity(1 << 16, io::stdout()))
         } else {
+            refuse_an_input(path, inputs)?;
             open(path, folders)?
         };
         Ok(OutputFile {
@@ -132,6 +135,26 @@ fn stdout_error(e: io::Error) -> io::Error {
     } else {
         e
     }
+}
+
+/// Refuse `path` if it is one of `inputs` (the same file on the same
+/// device, whatever the names): writing there would destroy what the
+/// command reads.
+fn refuse_an_input(path: &Path, inputs: &[&Path]) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(out) = fs::metadata(path).ok().filter(fs::Metadata::is_file) else {
+        return Ok(());
+    };
+    for input in inputs {
+        if fs::metadata(input).is_ok_and(|i| i.dev() == out.dev() && i.ino() == out.ino()) {
+            bail!(
+                "{} is the input {}: choose another output path",
+                path.display(),
+                input.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Open `path` as the module says (creating its missing `folders` if
@@ -231,7 +254,7 @@ mod tests {
     use super::*;
 
     fn write(path: &Path, text: &str) -> Result<()> {
-        let mut f = OutputFile::create(path)?;
+        let mut f = OutputFile::create(path, &[])?;
         f.write_all(text.as_bytes())?;
         f.commit()
     }
@@ -256,7 +279,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("x");
         write(&path, "old").unwrap();
-        let mut f = OutputFile::create(&path).unwrap();
+        let mut f = OutputFile::create(&path, &[]).unwrap();
         f.write_all(b"half").unwrap();
         drop(f);
         assert_eq!(fs::read_to_string(&path).unwrap(), "old");

@@ -112,3 +112,21 @@ pub fn assert_in_band(what: &str, e: &pooldrill::stats::Estimate, expected: f64)
         e.std_dev
     );
 }
+
+/// A null device of the test's own when it may make one (as root), so that
+/// a pooldrill that replaces devices cannot damage the machine's
+/// `/dev/null`; else `/dev/null`, which only root could replace.
+pub fn null_device(dir: &std::path::Path) -> std::path::PathBuf {
+    let own = dir.join("null");
+    let made = std::process::Command::new("mknod")
+        .arg(&own)
+        .args(["c", "1", "3"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        own
+    } else {
+        std::path::PathBuf::from("/dev/null")
+    }
+}
