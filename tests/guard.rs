@@ -118,6 +118,8 @@ fn every_command_that_simulates_refuses_a_huge_fleet_and_creates_nothing() {
             "compare",
             "scenarios/before.toml",
             HUGE_FLEET,
+            "--duration",
+            "10m",
             "--out",
             out_s,
         ],
@@ -188,7 +190,7 @@ fn force_lifts_the_guard_of_every_command_alike() {
             .args(["--max-events", "1"])
             .assert()
             .code(2)
-            .stderr(predicate::str::contains("the limit is 1 events"));
+            .stderr(predicate::str::contains("the limit is 1 event ("));
         pooldrill()
             .args(&args)
             .args(["--max-events", "1", "--max-output", "1kB", "--force"])
