@@ -4,6 +4,8 @@
 //! 141. The pipe's reader is closed before the command starts, so the first
 //! write fails every time (deterministic, unlike `| head`).
 
+mod common;
+
 use pooldrill::commands::replay::SCENARIOS;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -55,35 +57,6 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// A small fleet near its database cap (as in tests/sweep.rs).
-const TINY: &str = r#"
-[meta]
-name = "tiny"
-duration = "30s"
-warmup = "10s"
-seed = 11
-[fleet]
-pods = 2
-workers = 2
-[traffic]
-rate = "200/s"
-[requests]
-hold = { dist = "exponential", mean = "30ms" }
-[pool]
-max = 4
-idle_timeout = "10s"
-acquire_timeout = "500ms"
-[database]
-max_connections = 14
-other_clients = 2
-"#;
-
-fn tiny(dir: &Path) -> PathBuf {
-    let file = dir.join("tiny.toml");
-    std::fs::write(&file, TINY).unwrap();
-    file
-}
-
 #[test]
 fn check_run_plan_and_dashboard_exit_with_their_own_code() {
     let tmp = tempfile::tempdir().unwrap();
@@ -91,7 +64,7 @@ fn check_run_plan_and_dashboard_exit_with_their_own_code() {
         &["check", "scenarios/before.toml", "scenarios/after.toml"],
         0,
     );
-    let file = tiny(tmp.path());
+    let file = common::tiny(tmp.path());
     let out = tmp.path().join("run");
     exits_quietly(&["run", path(&file), "--out", path(&out)], 0);
     assert_eq!(
@@ -122,12 +95,13 @@ fn check_run_plan_and_dashboard_exit_with_their_own_code() {
 #[test]
 fn compare_sweep_and_merge_commit_their_files() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = tiny(tmp.path());
+    let file = common::tiny(tmp.path());
     let grid = ["--set", "pool.max=2,4", "--replications", "2"];
     let bigger = tmp.path().join("bigger.toml");
     std::fs::write(
         &bigger,
-        TINY.replace("\"tiny\"", "\"bigger\"")
+        common::TINY
+            .replace("\"tiny\"", "\"bigger\"")
             .replace("max = 4", "max = 6"),
     )
     .unwrap();

@@ -38,8 +38,9 @@ fn a_run_that_fills_the_event_queue_stops_with_an_error_and_writes_nothing() {
     // the hidden --max-pending lowers it, the way out is the same.
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    pooldrill()
-        .args([
+    let pile_up = || {
+        let mut cmd = pooldrill();
+        cmd.args([
             "run",
             PILE_UP,
             "--force",
@@ -47,7 +48,10 @@ fn a_run_that_fills_the_event_queue_stops_with_an_error_and_writes_nothing() {
             "100000",
             "--out",
         ])
-        .arg(&out)
+        .arg(&out);
+        cmd
+    };
+    pile_up()
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
@@ -62,18 +66,7 @@ fn a_run_that_fills_the_event_queue_stops_with_an_error_and_writes_nothing() {
     // A folder that existed keeps what it had.
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("summary.json"), "earlier").unwrap();
-    pooldrill()
-        .args([
-            "run",
-            PILE_UP,
-            "--force",
-            "--max-pending",
-            "100000",
-            "--out",
-        ])
-        .arg(&out)
-        .assert()
-        .code(2);
+    pile_up().assert().code(2);
     let left: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name())

@@ -37,22 +37,8 @@ fn run(out: &Path, extra: &[&str]) -> Command {
     cmd
 }
 
-/// Every entry of `dir` with its bytes (folders as empty), sorted.
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let p = e.unwrap().path();
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read(&p).unwrap_or_default())
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 fn names(dir: &Path) -> Vec<String> {
-    snapshot(dir).into_iter().map(|(n, _)| n).collect()
+    common::snapshot(dir).into_iter().map(|(n, _)| n).collect()
 }
 
 fn mkfifo(path: &Path) {
@@ -244,12 +230,16 @@ fn sigterm_and_sighup_stop_a_run_like_ctrl_c_with_143_and_129() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
     run(&dir, &[]).assert().success();
-    let before = snapshot(&dir);
+    let before = common::snapshot(&dir);
     for (signal, code) in [("-TERM", 143), ("-HUP", 129)] {
         let (status, stderr) = signal_mid_run(signal, &dir);
         assert_eq!(status, Some(code), "{signal}: {stderr}");
         assert!(stderr.contains("interrupted at"), "{stderr}");
-        assert_eq!(snapshot(&dir), before, "{signal}: previous output changed");
+        assert_eq!(
+            common::snapshot(&dir),
+            before,
+            "{signal}: previous output changed"
+        );
     }
     // A folder the interrupted run created is removed again.
     let fresh = tmp.path().join("fresh");
@@ -295,13 +285,13 @@ fn a_folder_in_the_way_fails_the_commit_with_nothing_changed() {
     run(&dir, &[]).assert().success();
     std::fs::remove_file(dir.join("summary.json")).unwrap();
     std::fs::create_dir(dir.join("summary.json")).unwrap();
-    let before = snapshot(&dir);
+    let before = common::snapshot(&dir);
     run(&dir, &["--seed", "9"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("summary.json: it is a folder"))
         .stderr(predicate::str::contains("nothing was changed"));
-    assert_eq!(snapshot(&dir), before);
+    assert_eq!(common::snapshot(&dir), before);
 }
 
 #[test]
@@ -384,7 +374,7 @@ fn merge_refuses_to_write_into_one_of_its_shards() {
         out
     };
     let (a, b) = (shard(0), shard(1));
-    let before = snapshot(&a);
+    let before = common::snapshot(&a);
     pooldrill()
         .arg("merge")
         .arg(&a)
@@ -394,7 +384,7 @@ fn merge_refuses_to_write_into_one_of_its_shards() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("would overwrite it"));
-    assert_eq!(snapshot(&a), before);
+    assert_eq!(common::snapshot(&a), before);
 }
 
 /// The five replayed scenarios, tiny, in `dir`.
@@ -432,14 +422,14 @@ fn a_replay_commits_its_folders_and_its_root_as_one_set() {
         !out.join("before.om").exists(),
         "an earlier export is stale"
     );
-    let before_dir = snapshot(&out.join("before"));
+    let before_dir = common::snapshot(&out.join("before"));
     std::fs::remove_file(out.join("report.md")).unwrap();
     std::fs::create_dir(out.join("report.md")).unwrap();
     replay()
         .assert()
         .code(2)
         .stderr(predicate::str::contains("report.md: it is a folder"));
-    assert_eq!(snapshot(&out.join("before")), before_dir);
+    assert_eq!(common::snapshot(&out.join("before")), before_dir);
     assert!(
         !names(&out)
             .iter()

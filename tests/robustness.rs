@@ -3,6 +3,8 @@
 //! stops a run cleanly, and a failed or interrupted run leaves the previous
 //! output exactly as it was.
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
@@ -24,20 +26,6 @@ fn corpus() -> Vec<PathBuf> {
     files
 }
 
-/// Every file of `dir` with its bytes, staging folders included.
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let p = e.unwrap().path();
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read(&p).unwrap_or_default())
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 /// A finished run of `mmc.toml` in `dir`: the "previous output".
 fn previous_output(dir: &Path) -> Vec<(String, Vec<u8>)> {
     pooldrill()
@@ -51,7 +39,7 @@ fn previous_output(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .arg(dir)
         .assert()
         .success();
-    let files = snapshot(dir);
+    let files = common::snapshot(dir);
     let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
     assert_eq!(
         names,
@@ -236,7 +224,7 @@ fn an_unwritable_output_folder_is_a_clear_error() {
         .stderr(predicate::str::contains(
             "cannot write in the output folder",
         ));
-    assert_eq!(snapshot(&dir), before);
+    assert_eq!(common::snapshot(&dir), before);
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
@@ -273,7 +261,7 @@ fn a_write_failure_midway_leaves_the_previous_output_intact() {
         )),
         "{stderr}"
     );
-    assert_eq!(snapshot(&dir), before, "previous output changed");
+    assert_eq!(common::snapshot(&dir), before, "previous output changed");
 }
 
 /// Ctrl-C (SIGINT) stops the run at its next progress report: exit 130, one
@@ -328,5 +316,5 @@ fn ctrl_c_stops_a_run_cleanly() {
             )),
         "{stderr}"
     );
-    assert_eq!(snapshot(&dir), before, "previous output changed");
+    assert_eq!(common::snapshot(&dir), before, "previous output changed");
 }

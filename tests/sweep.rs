@@ -2,6 +2,8 @@
 //! the heatmap, shards that merge into exactly one run's files, identical
 //! files on any number of threads, and errors that point at the problem.
 
+mod common;
+
 use assert_cmd::Command;
 use pooldrill::commands::sweep::{SweepArgs, sweep};
 use pooldrill::replicate::grid::{Grid, parse_set};
@@ -13,35 +15,6 @@ fn pooldrill() -> Command {
     let mut cmd = Command::cargo_bin("pooldrill").unwrap();
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
-}
-
-/// A small fleet: fast to run, near its database cap at the higher rates.
-const TINY: &str = r#"
-[meta]
-name = "tiny"
-duration = "30s"
-warmup = "10s"
-seed = 11
-[fleet]
-pods = 2
-workers = 2
-[traffic]
-rate = "200/s"
-[requests]
-hold = { dist = "exponential", mean = "30ms" }
-[pool]
-max = 4
-idle_timeout = "10s"
-acquire_timeout = "500ms"
-[database]
-max_connections = 14
-other_clients = 2
-"#;
-
-fn tiny(dir: &Path) -> PathBuf {
-    let path = dir.join("tiny.toml");
-    std::fs::write(&path, TINY).unwrap();
-    path
 }
 
 const GRID: [&str; 6] = [
@@ -84,7 +57,7 @@ fn a_grid_writes_statistics_per_point_and_a_heatmap() {
     let out = tmp.path().join("out");
     pooldrill()
         .arg("sweep")
-        .arg(tiny(tmp.path()))
+        .arg(common::tiny(tmp.path()))
         .args(GRID)
         .arg("--out")
         .arg(&out)
@@ -143,7 +116,7 @@ fn a_grid_writes_statistics_per_point_and_a_heatmap() {
 #[test]
 fn shards_merge_into_exactly_the_unsharded_files() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = tiny(tmp.path());
+    let file = common::tiny(tmp.path());
     let full = tmp.path().join("full");
     pooldrill()
         .arg("sweep")
@@ -222,7 +195,7 @@ fn shards_merge_into_exactly_the_unsharded_files() {
 #[test]
 fn files_are_identical_on_one_and_two_threads() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = tiny(tmp.path());
+    let file = common::tiny(tmp.path());
     let run = |threads: usize| {
         let out = tmp.path().join(format!("t{threads}"));
         let args = SweepArgs {
@@ -262,7 +235,7 @@ fn values_are_set_in_the_units_of_the_file() {
         parse_set("database.max_connections=40").unwrap(),
     ])
     .unwrap();
-    let table: toml::Table = toml::from_str(TINY).unwrap();
+    let table: toml::Table = toml::from_str(common::TINY).unwrap();
     let s = parse("x.toml", &grid.source_at(&table, 0).unwrap()).unwrap();
     assert_eq!(s.traffic.rate_points[0].1, 2000.0);
     let pool = &s.app().pool;
@@ -274,7 +247,7 @@ fn values_are_set_in_the_units_of_the_file() {
 #[test]
 fn bad_sweeps_exit_2_and_say_where() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = tiny(tmp.path());
+    let file = common::tiny(tmp.path());
     let sweep = |args: &[&str]| {
         let mut cmd = pooldrill();
         cmd.arg("sweep").arg(&file).args(args);

@@ -130,3 +130,47 @@ pub fn null_device(dir: &std::path::Path) -> std::path::PathBuf {
         std::path::PathBuf::from("/dev/null")
     }
 }
+
+/// A small fleet: fast to run, near its database cap at the higher rates.
+pub const TINY: &str = r#"
+[meta]
+name = "tiny"
+duration = "30s"
+warmup = "10s"
+seed = 11
+[fleet]
+pods = 2
+workers = 2
+[traffic]
+rate = "200/s"
+[requests]
+hold = { dist = "exponential", mean = "30ms" }
+[pool]
+max = 4
+idle_timeout = "10s"
+acquire_timeout = "500ms"
+[database]
+max_connections = 14
+other_clients = 2
+"#;
+
+pub fn tiny(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("tiny.toml");
+    std::fs::write(&path, TINY).unwrap();
+    path
+}
+
+/// Every entry of `dir` with its bytes (folders and staging folders as
+/// empty), sorted.
+pub fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap_or_default())
+        })
+        .collect();
+    files.sort();
+    files
+}
