@@ -86,6 +86,9 @@ const AGGREGATIONS: [&str; 14] = [
     "limit_ratio",
 ];
 
+/// Functions that are true when their selector matches nothing.
+const ABSENCE: [&str; 2] = ["absent", "absent_over_time"];
+
 /// Keywords followed by a list of label names in parentheses.
 const LABEL_LISTS: [&str; 6] = [
     "by",
@@ -134,6 +137,10 @@ pub fn selectors(expr: &str) -> Vec<Selector> {
                 } else {
                     end
                 };
+            } else if ABSENCE.contains(&lower.as_str()) && s.get(next) == Some(&b'(') {
+                // A series missing here is what makes these fire: their
+                // selectors are not asked to match.
+                i = after_parentheses(s, next);
             } else if KEYWORDS.contains(&lower.as_str())
                 || AGGREGATIONS.contains(&lower.as_str())
                 || s.get(next) == Some(&b'(')
@@ -162,15 +169,42 @@ pub fn selectors(expr: &str) -> Vec<Selector> {
     out
 }
 
+/// The index after the parenthesis that closes the one at `open` (strings
+/// skipped), or the end.
+fn after_parentheses(s: &[u8], open: usize) -> usize {
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < s.len() {
+        match s[i] {
+            b'"' | b'\'' | b'`' => {
+                i = string(s, i).0;
+                continue;
+            }
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    s.len()
+}
+
 /// The first index from `i` whose byte fails `keep` (or the end).
 fn skip_while(s: &[u8], i: usize, keep: impl Fn(u8) -> bool) -> usize {
-    s[i..]
+    s.get(i..)
+        .unwrap_or_default()
         .iter()
         .position(|&c| !keep(c))
         .map_or(s.len(), |p| i + p)
 }
 
-/// The string literal at `i`: (index after it, its unescaped value).
+/// The string literal at `i`: (index after it, its unescaped value); an
+/// unterminated one runs to the end of the expression.
 fn string(s: &[u8], i: usize) -> (usize, String) {
     let quote = s[i];
     let mut value = Vec::new();
@@ -188,7 +222,7 @@ fn string(s: &[u8], i: usize) -> (usize, String) {
         }
         j += 1;
     }
-    (j + 1, String::from_utf8_lossy(&value).into_owned())
+    ((j + 1).min(s.len()), String::from_utf8_lossy(&value).into_owned())
 }
 
 /// The matchers `{…}` at `i`: (index after `}`, `__name__` if given by
@@ -270,6 +304,23 @@ mod tests {
         assert_eq!(
             names("avg_over_time(max(x)[19s:1s] offset 20s) SUM BY (le) (y)"),
             ["x", "y"]
+        );
+    }
+
+    #[test]
+    fn an_unterminated_string_or_brace_is_read_to_the_end_without_a_panic() {
+        for expr in [r#"up{job="a"#, r#"{"a"#, "up{job=`", "up{", r#"x{a="b", c="#, "\"a"] {
+            assert!(selectors(expr).len() <= 1, "{expr}");
+        }
+        let unterminated = selectors(r#"up{job="a"#);
+        assert_eq!(unterminated[0].name.as_deref(), Some("up"));
+    }
+
+    #[test]
+    fn selectors_under_absent_are_not_asked_to_match() {
+        assert_eq!(
+            names(r#"absent(up{job="a)"}) or absent_over_time(x[5m]) and y"#),
+            ["y"]
         );
     }
 
