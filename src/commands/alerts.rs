@@ -910,11 +910,12 @@ pub fn render(scenario: &Scenario, rules: &Path, report: &AlertsReport) -> Strin
 fn keep_test(test: &Path, mut kept: OutputFile, path: &Path) -> Result<()> {
     let mut from =
         std::fs::File::open(test).with_context(|| format!("cannot read {}", test.display()))?;
-    io::copy(&mut from, &mut kept).with_context(|| format!("cannot write {}", path.display()))?;
+    // Nothing goes out after a signal, and a signal while it does waits.
     let _hold = crate::interrupt::hold();
     if crate::interrupt::requested() {
         return Err(crate::interrupt::Stopped.into());
     }
+    io::copy(&mut from, &mut kept).with_context(|| format!("cannot write {}", path.display()))?;
     kept.commit()
 }
 

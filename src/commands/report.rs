@@ -95,13 +95,15 @@ pub fn report(args: &ReportArgs) -> Result<i32> {
         .collect();
     let comparison = group_charts(&results, scratch.path())?;
     let page = handout(&runs, &COMPARED, &comparison);
-    file.write_all(page.as_bytes())
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
     let to_stdout = file.is_stdout();
+    // Nothing goes out after a signal (to standard output or a FIFO the
+    // page goes out as it is written), and a signal while it does waits.
     let _hold = crate::interrupt::hold();
     if crate::interrupt::requested() {
         return Err(crate::interrupt::Stopped.into());
     }
+    file.write_all(page.as_bytes())
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
     file.commit()?;
     let line = format!(
         "handout: {} ({} KB)",

@@ -147,18 +147,23 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         om,
     )
     .map_err(|e| guard::name_file(e, &file))?;
-    if let (Some(om), Some(target)) = (om, om_file.as_mut()) {
-        let shown = args.openmetrics.as_deref().unwrap_or(Path::new("-"));
-        om.write_to(target)
-            .with_context(|| format!("cannot write {}", shown.display()))?;
-    }
+    // The export and the folder go out together: nothing after a signal,
+    // and a signal while they go out waits for them.
+    let to_stdout = om_file.as_ref().is_some_and(OutputFile::is_stdout);
     {
         let _hold = interrupt::hold();
+        if interrupt::requested() {
+            return Err(interrupt::Stopped.into());
+        }
+        if let (Some(om), Some(target)) = (om, om_file.as_mut()) {
+            let shown = args.openmetrics.as_deref().unwrap_or(Path::new("-"));
+            om.write_to(target)
+                .with_context(|| format!("cannot write {}", shown.display()))?;
+        }
         dir.commit()?;
-    }
-    let to_stdout = om_file.as_ref().is_some_and(OutputFile::is_stdout);
-    if let Some(file) = om_file {
-        file.commit()?;
+        if let Some(file) = om_file {
+            file.commit()?;
+        }
     }
     let mut text = terminal::summary_table(&summary);
     text.push_str(&format!(
