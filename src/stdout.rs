@@ -57,6 +57,35 @@ pub fn product(args: fmt::Arguments) -> anyhow::Result<()> {
     write_product(&mut io::stdout().lock(), args)
 }
 
+/// Standard output as a writer of the command's product, for products
+/// written in pieces (`--openmetrics -`): a closed stdout is an I/O error
+/// that [`is_closed`] recognises (exit 141).
+pub struct Product;
+
+impl Write for Product {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        io::stdout().write(buf).map_err(closed)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        io::stdout().flush().map_err(closed)
+    }
+}
+
+/// A broken pipe as [`Closed`], any other error as it is.
+fn closed(e: io::Error) -> io::Error {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        io::Error::new(io::ErrorKind::BrokenPipe, Closed)
+    } else {
+        e
+    }
+}
+
+/// Whether `e` is a closed standard output met by [`Product`].
+pub fn is_closed(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<Closed>())
+}
+
 fn write_product(out: &mut dyn Write, args: fmt::Arguments) -> anyhow::Result<()> {
     match write_all(out, args) {
         Ok(()) => Ok(()),

@@ -15,7 +15,6 @@ pub mod sweep;
 
 use crate::interrupt;
 use crate::model::RunError;
-use crate::report::output_file::is_stdout_closed;
 use crate::scenario::ScenarioError;
 
 /// Parse `--seed`: a whole number from 0 to 2^64 − 1. The flag takes
@@ -46,7 +45,7 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
         if cause.downcast_ref::<crate::stdout::Closed>().is_some()
             || cause
                 .downcast_ref::<std::io::Error>()
-                .is_some_and(is_stdout_closed)
+                .is_some_and(crate::stdout::is_closed)
         {
             return crate::stdout::CLOSED_EXIT_CODE;
         }

@@ -537,10 +537,8 @@ impl<'s> Simulation<'s> {
             if self.options.check_invariants {
                 self.check_cheap_invariants()?;
             }
-            if handled & 0xffff == 0 {
-                if !progress(now) {
-                    return Err(RunError::Interrupted(now));
-                }
+            if handled & 0xffff == 0 && !progress(now) {
+                return Err(RunError::Interrupted(now));
             }
         }
         self.pending_within_limit()?;

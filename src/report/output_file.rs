@@ -21,17 +21,10 @@ use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-/// Whether `e` (an I/O error) is a closed standard output
-/// ([`stdout::Closed`]).
-pub fn is_stdout_closed(e: &io::Error) -> bool {
-    e.get_ref()
-        .is_some_and(|inner| inner.is::<stdout::Closed>())
-}
-
 /// Where the bytes go.
 enum Sink {
     /// Standard output.
-    Stdout(BufWriter<io::Stdout>),
+    Stdout(BufWriter<stdout::Product>),
     /// A temporary file renamed onto `target` on commit; `created` is the
     /// highest folder of its path this created (removed again if empty
     /// when the command fails).
@@ -68,7 +61,7 @@ impl OutputFile {
 
     fn open(path: &Path, inputs: &[&Path], folders: bool) -> Result<OutputFile> {
         let sink = if path.as_os_str() == "-" {
-            Sink::Stdout(BufWriter::with_capacity(1 << 16, io::stdout()))
+            Sink::Stdout(BufWriter::with_capacity(1 << 16, stdout::Product))
         } else {
             refuse_an_input(path, inputs)?;
             open(path, folders)?
@@ -100,7 +93,7 @@ impl OutputFile {
 impl Write for OutputFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match &mut self.sink {
-            Sink::Stdout(w) => w.write(buf).map_err(stdout_error),
+            Sink::Stdout(w) => w.write(buf),
             Sink::Atomic { file, .. } => file.write(buf),
             Sink::Through(w) => w.write(buf),
         }
@@ -108,7 +101,7 @@ impl Write for OutputFile {
 
     fn flush(&mut self) -> io::Result<()> {
         match &mut self.sink {
-            Sink::Stdout(w) => w.flush().map_err(stdout_error),
+            Sink::Stdout(w) => w.flush(),
             Sink::Atomic { file, .. } => file.flush(),
             Sink::Through(w) => w.flush(),
         }
@@ -125,15 +118,6 @@ impl Drop for OutputFile {
                 remove_created(folder, top);
             }
         }
-    }
-}
-
-/// A closed standard output is [`stdout::Closed`].
-fn stdout_error(e: io::Error) -> io::Error {
-    if e.kind() == io::ErrorKind::BrokenPipe {
-        io::Error::new(io::ErrorKind::BrokenPipe, stdout::Closed)
-    } else {
-        e
     }
 }
 

@@ -7,7 +7,6 @@ pub mod k8s;
 pub mod slurm;
 
 use anyhow::{Context, Result, bail};
-use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// The batch engines `--emit` writes for.
@@ -153,17 +152,8 @@ pub fn emit(target: Emit, run: &ShardedRun, image: Option<&str>) -> Result<i32> 
         }
         Emit::K8s => k8s::manifest(run, image)?,
     };
-    print_product(&text)
-}
-
-/// Write `text` to stdout at once; a closed pipe is exit code 141.
-fn print_product(text: &str) -> Result<i32> {
-    let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Ok(0),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(141),
-        Err(e) => Err(e).context("cannot write to stdout"),
-    }
+    crate::stdout::product(format_args!("{text}"))?;
+    Ok(0)
 }
 
 /// `path` from the current folder, without `.` steps or a trailing `/`.
