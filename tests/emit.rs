@@ -384,3 +384,23 @@ fn a_reader_that_has_gone_is_exit_141() {
         .unwrap();
     assert_eq!(status.code(), Some(141));
 }
+
+/// A sweep the resource guard refuses is not emitted either: a cluster
+/// would queue shards that all fail.
+#[test]
+fn emit_refuses_a_sweep_the_guard_refuses() {
+    let file =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oversized/huge-fleet.toml");
+    for target in ["slurm", "k8s"] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_pooldrill"))
+            .arg("sweep")
+            .arg(&file)
+            .args(["--set", "pool.max=4,8", "--emit", target, "--shards", "2"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{target}: {stderr}");
+        assert!(stderr.contains("is too big to run"), "{target}: {stderr}");
+        assert!(output.stdout.is_empty(), "{target}");
+    }
+}

@@ -140,21 +140,6 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
         safe_below,
         shard: args.shard,
     };
-    if let (Some(target), Some(shards)) = (args.emit, args.shards) {
-        let run = ShardedRun {
-            command: "sweep",
-            name: base.name.clone(),
-            scenario: args.file.clone(),
-            source,
-            flags: shard_flags(args),
-            points: grid.size(),
-            replications: args.replications,
-            shards,
-            cpus: args.cpus,
-            out: args.out.clone(),
-        };
-        return emit(target, &run, args.image.as_deref());
-    }
     let out = args.out.clone().unwrap_or_else(|| {
         let name = match args.shard {
             Some(s) => format!("sweep-{}-shard-{}-of-{}", base.name, s.index, s.count),
@@ -169,7 +154,12 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
     let items: Vec<usize> = (0..manifest.items())
         .filter(|&k| manifest.holds(k))
         .collect();
-    let concurrent = items.len().min(rayon::current_num_threads());
+    // An emitted script runs each shard on `--cpus` threads: its points
+    // pass the same guard first, so a cluster never queues runs that fail.
+    let concurrent = match args.emit {
+        Some(_) => items.len().min(args.cpus as usize),
+        None => items.len().min(rayon::current_num_threads()),
+    };
     let mut events = 0.0;
     for (point, scenario) in scenarios.iter().enumerate() {
         let estimate = args
@@ -181,6 +171,21 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
             .filter(|&&k| manifest.item(k).0 == point)
             .count();
         events += estimate.events * runs as f64;
+    }
+    if let (Some(target), Some(shards)) = (args.emit, args.shards) {
+        let run = ShardedRun {
+            command: "sweep",
+            name: base.name.clone(),
+            scenario: args.file.clone(),
+            source,
+            flags: shard_flags(args),
+            points: grid.size(),
+            replications: args.replications,
+            shards,
+            cpus: args.cpus,
+            out: args.out.clone(),
+        };
+        return emit(target, &run, args.image.as_deref());
     }
     if let Some(note) = guard::duration_note(items.len(), events, concurrent)
         && !quiet

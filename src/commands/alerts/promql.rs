@@ -222,7 +222,10 @@ fn string(s: &[u8], i: usize) -> (usize, String) {
         }
         j += 1;
     }
-    ((j + 1).min(s.len()), String::from_utf8_lossy(&value).into_owned())
+    (
+        (j + 1).min(s.len()),
+        String::from_utf8_lossy(&value).into_owned(),
+    )
 }
 
 /// The matchers `{…}` at `i`: (index after `}`, `__name__` if given by
@@ -309,7 +312,14 @@ mod tests {
 
     #[test]
     fn an_unterminated_string_or_brace_is_read_to_the_end_without_a_panic() {
-        for expr in [r#"up{job="a"#, r#"{"a"#, "up{job=`", "up{", r#"x{a="b", c="#, "\"a"] {
+        for expr in [
+            r#"up{job="a"#,
+            r#"{"a"#,
+            "up{job=`",
+            "up{",
+            r#"x{a="b", c="#,
+            "\"a",
+        ] {
             assert!(selectors(expr).len() <= 1, "{expr}");
         }
         let unterminated = selectors(r#"up{job="a"#);
