@@ -6,7 +6,8 @@
 //! output path that is a folder or a FIFO with no reader); 3 an internal
 //! error (a broken model invariant); 130 interrupted by SIGINT (Ctrl-C), 143
 //! by SIGTERM, 129 by SIGHUP; 141 standard output closed while it carried the
-//! product (`--openmetrics -`, `grafana-dashboard`).
+//! product (`run --openmetrics -`, `report --out -`, `alerts --write-test -`,
+//! `grafana-dashboard`, `sweep --emit`).
 
 use crate::commands;
 use clap::{Parser, Subcommand};

@@ -1,7 +1,8 @@
 //! Resource guards: a scenario's cost estimated before it runs, and refused
 //! when it would run for hours, exhaust memory, pile up more pending events
-//! than the event queue holds, or write more than `--max-output` (every
-//! limit but the queue's is lifted by `--force`).
+//! than the event queue holds, or write more than `--max-output`;
+//! `--force` skips these checks. The event queue's own limit still holds at
+//! run time: a run that reaches it stops with an error.
 //!
 //! The estimate counts work in *events*, the simulator's unit of work: a
 //! request costs one arrival and two events per checkout (grant and hold
