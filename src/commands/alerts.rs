@@ -927,6 +927,7 @@ pub fn alerts(args: &AlertsArgs, quiet: bool) -> Result<i32> {
     };
     crate::interrupt::catch();
     let scenario = load_file(&args.file, overrides)?;
+    super::warn(&scenario);
     let file = args.file.display().to_string();
     // The promtool test holds the series as an OpenMetrics export would.
     let series = Outputs {

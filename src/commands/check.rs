@@ -21,9 +21,7 @@ pub fn check(files: &[PathBuf]) -> Result<i32> {
                     s.possible_connections(),
                     s.database.usable_slots()
                 );
-                for w in &s.warnings {
-                    eprintln!("warning: {w}");
-                }
+                super::warn(&s);
             }
             Err(e) => {
                 eprintln!("error: {e}");

@@ -91,9 +91,7 @@ pub fn load_arms(
     let mut arms = Vec::new();
     for file in files {
         let scenario = load_file(file, overrides)?;
-        for w in &scenario.warnings {
-            eprintln!("warning: {w}");
-        }
+        super::warn(&scenario);
         arms.push(Arm {
             name: scenario.name.clone(),
             file: file.display().to_string(),

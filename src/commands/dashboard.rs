@@ -78,6 +78,7 @@ fn speed(s: &str) -> Result<f64, String> {
 /// (Ctrl-C, or a signal that asks to stop).
 pub fn dashboard(args: &DashboardArgs) -> Result<i32> {
     let scenario = Scenario::load(&args.file)?;
+    super::warn(&scenario);
     let styled = io::stdout().is_terminal()
         && std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb");
     let file = args.file.display().to_string();

@@ -29,6 +29,14 @@ pub fn parse_seed(s: &str) -> Result<u64, String> {
     })
 }
 
+/// Say on stderr what is valid in `scenario` but likely wrong (a job that
+/// can deadlock): every command that loads a scenario does.
+pub fn warn(scenario: &crate::scenario::Scenario) {
+    for w in &scenario.warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
 /// The exit code for an error (see [`crate::cli`]).
 pub fn exit_code(e: &anyhow::Error) -> i32 {
     for cause in e.chain() {

@@ -104,6 +104,7 @@ fn load(scenarios: &Path, guard: &GuardArgs, outputs: Outputs) -> Result<Vec<Sce
     let mut loaded = Vec::new();
     for path in files(scenarios) {
         let scenario = Scenario::load(&path)?;
+        super::warn(&scenario);
         let file = path.display().to_string();
         guard.check(&file, &scenario, outputs, concurrent)?;
         loaded.push(scenario);

@@ -82,9 +82,7 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
     };
     interrupt::catch();
     let scenario = load_file(&args.file, overrides)?;
-    for w in &scenario.warnings {
-        eprintln!("warning: {w}");
-    }
+    super::warn(&scenario);
     let file = args.file.display().to_string();
     let outputs = Outputs {
         rows: args.replications == 1,

@@ -100,6 +100,7 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
     // The file as written first, so that its own mistakes are reported as
     // such; then every point, with the command line's values.
     let base = parse_with(&file, &source, Overrides::default())?;
+    super::warn(&base);
     let table: toml::Table =
         toml::from_str(&source).with_context(|| format!("{file}: not a TOML table"))?;
     let axes = args
