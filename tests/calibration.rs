@@ -125,7 +125,7 @@ setup = {{ dist = "deterministic", value = "5ms" }}
 
 #[test]
 fn round_robin_dispatch_cuts_open_connections_by_about_forty_percent() {
-    // Pitfalls in semantics.md: at 5 req/s per worker, random dispatch keeps ~257 connections
+    // docs/semantics.md#pitfalls: at 5 req/s per worker, random dispatch keeps ~257 connections
     // open over 80 workers, strict round-robin ~156 (its Erlang-80 gaps are
     // nearly regular). "~" figures: we check the random case against the
     // calibration table (3.24 × 80 = 259) and the cut as 40 % ± 5 points.

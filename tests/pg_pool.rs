@@ -303,7 +303,8 @@ acquire_timeout = "100ms"
 
 #[test]
 fn a_promoted_waiter_keeps_its_queue_timer_and_its_connection_joins_the_pool() {
-    // The promoted-waiter probe (semantics.md): max 1, timeout 300 ms, handshake 170 ms.
+    // The promoted-waiter probe (docs/semantics.md#confirmed-on-a-real-pg-pool):
+    // max 1, timeout 300 ms, handshake 170 ms.
     // A arrives at 5 ms, connects, holds 50 ms and releases with an error
     // (the client is destroyed) at 225 ms. B arrived at 10 ms and queued; it
     // is promoted to a new connection at 225 ms, but its queue timer still
@@ -349,7 +350,8 @@ acquire_timeout = "300ms"
 
 #[test]
 fn each_refusal_goes_to_the_caller_whose_connect_it_was_and_starts_the_next() {
-    // The refusal-routing probe (semantics.md): 16 other clients on a 20-slot server with
+    // The refusal-routing probe (docs/semantics.md#confirmed-on-a-real-pg-pool):
+    // 16 other clients on a 20-slot server with
     // 3 reserved: one usable slot. Pool max 4, six requests 1 ms apart.
     let mut s = tiny(
         "1s",

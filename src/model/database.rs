@@ -1,4 +1,4 @@
-//! PostgreSQL's connection slots (docs/semantics.md#slots, #refusals).
+//! PostgreSQL's connection slots (docs/semantics.md#slots and #refusals).
 //!
 //! When the model checks the cap, in PostgreSQL's own order:
 //! 1. At the start of a connection (the fork), the backend claims a slot. If
