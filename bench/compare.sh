@@ -8,7 +8,10 @@
 # Prints one line per figure: what, value, unit, target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FLOOR=${FLOOR:-../shared/bench/floor.sh}
+# FLOOR: the floor's command (docs/performance.md), which is not part of this
+# repository; run with `--engine heap --model mmc --n 1000000`, it prints
+# M/M/80's customers per second as its 5th field.
+FLOOR=${FLOOR:?set FLOOR to the floor command (docs/performance.md)}
 bin=${BIN:-}
 if [ -z "$bin" ]; then
   cargo build --release -q

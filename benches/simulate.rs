@@ -1,6 +1,6 @@
 //! Speed of the engine and of whole scenarios (`cargo bench`). Figures for
 //! the README come from `bench/compare.sh`, which also runs the bare event
-//! loop of `../shared/bench` in the same session.
+//! loop (the floor, docs/performance.md) in the same session.
 
 use divan::{Bencher, black_box};
 use pooldrill::engine::{Scheduler, SimTime};

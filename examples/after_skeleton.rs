@@ -1,7 +1,7 @@
 //! The bare event loop of `scenarios/after.toml`: what its requests cost
 //! with nothing but the events and the random draws, no metrics, no files.
 //!
-//! It is to `after.toml` what `../shared/bench/floor.sh` is to M/M/80: a
+//! It is to `after.toml` what the floor (docs/performance.md) is to M/M/80: a
 //! figure measured on the same machine in the same minute, to hold the
 //! full simulation against. Same shape as the scenario's requests:
 //! 20 pods × 4 workers, a Poisson stream per pod at 100/s, a worker drawn

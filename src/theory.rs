@@ -1,6 +1,7 @@
 //! Closed forms from queueing theory that the simulator is checked against
-//! (model-semantics.md §7). Notation: arrival rate `lambda`, service rate `mu`
-//! (1 / mean hold), `c` servers, offered load `a = lambda / mu`.
+//! (docs/semantics.md#queueing-theory). Notation: arrival rate `lambda`,
+//! service rate `mu` (1 / mean hold), `c` servers, offered load
+//! `a = lambda / mu`.
 
 /// Erlang B: the blocking probability of M/G/c/c with offered load `a`.
 pub fn erlang_b(c: u32, a: f64) -> f64 {
@@ -89,7 +90,7 @@ pub fn erlang_a(c: u32, lambda: f64, mu: f64, theta: f64) -> AbandonmentFigures 
 
 /// M/M/c+D: fixed patience `tau`, FCFS, a waiter leaves at `tau` (pg-pool's
 /// acquire timeout). Level crossing on the virtual wait (Zeltyn & Mandelbaum
-/// 2005; same result as `shared/bench/analytic.py`).
+/// 2005; docs/semantics.md#queueing-theory).
 pub fn mmc_deterministic_patience(c: u32, lambda: f64, mu: f64, tau: f64) -> AbandonmentFigures {
     if lambda <= 0.0 {
         return NO_LOAD;
@@ -203,11 +204,11 @@ mod tests {
 
     #[test]
     fn erlang_c_matches_reference_values() {
-        // model-semantics.md §7 illustrative values.
+        // The illustrative values of docs/semantics.md#queueing-theory.
         assert!((erlang_c(10, 3.125) - 0.00156).abs() < 5e-6);
         assert!((erlang_c(6, 3.125) - 0.116).abs() < 5e-4);
         assert!((erlang_c(6, 5.0) - 0.588).abs() < 5e-4);
-        // shared/bench/analytic.py, M/M/80 at λ = 64: p_wait 0.034792, mean wait 0.002174.
+        // Computed independently, M/M/80 at λ = 64: p_wait 0.034792, mean wait 0.002174.
         let pw = erlang_c(80, 64.0);
         assert!((pw - 0.034_792).abs() < 5e-7, "{pw}");
         assert!((mmc_mean_wait(80, 64.0, 1.0) - 0.002_174).abs() < 5e-7);
@@ -229,7 +230,7 @@ mod tests {
 
     #[test]
     fn deterministic_patience_matches_reference_and_limits() {
-        // model-semantics.md §7: c=10, λ=9, μ=1, τ=0.3 → 0.0894 timeouts.
+        // docs/semantics.md#queueing-theory: c=10, λ=9, μ=1, τ=0.3 → 0.0894 timeouts.
         let f = mmc_deterministic_patience(10, 9.0, 1.0, 0.3);
         assert!((f.p_abandon - 0.0894).abs() < 5e-4, "{f:?}");
         // τ → ∞ gives Erlang C; τ → 0 gives Erlang B.

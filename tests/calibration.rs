@@ -1,4 +1,4 @@
-//! The reference simulation's figures (model-semantics.md §6.3 and §10),
+//! The reference simulation's figures (docs/semantics.md#open-versus-busy-connections and #pitfalls),
 //! reproduced within sampling error.
 //!
 //! The reference values are themselves estimates from an independent
@@ -19,7 +19,7 @@ const MEASURED_S: f64 = 1200.0;
 const REPLICATIONS: u64 = 10;
 
 /// One pool per pod, Poisson arrivals of `per_worker`/s, exponential holds
-/// of 50 ms, 5 ms setup, max 10, idle timeout 30 s (§6.3's setup).
+/// of 50 ms, 5 ms setup, max 10, idle timeout 30 s (the calibration's setup).
 fn table_scenario(per_worker: f64) -> String {
     format!(
         r#"
@@ -125,10 +125,10 @@ setup = {{ dist = "deterministic", value = "5ms" }}
 
 #[test]
 fn round_robin_dispatch_cuts_open_connections_by_about_forty_percent() {
-    // §10: at 5 req/s per worker, random dispatch keeps ~257 connections
+    // docs/semantics.md#pitfalls: at 5 req/s per worker, random dispatch keeps ~257 connections
     // open over 80 workers, strict round-robin ~156 (its Erlang-80 gaps are
     // nearly regular). "~" figures: we check the random case against the
-    // §6.3 table (3.24 × 80 = 259) and the cut as 40 % ± 5 points.
+    // calibration table (3.24 × 80 = 259) and the cut as 40 % ± 5 points.
     let confidence = family_confidence(2);
     let [random] = replicate(&fleet("random"), 900..904, confidence, |s| {
         [s.connections.mean_open]
@@ -154,7 +154,7 @@ fn round_robin_dispatch_cuts_open_connections_by_about_forty_percent() {
 
 #[test]
 fn a_fleet_at_the_cap_never_exceeds_the_usable_slots() {
-    // The §6.2 default hold (mean 50 ms) at 2000 req/s wants ~490 connections
+    // The default hold (mean 50 ms) at 2000 req/s wants ~490 connections
     // plus the job's; the cap must hold, with refusals instead.
     let s = scenario(
         r#"

@@ -1,5 +1,5 @@
-//! pg-pool's behaviour, one rule per test (model-semantics.md §1, and the
-//! behaviours confirmed on a real pg-pool in postgres-measured.md §2c),
+//! pg-pool's behaviour, one rule per test (docs/semantics.md#pg-pool, and the
+//! behaviours confirmed on a real pg-pool, docs/semantics.md#confirmed-on-a-real-pg-pool),
 //! observed through the simulation's trace.
 
 mod common;
@@ -303,7 +303,8 @@ acquire_timeout = "100ms"
 
 #[test]
 fn a_promoted_waiter_keeps_its_queue_timer_and_its_connection_joins_the_pool() {
-    // postgres-measured.md §2c D3: max 1, timeout 300 ms, handshake 170 ms.
+    // The promoted-waiter probe (docs/semantics.md#confirmed-on-a-real-pg-pool):
+    // max 1, timeout 300 ms, handshake 170 ms.
     // A arrives at 5 ms, connects, holds 50 ms and releases with an error
     // (the client is destroyed) at 225 ms. B arrived at 10 ms and queued; it
     // is promoted to a new connection at 225 ms, but its queue timer still
@@ -349,7 +350,8 @@ acquire_timeout = "300ms"
 
 #[test]
 fn each_refusal_goes_to_the_caller_whose_connect_it_was_and_starts_the_next() {
-    // postgres-measured.md §2c E1: 16 other clients on a 20-slot server with
+    // The refusal-routing probe (docs/semantics.md#confirmed-on-a-real-pg-pool):
+    // 16 other clients on a 20-slot server with
     // 3 reserved: one usable slot. Pool max 4, six requests 1 ms apart.
     let mut s = tiny(
         "1s",
@@ -485,7 +487,7 @@ fn server_reaping_frees_the_server_slot_but_not_the_pool_slot() {
 
 #[test]
 fn without_an_error_listener_a_reaped_leak_crashes_the_worker() {
-    // postgres-measured.md §2d: a leaked client with no 'error' listener
+    // docs/semantics.md#reaping-leaked-sessions: a leaked client with no 'error' listener
     // takes the Node process down when the server kills its session. The
     // worker comes back with empty pools, and the job leaks again.
     let mut s = leaky_job("");

@@ -1,4 +1,4 @@
-//! Pool priorities, which pg-pool does not have (model-semantics.md §8.8):
+//! Pool priorities, which pg-pool does not have (docs/semantics.md#priorities):
 //! a requests-first order of the waiters (`pool.queue`) and a reservation
 //! that caps what the job may hold (`pool.job_limit`), with the job in the
 //! worker's shared pool. Their rules through the trace, their cost to the

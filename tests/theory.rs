@@ -1,10 +1,10 @@
-//! The simulator against queueing theory (model-semantics.md §7).
+//! The simulator against queueing theory (docs/semantics.md#queueing-theory).
 //!
 //! Each figure is estimated over independent replications (distinct seeds,
 //! distinct per test point) and compared with its closed form through a
 //! Student-t band. The bands are built at a 99 % joint level over the whole
 //! file (Bonferroni over its 16 comparisons), never from the binomial
-//! √(p(1−p)/n), which is far too narrow for correlated waits (§10).
+//! √(p(1−p)/n), which is far too narrow for correlated waits (docs/semantics.md#pitfalls).
 //! Replications run on the shipped `scenarios/theory/` files, so those files
 //! are checked too.
 
@@ -54,7 +54,7 @@ fn erlang_c_wait_probability_mean_wait_and_littles_law() {
 
 #[test]
 fn erlang_c_at_the_write_ups_example_load() {
-    // C(6, 3.125) = 0.116: six clients at 3.125 Erlangs (§7).
+    // C(6, 3.125) = 0.116: six clients at 3.125 Erlangs.
     let text = variant(
         &shipped("scenarios/theory/mmc.toml"),
         &[

@@ -33,7 +33,7 @@ use std::str::FromStr;
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// A scenario file to plan from (without one, flags and the scenario
-    /// defaults of model-semantics §6.2).
+    /// defaults of docs/semantics.md#defaults).
     pub file: Option<PathBuf>,
     /// PostgreSQL max_connections (default 500).
     #[arg(long, value_parser = bounded::<1, 262_143>)]

@@ -9,7 +9,7 @@
 //!    may refuse it with `remaining connection slots are reserved`.
 //! 3. At the end of the setup time the client is ready and goes to the caller
 //!    it was created for — or, if that caller gave up meanwhile, back to the
-//!    pool as idle (postgres-measured.md §2c, D3).
+//!    pool as idle (docs/semantics.md#confirmed-on-a-real-pg-pool).
 //!
 //! If the pool has a connection timeout, a handshake still running that long
 //! after it started is killed (`Connection terminated due to connection

@@ -1,4 +1,4 @@
-//! PostgreSQL's connection slots (model-semantics.md §2, postgres-measured.md §2b).
+//! PostgreSQL's connection slots (docs/semantics.md#slots and #refusals).
 //!
 //! When the model checks the cap, in PostgreSQL's own order:
 //! 1. At the start of a connection (the fork), the backend claims a slot. If
@@ -131,7 +131,7 @@ mod tests {
     #[test]
     fn usable_slots_then_reserved_then_too_many() {
         // 20 slots, 3 reserved, 16 others: exactly one usable slot (the
-        // probe's setup in postgres-measured.md §2b).
+        // measured setup in docs/semantics.md#refusals).
         let mut db = Database::new(settings(20, 16));
         db.begin_connect().unwrap();
         db.check_reserve().unwrap();

@@ -1,4 +1,4 @@
-//! One node-postgres pool (pg-pool 3.x semantics, model-semantics.md §1).
+//! One node-postgres pool (pg-pool 3.x semantics, docs/semantics.md#pg-pool).
 //!
 //! The pool decides; the simulation carries out. `connect`, `release` and
 //! `pulse` follow `packages/pg-pool/index.js`:
@@ -19,7 +19,7 @@
 //! driven by one timer per pool.
 //!
 //! Two things pg-pool does not have, built the way teams build them in front
-//! of `connect()` (model-semantics.md §8.8): a priority order of the waiters
+//! of `connect()` (docs/semantics.md#priorities): a priority order of the waiters
 //! (`queue = "requests_first"`, see [`WaitQueue`]) and a reservation
 //! (`job_limit`): the job may hold at most k clients — checked out, still
 //! connecting for it, or leaked (a gate that counts releases never sees

@@ -1,5 +1,5 @@
 //! A PgBouncer sidecar in every pod, in transaction pooling mode
-//! (`[pooler]`; model-semantics.md §3.3, PgBouncer's doc/config.md and
+//! (`[pooler]`; docs/semantics.md#pgbouncer, PgBouncer's doc/config.md and
 //! src/objects.c; docs/models.md, "Sidecar").
 //!
 //! The pod's node-postgres pools connect to the sidecar, not to PostgreSQL:

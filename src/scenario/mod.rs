@@ -61,7 +61,7 @@ pub struct Scenario {
 }
 
 /// A PgBouncer sidecar in every pod, in transaction pooling mode
-/// (model-semantics.md §3.3; docs/models.md).
+/// (docs/semantics.md#pgbouncer; docs/models.md).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PoolerConfig {
     /// `default_pool_size`: most server connections per pod.

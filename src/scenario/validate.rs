@@ -1,5 +1,5 @@
 //! From text to a validated [`Scenario`]: parse, deserialize, apply the
-//! defaults of model-semantics.md §6.2 and check every value, reporting the
+//! defaults of docs/semantics.md#defaults and check every value, reporting the
 //! first problem with its file, line, column and key path.
 
 use super::error::{ScenarioError, ScenarioWarning, did_you_mean, expected_found, syntax_error};
