@@ -87,7 +87,7 @@ const BADGE_ROW: u32 = 22;
 /// Height of the leaders from the badges down to their markers' lines.
 const LEADER: u32 = 6;
 /// Height of one lane of region bars in pixels.
-const LANE: u32 = 7;
+const LANE: u32 = 6;
 /// Space between two badges, and between a key entry's parts.
 const GAP: i32 = 3;
 /// Type size of a badge's number.
@@ -95,7 +95,7 @@ const BADGE_TEXT: u32 = 14;
 /// Height of one line of the key in pixels.
 const KEY_LINE: u32 = 21;
 /// Space between the time axis's title and the key.
-const KEY_PAD: u32 = 6;
+const KEY_PAD: u32 = 4;
 /// Type size of the key.
 const KEY_TEXT: u32 = 15;
 /// Space between two entries of the key.

@@ -21,6 +21,8 @@ const RIGHT: u32 = 40;
 const TIME_LABELS: u32 = 64;
 /// Space above each panel.
 const GAP: u32 = 16;
+/// Space between the annotation band and the first panel's space above it.
+const BAND_GAP: u32 = 2;
 /// Space left of the value-axis titles.
 const INDENT: u32 = 14;
 /// Pixels between two time ticks, at least.
@@ -104,7 +106,7 @@ where
         })
         .collect();
     let title = if runs.len() > 1 { COLUMN_TITLE } else { 0 };
-    let top = title + strips.iter().map(Strip::height).max().unwrap_or(0) + GAP;
+    let top = title + strips.iter().map(Strip::height).max().unwrap_or(0) + BAND_GAP;
     let key = keys.iter().map(Key::height).max().unwrap_or(0);
     let margins = |last: bool| Margins {
         left: LEFT,
@@ -155,7 +157,7 @@ where
                 ((LEFT as i32 + plot_x.1) / 2, title as i32 / 2),
             )?;
         }
-        let (strip_area, _) = strip_area.split_vertically(top - title - GAP);
+        let (strip_area, _) = strip_area.split_vertically(top - title - BAND_GAP);
         strip.draw(&strip_area, time, margins(false))?;
         let (_, key_area) = column.split_vertically(h - key);
         run_key.draw(&key_area, KEY_LEFT)?;
