@@ -151,10 +151,11 @@ impl Strip {
         // Left to right, each badge no further left than the last allows;
         // then right to left, none past the end of the plot.
         let mut lefts: Vec<i32> = Vec::with_capacity(sorted.len());
+        let mut free = i32::MIN;
         for (m, w) in sorted.iter().zip(&widths) {
-            let wanted = px(m.t_s) - w / 2;
-            let after = lefts.last().zip(widths.get(lefts.len().wrapping_sub(1)));
-            lefts.push(after.map_or(wanted, |(l, lw)| wanted.max(l + lw + GAP)));
+            let left = (px(m.t_s) - w / 2).max(free);
+            lefts.push(left);
+            free = left + w + GAP;
         }
         let mut limit = x1 - x0 + 30;
         for (left, w) in lefts.iter_mut().zip(&widths).rev() {
