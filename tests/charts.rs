@@ -456,3 +456,103 @@ fn shipped_scenarios_render_for_review() {
     }
     charts::small_multiples(&runs, &review_dir("multiples").join("before-after-fixed")).unwrap();
 }
+
+/// The `<text>` elements of an SVG chart: the y of each and its content.
+fn svg_texts(svg: &str) -> Vec<(f64, String)> {
+    let attr = |tag: &str, name: &str| -> f64 {
+        let from = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        tag[from..].split('"').next().unwrap().parse().unwrap()
+    };
+    svg.split("<text ")
+        .skip(1)
+        .map(|t| {
+            let (tag, rest) = t.split_once('>').unwrap();
+            let content = rest.split("</text>").next().unwrap().trim();
+            (attr(tag, "y"), content.to_owned())
+        })
+        .collect()
+}
+
+/// The share of a stacked chart's panel the plot keeps: from the top of
+/// the highest value axis down to the time axis's title, over the height
+/// between the chart's title and its footer (what the annotation band
+/// above the plot and the key under it take is what the plot loses).
+fn plot_share(svg: &str, title: &str) -> f64 {
+    let texts = svg_texts(svg);
+    let y_of = |what: &dyn Fn(&str) -> bool| {
+        texts
+            .iter()
+            .find(|(_, t)| what(t))
+            .map(|(y, _)| *y)
+            .unwrap_or_else(|| panic!("no such text in the chart ({title})"))
+    };
+    let top = y_of(&|t| t.starts_with(title));
+    let bottom = y_of(&|t| t.starts_with("scenario "));
+    let time_title = y_of(&|t| t.starts_with("time of day"));
+    let axes_top = svg
+        .split("<polyline ")
+        .skip(1)
+        .filter(|p| p.contains("stroke=\"#5A5A5A\""))
+        .flat_map(|p| {
+            let points = p
+                .split("points=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            points
+                .split_whitespace()
+                .map(|xy| xy.split(',').nth(1).unwrap().parse::<f64>().unwrap())
+                .collect::<Vec<_>>()
+        })
+        .fold(f64::INFINITY, f64::min);
+    (time_title - axes_top) / (bottom - top)
+}
+
+/// Issue 26, section 6: the annotation band above the panels stays thin
+/// (Grafana's convention: markers and short labels, details in a key), so
+/// that the plot keeps at least 80 % of the panel, even with markers and
+/// alert spans crowded like the shipped incident's (the timeline).
+#[test]
+fn the_plot_keeps_at_least_80_percent_of_the_panel() {
+    let mut crowded = synthetic();
+    for (t_s, label, kind) in [
+        (310.0, "first acquire timeout", MarkerKind::Event),
+        (700.0, "PoolUtilisationHigh fires", MarkerKind::Alert),
+        (905.0, "PoolExhaustionFailures fires", MarkerKind::Alert),
+        (1490.0, "PoolExhaustionFailures fires", MarkerKind::Alert),
+    ] {
+        crowded.markers.push(Marker {
+            t_s,
+            label: label.into(),
+            kind,
+        });
+    }
+    crowded.regions.push(Region {
+        from_s: 320.0,
+        to_s: 400.0,
+        label: "PoolExhaustionFailures".into(),
+        kind: RegionKind::AlertFiring,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    for (name, run) in [("synthetic", synthetic()), ("crowded", crowded)] {
+        let stem = dir.path().join(name);
+        charts::incident_timeline(&run, &stem).unwrap();
+        let svg = std::fs::read_to_string(stem.with_extension("svg")).unwrap();
+        let share = plot_share(&svg, "Incident timeline");
+        assert!(share >= 0.8, "{name} timeline: the plot keeps {share:.3}");
+        if name == "synthetic" {
+            // Side by side, each column's key has half the width, and a
+            // crowded one takes more lines: only the usual case holds here.
+            let both = [run.clone(), run];
+            charts::small_multiples(&both, &stem).unwrap();
+            let svg = std::fs::read_to_string(stem.with_extension("svg")).unwrap();
+            let share = plot_share(&svg, "Runs side by side");
+            assert!(
+                share >= 0.8,
+                "{name} small multiples: the plot keeps {share:.3}"
+            );
+        }
+    }
+}

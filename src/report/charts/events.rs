@@ -1,9 +1,9 @@
-//! Markers and regions: shaded bands and vertical lines in every panel, and
-//! the strip above the panels that names them (region bars like a state
-//! timeline, marker labels on as many rows as they need not to overlap).
+//! Markers and regions: shaded bands and vertical lines in every panel; the
+//! thin annotation band above the panels (a numbered badge per marker, a
+//! bar per region); and the key under the panels that names them.
 
 use super::canvas::Area;
-use super::data::{Marker, Region};
+use super::data::{Marker, Region, RegionKind};
 use super::panel::{Chart, Margins, ValueAxis, time_axis};
 use super::{axis::TimeAxis, style};
 use anyhow::Result;
@@ -11,11 +11,6 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::ops::Range;
-
-/// Height of one strip row in pixels.
-const ROW_HEIGHT: u32 = 26;
-/// Space between a marker line and its label.
-const GAP: i32 = 5;
 
 /// The regions cut to `x`, those outside it left out.
 fn clipped(regions: &[Region], x: &Range<f64>) -> Vec<Region> {
@@ -87,17 +82,60 @@ where
     Ok(())
 }
 
-/// Where each label of the strip goes.
+/// Height of the row of marker badges in pixels.
+const BADGE_ROW: u32 = 22;
+/// Height of the leaders from the badges down to their markers' lines.
+const LEADER: u32 = 6;
+/// Height of one lane of region bars in pixels.
+const LANE: u32 = 6;
+/// Space between two badges, and between a key entry's parts.
+const GAP: i32 = 3;
+/// Type size of a badge's number.
+const BADGE_TEXT: u32 = 14;
+/// Height of one line of the key in pixels.
+const KEY_LINE: u32 = 21;
+/// Space between the time axis's title and the key.
+const KEY_PAD: u32 = 4;
+/// Type size of the key.
+const KEY_TEXT: u32 = 15;
+/// Space between two entries of the key.
+const KEY_SPACING: i32 = 22;
+
+/// The annotation band above the panels, in the manner of Grafana's
+/// annotations: a numbered badge per marker (its line rising from the
+/// panels to it), then a thin bar per region; the numbers and names are
+/// spelled out in the [`Key`] under the panels.
 pub(crate) struct Strip {
-    markers: Vec<(Marker, usize, HPos)>,
+    /// Each marker (in time order, numbered from 1) and the left edge of
+    /// its badge in pixels from the left of the plot.
+    markers: Vec<(Marker, i32)>,
+    /// Each region and its lane.
     regions: Vec<(Region, usize)>,
-    region_rows: usize,
-    rows: usize,
+    lanes: usize,
+}
+
+/// The markers within `0..end_s` in time order (ties in input order).
+fn in_order(markers: &[Marker], end_s: f64) -> Vec<&Marker> {
+    let mut sorted: Vec<&Marker> = within(markers, &(0.0..end_s)).collect();
+    sorted.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+    sorted
+}
+
+/// A badge's text: the marker's number.
+fn badge_text(number: usize) -> String {
+    number.to_string()
+}
+
+/// A badge's width for a text `text_width` wide.
+fn badge_width(text_width: i32) -> i32 {
+    (text_width + 8).max(BADGE_ROW as i32 - 2)
 }
 
 impl Strip {
-    /// Lay out the labels of `markers` and `regions` for a plot spanning
-    /// pixels `x0..x1` for times `0..time.end_s`; `width` measures a label.
+    /// Lay out `markers` and `regions` for a plot spanning pixels
+    /// `x0..x1` for times `0..time.end_s`; `width` measures a badge's text.
+    /// Badges sit centred on their marker, pushed apart as little as
+    /// needed not to overlap; overlapping regions take separate lanes.
     pub(crate) fn layout(
         markers: &[Marker],
         regions: &[Region],
@@ -105,45 +143,53 @@ impl Strip {
         (x0, x1): (i32, i32),
         width: impl Fn(&str) -> i32,
     ) -> Strip {
-        let span = 0.0..time.end_s;
-        let px = |t: f64| x0 + ((t / time.end_s).clamp(0.0, 1.0) * f64::from(x1 - x0)) as i32;
-        let mut sorted: Vec<&Marker> = within(markers, &span).collect();
-        sorted.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
-        let mut ends: Vec<i32> = Vec::new();
-        let mut placed = Vec::new();
-        for m in sorted {
-            let (x, w) = (px(m.t_s), width(&m.label) + GAP + 4);
-            let (from, to, side) = if x + w <= x1 + 40 {
-                (x, x + w, HPos::Left)
-            } else {
-                (x - w, x, HPos::Right)
-            };
-            placed.push((m.clone(), take_row(&mut ends, from - GAP, to), side));
+        let px = |t: f64| ((t / time.end_s).clamp(0.0, 1.0) * f64::from(x1 - x0)) as i32;
+        let sorted = in_order(markers, time.end_s);
+        let widths: Vec<i32> = (1..=sorted.len())
+            .map(|n| badge_width(width(&badge_text(n))))
+            .collect();
+        // Left to right, each badge no further left than the last allows;
+        // then right to left, none past the end of the plot.
+        let mut lefts: Vec<i32> = Vec::with_capacity(sorted.len());
+        let mut free = i32::MIN;
+        for (m, w) in sorted.iter().zip(&widths) {
+            let left = (px(m.t_s) - w / 2).max(free);
+            lefts.push(left);
+            free = left + w + GAP;
         }
-        let marker_rows = ends.len();
-        let mut sorted = clipped(regions, &span);
-        sorted.sort_by(|a, b| a.from_s.total_cmp(&b.from_s));
-        ends.clear();
-        let mut bars = Vec::new();
-        for r in sorted {
-            let from = px(r.from_s);
-            let to = px(r.to_s).max(from + width(&r.label) + 2 * GAP);
-            bars.push((r, take_row(&mut ends, from, to)));
+        let mut limit = x1 - x0 + 30;
+        for (left, w) in lefts.iter_mut().zip(&widths).rev() {
+            *left = (*left).min(limit - w);
+            limit = *left - GAP;
         }
+        let mut sorted_regions = clipped(regions, &(0.0..time.end_s));
+        sorted_regions.sort_by(|a, b| a.from_s.total_cmp(&b.from_s));
+        let mut ends = Vec::new();
+        let regions: Vec<(Region, usize)> = sorted_regions
+            .into_iter()
+            .map(|r| {
+                let lane = take_row(&mut ends, px(r.from_s), px(r.to_s) + 2);
+                (r, lane)
+            })
+            .collect();
         Strip {
-            markers: placed,
-            regions: bars,
-            region_rows: ends.len(),
-            rows: marker_rows + ends.len(),
+            markers: sorted.into_iter().cloned().zip(lefts).collect(),
+            regions,
+            lanes: ends.len(),
         }
     }
 
-    /// Height of the strip in pixels (0 when there is nothing to name).
+    /// Height of the band in pixels (0 when there is nothing to mark).
     pub(crate) fn height(&self) -> u32 {
-        self.rows as u32 * ROW_HEIGHT
+        let badges = if self.markers.is_empty() {
+            0
+        } else {
+            BADGE_ROW + LEADER
+        };
+        badges + self.lanes as u32 * LANE
     }
 
-    /// Draw the strip on `area`, aligned with panels of the same margins.
+    /// Draw the band on `area`, aligned with panels of the same margins.
     pub(crate) fn draw<DB: DrawingBackend>(
         &self,
         area: &Area<DB>,
@@ -153,65 +199,185 @@ impl Strip {
     where
         DB::ErrorType: 'static,
     {
-        if self.rows == 0 {
+        let height = self.height();
+        if height == 0 {
             return Ok(());
         }
         let (_, h) = area.dim_in_pixel();
-        let (_, area) = area.split_vertically(h.saturating_sub(self.height()));
-        let rows = self.rows as f64;
+        let (_, area) = area.split_vertically(h.saturating_sub(height));
         let y = ValueAxis {
-            range: 0.0..rows,
-            ticks: vec![0.0, rows],
+            range: 0.0..f64::from(height),
+            ticks: vec![0.0, f64::from(height)],
             labels: vec![String::new(); 2],
             title: String::new(),
         };
         let mut chart = ChartBuilder::on(&area)
             .y_label_area_size(margins.left)
             .margin_right(margins.right)
-            .build_cartesian_2d(time_axis(time), y.clone())?;
-        // Row 0 is the top row: region bars first, then marker labels,
-        // whose lines rise from the panels to them.
-        let centre = |row: usize| rows - row as f64 - 0.5;
-        let marker_row = |row: usize| self.region_rows + row;
-        for (m, row, _) in &self.markers {
-            chart.draw_series(std::iter::once(DashedPathElement::new(
-                vec![(m.t_s, 0.0), (m.t_s, centre(marker_row(*row)))],
-                8,
-                5,
-                style::marker_color(m.kind).stroke_width(2),
-            )))?;
-        }
-        let black = style::text(style::LABEL, style::BLACK).pos(Pos::new(HPos::Left, VPos::Center));
-        for (r, row) in &self.regions {
-            let row = *row;
-            let (lo, hi) = (centre(row) - 0.42, centre(row) + 0.42);
+            .build_cartesian_2d(time_axis(time), y)?;
+        // Lanes at the bottom (lane 0 lowest), badges above them; y counts
+        // pixels up from the bottom of the band.
+        let lanes = f64::from(self.lanes as u32 * LANE);
+        for (r, lane) in &self.regions {
+            let bottom = f64::from(*lane as u32 * LANE) + 1.0;
             chart.draw_series(std::iter::once(Rectangle::new(
-                [(r.from_s, lo), (r.to_s, hi)],
+                [(r.from_s, bottom), (r.to_s, bottom + f64::from(LANE) - 2.0)],
                 style::region_color(r.kind, true).filled(),
             )))?;
-            chart.draw_series(std::iter::once(
-                EmptyElement::at((r.from_s, centre(row)))
-                    + Text::new(r.label.clone(), (GAP, 0), black.clone()),
-            ))?;
         }
-        for (m, row, side) in &self.markers {
-            let (row, side) = (*row, *side);
-            let style = style::text(style::LABEL, style::marker_color(m.kind))
-                .pos(Pos::new(side, VPos::Center));
-            let (w, h) = area.estimate_text_size(&m.label, &style)?;
-            let (w, h) = (w as i32 + 4, h as i32 / 2 + 2);
-            let (dx, box_x) = match side {
-                HPos::Left => (GAP, (GAP - 2, GAP + w)),
-                _ => (-GAP, (-GAP - w, -GAP + 2)),
-            };
+        let leader_top = lanes + f64::from(LEADER);
+        let centre = leader_top + f64::from(BADGE_ROW) / 2.0;
+        let plot_left = chart.backend_coord(&(0.0, 0.0)).0;
+        let text = badge_style().pos(Pos::new(HPos::Center, VPos::Center));
+        let half = BADGE_ROW as i32 / 2 - 2;
+        for (i, (m, left)) in self.markers.iter().enumerate() {
+            let label = badge_text(i + 1);
+            let (tw, _) = area.estimate_text_size(&label, &text)?;
+            let w = badge_width(tw as i32);
+            let color = style::marker_color(m.kind);
+            let dx = plot_left + left + w / 2 - chart.backend_coord(&(m.t_s, centre)).0;
+            chart.draw_series(std::iter::once(DashedPathElement::new(
+                vec![(m.t_s, 0.0), (m.t_s, lanes)],
+                4,
+                3,
+                color.stroke_width(2),
+            )))?;
             chart.draw_series(std::iter::once(
-                EmptyElement::at((m.t_s, centre(marker_row(row))))
-                    + Rectangle::new([(box_x.0, -h), (box_x.1, h)], WHITE.filled())
-                    + Text::new(m.label.clone(), (dx, 0), style),
+                EmptyElement::at((m.t_s, lanes))
+                    + PathElement::new(
+                        vec![(0, 0), (dx, -(LEADER as i32) - 2)],
+                        color.stroke_width(1),
+                    ),
+            ))?;
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((m.t_s, centre))
+                    + Rectangle::new([(dx - w / 2, -half), (dx + w / 2, half)], color.filled())
+                    + Text::new(label, (dx, 0), text.clone()),
             ))?;
         }
         Ok(())
     }
+}
+
+/// What the band's numbers and bars stand for, set under the panels: each
+/// marker's number and label, each kind of region's colour and the names of
+/// its regions.
+pub(crate) struct Key {
+    /// Per line, each entry's left edge and what it shows.
+    lines: Vec<Vec<(i32, KeyEntry)>>,
+}
+
+/// One entry of the key.
+enum KeyEntry {
+    /// A numbered marker.
+    Marker(usize, Marker),
+    /// The colour of a kind of region and the names of its regions.
+    Region(RegionKind, String),
+}
+
+impl Key {
+    /// Lay out the key of `markers` and `regions` within `0..end_s` in
+    /// lines `line_width` pixels wide; `width` measures a text in the key's
+    /// type and `badge` a badge's number.
+    pub(crate) fn layout(
+        markers: &[Marker],
+        regions: &[Region],
+        end_s: f64,
+        line_width: i32,
+        width: impl Fn(&str) -> i32,
+        badge: impl Fn(&str) -> i32,
+    ) -> Key {
+        let mut entries: Vec<(i32, KeyEntry)> = in_order(markers, end_s)
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let w = badge_width(badge(&badge_text(i + 1))) + 2 * GAP + width(&m.label);
+                (w, KeyEntry::Marker(i + 1, m.clone()))
+            })
+            .collect();
+        let mut kinds: Vec<(RegionKind, Vec<String>)> = Vec::new();
+        for r in clipped(regions, &(0.0..end_s)) {
+            match kinds.iter_mut().find(|(k, _)| *k == r.kind) {
+                Some((_, names)) if names.contains(&r.label) => {}
+                Some((_, names)) => names.push(r.label),
+                None => kinds.push((r.kind, vec![r.label])),
+            }
+        }
+        for (kind, names) in kinds {
+            let names = names.join(", ");
+            let w = SWATCH + 2 * GAP + width(&names);
+            entries.push((w, KeyEntry::Region(kind, names)));
+        }
+        let mut lines: Vec<Vec<(i32, KeyEntry)>> = Vec::new();
+        let mut x = 0;
+        for (w, entry) in entries {
+            if lines.is_empty() || (x > 0 && x + w > line_width) {
+                lines.push(Vec::new());
+                x = 0;
+            }
+            lines.last_mut().expect("a line").push((x, entry));
+            x += w + KEY_SPACING;
+        }
+        Key { lines }
+    }
+
+    /// Height of the key in pixels (0 when there is nothing to name).
+    pub(crate) fn height(&self) -> u32 {
+        match self.lines.len() as u32 {
+            0 => 0,
+            n => KEY_PAD + n * KEY_LINE,
+        }
+    }
+
+    /// Draw the key from the top of `area`, starting `left` pixels in.
+    pub(crate) fn draw<DB: DrawingBackend>(&self, area: &Area<DB>, left: i32) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let label = key_text().pos(Pos::new(HPos::Left, VPos::Center));
+        let number = badge_style().pos(Pos::new(HPos::Center, VPos::Center));
+        for (i, line) in self.lines.iter().enumerate() {
+            let y = (KEY_PAD + i as u32 * KEY_LINE + KEY_LINE / 2) as i32;
+            for (x, entry) in line {
+                let x = left + x;
+                let half = KEY_LINE as i32 / 2 - 3;
+                match entry {
+                    KeyEntry::Marker(n, m) => {
+                        let text = badge_text(*n);
+                        let (tw, _) = area.estimate_text_size(&text, &number)?;
+                        let w = badge_width(tw as i32);
+                        area.draw(&Rectangle::new(
+                            [(x, y - half), (x + w, y + half)],
+                            style::marker_color(m.kind).filled(),
+                        ))?;
+                        area.draw_text(&text, &number, (x + w / 2, y))?;
+                        area.draw_text(&m.label, &label, (x + w + 2 * GAP, y))?;
+                    }
+                    KeyEntry::Region(kind, names) => {
+                        area.draw(&Rectangle::new(
+                            [(x, y - 4), (x + SWATCH, y + 4)],
+                            style::region_color(*kind, true).filled(),
+                        ))?;
+                        area.draw_text(names, &label, (x + SWATCH + 2 * GAP, y))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Width of a region's sample in the key.
+const SWATCH: i32 = 26;
+
+/// The key's type.
+pub(crate) fn key_text() -> TextStyle<'static> {
+    style::text(KEY_TEXT, style::BLACK)
+}
+
+/// The type of a badge's number.
+pub(crate) fn badge_style() -> TextStyle<'static> {
+    style::text(BADGE_TEXT, WHITE)
 }
 
 /// The first row whose last label ends at or before `from` (a new row if

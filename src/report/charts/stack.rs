@@ -1,11 +1,12 @@
 //! Panels stacked on a time axis, one column per run: above each column its
-//! strip naming markers and regions (and, with several runs, the scenario's
-//! name); to the right, a legend slot per row of panels.
+//! annotation band marking markers and regions (and, with several runs, the
+//! scenario's name), under it the key naming them; to the right, a legend
+//! slot per row of panels.
 
 use super::axis::TimeAxis;
 use super::canvas::Area;
 use super::data::RunSeries;
-use super::events::Strip;
+use super::events::{Key, Strip, badge_style, key_text};
 use super::panel::Margins;
 use super::style;
 use anyhow::Result;
@@ -20,10 +21,14 @@ const RIGHT: u32 = 40;
 const TIME_LABELS: u32 = 64;
 /// Space above each panel.
 const GAP: u32 = 16;
+/// Space between the annotation band and the first panel's space above it.
+const BAND_GAP: u32 = 2;
 /// Space left of the value-axis titles.
 const INDENT: u32 = 14;
 /// Pixels between two time ticks, at least.
 const TICK_SPACING: i32 = 95;
+/// Left edge of the key under a column (under the value-axis titles).
+const KEY_LEFT: i32 = INDENT as i32;
 /// Height of a column's title (several runs only).
 const COLUMN_TITLE: u32 = 34;
 
@@ -45,7 +50,7 @@ pub(crate) struct Grid<DB: DrawingBackend> {
     pub legends: Vec<Area<DB>>,
 }
 
-/// Split `body` into one column per run (strips drawn here) and one row of
+/// Split `body` into one column per run (bands and keys drawn here) and one row of
 /// panels per weight, the rows' heights proportional to the weights. Every
 /// column's time axis ends with the longest run.
 pub(crate) fn stack<DB: DrawingBackend>(
@@ -62,11 +67,11 @@ where
     let (main, legends) = body.split_horizontally(w - legend_width);
     let columns = main.split_evenly((1, runs.len().max(1)));
     let end_s = runs.iter().map(|r| r.duration_s()).fold(1.0, f64::max);
-    let label_style = style::text(style::LABEL, style::BLACK);
-    let width = |s: &str| {
-        body.estimate_text_size(s, &label_style)
+    let measure = |style: &TextStyle, s: &str| {
+        body.estimate_text_size(s, style)
             .map_or(8 * s.len() as i32, |(w, _)| w as i32)
     };
+    let (key_style, badge) = (key_text(), badge_style());
     let column_width = columns.first().map_or(0, |c| c.dim_in_pixel().0);
     let plot_x = (LEFT as i32, (column_width - RIGHT) as i32);
     let times: Vec<TimeAxis> = runs
@@ -85,10 +90,24 @@ where
     let strips: Vec<Strip> = runs
         .iter()
         .zip(&times)
-        .map(|(r, t)| Strip::layout(&r.markers, &r.regions, t, plot_x, width))
+        .map(|(r, t)| Strip::layout(&r.markers, &r.regions, t, plot_x, |s| measure(&badge, s)))
+        .collect();
+    let keys: Vec<Key> = runs
+        .iter()
+        .map(|r| {
+            Key::layout(
+                &r.markers,
+                &r.regions,
+                end_s,
+                column_width as i32 - KEY_LEFT,
+                |s| measure(&key_style, s),
+                |s| measure(&badge, s),
+            )
+        })
         .collect();
     let title = if runs.len() > 1 { COLUMN_TITLE } else { 0 };
-    let top = title + strips.iter().map(Strip::height).max().unwrap_or(0) + GAP;
+    let top = title + strips.iter().map(Strip::height).max().unwrap_or(0) + BAND_GAP;
+    let key = keys.iter().map(Key::height).max().unwrap_or(0);
     let margins = |last: bool| Margins {
         left: LEFT,
         right: RIGHT,
@@ -96,7 +115,7 @@ where
     };
 
     let total: u32 = weights.iter().sum::<u32>().max(1);
-    let free = h.saturating_sub(top + TIME_LABELS);
+    let free = h.saturating_sub(top + TIME_LABELS + key);
     let heights: Vec<u32> = weights
         .iter()
         .enumerate()
@@ -122,8 +141,11 @@ where
     };
 
     let mut panels = Vec::new();
-    for ((column, run), (strip, time)) in
-        columns.into_iter().zip(runs).zip(strips.iter().zip(&times))
+    for (((column, run), (strip, time)), run_key) in columns
+        .into_iter()
+        .zip(runs)
+        .zip(strips.iter().zip(&times))
+        .zip(&keys)
     {
         let (head, _) = column.split_vertically(top);
         let (name, strip_area) = head.split_vertically(title);
@@ -135,8 +157,10 @@ where
                 ((LEFT as i32 + plot_x.1) / 2, title as i32 / 2),
             )?;
         }
-        let (strip_area, _) = strip_area.split_vertically(top - title - GAP);
+        let (strip_area, _) = strip_area.split_vertically(top - title - BAND_GAP);
         strip.draw(&strip_area, time, margins(false))?;
+        let (_, key_area) = column.split_vertically(h - key);
+        run_key.draw(&key_area, KEY_LEFT)?;
         let rows = split(column);
         let n = rows.len();
         panels.push(
