@@ -7,6 +7,7 @@
 /// Start loading the cache lines of `value` (a no-op on processors other
 /// than x86-64).
 #[inline(always)]
+#[allow(unsafe_code, reason = "the prefetch intrinsic takes a raw pointer")]
 pub fn prefetch<T>(value: &T) {
     #[cfg(target_arch = "x86_64")]
     {

@@ -5,9 +5,9 @@
 //! (scripts/slurm-check.sh submits the script to a real Slurm.)
 
 use assert_cmd::Command;
-use serde_yaml::Value;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use yaml_serde::Value;
 
 fn pooldrill(cwd: &Path) -> Command {
     let mut cmd = Command::cargo_bin("pooldrill").unwrap();
@@ -170,7 +170,7 @@ fn the_slurm_script_runs_shards_that_merge_into_the_unsharded_sweep() {
 
 /// The documents of a multi-document YAML text.
 fn documents(text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
+    yaml_serde::Deserializer::from_str(text)
         .map(|d| serde::Deserialize::deserialize(d).unwrap())
         .collect()
 }

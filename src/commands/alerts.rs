@@ -107,7 +107,7 @@ impl Rules {
     fn load(path: &Path) -> Result<Rules> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        let file: RuleFile = serde_yaml::from_str(&text)
+        let file: RuleFile = yaml_serde::from_str(&text)
             .with_context(|| format!("{}: not a Prometheus rule file", path.display()))?;
         let mut alerts: Vec<AlertRuleInfo> = Vec::new();
         let mut names = Some(HashSet::new());

@@ -222,10 +222,12 @@ fn atomic(target: PathBuf, folders: bool) -> Result<Sink> {
 }
 
 /// Writes to `file` wait again (it was opened non-blocking).
+#[allow(unsafe_code, reason = "std has no safe call to clear O_NONBLOCK")]
 fn blocking(file: &File) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     let fd = file.as_raw_fd();
-    // SAFETY: fcntl on a descriptor this process owns.
+    // SAFETY: both fcntl calls act on a descriptor this process owns and
+    // pass only integer arguments.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
     if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
         return Err(io::Error::last_os_error());

@@ -13,6 +13,7 @@ const PREFIX: &str = ".pooldrill-staging-";
 /// This host's name, as it appears in staging names (characters other than
 /// letters, digits, `.` and `_` replaced by `_`, so that `-` separates the
 /// fields).
+#[allow(unsafe_code, reason = "std has no safe call for the host name")]
 pub fn host() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname writes at most
@@ -64,6 +65,7 @@ fn parse(name: &str) -> Option<(&str, u32)> {
 }
 
 /// Whether process `pid` of this host is alive.
+#[allow(unsafe_code, reason = "std has no safe call to probe another process")]
 fn alive(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;

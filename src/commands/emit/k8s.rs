@@ -30,9 +30,9 @@ pub fn manifest(run: &ShardedRun, image: Option<&str>) -> Result<String> {
     let scenario = format!("{SCENARIO_DIR}/{SCENARIO_KEY}");
     let task = run.task_command("pooldrill", &scenario, &out, "JOB_COMPLETION_INDEX", " ");
     let merge = run.merge_command("pooldrill", &out);
-    let mut data = serde_yaml::Mapping::new();
+    let mut data = yaml_serde::Mapping::new();
     data.insert(SCENARIO_KEY.into(), run.source.as_str().into());
-    let data = indent(&serde_yaml::to_string(&data)?, "  ");
+    let data = indent(&yaml_serde::to_string(&data)?, "  ");
     let (n, cpus) = (run.shards, run.cpus);
     Ok(format!(
         "# {summary}.
@@ -184,7 +184,7 @@ mod tests {
             "ü ☃ 🦀",
             "#: - {x} [y] &z *w !v %u @t `s`",
         ] {
-            let back: String = serde_yaml::from_str(&yaml_quote(s)).unwrap();
+            let back: String = yaml_serde::from_str(&yaml_quote(s)).unwrap();
             assert_eq!(back, s);
         }
     }
