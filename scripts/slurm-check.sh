@@ -191,27 +191,7 @@ done
 step "started: munged, slurmctld, slurmd on $node"
 
 # --- the sweep, sharded through Slurm and whole -----------------------------
-cat >"$tmp/tiny.toml" <<'EOF'
-[meta]
-name = "tiny"
-duration = "30s"
-warmup = "10s"
-seed = 11
-[fleet]
-pods = 2
-workers = 2
-[traffic]
-rate = "200/s"
-[requests]
-hold = { dist = "exponential", mean = "30ms" }
-[pool]
-max = 4
-idle_timeout = "10s"
-acquire_timeout = "500ms"
-[database]
-max_connections = 14
-other_clients = 2
-EOF
+cp tests/tiny.toml "$tmp/tiny.toml"
 sweep=(sweep "$tmp/tiny.toml" --set pool.max=2,4 --set traffic.rate=100/s,300/s
   --replications 2 --metric refusal_rate --safe-below 0.5%)
 "$POOLDRILL" "${sweep[@]}" --emit slurm --shards 3 --cpus 1 --out "$tmp/out" >"$tmp/sweep.sh"

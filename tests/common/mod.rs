@@ -131,28 +131,9 @@ pub fn null_device(dir: &std::path::Path) -> std::path::PathBuf {
     }
 }
 
-/// A small fleet: fast to run, near its database cap at the higher rates.
-pub const TINY: &str = r#"
-[meta]
-name = "tiny"
-duration = "30s"
-warmup = "10s"
-seed = 11
-[fleet]
-pods = 2
-workers = 2
-[traffic]
-rate = "200/s"
-[requests]
-hold = { dist = "exponential", mean = "30ms" }
-[pool]
-max = 4
-idle_timeout = "10s"
-acquire_timeout = "500ms"
-[database]
-max_connections = 14
-other_clients = 2
-"#;
+/// A small fleet: fast to run, near its database cap at the higher rates
+/// (`tests/tiny.toml`, which `scripts/slurm-check.sh` sweeps too).
+pub const TINY: &str = include_str!("../tiny.toml");
 
 pub fn tiny(dir: &std::path::Path) -> std::path::PathBuf {
     let path = dir.join("tiny.toml");
