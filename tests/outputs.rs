@@ -198,28 +198,7 @@ fn signal_mid_run(signal: &str, dir: &Path) -> (Option<i32>, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // The staging folder appears once the handler is installed and the run
-    // has begun.
-    let started = Instant::now();
-    while !std::fs::read_dir(dir).is_ok_and(|mut entries| {
-        entries.any(|e| {
-            e.unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with(".pooldrill-staging")
-        })
-    }) {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "run never started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let kill = std::process::Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    common::signal_once_started(dir, child.id(), signal);
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     (child.wait().unwrap().code(), stderr)
@@ -253,18 +232,8 @@ fn staging_leftovers_of_dead_processes_of_this_host_are_reaped_others_kept() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
     std::fs::create_dir(&dir).unwrap();
-    let host: String = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .unwrap()
-        .trim()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    // The name pooldrill gives this host in staging folders.
+    let host = pooldrill::report::staging::host();
     // PIDs above the kernel's limit (4194304) never live.
     let dead = format!(".pooldrill-staging-{host}-4194305-00000000deadbeef");
     let elsewhere = format!(".pooldrill-staging-{host}x-4194305-00000000deadbeef");

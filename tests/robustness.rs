@@ -8,7 +8,6 @@ mod common;
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 fn pooldrill() -> Command {
     let mut cmd = Command::cargo_bin("pooldrill").unwrap();
@@ -282,26 +281,7 @@ fn ctrl_c_stops_a_run_cleanly() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // The staging folder appears once the handler is installed and the run
-    // has begun.
-    let started = Instant::now();
-    while !std::fs::read_dir(&dir).unwrap().any(|e| {
-        e.unwrap()
-            .file_name()
-            .to_string_lossy()
-            .starts_with(".pooldrill-staging")
-    }) {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "run never started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    common::signal_once_started(&dir, child.id(), "-INT");
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     let status = child.wait().unwrap();

@@ -155,3 +155,29 @@ pub fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// Send `signal` (`-TERM`, `-INT` …) to the process `pid` once its staging
+/// folder appears in `dir`: its signal handler is installed and its run has
+/// begun.
+pub fn signal_once_started(dir: &std::path::Path, pid: u32, signal: &str) {
+    let started = std::time::Instant::now();
+    while !std::fs::read_dir(dir).is_ok_and(|mut entries| {
+        entries.any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".pooldrill-staging")
+        })
+    }) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "run never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let kill = std::process::Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+}
