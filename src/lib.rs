@@ -7,20 +7,13 @@
 
 #![warn(missing_docs)]
 
+pub use pooldrill_core::{dist, engine, metrics, model, prefetch, scenario, slab, stats, theory};
+
 pub mod cli;
 pub mod commands;
-pub mod dist;
-pub mod engine;
 pub mod guard;
 pub mod interrupt;
-pub mod metrics;
-pub mod model;
-pub mod prefetch;
 pub mod replicate;
 pub mod report;
-pub mod scenario;
-pub mod slab;
-pub mod stats;
 pub mod stdout;
-pub mod theory;
 pub mod tui;
