@@ -54,8 +54,8 @@ pub(crate) struct Grid<DB: DrawingBackend> {
 }
 
 /// Split `body` into one column per run (bands and the key drawn here) and
-/// one row of panels per weight, the rows' heights proportional to the weights. Every
-/// column's time axis ends with the longest run.
+/// one row of panels per weight, the rows' heights proportional to the
+/// weights. Every column's time axis ends with the longest run.
 pub(crate) fn stack<DB: DrawingBackend>(
     body: &Area<DB>,
     runs: &[&RunSeries],
