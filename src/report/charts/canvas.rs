@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::ffi::OsString;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// A drawing area in pixels, on any backend.
@@ -14,10 +15,62 @@ pub(crate) type Area<DB> = DrawingArea<DB, Shift>;
 pub(crate) trait Figure {
     /// Width and height in pixels.
     fn size(&self) -> (u32, u32);
-    /// Draw on a white canvas of [`Figure::size`].
-    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<()>
+    /// Draw on a white canvas of [`Figure::size`]; returns where the
+    /// plots went.
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<Layout>
     where
         DB::ErrorType: 'static;
+}
+
+/// Where a figure put its plots, as the drawing code laid them out: rows of
+/// pixels from the top of the canvas.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Layout {
+    /// The body: everything between the title and the footer.
+    pub body: Range<i32>,
+    /// The plots with their axes, from the top of the highest to the
+    /// bottom of the lowest (annotation bands, keys, legends and column
+    /// titles above or below them are not plot).
+    pub plot: Range<i32>,
+}
+
+impl Layout {
+    /// The layout of plots drawn on `plots` within `body`.
+    pub(crate) fn of<'a, DB: DrawingBackend + 'a>(
+        body: &Area<DB>,
+        plots: impl IntoIterator<Item = &'a Area<DB>>,
+    ) -> Layout {
+        let rows = |area: &Area<DB>| {
+            let top = area.get_base_pixel().1;
+            top..top + area.dim_in_pixel().1 as i32
+        };
+        let plot = plots
+            .into_iter()
+            .map(rows)
+            .reduce(|a, b| a.start.min(b.start)..a.end.max(b.end))
+            .unwrap_or(0..0);
+        Layout {
+            body: rows(body),
+            plot,
+        }
+    }
+
+    /// The share of the body's height the plots keep.
+    #[cfg(test)]
+    pub(crate) fn plot_share(&self) -> f64 {
+        f64::from(self.plot.end - self.plot.start)
+            / f64::from((self.body.end - self.body.start).max(1))
+    }
+}
+
+/// Lay `figure` out (drawing it into memory) and say where its plots went.
+#[cfg(test)]
+pub(crate) fn layout(figure: &impl Figure) -> Result<Layout> {
+    font::register()?;
+    let (w, h) = figure.size();
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+    figure.draw(&root)
 }
 
 /// Draw `figure` into `<stem>.png` and `<stem>.svg`.

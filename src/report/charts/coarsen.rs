@@ -8,10 +8,11 @@ use std::borrow::Cow;
 
 /// `run` with at most `max_points` rows: each group of consecutive rows
 /// becomes one row over the group's span. Counts are summed (so rates stay
-/// exact), gauges are read at the end of the span (as for any row), the
-/// error rate is weighted by arrivals, and each percentile is the highest
-/// of the group (an upper bound on the span's own). Wait buckets are
-/// summed; pod rows are kept as they are.
+/// exact, and so does the mean wait `wait_sum_s / acquires`), gauges are
+/// read at the end of the span (as for any row), the error rate is weighted
+/// by arrivals, and each percentile is the highest of the group (an upper
+/// bound on the span's own). Wait buckets are summed; pod rows are kept as
+/// they are.
 pub(crate) fn coarsen(run: &RunSeries, max_points: usize) -> Cow<'_, RunSeries> {
     let per = run.rows.len().div_ceil(max_points.max(1));
     if per <= 1 {
@@ -59,7 +60,11 @@ fn merge(group: &[SeriesRow]) -> SeriesRow {
         refusals: sum(|r| r.refusals),
         gave_up: sum(|r| r.gave_up),
         app_errors: sum(|r| r.app_errors),
+        answered: sum(|r| r.answered),
+        failed: sum(|r| r.failed),
         error_rate,
+        acquires: sum(|r| r.acquires),
+        wait_sum_s: group.iter().map(|r| r.wait_sum_s).sum(),
         wait_p50_s: highest(|r| r.wait_p50_s),
         wait_p95_s: highest(|r| r.wait_p95_s),
         wait_p99_s: highest(|r| r.wait_p99_s),
@@ -111,5 +116,34 @@ mod tests {
         assert_eq!(coarse.per_second(2, coarse.rows[2].arrivals), 100.0);
         assert_eq!(coarse.wait_buckets[2], vec![2, 4]);
         assert!(matches!(coarsen(&run, 10), Cow::Borrowed(_)));
+    }
+
+    /// Every count of a merged row is the sum of its group's: none is read
+    /// at the end of the span like a gauge (acquires and the sum of their
+    /// waits were, so the mean wait of a span was its last row's).
+    #[test]
+    fn every_count_is_summed() {
+        let rows: Vec<SeriesRow> = (1..=4u64)
+            .map(|s| SeriesRow {
+                time_s: s as f64,
+                answered: 10 * s,
+                failed: s,
+                acquires: 100 * s,
+                wait_sum_s: 0.5 * s as f64,
+                ..SeriesRow::default()
+            })
+            .collect();
+        let run = RunSeries {
+            wait_buckets: vec![Vec::new(); 4],
+            rows,
+            ..RunSeries::default()
+        };
+        let coarse = coarsen(&run, 2);
+        let first = &coarse.rows[0];
+        assert_eq!((first.answered, first.failed), (30, 3));
+        assert_eq!((first.acquires, first.wait_sum_s), (300, 1.5));
+        let second = &coarse.rows[1];
+        assert_eq!((second.answered, second.failed), (70, 7));
+        assert_eq!((second.acquires, second.wait_sum_s), (700, 3.5));
     }
 }

@@ -106,9 +106,9 @@ const KEY_SPACING: i32 = 22;
 /// panels to it), then a thin bar per region; the numbers and names are
 /// spelled out in the [`Key`] under the panels.
 pub(crate) struct Strip {
-    /// Each marker (in time order, numbered from 1) and the left edge of
-    /// its badge in pixels from the left of the plot.
-    markers: Vec<(Marker, i32)>,
+    /// Each marker (in time order), its number in the key and the left
+    /// edge of its badge in pixels from the left of the plot.
+    markers: Vec<(Marker, usize, i32)>,
     /// Each region and its lane.
     regions: Vec<(Region, usize)>,
     lanes: usize,
@@ -119,6 +119,24 @@ fn in_order(markers: &[Marker], end_s: f64) -> Vec<&Marker> {
     let mut sorted: Vec<&Marker> = within(markers, &(0.0..end_s)).collect();
     sorted.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
     sorted
+}
+
+/// The markers of several runs within `0..end_s` in time order (ties in
+/// input order), each once: a marker the runs share (same time, label and
+/// kind) is one. A marker's number, in the band and in the key, is its
+/// place in this list, from 1.
+pub(crate) fn numbered<'m>(
+    markers: impl IntoIterator<Item = &'m [Marker]>,
+    end_s: f64,
+) -> Vec<Marker> {
+    let all: Vec<Marker> = markers.into_iter().flatten().cloned().collect();
+    let mut distinct: Vec<Marker> = Vec::new();
+    for m in in_order(&all, end_s) {
+        if !distinct.contains(m) {
+            distinct.push(m.clone());
+        }
+    }
+    distinct
 }
 
 /// A badge's text: the marker's number.
@@ -133,20 +151,24 @@ fn badge_width(text_width: i32) -> i32 {
 
 impl Strip {
     /// Lay out `markers` and `regions` for a plot spanning pixels
-    /// `x0..x1` for times `0..time.end_s`; `width` measures a badge's text.
-    /// Badges sit centred on their marker, pushed apart as little as
+    /// `x0..x1` for times `0..time.end_s`, each marker numbered by its
+    /// place in `numbers` (see [`numbered`]); `width` measures a badge's
+    /// text. Badges sit centred on their marker, pushed apart as little as
     /// needed not to overlap; overlapping regions take separate lanes.
     pub(crate) fn layout(
         markers: &[Marker],
         regions: &[Region],
+        numbers: &[Marker],
         time: &TimeAxis,
         (x0, x1): (i32, i32),
         width: impl Fn(&str) -> i32,
     ) -> Strip {
         let px = |t: f64| ((t / time.end_s).clamp(0.0, 1.0) * f64::from(x1 - x0)) as i32;
         let sorted = in_order(markers, time.end_s);
-        let widths: Vec<i32> = (1..=sorted.len())
-            .map(|n| badge_width(width(&badge_text(n))))
+        let number_of = |m: &Marker| numbers.iter().position(|n| n == m).map_or(0, |i| i + 1);
+        let widths: Vec<i32> = sorted
+            .iter()
+            .map(|m| badge_width(width(&badge_text(number_of(m)))))
             .collect();
         // Left to right, each badge no further left than the last allows;
         // then right to left, none past the end of the plot.
@@ -173,7 +195,11 @@ impl Strip {
             })
             .collect();
         Strip {
-            markers: sorted.into_iter().cloned().zip(lefts).collect(),
+            markers: sorted
+                .into_iter()
+                .zip(lefts)
+                .map(|(m, left)| (m.clone(), number_of(m), left))
+                .collect(),
             regions,
             lanes: ends.len(),
         }
@@ -230,8 +256,8 @@ impl Strip {
         let plot_left = chart.backend_coord(&(0.0, 0.0)).0;
         let text = badge_style().pos(Pos::new(HPos::Center, VPos::Center));
         let half = BADGE_ROW as i32 / 2 - 2;
-        for (i, (m, left)) in self.markers.iter().enumerate() {
-            let label = badge_text(i + 1);
+        for (m, number, left) in &self.markers {
+            let label = badge_text(*number);
             let (tw, _) = area.estimate_text_size(&label, &text)?;
             let w = badge_width(tw as i32);
             let color = style::marker_color(m.kind);
@@ -276,19 +302,20 @@ enum KeyEntry {
 }
 
 impl Key {
-    /// Lay out the key of `markers` and `regions` within `0..end_s` in
-    /// lines `line_width` pixels wide; `width` measures a text in the key's
-    /// type and `badge` a badge's number.
+    /// Lay out the key of the markers `numbers` (see [`numbered`]) and of
+    /// `regions` within `0..end_s` in lines `line_width` pixels wide;
+    /// `width` measures a text in the key's type and `badge` a badge's
+    /// number.
     pub(crate) fn layout(
-        markers: &[Marker],
+        numbers: &[Marker],
         regions: &[Region],
         end_s: f64,
         line_width: i32,
         width: impl Fn(&str) -> i32,
         badge: impl Fn(&str) -> i32,
     ) -> Key {
-        let mut entries: Vec<(i32, KeyEntry)> = in_order(markers, end_s)
-            .into_iter()
+        let mut entries: Vec<(i32, KeyEntry)> = numbers
+            .iter()
             .enumerate()
             .map(|(i, m)| {
                 let w = badge_width(badge(&badge_text(i + 1))) + 2 * GAP + width(&m.label);

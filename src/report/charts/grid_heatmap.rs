@@ -3,10 +3,9 @@
 //! outlined.
 
 use super::axis::{short_number, ticks_between};
-use super::canvas::{self, Area, Figure};
-use super::frame::frame;
-use super::heat::{colour, colour_bar, ink};
-use super::legend::{self, Entry, Swatch};
+use super::canvas::{self, Area, Figure, Layout};
+use super::heat::{self, ColourKey, colour, ink};
+use super::legend::{Entry, Swatch};
 use super::panel::{Margins, ValueAxis, chart};
 use super::style;
 use anyhow::{Context, Result, ensure};
@@ -91,22 +90,10 @@ impl Figure for GridHeatmap {
         (1200, 800)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<()>
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<Layout>
     where
         DB::ErrorType: 'static,
     {
-        let body = frame(root, &self.title, &self.footer)?.margin(16, 0, 14, 0);
-        let (w, _) = body.dim_in_pixel();
-        let (plot, side) = body.split_horizontally(w - 260);
-        let x = categories(&self.x_labels, &self.x_title);
-        let y = categories(&self.y_labels, &self.y_title);
-        let margins = Margins {
-            left: 120,
-            right: 20,
-            bottom: 64,
-        };
-        let mut chart = chart(&plot, &x, &y, margins)?;
-
         let cells: Vec<(usize, usize, f64)> = (0..self.values.len())
             .flat_map(|r| (0..self.x_labels.len()).map(move |c| (r, c)))
             .filter_map(|(r, c)| {
@@ -118,9 +105,59 @@ impl Figure for GridHeatmap {
         let lo = cells.iter().map(|c| c.2).fold(f64::INFINITY, f64::min);
         let hi = cells.iter().map(|c| c.2).fold(f64::NEG_INFINITY, f64::max);
         let h = |v: f64| if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
+        let mut entries = vec![Entry::new(Swatch::Fill(WHITE.mix(1.0)), "white: not run")];
+        if let Some(safe) = &self.safe {
+            entries.insert(
+                0,
+                Entry::new(Swatch::Line(style::BLACK, 4), safe.label.clone()),
+            );
+        }
+        let ticks: Vec<(f64, String)> = if cells.is_empty() {
+            Vec::new()
+        } else if hi > lo {
+            ticks_between(lo, hi, 4)
+                .into_iter()
+                .filter(|v| (lo..=hi).contains(v))
+                .map(|v| (h(v), format!("{}{}", short_number(v), self.unit)))
+                .collect()
+        } else {
+            vec![(0.5, format!("{}{}", short_number(lo), self.unit))]
+        };
+        let key = ColourKey {
+            entries: &entries,
+            title: &[self.value_title.as_str()],
+            ticks,
+        };
+        heat::on_categories(root, &self.title, &self.footer, &key, |plot| {
+            self.plot(plot, &cells, h)
+        })
+    }
+}
+
+impl GridHeatmap {
+    /// `cells` (row, column, value) coloured by `h` of their value on
+    /// `plot`, each with its value written if it fits; then the outline of
+    /// the safe region.
+    fn plot<DB: DrawingBackend>(
+        &self,
+        plot: &Area<DB>,
+        cells: &[(usize, usize, f64)],
+        h: impl Fn(f64) -> f64,
+    ) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let x = categories(&self.x_labels, &self.x_title);
+        let y = categories(&self.y_labels, &self.y_title);
+        let margins = Margins {
+            left: 120,
+            right: 20,
+            bottom: 64,
+        };
+        let mut chart = chart(plot, &x, &y, margins)?;
         let (plot_w, _) = chart.plotting_area().dim_in_pixel();
         let cell_w = f64::from(plot_w) / self.x_labels.len().max(1) as f64;
-        for &(r, c, v) in &cells {
+        for &(r, c, v) in cells {
             let (r0, c0) = (r as f64, c as f64);
             chart.draw_series([
                 Rectangle::new([(c0, r0), (c0 + 1.0, r0 + 1.0)], colour(h(v)).filled()),
@@ -142,7 +179,7 @@ impl Figure for GridHeatmap {
         // The outline of the safe region: every edge between a safe cell
         // and one that is not.
         let mut edges = Vec::new();
-        for &(r, c, _) in &cells {
+        for &(r, c, _) in cells {
             let (ri, ci) = (r as i64, c as i64);
             if !self.is_safe(ri, ci) {
                 continue;
@@ -168,27 +205,6 @@ impl Figure for GridHeatmap {
                     .map(|e| PathElement::new(e.to_vec(), colour.stroke_width(width))),
             )?;
         }
-
-        let mut entries = vec![Entry::new(Swatch::Fill(WHITE.mix(1.0)), "white: not run")];
-        if let Some(safe) = &self.safe {
-            entries.insert(
-                0,
-                Entry::new(Swatch::Line(style::BLACK, 4), safe.label.clone()),
-            );
-        }
-        legend::draw(&side, &entries)?;
-        let (_, bar) = side.split_vertically(entries.len() as i32 * legend::LINE_HEIGHT + 24);
-        let ticks: Vec<(f64, String)> = if cells.is_empty() {
-            Vec::new()
-        } else if hi > lo {
-            ticks_between(lo, hi, 4)
-                .into_iter()
-                .filter(|v| (lo..=hi).contains(v))
-                .map(|v| (h(v), format!("{}{}", short_number(v), self.unit)))
-                .collect()
-        } else {
-            vec![(0.5, format!("{}{}", short_number(lo), self.unit))]
-        };
-        colour_bar(&bar, &[self.value_title.as_str()], &ticks)
+        Ok(())
     }
 }

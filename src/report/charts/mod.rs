@@ -19,6 +19,8 @@ mod heat;
 mod legend;
 mod overlay;
 mod panel;
+#[cfg(test)]
+mod plot_share;
 mod pod_heatmap;
 mod run_panel;
 mod sink;

@@ -2,7 +2,7 @@
 //! line inside its band (a confidence interval over replications, say), for
 //! comparisons and sweeps.
 
-use super::canvas::{self, Area, Figure};
+use super::canvas::{self, Area, Figure, Layout};
 use super::frame::frame;
 use super::legend::{self, Entry, Swatch};
 use super::panel::{Margins, ValueAxis, chart, gapped_line, threshold};
@@ -72,11 +72,12 @@ impl Figure for Overlay {
         (1400, 860)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<()>
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<Layout>
     where
         DB::ErrorType: 'static,
     {
-        let body = frame(root, &self.title, &self.footer)?.margin(16, 0, 14, 0);
+        let framed = frame(root, &self.title, &self.footer)?;
+        let body = framed.margin(16, 0, 14, 0);
         let (w, _) = body.dim_in_pixel();
         let (plot, legend_area) = body.split_horizontally(w - 320);
         let points = || self.series.iter().flat_map(|s| &s.points);
@@ -138,6 +139,7 @@ impl Figure for Overlay {
             )?;
             entries.push(Entry::new(Swatch::Dashed(style::BLACK), t.label.clone()));
         }
-        legend::draw(&legend_area, &entries)
+        legend::draw(&legend_area, &entries)?;
+        Ok(Layout::of(&framed, [&plot]))
     }
 }

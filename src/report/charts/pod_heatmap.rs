@@ -2,15 +2,14 @@
 //! its pools' capacity is in use. A pod's row is blank before it starts and
 //! after it ends (pods come and go with deploys).
 
-use super::canvas::{self, Area, Figure};
+use super::canvas::{self, Area, Figure, Layout};
 use super::coarsen::coarsen;
 use super::data::RunSeries;
 use super::events::marker_lines;
-use super::frame::frame;
-use super::heat::{colour, colour_bar};
-use super::legend::{self, Entry, Swatch};
+use super::heat::{self, ColourKey, colour};
+use super::legend::{Entry, Swatch};
 use super::panel::{ValueAxis, time_chart};
-use super::stack::stack;
+use super::stack::Panel;
 use anyhow::{Context, Result};
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -23,7 +22,7 @@ pub fn pod_heatmap(run: &RunSeries, stem: &Path) -> Result<()> {
         .context("drawing the per-pod utilisation heatmap")
 }
 
-struct PodHeatmap<'r>(&'r RunSeries);
+pub(super) struct PodHeatmap<'r>(pub(super) &'r RunSeries);
 
 /// Pixels a pod label needs.
 const LABEL_PITCH: f64 = 20.0;
@@ -33,19 +32,34 @@ impl Figure for PodHeatmap<'_> {
         (1400, 860)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<()>
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<Layout>
     where
         DB::ErrorType: 'static,
     {
         let run = self.0;
-        let body = frame(
-            root,
-            "Pool utilisation per pod: share of each pod's connections in use",
-            &run.footer(),
-        )?;
-        let grid = stack(&body, &[run], &[1], 250)?;
-        let (panel, legend) = (&grid.panels[0][0], &grid.legends[0]);
+        let entries = [Entry::new(
+            Swatch::Fill(WHITE.mix(1.0)),
+            "white: pod not running",
+        )];
+        let key = ColourKey {
+            entries: &entries,
+            title: &["in use: (open − idle)", "/ capacity"],
+            ticks: (0..=4)
+                .map(|i| (f64::from(i) / 4.0, format!("{} %", i * 25)))
+                .collect(),
+        };
+        let title = "Pool utilisation per pod: share of each pod's connections in use";
+        heat::over_time(root, title, run, &key, |panel| self.cells(panel))
+    }
+}
 
+impl PodHeatmap<'_> {
+    /// Each pod's row of cells on `panel`, with the markers over them.
+    fn cells<DB: DrawingBackend>(&self, panel: &Panel<DB>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let run = self.0;
         // Pods in id order, each to a row of cells from the bottom up.
         let mut index: BTreeMap<u32, usize> = run.pods.iter().map(|p| (p.pod, 0)).collect();
         for (i, slot) in index.values_mut().enumerate() {
@@ -88,17 +102,6 @@ impl Figure for PodHeatmap<'_> {
                 colour(u).filled(),
             )
         }))?;
-        marker_lines(&mut chart, &run.markers, true)?;
-
-        let entries = [Entry::new(
-            Swatch::Fill(WHITE.mix(1.0)),
-            "white: pod not running",
-        )];
-        legend::draw(legend, &entries)?;
-        let (_, bar) = legend.split_vertically(entries.len() as i32 * legend::LINE_HEIGHT + 24);
-        let ticks: Vec<(f64, String)> = (0..=4)
-            .map(|i| (f64::from(i) / 4.0, format!("{} %", i * 25)))
-            .collect();
-        colour_bar(&bar, &["in use: (open − idle)", "/ capacity"], &ticks)
+        marker_lines(&mut chart, &run.markers, true)
     }
 }

@@ -2,7 +2,7 @@
 //! column each, the same panels on the same scales, so that the eye
 //! compares heights without reading numbers.
 
-use super::canvas::{self, Area, Figure};
+use super::canvas::{self, Area, Figure, Layout};
 use super::coarsen::coarsen;
 use super::data::RunSeries;
 use super::frame::frame;
@@ -23,14 +23,14 @@ pub fn small_multiples(runs: &[RunSeries], stem: &Path) -> Result<()> {
     canvas::write(&SmallMultiples(&coarse), stem).context("drawing the small multiples")
 }
 
-struct SmallMultiples<'r>(&'r [RunSeries]);
+pub(super) struct SmallMultiples<'r>(pub(super) &'r [RunSeries]);
 
 impl Figure for SmallMultiples<'_> {
     fn size(&self) -> (u32, u32) {
         (1600, 1000)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<()>
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<Layout>
     where
         DB::ErrorType: 'static,
     {
@@ -69,6 +69,6 @@ impl Figure for SmallMultiples<'_> {
                 }
             }
         }
-        Ok(())
+        Ok(grid.layout)
     }
 }

@@ -1,12 +1,13 @@
 //! Panels stacked on a time axis, one column per run: above each column its
 //! annotation band marking markers and regions (and, with several runs, the
-//! scenario's name), under it the key naming them; to the right, a legend
-//! slot per row of panels.
+//! scenario's name); under the columns one key naming the markers and
+//! regions of every run, once for the figure; to the right, a legend slot
+//! per row of panels.
 
 use super::axis::TimeAxis;
-use super::canvas::Area;
-use super::data::RunSeries;
-use super::events::{Key, Strip, badge_style, key_text};
+use super::canvas::{Area, Layout};
+use super::data::{Region, RunSeries};
+use super::events::{Key, Strip, badge_style, key_text, numbered};
 use super::panel::Margins;
 use super::style;
 use anyhow::Result;
@@ -27,7 +28,7 @@ const BAND_GAP: u32 = 2;
 const INDENT: u32 = 14;
 /// Pixels between two time ticks, at least.
 const TICK_SPACING: i32 = 95;
-/// Left edge of the key under a column (under the value-axis titles).
+/// Left edge of the key under the columns (under the value-axis titles).
 const KEY_LEFT: i32 = INDENT as i32;
 /// Height of a column's title (several runs only).
 const COLUMN_TITLE: u32 = 34;
@@ -48,11 +49,13 @@ pub(crate) struct Grid<DB: DrawingBackend> {
     pub panels: Vec<Vec<Panel<DB>>>,
     /// One legend slot per row, right of the last column.
     pub legends: Vec<Area<DB>>,
+    /// Where the panels went in the body.
+    pub layout: Layout,
 }
 
-/// Split `body` into one column per run (bands and keys drawn here) and one row of
-/// panels per weight, the rows' heights proportional to the weights. Every
-/// column's time axis ends with the longest run.
+/// Split `body` into one column per run (bands and the key drawn here) and
+/// one row of panels per weight, the rows' heights proportional to the
+/// weights. Every column's time axis ends with the longest run.
 pub(crate) fn stack<DB: DrawingBackend>(
     body: &Area<DB>,
     runs: &[&RunSeries],
@@ -62,9 +65,11 @@ pub(crate) fn stack<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
+    let frame_body = body;
     let body = body.margin(0, 0, INDENT, 0);
     let (w, h) = body.dim_in_pixel();
     let (main, legends) = body.split_horizontally(w - legend_width);
+    let main_width = main.dim_in_pixel().0 as i32;
     let columns = main.split_evenly((1, runs.len().max(1)));
     let end_s = runs.iter().map(|r| r.duration_s()).fold(1.0, f64::max);
     let measure = |style: &TextStyle, s: &str| {
@@ -87,27 +92,28 @@ where
             max_ticks: ((plot_x.1 - plot_x.0) / TICK_SPACING) as usize,
         })
         .collect();
+    let numbers = numbered(runs.iter().map(|r| r.markers.as_slice()), end_s);
     let strips: Vec<Strip> = runs
         .iter()
         .zip(&times)
-        .map(|(r, t)| Strip::layout(&r.markers, &r.regions, t, plot_x, |s| measure(&badge, s)))
-        .collect();
-    let keys: Vec<Key> = runs
-        .iter()
-        .map(|r| {
-            Key::layout(
-                &r.markers,
-                &r.regions,
-                end_s,
-                column_width as i32 - KEY_LEFT,
-                |s| measure(&key_style, s),
-                |s| measure(&badge, s),
-            )
+        .map(|(r, t)| {
+            Strip::layout(&r.markers, &r.regions, &numbers, t, plot_x, |s| {
+                measure(&badge, s)
+            })
         })
         .collect();
+    let regions: Vec<Region> = runs.iter().flat_map(|r| r.regions.clone()).collect();
+    let shared_key = Key::layout(
+        &numbers,
+        &regions,
+        end_s,
+        main_width - KEY_LEFT,
+        |s| measure(&key_style, s),
+        |s| measure(&badge, s),
+    );
     let title = if runs.len() > 1 { COLUMN_TITLE } else { 0 };
     let top = title + strips.iter().map(Strip::height).max().unwrap_or(0) + BAND_GAP;
-    let key = keys.iter().map(Key::height).max().unwrap_or(0);
+    let key = shared_key.height();
     let margins = |last: bool| Margins {
         left: LEFT,
         right: RIGHT,
@@ -141,11 +147,8 @@ where
     };
 
     let mut panels = Vec::new();
-    for (((column, run), (strip, time)), run_key) in columns
-        .into_iter()
-        .zip(runs)
-        .zip(strips.iter().zip(&times))
-        .zip(&keys)
+    for ((column, run), (strip, time)) in
+        columns.into_iter().zip(runs).zip(strips.iter().zip(&times))
     {
         let (head, _) = column.split_vertically(top);
         let (name, strip_area) = head.split_vertically(title);
@@ -159,8 +162,6 @@ where
         }
         let (strip_area, _) = strip_area.split_vertically(top - title - BAND_GAP);
         strip.draw(&strip_area, time, margins(false))?;
-        let (_, key_area) = column.split_vertically(h - key);
-        run_key.draw(&key_area, KEY_LEFT)?;
         let rows = split(column);
         let n = rows.len();
         panels.push(
@@ -174,8 +175,15 @@ where
                 .collect(),
         );
     }
+    let (_, key_area) = main.split_vertically(h - key);
+    shared_key.draw(&key_area, KEY_LEFT)?;
+    let layout = Layout::of(
+        frame_body,
+        panels.iter().flatten().map(|p: &Panel<DB>| &p.area),
+    );
     Ok(Grid {
         panels,
         legends: split(legends),
+        layout,
     })
 }

@@ -2,7 +2,7 @@
 //! got one), requests and the background job apart, and how many pools had
 //! callers queued.
 
-use super::canvas::{self, Area, Figure};
+use super::canvas::{self, Area, Figure, Layout};
 use super::coarsen::coarsen;
 use super::data::RunSeries;
 use super::frame::frame;
@@ -21,14 +21,14 @@ pub fn starvation(run: &RunSeries, stem: &Path) -> Result<()> {
     canvas::write(&Starvation(&coarsen(run, 300)), stem).context("drawing the starvation chart")
 }
 
-struct Starvation<'r>(&'r RunSeries);
+pub(super) struct Starvation<'r>(pub(super) &'r RunSeries);
 
 impl Figure for Starvation<'_> {
     fn size(&self) -> (u32, u32) {
         (1400, 860)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<()>
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<Layout>
     where
         DB::ErrorType: 'static,
     {
@@ -77,6 +77,7 @@ impl Figure for Starvation<'_> {
         legend::draw(
             &legends[2],
             &[Entry::new(Swatch::Line(style::PURPLE, 3), label)],
-        )
+        )?;
+        Ok(grid.layout)
     }
 }

@@ -7,7 +7,7 @@
 //! small multiples: each comes as an axis over runs and a drawing of one.
 
 use super::axis::short_number;
-use super::canvas::{self, Area, Figure};
+use super::canvas::{self, Area, Figure, Layout};
 use super::coarsen::coarsen;
 use super::data::RunSeries;
 use super::frame::frame;
@@ -32,14 +32,14 @@ pub fn incident_timeline(run: &RunSeries, stem: &Path) -> Result<()> {
     canvas::write(&Timeline(&coarsen(run, 300)), stem).context("drawing the incident timeline")
 }
 
-struct Timeline<'r>(&'r RunSeries);
+pub(super) struct Timeline<'r>(pub(super) &'r RunSeries);
 
 impl Figure for Timeline<'_> {
     fn size(&self) -> (u32, u32) {
         (1600, 1000)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<()>
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<Layout>
     where
         DB::ErrorType: 'static,
     {
@@ -62,7 +62,7 @@ impl Figure for Timeline<'_> {
         for (legend, entries) in legends.iter().zip(&entries) {
             legend::draw(legend, entries)?;
         }
-        Ok(())
+        Ok(grid.layout)
     }
 }
 

@@ -3,15 +3,13 @@
 //! percentile lines hide that, a histogram over time shows it.
 
 use super::axis::short_number;
-use super::canvas::{self, Area, Figure};
+use super::canvas::{self, Area, Figure, Layout};
 use super::coarsen::coarsen;
 use super::data::{RunSeries, WAIT_BUCKET_BOUNDS_S};
 use super::events::marker_lines;
-use super::frame::frame;
-use super::heat::{colour, colour_bar};
-use super::legend::{self, Entry, Swatch};
+use super::heat::{self, ColourKey, colour};
+use super::legend::{Entry, Swatch};
 use super::panel::{ValueAxis, time_chart};
-use super::stack::stack;
 use super::style;
 use anyhow::{Context, Result};
 use plotters::element::DashedPathElement;
@@ -25,7 +23,7 @@ pub fn wait_heatmap(run: &RunSeries, stem: &Path) -> Result<()> {
         .context("drawing the acquire-wait heatmap")
 }
 
-struct WaitHeatmap<'r>(&'r RunSeries);
+pub(super) struct WaitHeatmap<'r>(pub(super) &'r RunSeries);
 
 /// "0", "2 ms", "1 s".
 fn wait_label(s: f64) -> String {
@@ -61,21 +59,11 @@ impl Figure for WaitHeatmap<'_> {
         (1400, 860)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<()>
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<Layout>
     where
         DB::ErrorType: 'static,
     {
         let run = self.0;
-        let body = frame(
-            root,
-            "Acquire waits over time: how long each pool.connect() waited",
-            &run.footer(),
-        )?;
-        let grid = stack(&body, &[run], &[1], 250)?;
-        let (panel, legend) = (&grid.panels[0][0], &grid.legends[0]);
-        let y = wait_axis();
-        let mut chart = time_chart(&panel.area, &panel.time, &y, panel.margins)?;
-
         let rates: Vec<(f64, f64, Vec<f64>)> = run
             .wait_buckets
             .iter()
@@ -102,42 +90,46 @@ impl Figure for WaitHeatmap<'_> {
             (0.0, 1.0)
         };
         let h = |v: f64| (v.log10() - lo) / (hi - lo);
-        chart.draw_series(rates.iter().flat_map(|(from, to, values)| {
-            values
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| **v > 0.0)
-                .map(move |(b, &v)| {
-                    Rectangle::new(
-                        [(*from, b as f64), (*to, b as f64 + 1.0)],
-                        colour(h(v)).filled(),
-                    )
-                })
-        }))?;
-
-        let starved = 1.0 + WAIT_BUCKET_BOUNDS_S.partition_point(|&b| b < 0.1) as f64;
-        let x = chart.x_range();
-        chart.draw_series([PathElement::new(
-            vec![(x.start, starved), (x.end, starved)],
-            WHITE.stroke_width(5),
-        )])?;
-        chart.draw_series([DashedPathElement::new(
-            vec![(x.start, starved), (x.end, starved)],
-            10,
-            6,
-            style::VERMILLION.stroke_width(3),
-        )])?;
-        marker_lines(&mut chart, &run.markers, true)?;
-
         let entries = [
             Entry::new(Swatch::Dashed(style::VERMILLION), "100 ms: starved above"),
             Entry::new(Swatch::Fill(WHITE.mix(1.0)), "white: no acquire"),
         ];
-        legend::draw(legend, &entries)?;
-        let (_, bar) = legend.split_vertically(entries.len() as i32 * legend::LINE_HEIGHT + 24);
-        let ticks: Vec<(f64, String)> = (lo as i32..=hi as i32)
-            .map(|e| (h(10f64.powi(e)), short_number(10f64.powi(e))))
-            .collect();
-        colour_bar(&bar, &["acquires per second", "(log colour scale)"], &ticks)
+        let key = ColourKey {
+            entries: &entries,
+            title: &["acquires per second", "(log colour scale)"],
+            ticks: (lo as i32..=hi as i32)
+                .map(|e| (h(10f64.powi(e)), short_number(10f64.powi(e))))
+                .collect(),
+        };
+        let title = "Acquire waits over time: how long each pool.connect() waited";
+        heat::over_time(root, title, run, &key, |panel| {
+            let mut chart = time_chart(&panel.area, &panel.time, &wait_axis(), panel.margins)?;
+            chart.draw_series(rates.iter().flat_map(|(from, to, values)| {
+                values
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| **v > 0.0)
+                    .map(move |(b, &v)| {
+                        Rectangle::new(
+                            [(*from, b as f64), (*to, b as f64 + 1.0)],
+                            colour(h(v)).filled(),
+                        )
+                    })
+            }))?;
+
+            let starved = 1.0 + WAIT_BUCKET_BOUNDS_S.partition_point(|&b| b < 0.1) as f64;
+            let x = chart.x_range();
+            chart.draw_series([PathElement::new(
+                vec![(x.start, starved), (x.end, starved)],
+                WHITE.stroke_width(5),
+            )])?;
+            chart.draw_series([DashedPathElement::new(
+                vec![(x.start, starved), (x.end, starved)],
+                10,
+                6,
+                style::VERMILLION.stroke_width(3),
+            )])?;
+            marker_lines(&mut chart, &run.markers, true)
+        })
     }
 }
