@@ -9,6 +9,7 @@ pub mod dist;
 pub mod engine;
 pub mod metrics;
 pub mod model;
+pub mod plan;
 pub mod prefetch;
 pub mod scenario;
 pub mod slab;
