@@ -8,7 +8,7 @@
 #![warn(missing_docs)]
 
 pub use pooldrill_core::{
-    dist, engine, metrics, model, plan, prefetch, scenario, slab, stats, theory,
+    caller_class, dist, engine, metrics, model, plan, prefetch, scenario, slab, stats, theory,
 };
 
 pub mod cli;

@@ -6,10 +6,10 @@
 //! event-exact pod timeline, with traffic holding connections while pods
 //! drain. The generator's seed is fixed: failures reproduce.
 
-use pooldrill::plan::{Inputs, compute};
 use pooldrill::metrics::NullSink;
 use pooldrill::model::pod_timeline::{PodEvent, exact_peak};
 use pooldrill::model::{RunOptions, Simulation};
+use pooldrill::plan::{Inputs, compute};
 use pooldrill::scenario::validate::parse;
 use pooldrill::scenario::{JobPlacement, JobPoolMode, Scenario};
 use proptest::prelude::*;

@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod caller_class;
 pub mod dist;
 pub mod engine;
 pub mod metrics;

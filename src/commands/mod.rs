@@ -84,6 +84,7 @@ mod tests {
         assert_eq!(exit_code(&anyhow::Error::new(bug).context("scenario x")), 3);
         let stopped = RunError::Interrupted(SimTime::ZERO);
         assert_eq!(exit_code(&anyhow::Error::new(stopped)), 130);
+        assert_eq!(exit_code(&anyhow::Error::new(crate::stdout::Closed)), 141);
         let closed = std::io::Error::new(std::io::ErrorKind::BrokenPipe, crate::stdout::Closed);
         assert_eq!(
             exit_code(&anyhow::Error::new(closed).context("cannot write -")),

@@ -1,12 +1,13 @@
 //! `pooldrill run FILE`: one scenario, summary on the terminal, files in a
 //! folder.
 
-use super::compare;
 use crate::engine::SimTime;
 use crate::guard::{self, GuardArgs, Outputs};
 use crate::interrupt;
 use crate::metrics::{NullSink, Sink, Summary, Tee};
 use crate::model::{RunError, RunOptions, Simulation};
+use crate::replicate::comparison::Arm;
+use crate::report::replicated::{self, replicate_to_folder};
 use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir, OutputFile, terminal};
 use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
@@ -115,14 +116,11 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
             args.openmetrics.is_none(),
             "--openmetrics needs a single run: drop --replications"
         );
-        return compare::run_replicated(
-            &args.file,
-            scenario,
-            args.replications,
-            options,
-            &out,
-            quiet,
-        );
+        let seed = scenario.seed;
+        let arm = Arm::new(&args.file, scenario);
+        let c = replicate_to_folder(&[arm], seed, args.replications, options, &out, quiet)?;
+        replicated::print(&c, &out);
+        return Ok(0);
     }
     // A bad --openmetrics path is refused before the run, not after it.
     let mut om_file = args
