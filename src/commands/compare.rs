@@ -2,6 +2,7 @@
 //! random numbers, replicated, with every KPI's mean, confidence interval
 //! and paired difference from the first design.
 
+use super::shared_flags::SharedFlags;
 use crate::guard::{self, GuardArgs, Outputs};
 use crate::model::RunOptions;
 use crate::replicate::comparison::Arm;
@@ -14,6 +15,11 @@ use std::path::{Path, PathBuf};
 
 /// Arguments of `compare`.
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("seed", |a| a.help("Master seed of every arm (default: the first file's `meta.seed`)")),
+    mut_arg("duration", |a| a.help("Replace every arm's duration (e.g. \"10m\")")),
+    mut_arg("out", |a| a.help("Output folder (default: output/compare-<first>-vs-<second>…)")),
+)]
 pub struct CompareArgs {
     /// Scenario files, one per design (arm); differences are taken from the
     /// first.
@@ -23,15 +29,9 @@ pub struct CompareArgs {
     /// the same seed).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replications: u32,
-    /// Master seed of every arm (default: the first file's `meta.seed`).
-    #[arg(long, allow_negative_numbers = true, value_parser = super::parse_seed)]
-    pub seed: Option<u64>,
-    /// Replace every arm's duration (e.g. "10m").
-    #[arg(long)]
-    pub duration: Option<Duration>,
-    /// Output folder (default: output/compare-<first>-vs-<second>…).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    /// The master seed, every arm's duration and the output folder.
+    #[command(flatten)]
+    pub shared: SharedFlags,
     /// Check the model's invariants after every event (slower).
     #[arg(long)]
     pub check_invariants: bool,
@@ -43,7 +43,7 @@ pub struct CompareArgs {
 /// Run the comparison, print its table, write its files.
 pub fn compare(args: &CompareArgs, quiet: bool) -> Result<i32> {
     crate::interrupt::catch();
-    let arms = load_arms(&args.files, args.seed, args.duration)?;
+    let arms = load_arms(&args.files, args.shared.seed, args.shared.duration)?;
     let runs = arms.len() * args.replications as usize;
     let concurrent = runs.min(rayon::current_num_threads());
     let mut events = 0.0;
@@ -60,6 +60,7 @@ pub fn compare(args: &CompareArgs, quiet: bool) -> Result<i32> {
     }
     let names: Vec<&str> = arms.iter().map(|a| a.name.as_str()).collect();
     let out = args
+        .shared
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(format!("compare-{}", names.join("-vs-"))));

@@ -11,6 +11,7 @@ pub mod plan;
 pub mod replay;
 pub mod report;
 pub mod run;
+pub mod shared_flags;
 pub mod sweep;
 
 use crate::interrupt;
