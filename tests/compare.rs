@@ -4,8 +4,8 @@
 
 use assert_cmd::Command;
 use pooldrill::commands::compare::load_arms;
-use pooldrill::report::replicated::replicate_to_folder;
 use pooldrill::model::RunOptions;
+use pooldrill::report::replicated::replicate_to_folder;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 

@@ -6,7 +6,8 @@
 //! and the figures given over it; it needs neither the filesystem nor a
 //! command line, so it lives in the core, where a browser can show it too.
 //! The deploy figure is an upper bound of the connections the pods can
-//! hold at once under the simulator's own rollout ([`REPLAY_MAX_PODS`]).
+//! hold at once under the simulator's own rollout, replayed for fleets of
+//! up to [`REPLAY_MAX_PODS`] pods.
 
 mod checklist;
 mod deploy;
