@@ -3,8 +3,9 @@
 //! files on any number of threads, bad input.
 
 use assert_cmd::Command;
-use pooldrill::commands::compare::{load_arms, replicate_to_folder};
+use pooldrill::commands::compare::load_arms;
 use pooldrill::model::RunOptions;
+use pooldrill::report::replicated::replicate_to_folder;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 

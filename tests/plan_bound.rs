@@ -6,10 +6,10 @@
 //! event-exact pod timeline, with traffic holding connections while pods
 //! drain. The generator's seed is fixed: failures reproduce.
 
-use pooldrill::commands::plan::{PlanArgs, compute};
 use pooldrill::metrics::NullSink;
 use pooldrill::model::pod_timeline::{PodEvent, exact_peak};
 use pooldrill::model::{RunOptions, Simulation};
+use pooldrill::plan::{Inputs, compute};
 use pooldrill::scenario::validate::parse;
 use pooldrill::scenario::{JobPlacement, JobPoolMode, Scenario};
 use proptest::prelude::*;
@@ -148,24 +148,6 @@ fn capacity(s: &Scenario, version: usize) -> u64 {
     workers * u64::from(app.pool.max) + job
 }
 
-fn plan_args() -> PlanArgs {
-    PlanArgs {
-        file: None,
-        max_connections: None,
-        reserved: None,
-        pods: None,
-        workers: None,
-        pool_max: None,
-        surge: None,
-        other_clients: None,
-        job: None,
-        rate: None,
-        hold: None,
-        acquire_timeout: None,
-        json: false,
-    }
-}
-
 proptest! {
     #![proptest_config(Config {
         cases: 256,
@@ -182,7 +164,7 @@ proptest! {
             .run(&mut NullSink, |_| true)
             .expect("the run ends");
         let exact = exact_peak(&events, |v| capacity(&s, v));
-        let plan = compute(&plan_args(), Some(&s)).expect("a plan");
+        let plan = compute(&Inputs::default(), Some(("p.toml", &s))).expect("a plan");
         let bound = plan
             .versions
             .iter()
@@ -216,7 +198,7 @@ fn the_issues_example_is_over_provisioned() {
         .unwrap();
     assert_eq!(exact_peak(&events, |_| 3).value, 54);
     assert!(summary.requests.refused > 0);
-    let plan = compute(&plan_args(), Some(&s)).unwrap();
+    let plan = compute(&Inputs::default(), Some(("p.toml", &s))).unwrap();
     assert_eq!(plan.deploy_pods, 18);
     assert_eq!(plan.versions[0].possible_in_deploy, Some(54));
     assert!(!plan.fits);
@@ -230,7 +212,7 @@ fn a_pool_per_run_has_no_bound() {
                 [job]\nperiod = \"10s\"\nfan_out = 1\nhold = { dist = \"deterministic\", value = \"1s\" }\n\
                 error_probability = 0.0\npool_mode = \"per_run\"\nrelease = \"finally\"\npool = { max = 1 }\n";
     let s = parse("p.toml", text).unwrap_or_else(|e| panic!("{e}"));
-    let plan = compute(&plan_args(), Some(&s)).unwrap();
+    let plan = compute(&Inputs::default(), Some(("p.toml", &s))).unwrap();
     assert_eq!(plan.versions[0].possible_in_deploy, None);
     assert!(!plan.fits);
     let verify = &plan.checklist[1];

@@ -5,6 +5,7 @@
 mod common;
 
 use assert_cmd::Command;
+use pooldrill::commands::shared_flags::SharedFlags;
 use pooldrill::commands::sweep::{SweepArgs, sweep};
 use pooldrill::replicate::grid::{Grid, parse_set};
 use pooldrill::scenario::validate::parse;
@@ -202,9 +203,10 @@ fn files_are_identical_on_one_and_two_threads() {
             file: file.clone(),
             sets: vec!["pool.max=2..4".into(), "traffic.rate=150/s,300/s".into()],
             replications: 2,
-            seed: None,
-            duration: None,
-            out: Some(out.clone()),
+            shared: SharedFlags {
+                out: Some(out.clone()),
+                ..SharedFlags::default()
+            },
             shard: None,
             metric: "refusal_rate".into(),
             safe_below: Some("0.5%".into()),

@@ -5,10 +5,12 @@
 
 #![warn(missing_docs)]
 
+pub mod caller_class;
 pub mod dist;
 pub mod engine;
 pub mod metrics;
 pub mod model;
+pub mod plan;
 pub mod prefetch;
 pub mod scenario;
 pub mod slab;

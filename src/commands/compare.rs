@@ -2,21 +2,24 @@
 //! random numbers, replicated, with every KPI's mean, confidence interval
 //! and paired difference from the first design.
 
+use super::shared_flags::SharedFlags;
 use crate::guard::{self, GuardArgs, Outputs};
 use crate::model::RunOptions;
-use crate::replicate::comparison::{Arm, Comparison, run_arms};
-use crate::replicate::progress_bar;
-use crate::report::{OutputDir, bands, kpi_table, replications_csv};
-use crate::scenario::Scenario;
+use crate::replicate::comparison::Arm;
+use crate::report::replicated::{self, replicate_to_folder};
 use crate::scenario::units::Duration;
 use crate::scenario::validate::{Overrides, load_file};
-use crate::stdout::{out, outln};
 use anyhow::{Result, bail};
 use clap::Args;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `compare`.
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("seed", |a| a.help("Master seed of every arm (default: the first file's `meta.seed`)")),
+    mut_arg("duration", |a| a.help("Replace every arm's duration (e.g. \"10m\")")),
+    mut_arg("out", |a| a.help("Output folder (default: output/compare-<first>-vs-<second>…)")),
+)]
 pub struct CompareArgs {
     /// Scenario files, one per design (arm); differences are taken from the
     /// first.
@@ -26,15 +29,9 @@ pub struct CompareArgs {
     /// the same seed).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replications: u32,
-    /// Master seed of every arm (default: the first file's `meta.seed`).
-    #[arg(long, allow_negative_numbers = true, value_parser = super::parse_seed)]
-    pub seed: Option<u64>,
-    /// Replace every arm's duration (e.g. "10m").
-    #[arg(long)]
-    pub duration: Option<Duration>,
-    /// Output folder (default: output/compare-<first>-vs-<second>…).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    /// The master seed, every arm's duration and the output folder.
+    #[command(flatten)]
+    pub shared: SharedFlags,
     /// Check the model's invariants after every event (slower).
     #[arg(long)]
     pub check_invariants: bool,
@@ -46,7 +43,7 @@ pub struct CompareArgs {
 /// Run the comparison, print its table, write its files.
 pub fn compare(args: &CompareArgs, quiet: bool) -> Result<i32> {
     crate::interrupt::catch();
-    let arms = load_arms(&args.files, args.seed, args.duration)?;
+    let arms = load_arms(&args.files, args.shared.seed, args.shared.duration)?;
     let runs = arms.len() * args.replications as usize;
     let concurrent = runs.min(rayon::current_num_threads());
     let mut events = 0.0;
@@ -63,6 +60,7 @@ pub fn compare(args: &CompareArgs, quiet: bool) -> Result<i32> {
     }
     let names: Vec<&str> = arms.iter().map(|a| a.name.as_str()).collect();
     let out = args
+        .shared
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(format!("compare-{}", names.join("-vs-"))));
@@ -72,8 +70,7 @@ pub fn compare(args: &CompareArgs, quiet: bool) -> Result<i32> {
     };
     let seed = arms[0].scenario.seed;
     let c = replicate_to_folder(&arms, seed, args.replications, options, &out, quiet)?;
-    out!("{}", kpi_table::terminal(&c));
-    print_files(&out);
+    replicated::print(&c, &out);
     Ok(0)
 }
 
@@ -92,11 +89,7 @@ pub fn load_arms(
     for file in files {
         let scenario = load_file(file, overrides)?;
         super::warn(&scenario);
-        arms.push(Arm {
-            name: scenario.name.clone(),
-            file: file.display().to_string(),
-            scenario,
-        });
+        arms.push(Arm::new(file, scenario));
     }
     same_durations(&arms)?;
     let master = seed.unwrap_or(arms[0].scenario.seed);
@@ -139,59 +132,4 @@ fn same_durations(arms: &[Arm]) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Replicate `arms` and write the statistics into `out` (all or nothing):
-/// `kpis.csv`, `kpis.json`, `replications.csv`, `series.csv` and an
-/// overlay chart per key series.
-pub fn replicate_to_folder(
-    arms: &[Arm],
-    seed: u64,
-    replications: u32,
-    options: RunOptions,
-    out: &Path,
-    quiet: bool,
-) -> Result<Comparison> {
-    let mut dir = OutputDir::create(out)?;
-    let bar = progress_bar(arms.len() * replications as usize, "replications", quiet);
-    let c = run_arms(arms, seed, replications, options, true, &bar)?;
-    dir.write("kpis.csv", &kpi_table::csv(&c)?)?;
-    dir.write("kpis.json", &kpi_table::json(&c))?;
-    dir.write(
-        "replications.csv",
-        &replications_csv::comparison(&c).to_csv()?,
-    )?;
-    dir.write("series.csv", &bands::series_csv(&c))?;
-    bands::charts(&c, &mut dir)?;
-    dir.commit()?;
-    Ok(c)
-}
-
-/// `run --replications N`: one arm, its table and files.
-pub fn run_replicated(
-    file: &Path,
-    scenario: Scenario,
-    replications: u32,
-    options: RunOptions,
-    out: &Path,
-    quiet: bool,
-) -> Result<i32> {
-    let seed = scenario.seed;
-    let arm = Arm {
-        name: scenario.name.clone(),
-        file: file.display().to_string(),
-        scenario,
-    };
-    let c = replicate_to_folder(&[arm], seed, replications, options, out, quiet)?;
-    out!("{}", kpi_table::terminal(&c));
-    print_files(out);
-    Ok(0)
-}
-
-/// The files a replicated run writes, on the terminal.
-fn print_files(out: &Path) {
-    outln!(
-        "  files: {}/{{kpis.csv, kpis.json, replications.csv, series.csv, open-connections, error-rate, acquire-wait (.png, .svg)}}",
-        out.display()
-    );
 }

@@ -11,6 +11,7 @@ pub mod plan;
 pub mod replay;
 pub mod report;
 pub mod run;
+pub mod shared_flags;
 pub mod sweep;
 
 use crate::interrupt;
@@ -84,6 +85,7 @@ mod tests {
         assert_eq!(exit_code(&anyhow::Error::new(bug).context("scenario x")), 3);
         let stopped = RunError::Interrupted(SimTime::ZERO);
         assert_eq!(exit_code(&anyhow::Error::new(stopped)), 130);
+        assert_eq!(exit_code(&anyhow::Error::new(crate::stdout::Closed)), 141);
         let closed = std::io::Error::new(std::io::ErrorKind::BrokenPipe, crate::stdout::Closed);
         assert_eq!(
             exit_code(&anyhow::Error::new(closed).context("cannot write -")),

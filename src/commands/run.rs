@@ -1,16 +1,17 @@
 //! `pooldrill run FILE`: one scenario, summary on the terminal, files in a
 //! folder.
 
-use super::compare;
+use super::shared_flags::SharedFlags;
 use crate::engine::SimTime;
 use crate::guard::{self, GuardArgs, Outputs};
 use crate::interrupt;
 use crate::metrics::{NullSink, Sink, Summary, Tee};
 use crate::model::{RunError, RunOptions, Simulation};
+use crate::replicate::comparison::Arm;
+use crate::report::replicated::{self, replicate_to_folder};
 use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir, OutputFile, terminal};
 use crate::scenario::Scenario;
-use crate::scenario::units::Duration;
-use crate::scenario::validate::{Overrides, load_file};
+use crate::scenario::validate::load_file;
 use crate::stdout::out;
 use anyhow::{Context, Result};
 use clap::Args;
@@ -23,15 +24,9 @@ use std::path::{Path, PathBuf};
 pub struct RunArgs {
     /// The scenario file.
     pub file: PathBuf,
-    /// Replace the scenario's seed.
-    #[arg(long, allow_negative_numbers = true, value_parser = super::parse_seed)]
-    pub seed: Option<u64>,
-    /// Replace the scenario's duration (e.g. "10m").
-    #[arg(long)]
-    pub duration: Option<Duration>,
-    /// Output folder (default: output/<scenario name>).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    /// The seed, the duration and the output folder.
+    #[command(flatten)]
+    pub shared: SharedFlags,
     /// Check the model's invariants after every event (slower).
     #[arg(long)]
     pub check_invariants: bool,
@@ -76,12 +71,8 @@ pub struct Interrupted {
 
 /// Run one scenario file.
 pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
-    let overrides = Overrides {
-        seed: args.seed,
-        duration: args.duration,
-    };
     interrupt::catch();
-    let scenario = load_file(&args.file, overrides)?;
+    let scenario = load_file(&args.file, args.shared.overrides())?;
     super::warn(&scenario);
     let file = args.file.display().to_string();
     let outputs = Outputs {
@@ -99,6 +90,7 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         eprintln!("{note}");
     }
     let out = args
+        .shared
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&scenario.name));
@@ -115,14 +107,11 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
             args.openmetrics.is_none(),
             "--openmetrics needs a single run: drop --replications"
         );
-        return compare::run_replicated(
-            &args.file,
-            scenario,
-            args.replications,
-            options,
-            &out,
-            quiet,
-        );
+        let seed = scenario.seed;
+        let arm = Arm::new(&args.file, scenario);
+        let c = replicate_to_folder(&[arm], seed, args.replications, options, &out, quiet)?;
+        replicated::print(&c, &out);
+        return Ok(0);
     }
     // A bad --openmetrics path is refused before the run, not after it.
     let mut om_file = args

@@ -4,6 +4,7 @@
 //! batch script that runs it in N shards instead.
 
 use super::emit::{Emit, Flag, ShardedRun, emit};
+use super::shared_flags::SharedFlags;
 use crate::guard::{self, GuardArgs, Outputs};
 use crate::model::RunOptions;
 use crate::replicate::grid::{Grid, parse_set};
@@ -23,6 +24,14 @@ use std::path::{Path, PathBuf};
 
 /// Arguments of `sweep`.
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("seed", |a| a.help("Replace the scenario's master seed")),
+    mut_arg("out", |a| a.help(
+        "Output folder (default: output/sweep-<name>, or output/sweep-<name>-shard-<i>-of-<n> with \
+         --shard); with --emit, the folder of the shards and the merge (for k8s, where the results \
+         volume is mounted in the pods: default /results)"
+    )),
+)]
 pub struct SweepArgs {
     /// The scenario file.
     pub file: PathBuf,
@@ -34,18 +43,9 @@ pub struct SweepArgs {
     /// Independent replications per grid point.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replications: u32,
-    /// Replace the scenario's master seed.
-    #[arg(long, allow_negative_numbers = true, value_parser = super::parse_seed)]
-    pub seed: Option<u64>,
-    /// Replace the scenario's duration (e.g. "10m").
-    #[arg(long)]
-    pub duration: Option<Duration>,
-    /// Output folder (default: output/sweep-<name>, or
-    /// output/sweep-<name>-shard-<i>-of-<n> with --shard); with --emit, the
-    /// folder of the shards and the merge (for k8s, where the results
-    /// volume is mounted in the pods: default /results).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    /// The master seed, the duration and the output folder.
+    #[command(flatten)]
+    pub shared: SharedFlags,
     /// Run only slice i of n (0 ≤ i < n) and write its raw results, for
     /// `pooldrill merge`.
     #[arg(long, value_name = "i/n", allow_hyphen_values = true)]
@@ -93,10 +93,7 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
     crate::interrupt::catch();
     let file = args.file.display().to_string();
     let source = read_source(&args.file)?;
-    let overrides = Overrides {
-        seed: args.seed,
-        duration: args.duration,
-    };
+    let overrides = args.shared.overrides();
     // The file as written first, so that its own mistakes are reported as
     // such; then every point, with the command line's values.
     let base = parse_with(&file, &source, Overrides::default())?;
@@ -141,7 +138,7 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
         safe_below,
         shard: args.shard,
     };
-    let out = args.out.clone().unwrap_or_else(|| {
+    let out = args.shared.out.clone().unwrap_or_else(|| {
         let name = match args.shard {
             Some(s) => format!("sweep-{}-shard-{}-of-{}", base.name, s.index, s.count),
             None => format!("sweep-{}", base.name),
@@ -184,7 +181,7 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
             replications: args.replications,
             shards,
             cpus: args.cpus,
-            out: args.out.clone(),
+            out: args.shared.out.clone(),
         };
         return emit(target, &run, args.image.as_deref());
     }
@@ -234,9 +231,11 @@ fn shard_flags(args: &SweepArgs) -> Vec<Flag> {
         file: _,
         sets,
         replications,
-        seed,
-        duration,
-        out: _,
+        shared: SharedFlags {
+            seed,
+            duration,
+            out: _,
+        },
         shard: _,
         metric,
         safe_below,

@@ -9,6 +9,7 @@ use crate::scenario::Scenario;
 use crate::stats::Estimate;
 use anyhow::Result;
 use indicatif::ProgressBar;
+use std::path::Path;
 
 /// One arm's runs.
 #[derive(Clone, Debug)]
@@ -54,6 +55,17 @@ pub struct Arm {
     pub file: String,
     /// The scenario (its seed is the master seed).
     pub scenario: Scenario,
+}
+
+impl Arm {
+    /// The arm of `scenario`, read from `file`, under its scenario's name.
+    pub fn new(file: &Path, scenario: Scenario) -> Arm {
+        Arm {
+            name: scenario.name.clone(),
+            file: file.display().to_string(),
+            scenario,
+        }
+    }
 }
 
 /// Run `replications` replications of every arm in parallel, replication

@@ -11,6 +11,7 @@ pub mod openmetrics;
 pub mod output;
 pub mod output_file;
 pub mod plan;
+pub mod replicated;
 pub mod replications_csv;
 pub mod staging;
 pub mod sweep_charts;

@@ -1,6 +1,6 @@
 //! The capacity plan as text for a terminal or a CI log.
 
-use crate::commands::plan::{Check, JobPool, Plan};
+use crate::plan::{Check, JobPool, Plan};
 use std::fmt::Write;
 
 /// The plan as text.

@@ -8,8 +8,8 @@
 use super::histogram::DurationHistogram;
 use super::recorder::{AcquireEnd, AcquireTotals, STARVED_AFTER};
 use super::summary::{AcquireSummary, ByClass, PoolerSummary, acquire_summary};
+use crate::caller_class::CallerClass;
 use crate::engine::SimTime;
-use crate::model::caller::CallerClass;
 
 /// Server waits and logins after the warm-up.
 #[derive(Clone, Debug)]

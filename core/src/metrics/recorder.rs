@@ -8,8 +8,8 @@ use super::buckets::WAIT_BOUNDS_S;
 use super::histogram::DurationHistogram;
 use super::level::Level;
 use super::series::{IntervalHistograms, LogEntry, PodRow, SeriesRow, Sink};
+use crate::caller_class::CallerClass;
 use crate::engine::SimTime;
-use crate::model::caller::CallerClass;
 use crate::scenario::Scenario;
 
 /// How an acquire (`pool.connect()`) ended.

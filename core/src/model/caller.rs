@@ -1,15 +1,7 @@
 //! Who asks a pool for a client: a request handler or a background-job run.
 
+pub use crate::caller_class::CallerClass;
 use crate::slab::Id;
-
-/// The two classes of pool users, reported apart.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CallerClass {
-    /// A request handler.
-    Request,
-    /// A background-job run.
-    Job,
-}
 
 /// One `pool.connect()` call: the request or job run that made it, and which
 /// of its checkouts it is.
