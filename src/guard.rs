@@ -677,7 +677,7 @@ mod tests {
         }
         assert!(files.len() > 20, "{files:?}");
         for path in files {
-            let s = Scenario::load(&path).unwrap();
+            let s = crate::scenario_file::load(&path).unwrap();
             let e = check_one(&s, everything);
             assert!(e.is_ok(), "{}: {}", path.display(), e.unwrap_err());
         }

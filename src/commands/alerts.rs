@@ -24,7 +24,8 @@ use crate::report::openmetrics::{
 };
 use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
-use crate::scenario::validate::{Overrides, load_file};
+use crate::scenario::validate::Overrides;
+use crate::scenario_file::load_file;
 use crate::stdout::out;
 use anyhow::{Context, Result, bail};
 use clap::Args;

@@ -14,11 +14,12 @@ use crate::engine::SimTime;
 use crate::model::pod_timeline;
 use crate::report::plan as render;
 use crate::scenario::units::{Duration, Percent, Rate};
-use crate::scenario::validate::{load_file, parse};
+use crate::scenario::validate::parse;
 use crate::scenario::{
     Action, AlertMetric, App, JobPlacement, JobPoolMode, PatienceLaw, ReleaseDiscipline, Rollout,
     Scenario, Strategy, TimelineEvent,
 };
+use crate::scenario_file::load_file;
 use crate::stdout::{out, outln};
 use crate::theory::{
     AbandonmentFigures, erlang_a, erlang_c, mmc_deterministic_patience, mmc_mean_wait,
