@@ -7,6 +7,7 @@
 
 pub mod dist;
 pub mod engine;
+pub mod math;
 pub mod metrics;
 pub mod model;
 pub mod prefetch;
