@@ -8,7 +8,8 @@ use pooldrill::metrics::NullSink;
 use pooldrill::model::{RunOptions, run};
 use pooldrill::scenario::Scenario;
 use pooldrill::scenario::units::Duration;
-use pooldrill::scenario::validate::{Overrides, load_file};
+use pooldrill::scenario::validate::Overrides;
+use pooldrill::scenario_file::load_file;
 use std::path::Path;
 
 fn main() {

@@ -17,5 +17,6 @@ pub mod guard;
 pub mod interrupt;
 pub mod replicate;
 pub mod report;
+pub mod scenario_file;
 pub mod stdout;
 pub mod tui;

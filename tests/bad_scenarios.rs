@@ -6,7 +6,8 @@
 //! Integration tests run from the crate root, so files are named by their
 //! relative path and the snapshots are portable.
 
-use pooldrill::scenario::validate::{Overrides, load_file};
+use pooldrill::scenario::validate::Overrides;
+use pooldrill::scenario_file::load_file;
 use std::path::{Path, PathBuf};
 
 const CORPUS: &str = "tests/bad-scenarios";

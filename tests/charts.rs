@@ -386,7 +386,6 @@ fn chart_sink_counts_every_wait_of_an_interval_once() {
 #[test]
 fn shipped_scenarios_render_for_review() {
     use pooldrill::model::{RunOptions, run};
-    use pooldrill::scenario::Scenario;
     let runs: Vec<RunSeries> = std::thread::scope(|s| {
         let handles: Vec<_> = ["before", "after", "fixed"]
             .into_iter()
@@ -395,7 +394,7 @@ fn shipped_scenarios_render_for_review() {
                     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
                         .join("scenarios")
                         .join(format!("{name}.toml"));
-                    let scenario = Scenario::load(&path).unwrap();
+                    let scenario = pooldrill::scenario_file::load(&path).unwrap();
                     let mut sink = ChartSink::default();
                     run(&scenario, &mut sink, RunOptions::default()).unwrap();
                     let db = &scenario.database;

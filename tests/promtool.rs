@@ -8,7 +8,6 @@
 
 use assert_cmd::Command;
 use pooldrill::commands::alerts::{evaluate, find_promtool};
-use pooldrill::scenario::Scenario;
 use std::path::{Path, PathBuf};
 
 fn root() -> &'static Path {
@@ -82,7 +81,7 @@ fn promtool_turns_the_export_into_tsdb_blocks_with_every_sample() {
 /// promtool and under pooldrill's replay, within one evaluation interval of
 /// each other; at least `min_fired` alerts fire.
 fn assert_agreement(file: &str, promtool: &Path, min_fired: usize) {
-    let scenario = Scenario::load(&root().join(file)).unwrap();
+    let scenario = pooldrill::scenario_file::load(&root().join(file)).unwrap();
     let step = scenario.alert_interval.as_secs_f64();
     let tmp = tempfile::tempdir().unwrap();
     let test = tmp.path().join("test.yml");

@@ -2,6 +2,7 @@
 //! their sampling.
 
 use crate::engine::{SimRng, SimTime};
+use crate::math;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
 /// z such that P(N(0,1) ≤ z) = 0.99.
@@ -37,8 +38,8 @@ impl Dist {
     /// The lognormal with this median and 99th percentile.
     pub fn lognormal_median_p99(median: f64, p99: f64) -> Dist {
         Dist::LogNormal {
-            mu: median.ln(),
-            sigma: (p99 / median).ln() / Z99,
+            mu: math::ln(median),
+            sigma: math::ln(p99 / median) / Z99,
         }
     }
 
@@ -47,14 +48,14 @@ impl Dist {
     /// (p99 > ~15 × mean).
     pub fn lognormal_mean_p99(mean: f64, p99: f64) -> Option<Dist> {
         // ln(p99/mean) = Z99·σ − σ²/2
-        let r = (p99 / mean).ln();
+        let r = math::ln(p99 / mean);
         let disc = Z99 * Z99 - 2.0 * r;
         if disc < 0.0 || r <= 0.0 {
             return None;
         }
         let sigma = Z99 - disc.sqrt();
         Some(Dist::LogNormal {
-            mu: mean.ln() - sigma * sigma / 2.0,
+            mu: math::ln(mean) - sigma * sigma / 2.0,
             sigma,
         })
     }
@@ -80,7 +81,7 @@ impl Dist {
             }
             Dist::LogNormal { mu, sigma } => {
                 let z: f64 = StandardNormal.sample(rng);
-                (mu + sigma * z).exp()
+                math::exp(mu + sigma * z)
             }
         }
     }
@@ -91,7 +92,7 @@ impl Dist {
             Dist::Deterministic(v) => v,
             Dist::Exponential { mean } => mean,
             Dist::Uniform { lo, hi } => (lo + hi) / 2.0,
-            Dist::LogNormal { mu, sigma } => (mu + sigma * sigma / 2.0).exp(),
+            Dist::LogNormal { mu, sigma } => math::exp(mu + sigma * sigma / 2.0),
         }
     }
 
@@ -99,9 +100,11 @@ impl Dist {
     pub fn quantile(&self, p: f64) -> f64 {
         match *self {
             Dist::Deterministic(v) => v,
-            Dist::Exponential { mean } => -mean * (1.0 - p).ln(),
+            Dist::Exponential { mean } => -mean * math::ln(1.0 - p),
             Dist::Uniform { lo, hi } => lo + (hi - lo) * p,
-            Dist::LogNormal { mu, sigma } => (mu + sigma * crate::stats::normal_quantile(p)).exp(),
+            Dist::LogNormal { mu, sigma } => {
+                math::exp(mu + sigma * crate::stats::normal_quantile(p))
+            }
         }
     }
 

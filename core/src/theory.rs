@@ -3,6 +3,8 @@
 //! service rate `mu` (1 / mean hold), `c` servers, offered load
 //! `a = lambda / mu`.
 
+use crate::math;
+
 /// Erlang B: the blocking probability of M/G/c/c with offered load `a`.
 pub fn erlang_b(c: u32, a: f64) -> f64 {
     let mut b = 1.0;
@@ -107,13 +109,13 @@ pub fn mmc_deterministic_patience(c: u32, lambda: f64, mu: f64, tau: f64) -> Aba
     let (wait_below_tau, x_density) = if d.abs() < 1e-12 {
         (lambda * tau, lambda * tau * tau / 2.0)
     } else {
-        let e = (d * tau).exp();
+        let e = math::exp(d * tau);
         (
             lambda * (e - 1.0) / d,
             lambda * (e * (tau / d - 1.0 / (d * d)) + 1.0 / (d * d)),
         )
     };
-    let tail = lambda * (d * tau).exp() / (c as f64 * mu);
+    let tail = lambda * math::exp(d * tau) / (c as f64 * mu);
     let norm = s0 + wait_below_tau + tail;
     AbandonmentFigures {
         p_wait: (wait_below_tau + tail) / norm,

@@ -1,6 +1,5 @@
 //! `pooldrill check FILE...`: validate without running.
 
-use crate::scenario::Scenario;
 use crate::stdout::outln;
 use anyhow::Result;
 use std::path::PathBuf;
@@ -10,7 +9,7 @@ use std::path::PathBuf;
 pub fn check(files: &[PathBuf]) -> Result<i32> {
     let mut bad = 0;
     for f in files {
-        match Scenario::load(f) {
+        match crate::scenario_file::load(f) {
             Ok(s) => {
                 outln!(
                     "{}: ok ({}: {} pods × {} workers, {} possible connections, {} usable slots)",

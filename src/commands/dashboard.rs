@@ -77,7 +77,7 @@ fn speed(s: &str) -> Result<f64, String> {
 /// Show the panel. `--play` ends with 0 (the end, `q`, a closed pipe) or 130
 /// (Ctrl-C, or a signal that asks to stop).
 pub fn dashboard(args: &DashboardArgs) -> Result<i32> {
-    let scenario = Scenario::load(&args.file)?;
+    let scenario = crate::scenario_file::load(&args.file)?;
     super::warn(&scenario);
     let styled = io::stdout().is_terminal()
         && std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb");

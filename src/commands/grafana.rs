@@ -7,7 +7,8 @@
 //! (on `--date`) and the thresholds its server's.
 
 use crate::report::openmetrics::{Date, rfc3339, run_epoch_ms};
-use crate::scenario::validate::{Overrides, load_file};
+use crate::scenario::validate::Overrides;
+use crate::scenario_file::load_file;
 use anyhow::Result;
 use clap::Args;
 use serde_json::{Value, json};

@@ -6,7 +6,7 @@
 use crate::plan::{Inputs, JobFlag, compute};
 use crate::report::plan as render;
 use crate::scenario::units::{Duration, Percent, Rate};
-use crate::scenario::validate::load_file;
+use crate::scenario_file::load_file;
 use crate::stdout::{out, outln};
 use anyhow::Result;
 use clap::Args;

@@ -103,7 +103,7 @@ fn load(scenarios: &Path, guard: &GuardArgs, outputs: Outputs) -> Result<Vec<Sce
     let concurrent = SCENARIOS.len().min(rayon::current_num_threads());
     let mut loaded = Vec::new();
     for path in files(scenarios) {
-        let scenario = Scenario::load(&path)?;
+        let scenario = crate::scenario_file::load(&path)?;
         super::warn(&scenario);
         let file = path.display().to_string();
         guard.check(&file, &scenario, outputs, concurrent)?;

@@ -11,7 +11,7 @@ use crate::replicate::comparison::Arm;
 use crate::report::replicated::{self, replicate_to_folder};
 use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir, OutputFile, terminal};
 use crate::scenario::Scenario;
-use crate::scenario::validate::load_file;
+use crate::scenario_file::load_file;
 use crate::stdout::out;
 use anyhow::{Context, Result};
 use clap::Args;

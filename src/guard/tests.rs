@@ -75,7 +75,7 @@ fn every_shipped_scenario_passes_with_its_files_and_exports() {
     }
     assert!(files.len() > 20, "{files:?}");
     for path in files {
-        let s = Scenario::load(&path).unwrap();
+        let s = crate::scenario_file::load(&path).unwrap();
         let e = check_one(&s, everything);
         assert!(e.is_ok(), "{}: {}", path.display(), e.unwrap_err());
     }

@@ -498,9 +498,19 @@ impl<'s> Simulation<'s> {
     /// produced. `progress` is called now and then with the simulated time
     /// and may stop the run by returning false.
     pub fn run(
-        mut self,
+        self,
         sink: &mut dyn Sink,
         mut progress: impl FnMut(SimTime) -> bool,
+    ) -> Result<Summary, RunError> {
+        self.run_loop(sink, &mut progress)
+    }
+
+    /// [`run`](Self::run)'s loop, not generic: it is compiled once, in this
+    /// crate, beside the handlers it inlines, instead of in each caller's.
+    fn run_loop(
+        mut self,
+        sink: &mut dyn Sink,
+        progress: &mut dyn FnMut(SimTime) -> bool,
     ) -> Result<Summary, RunError> {
         let mut handled: u64 = 0;
         let mut measuring = false;

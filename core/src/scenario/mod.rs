@@ -1,10 +1,12 @@
 //! Scenario files: the TOML format ([`file`]), units ([`units`]), errors that
 //! point at a line and column ([`error`]), and validation into the typed
-//! [`Scenario`] the simulation runs ([`validate`]).
+//! [`Scenario`] the simulation runs ([`validate`]), from text the caller's
+//! [`Resolve`] reads ([`resolve`]).
 
 pub mod error;
 pub mod file;
 pub mod locate;
+pub mod resolve;
 pub mod units;
 pub mod validate;
 
@@ -15,6 +17,7 @@ pub use file::{
     AlertMetric, ArrivalProcess, CompareOp, Dispatch, JobPlacement, JobPoolMode, PatienceLaw,
     QueueDiscipline, ReleaseDiscipline, Strategy,
 };
+pub use resolve::Resolve;
 pub use units::ClockTime;
 use units::Percent;
 
@@ -402,9 +405,9 @@ impl Scenario {
         }
     }
 
-    /// Read, parse and validate a scenario file.
-    pub fn load(path: &std::path::Path) -> Result<Scenario, ScenarioError> {
-        validate::load_file(path, validate::Overrides::default())
+    /// Read the scenario file `name` through `files`, parse and validate it.
+    pub fn load(name: &str, files: &dyn Resolve) -> Result<Scenario, ScenarioError> {
+        resolve::load(name, files, validate::Overrides::default())
     }
 
     /// Parse and validate scenario text; `file` names it in errors.

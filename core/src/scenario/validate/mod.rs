@@ -29,7 +29,7 @@ use crate::dist::Dist;
 use crate::engine::SimTime;
 use job::overlay_job;
 use pool::overlay_pool;
-pub use read::{MAX_FILE_BYTES, decode, load_file, read_source};
+pub use read::{MAX_FILE_BYTES, decode};
 use requests::overlay_requests;
 use syntax::deserialize;
 
