@@ -7,7 +7,9 @@
 
 #![warn(missing_docs)]
 
-pub use pooldrill_core::{dist, engine, metrics, model, prefetch, scenario, slab, stats, theory};
+pub use pooldrill_core::{
+    dist, engine, format, metrics, model, prefetch, scenario, slab, stats, theory,
+};
 
 pub mod cli;
 pub mod commands;

@@ -7,6 +7,7 @@
 
 pub mod dist;
 pub mod engine;
+pub mod format;
 pub mod metrics;
 pub mod model;
 pub mod prefetch;

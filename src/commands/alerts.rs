@@ -14,17 +14,18 @@
 
 mod promql;
 
+use crate::format::{clock_hms, span};
 use crate::guard::{self, GuardArgs, Outputs};
 use crate::metrics::alerts::Episode;
-use crate::metrics::{IntervalHistograms, LogEntry, PodRow, SeriesRow, Sink, Summary};
+use crate::metrics::{IntervalHistograms, LogEntry, LogKind, PodRow, SeriesRow, Sink, Summary};
 use crate::model::{RunOptions, Simulation};
 use crate::report::OutputFile;
 use crate::report::openmetrics::{
     Date, Exporter, Kind, Metric, Sample, SampleOut, Spool, run_epoch_ms,
 };
-use crate::scenario::Scenario;
 use crate::scenario::units::Duration;
 use crate::scenario::validate::{Overrides, load_file};
+use crate::scenario::{Scenario, Severity};
 use crate::stdout::out;
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -86,7 +87,7 @@ pub struct AlertRuleInfo {
     /// `alert:`.
     pub name: String,
     /// `labels.severity`, if set.
-    pub severity: Option<String>,
+    pub severity: Option<Severity>,
 }
 
 /// What a rule file asks for.
@@ -126,7 +127,7 @@ impl Rules {
             {
                 alerts.push(AlertRuleInfo {
                     name: name.clone(),
-                    severity: rule.labels.get("severity").cloned(),
+                    severity: rule.labels.get("severity").cloned().map(Severity::from),
                 });
             }
             if rule.expr.contains("__name__") {
@@ -439,7 +440,10 @@ impl Sink for Timeline {
         Ok(())
     }
     fn event(&mut self, e: &LogEntry) -> io::Result<()> {
-        if matches!(e.kind.as_str(), "deploy" | "rollback" | "first_refusal") {
+        if matches!(
+            e.kind,
+            LogKind::Deploy | LogKind::Rollback | LogKind::FirstRefusal
+        ) {
             self.0.push(e.clone());
         }
         Ok(())
@@ -736,7 +740,7 @@ fn report(
         .map(|k| k as f64 * step)
         .take_while(|&t| t <= end + 1e-9)
         .collect();
-    let first = |kind: &str| timeline.iter().find(|e| e.kind == kind).map(|e| e.time_s);
+    let first = |kind: LogKind| timeline.iter().find(|e| e.kind == kind).map(|e| e.time_s);
     let alerts = rules
         .alerts
         .iter()
@@ -773,43 +777,23 @@ fn report(
         })
         .collect();
     AlertsReport {
-        deploy_s: first("deploy"),
-        first_refusal_s: first("first_refusal"),
+        deploy_s: first(LogKind::Deploy),
+        first_refusal_s: first(LogKind::FirstRefusal),
         summary,
         alerts,
     }
 }
 
-/// `580` → `9 min 40 s`.
-fn span(seconds: f64) -> String {
-    let s = seconds.abs().round() as u64;
-    let (h, m, sec) = (s / 3600, s / 60 % 60, s % 60);
-    let mut parts = Vec::new();
-    if h > 0 {
-        parts.push(format!("{h} h"));
-    }
-    if m > 0 {
-        parts.push(format!("{m} min"));
-    }
-    if sec > 0 || parts.is_empty() {
-        parts.push(format!("{sec} s"));
-    }
-    parts.join(" ")
-}
-
 /// `t` relative to `reference`: `9 min 40 s after the deploy`.
 fn relative(t: f64, reference: f64, what: &str) -> String {
     let side = if t >= reference { "after" } else { "before" };
-    format!("{} {side} {what}", span(t - reference))
+    format!("{} {side} {what}", span((t - reference).abs()))
 }
 
 /// The report as text.
 pub fn render(scenario: &Scenario, rules: &Path, report: &AlertsReport) -> String {
     let clock = |s: f64| match scenario.start_clock {
-        Some(start) => {
-            let t = start.0 + s.round() as u32;
-            format!("{:02}:{:02}:{:02}", t / 3600 % 24, t / 60 % 60, t % 60)
-        }
+        Some(start) => clock_hms(start, s),
         None => crate::engine::SimTime::from_secs_f64(s).to_string(),
     };
     let opt = |s: Option<f64>| s.map_or("-".to_owned(), clock);
@@ -861,7 +845,7 @@ pub fn render(scenario: &Scenario, rules: &Path, report: &AlertsReport) -> Strin
     }
     let _ = writeln!(out);
     for a in &report.alerts {
-        let verb = if a.rule.severity.as_deref() == Some("page") {
+        let verb = if a.rule.severity == Some(Severity::Page) {
             "paged"
         } else {
             "fired"
@@ -1061,7 +1045,5 @@ mod tests {
                 resolved_at_s: Some(135.0)
             }]
         );
-        assert_eq!(span(580.0), "9 min 40 s");
-        assert_eq!(span(3600.0), "1 h");
     }
 }

@@ -5,6 +5,7 @@
 pub mod error;
 pub mod file;
 pub mod locate;
+pub mod severity;
 pub mod units;
 pub mod validate;
 
@@ -15,6 +16,7 @@ pub use file::{
     AlertMetric, ArrivalProcess, CompareOp, Dispatch, JobPlacement, JobPoolMode, PatienceLaw,
     QueueDiscipline, ReleaseDiscipline, Strategy,
 };
+pub use severity::Severity;
 pub use units::ClockTime;
 use units::Percent;
 
@@ -220,8 +222,8 @@ pub struct AlertRule {
     pub window: SimTime,
     /// Pending time before firing.
     pub for_: SimTime,
-    /// Free text.
-    pub severity: String,
+    /// How urgent it is.
+    pub severity: Severity,
 }
 
 /// Request arrivals.
