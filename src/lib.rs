@@ -8,7 +8,8 @@
 #![warn(missing_docs)]
 
 pub use pooldrill_core::{
-    caller_class, dist, engine, metrics, model, plan, prefetch, scenario, slab, stats, theory,
+    caller_class, dist, engine, format, metrics, model, plan, prefetch, scenario, slab, stats,
+    theory,
 };
 
 pub mod cli;

@@ -3,10 +3,9 @@
 //! the command on a pipe.
 
 use assert_cmd::Command;
-use pooldrill::metrics::NOTABLE_EVENTS;
-use pooldrill::metrics::{LogEntry, MemorySink, PodRow, SeriesRow, Tee};
+use pooldrill::metrics::{LogEntry, LogKind, MemorySink, PodRow, SeriesRow, Tee};
 use pooldrill::model::{RunOptions, Simulation};
-use pooldrill::scenario::Scenario;
+use pooldrill::scenario::{Scenario, Severity};
 use pooldrill::tui::{AlertState, Panel, Snapshot, SnapshotSink};
 use predicates::prelude::*;
 
@@ -91,13 +90,14 @@ fn pod(pod: u32, version: &str, state: &str, open: u32, capacity: u32, waiters: 
     }
 }
 
-fn event(time_s: f64, clock: &str, kind: &str, pod: Option<u32>, detail: &str) -> LogEntry {
+fn event(time_s: f64, clock: &str, kind: LogKind, pod: Option<u32>, detail: &str) -> LogEntry {
     LogEntry {
         time_s,
         clock: clock.into(),
-        kind: kind.into(),
+        kind,
         pod,
         detail: detail.into(),
+        version: None,
     }
 }
 
@@ -133,13 +133,13 @@ fn rollout_snapshot() -> (Snapshot, Vec<LogEntry>) {
         alerts: vec![
             AlertState {
                 name: "Refusals".into(),
-                severity: "warning".into(),
+                severity: Severity::Warning,
                 firing: true,
                 since_s: 195.0,
             },
             AlertState {
                 name: "ErrorsPage".into(),
-                severity: "page".into(),
+                severity: Severity::Page,
                 firing: false,
                 since_s: 195.0,
             },
@@ -150,21 +150,21 @@ fn rollout_snapshot() -> (Snapshot, Vec<LogEntry>) {
         event(
             180.0,
             "14:03",
-            "deploy",
+            LogKind::Deploy,
             None,
             "v2, rolling (surge 1, unavailable 1)",
         ),
         event(
             192.4,
             "14:03:12",
-            "first_refusal",
+            LogKind::FirstRefusal,
             Some(4),
             "a request was refused by PostgreSQL (53300)",
         ),
         event(
             195.0,
             "14:03:15",
-            "alert_firing",
+            LogKind::AlertFiring,
             None,
             "Refusals (value 0.0833)",
         ),
@@ -265,9 +265,9 @@ fn snapshots_follow_the_series_and_the_event_log() {
             .filter(|e| e.time_s <= row.time_s)
         {
             let name = e.detail.split(' ').next().unwrap().to_owned();
-            match e.kind.as_str() {
-                "alert_firing" => firing.push(name),
-                "alert_resolved" => firing.retain(|n| *n != name),
+            match e.kind {
+                LogKind::AlertFiring => firing.push(name),
+                LogKind::AlertResolved => firing.retain(|n| *n != name),
                 _ => {}
             }
             next_event += 1;
@@ -285,14 +285,10 @@ fn snapshots_follow_the_series_and_the_event_log() {
         shown += s.events.len();
         assert!(s.events.iter().all(|e| e.time_s <= row.time_s));
     }
-    let expected = memory
-        .events
-        .iter()
-        .filter(|e| NOTABLE_EVENTS.contains(&e.kind.as_str()))
-        .count();
+    let expected = memory.events.iter().filter(|e| e.kind.is_notable()).count();
     assert_eq!(shown, expected, "every listed event lands in one snapshot");
     assert!(
-        memory.events.iter().any(|e| e.kind == "alert_firing"),
+        memory.events.iter().any(|e| e.kind == LogKind::AlertFiring),
         "the drill fires an alert"
     );
     assert!(

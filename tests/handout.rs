@@ -5,6 +5,7 @@
 
 use assert_cmd::Command;
 use pooldrill::commands::replay::{self, ReplayResult, SCENARIOS};
+use pooldrill::metrics::LogKind;
 use pooldrill::report::html::{Chart, HandoutRun, Image, SVG_LIMIT, handout};
 use predicates::prelude::*;
 use std::path::Path;
@@ -147,7 +148,7 @@ fn what_to_notice_says_what_the_results_say() {
         let said = bullets(&page, name);
         let says = |text: &str| said.iter().any(|b| b.contains(text));
         let q = &r.summary.requests;
-        let first = |kind: &str| r.events.iter().find(|e| e.kind == kind);
+        let first = |kind: LogKind| r.events.iter().find(|e| e.kind == kind);
 
         let possible = r.summary.connections.possible;
         assert!(
@@ -155,7 +156,7 @@ fn what_to_notice_says_what_the_results_say() {
                 || says(&format!("could open at most {possible} connections"))
         );
 
-        match first("first_refusal") {
+        match first(LogKind::FirstRefusal) {
             Some(e) if r.scenario.start_clock.is_some() => assert!(
                 said.iter()
                     .any(|b| b.starts_with("Refusals by PostgreSQL (53300) began")
@@ -184,7 +185,7 @@ fn what_to_notice_says_what_the_results_say() {
         );
 
         for (rule, alert) in r.scenario.alerts.iter().zip(&r.summary.alerts) {
-            if rule.severity != "page" {
+            if rule.severity != pooldrill::scenario::Severity::Page {
                 continue;
             }
             match alert.first_firing_s {
@@ -196,7 +197,7 @@ fn what_to_notice_says_what_the_results_say() {
             }
         }
 
-        let rollback = first("rollback").map(|e| e.time_s);
+        let rollback = first(LogKind::Rollback).map(|e| e.time_s);
         if let Some(t) = rollback {
             let burst: u64 = r
                 .run
@@ -221,8 +222,13 @@ fn what_to_notice_says_what_the_results_say() {
         .iter()
         .find(|r| r.scenario.name == "incident")
         .unwrap();
-    assert!(incident.events.iter().any(|e| e.kind == "first_refusal"));
-    assert!(incident.events.iter().any(|e| e.kind == "rollback"));
+    assert!(
+        incident
+            .events
+            .iter()
+            .any(|e| e.kind == LogKind::FirstRefusal)
+    );
+    assert!(incident.events.iter().any(|e| e.kind == LogKind::Rollback));
     assert!(incident.run.rows.iter().any(|row| row.open_leaked > 0));
 }
 

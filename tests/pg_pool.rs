@@ -5,6 +5,7 @@
 mod common;
 
 use common::{scenario, series, traced};
+use pooldrill::metrics::LogKind;
 use pooldrill::model::trace::{TraceEvent, TraceKind};
 use std::collections::HashMap;
 
@@ -501,12 +502,12 @@ fn without_an_error_listener_a_reaped_leak_crashes_the_worker() {
     let crashes = sink
         .events
         .iter()
-        .filter(|e| e.kind == "worker_crashed")
+        .filter(|e| e.kind == LogKind::WorkerCrashed)
         .count();
     let restarts = sink
         .events
         .iter()
-        .filter(|e| e.kind == "worker_restarted")
+        .filter(|e| e.kind == LogKind::WorkerRestarted)
         .count();
     assert!(crashes >= 2, "{crashes} crashes");
     assert!(restarts >= crashes - 1);

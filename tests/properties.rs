@@ -12,7 +12,7 @@
 //!
 //! The generator's seed is fixed: failures reproduce.
 
-use pooldrill::metrics::{MemorySink, Summary};
+use pooldrill::metrics::{LogKind, MemorySink, Summary};
 use pooldrill::model::trace::TraceEvent;
 use pooldrill::model::{RunOptions, Simulation};
 use pooldrill::scenario::Scenario;
@@ -334,8 +334,10 @@ fn the_generator_reaches_exhaustion_leaks_reaping_and_rollouts() {
             summary.requests.acquire_timeouts > 0,
             summary.connections.leaked > 0,
             reaped,
-            sink.events.iter().any(|e| e.kind == "rollout_complete"),
-            sink.events.iter().any(|e| e.kind == "rollback"),
+            sink.events
+                .iter()
+                .any(|e| e.kind == LogKind::RolloutComplete),
+            sink.events.iter().any(|e| e.kind == LogKind::Rollback),
         ];
         for (n, f) in seen.iter_mut().zip(found) {
             *n += usize::from(f);

@@ -4,7 +4,7 @@
 mod common;
 
 use common::scenario;
-use pooldrill::metrics::{LogEntry, MemorySink, PodRow, SeriesRow, Summary};
+use pooldrill::metrics::{LogEntry, LogKind, MemorySink, PodRow, SeriesRow, Summary};
 use pooldrill::model::{RunOptions, run};
 use pooldrill::scenario::{Dispatch, Scenario};
 use std::collections::BTreeMap;
@@ -72,7 +72,7 @@ fn states(pods: &[PodRow]) -> BTreeMap<u64, BTreeMap<String, (u32, u32)>> {
     out
 }
 
-fn kinds<'a>(events: &'a [LogEntry], kind: &str) -> Vec<&'a LogEntry> {
+fn kinds(events: &[LogEntry], kind: LogKind) -> Vec<&LogEntry> {
     events.iter().filter(|e| e.kind == kind).collect()
 }
 
@@ -112,9 +112,9 @@ fn a_rolling_deploy_stays_within_max_surge_and_max_unavailable() {
     let last = states(&sink.pods).into_iter().next_back().unwrap().1;
     assert_eq!(last.get("v2"), Some(&(8, 8)), "{last:?}");
     assert_eq!(last.get("v1").map_or(0, |v| v.0), 0);
-    assert_eq!(kinds(&sink.events, "rollout_complete").len(), 1);
+    assert_eq!(kinds(&sink.events, LogKind::RolloutComplete).len(), 1);
     // Three waves of 15 s: done in well under two minutes.
-    let done = kinds(&sink.events, "rollout_complete")[0].time_s;
+    let done = kinds(&sink.events, LogKind::RolloutComplete)[0].time_s;
     assert!(done > 120.0 + 15.0 && done < 240.0, "{done}");
 }
 
@@ -127,7 +127,7 @@ fn the_fleet_rate_holds_through_a_rolling_deploy() {
         let mut s = fleet(ROLLING_AT_2M);
         s.fleet.dispatch = dispatch;
         let (_, sink) = everything(&s);
-        let done = kinds(&sink.events, "rollout_complete")[0].time_s;
+        let done = kinds(&sink.events, LogKind::RolloutComplete)[0].time_s;
         assert!(done < 240.0, "{dispatch:?}: the rollout ended at {done} s");
         let arrived: u64 = sink
             .rows
@@ -215,7 +215,7 @@ kind = "rollback"
         leaked_at(599.0)
     );
     assert_eq!(leaked_at(720.0), 0, "every v2 pod exited, leaks closed");
-    let exits = kinds(&sink.events, "pod_exited");
+    let exits = kinds(&sink.events, LogKind::PodExited);
     let leaked_closed: u32 = exits
         .iter()
         .filter_map(|e| {
@@ -229,7 +229,7 @@ kind = "rollback"
         })
         .sum();
     assert!(leaked_closed > 10, "{exits:?}");
-    assert_eq!(kinds(&sink.events, "rollback").len(), 1);
+    assert_eq!(kinds(&sink.events, LogKind::Rollback).len(), 1);
     assert!(summary.connections.leaked > 10);
     let last = states(&sink.pods).into_iter().next_back().unwrap().1;
     assert_eq!(last.get("v1"), Some(&(8, 8)));
@@ -260,7 +260,7 @@ pod_startup = "10s"
     };
     assert_eq!(at(200), (2, 2), "two canaries during the pause");
     assert_eq!(at(900), (8, 8), "everyone after it");
-    assert_eq!(kinds(&sink.events, "canary_ready").len(), 1);
+    assert_eq!(kinds(&sink.events, LogKind::CanaryReady).len(), 1);
 }
 
 #[test]
@@ -288,7 +288,7 @@ pod_startup = "30s"
         ("starting", 0)
     );
     assert_eq!(pod3(340.0).state, "ready");
-    assert_eq!(kinds(&sink.events, "pod_restarted").len(), 1);
+    assert_eq!(kinds(&sink.events, LogKind::PodRestarted).len(), 1);
 }
 
 #[test]
@@ -346,7 +346,7 @@ enabled = false
         .map(|r| r.job_runs)
         .sum();
     assert_eq!(runs_after, 0, "the job was switched off");
-    for kind in ["traffic", "server_setting", "job"] {
+    for kind in [LogKind::Traffic, LogKind::ServerSetting, LogKind::Job] {
         assert_eq!(kinds(&sink.events, kind).len(), 1, "{kind}");
     }
 }
@@ -388,7 +388,7 @@ expected_at = "14:03"
     assert!(
         sink.events
             .iter()
-            .any(|e| e.kind == "traffic" && e.clock == "14:02")
+            .any(|e| e.kind == LogKind::Traffic && e.clock == "14:02")
     );
     let alert = &summary.alerts[0];
     let episode = &alert.episodes[0];
@@ -447,4 +447,53 @@ fn timeline_errors_are_located() {
         e.contains("versions.\"v2\".pool.max: expected an integer"),
         "{e}"
     );
+}
+
+/// The deploy's version travels as a field of its log line: a version whose
+/// name holds a comma keeps its whole name in the alert's cause (reading it
+/// back out of the detail, up to the first comma, gave `deploy v2`).
+#[test]
+fn a_deploy_carries_its_version_to_the_alert_it_causes() {
+    let s = scenario(
+        r#"
+[meta]
+name = "deploy-version"
+start = "14:00"
+duration = "6m"
+version = "v1"
+[traffic]
+rate = "400/s"
+[versions.v1]
+[versions."v2, hotfix"]
+[[events]]
+at = "14:02"
+kind = "traffic"
+rate = "10000/s"
+[[events]]
+at = "14:02:05"
+kind = "deploy"
+version = "v2, hotfix"
+[[alerts]]
+name = "Refusals"
+metric = "refusals_per_s"
+op = ">"
+threshold = 1
+window = "30s"
+for = "30s"
+"#,
+    );
+    let (summary, sink) = everything(&s);
+    let deploy = kinds(&sink.events, LogKind::Deploy)[0];
+    assert_eq!(deploy.version.as_deref(), Some("v2, hotfix"));
+    let alert = &summary.alerts[0];
+    assert!(
+        alert
+            .caused_by
+            .as_deref()
+            .unwrap()
+            .starts_with("deploy v2, hotfix, "),
+        "{:?}",
+        alert.caused_by
+    );
+    assert_eq!(alert.cause_label.as_deref(), Some("deploy v2, hotfix"));
 }

@@ -8,6 +8,7 @@
 pub mod caller_class;
 pub mod dist;
 pub mod engine;
+pub mod format;
 pub mod math;
 pub mod metrics;
 pub mod model;

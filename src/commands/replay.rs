@@ -5,12 +5,12 @@
 
 use crate::guard::{GuardArgs, Outputs};
 use crate::metrics::summary::AlertSummary;
-use crate::metrics::{EventSink, LogEntry, NullSink, Sink, Summary, Tee};
+use crate::metrics::{EventSink, LogEntry, LogKind, NullSink, Sink, Summary, Tee};
 use crate::model::{RunOptions, Simulation};
 use crate::report::charts::{self, ChartSink, Marker, MarkerKind, Region, RegionKind, RunSeries};
 use crate::report::markdown::{ChartRef, ReplayRun, replay_report};
 use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir, output};
-use crate::scenario::{AlertMetric, Scenario};
+use crate::scenario::{AlertMetric, Scenario, Severity};
 use crate::stdout::outln;
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -258,14 +258,15 @@ fn simulate(scenario: Scenario, sink: &mut dyn Sink) -> Result<ReplayResult> {
 fn run_series(s: &Scenario, summary: &Summary, events: &[LogEntry], chart: ChartSink) -> RunSeries {
     let mut markers = Vec::new();
     for e in events {
-        let (label, kind) = match e.kind.as_str() {
-            "deploy" => (
-                format!("deploy {}", e.detail.split(',').next().unwrap_or("")),
+        let (label, kind) = match e.kind {
+            LogKind::Deploy => (
+                format!("deploy {}", e.version.as_deref().unwrap_or_default()),
                 MarkerKind::Deploy,
             ),
-            "rollback" => ("rollback".to_owned(), MarkerKind::Rollback),
-            "first_refusal" => ("first refusal".to_owned(), MarkerKind::Event),
-            "first_acquire_timeout" => ("first acquire timeout".to_owned(), MarkerKind::Event),
+            LogKind::Rollback => ("rollback".to_owned(), MarkerKind::Rollback),
+            LogKind::FirstRefusal | LogKind::FirstAcquireTimeout => {
+                (e.kind.words(), MarkerKind::Event)
+            }
             _ => continue,
         };
         markers.push(Marker {
@@ -288,7 +289,7 @@ fn run_series(s: &Scenario, summary: &Summary, events: &[LogEntry], chart: Chart
                     from_s: firing,
                     to_s: e.resolved_at_s.unwrap_or(end),
                     label: a.name.clone(),
-                    kind: if rule.severity == "page" {
+                    kind: if rule.severity == Severity::Page {
                         RegionKind::AlertFiring
                     } else {
                         RegionKind::AlertPending
@@ -300,7 +301,7 @@ fn run_series(s: &Scenario, summary: &Summary, events: &[LogEntry], chart: Chart
     let page = s
         .alerts
         .iter()
-        .find(|a| a.severity == "page" && a.metric == AlertMetric::ErrorRate);
+        .find(|a| a.severity == Severity::Page && a.metric == AlertMetric::ErrorRate);
     let run = chart.into_run();
     let pools = run.rows.iter().map(|r| r.pools).max().unwrap_or(0) as u32;
     RunSeries {
@@ -391,7 +392,7 @@ mod tests {
     fn fired_at(name: &str, firing: &[(f64, &str)]) -> AlertSummary {
         AlertSummary {
             name: name.into(),
-            severity: "warning".into(),
+            severity: Severity::Warning,
             rule: String::new(),
             episodes: firing
                 .iter()
@@ -406,6 +407,7 @@ mod tests {
                 .collect(),
             first_firing_s: firing.first().map(|f| f.0),
             caused_by: None,
+            cause_label: None,
             time_to_detect_s: None,
         }
     }

@@ -5,6 +5,7 @@
 
 use super::emit::{Emit, Flag, ShardedRun, emit};
 use super::shared_flags::SharedFlags;
+use crate::format::{exact, percent};
 use crate::guard::{self, GuardArgs, Outputs};
 use crate::model::RunOptions;
 use crate::replicate::grid::{Grid, parse_set};
@@ -259,7 +260,7 @@ fn shard_flags(args: &SweepArgs) -> Vec<Flag> {
         .collect();
     flags.push(flag("--replications", Some(replications.to_string())));
     flags.extend(seed.map(|s| flag("--seed", Some(s.to_string()))));
-    flags.extend(duration.map(|d| flag("--duration", Some(exact(d)))));
+    flags.extend(duration.map(|d| flag("--duration", Some(exact(d.0)))));
     flags.push(flag("--metric", Some(metric.clone())));
     flags.extend(safe_below.clone().map(|b| flag("--safe-below", Some(b))));
     if *check_invariants {
@@ -271,18 +272,6 @@ fn shard_flags(args: &SweepArgs) -> Vec<Flag> {
         flags.push(flag("--force", None));
     }
     flags
-}
-
-/// `d` in the largest unit that writes it exactly (`600s`, `1500ms`).
-fn exact(d: Duration) -> String {
-    let ns = d.0.0;
-    [(1_000_000_000, "s"), (1_000_000, "ms"), (1_000, "us")]
-        .into_iter()
-        .find(|(unit, _)| ns.is_multiple_of(*unit))
-        .map_or_else(
-            || format!("{ns}ns"),
-            |(unit, name)| format!("{}{name}", ns / unit),
-        )
 }
 
 /// `text` as a bound in the KPI's stored unit: `0.01` or `1%` for ratios,
@@ -396,13 +385,13 @@ fn summary(manifest: &Manifest, table: &ReplicationTable, out: &Path) -> String 
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{}: {} points × {} replications, seed {}; {} (mean ± {:.0} % CI)",
+        "{}: {} points × {} replications, seed {}; {} (mean ± {} CI)",
         manifest.scenario,
         grid.size(),
         manifest.replications,
         manifest.seed,
         kpi.label,
-        manifest.confidence * 100.0
+        percent(manifest.confidence, 0)
     );
     const SHOWN: usize = 60;
     let labels: Vec<String> = (0..grid.size().min(SHOWN))
@@ -439,23 +428,4 @@ fn summary(manifest: &Manifest, table: &ReplicationTable, out: &Path) -> String 
         out.display()
     );
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_emitted_duration_reads_back_as_the_same_duration() {
-        for text in ["20s", "10m", "1.5s", "250ms", "0.0015ms", "1h2m3s"] {
-            let d: Duration = text.parse().unwrap();
-            let written = exact(d);
-            assert_eq!(
-                written.parse::<Duration>().unwrap(),
-                d,
-                "{text} → {written}"
-            );
-        }
-        assert_eq!(exact("1.5s".parse().unwrap()), "1500ms");
-    }
 }

@@ -237,7 +237,7 @@ impl Axis {
         match self.kind {
             Kind::Integer => toml::Value::Integer(v as i64),
             Kind::Number => toml::Value::Float(v),
-            Kind::Duration => toml::Value::String(duration_text(SimTime::from_secs_f64(v))),
+            Kind::Duration => toml::Value::String(crate::format::exact(SimTime::from_secs_f64(v))),
             Kind::Rate => toml::Value::String(format!("{v}/s")),
         }
     }
@@ -258,20 +258,6 @@ impl Axis {
             Kind::Rate => format!("{} (per second)", self.path),
             _ => self.path.clone(),
         }
-    }
-}
-
-/// A duration in the largest unit that writes it exactly.
-fn duration_text(t: SimTime) -> String {
-    let ns = t.0;
-    if ns.is_multiple_of(1_000_000_000) {
-        format!("{}s", ns / 1_000_000_000)
-    } else if ns.is_multiple_of(1_000_000) {
-        format!("{}ms", ns / 1_000_000)
-    } else if ns.is_multiple_of(1_000) {
-        format!("{}us", ns / 1_000)
-    } else {
-        format!("{ns}ns")
     }
 }
 

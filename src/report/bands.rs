@@ -5,6 +5,7 @@
 use super::OutputDir;
 use super::charts::{BandPoint, BandSeries, Overlay, Threshold, footer, overlay};
 use super::number;
+use crate::format::percent;
 use crate::replicate::comparison::{ArmResult, Comparison};
 use crate::replicate::series::{Binned, KeySeries, band};
 use crate::stats::Estimate;
@@ -45,7 +46,7 @@ pub fn series_csv(c: &Comparison) -> Vec<u8> {
 pub fn charts(c: &Comparison, dir: &mut OutputDir) -> Result<()> {
     let names: Vec<&str> = c.arms.iter().map(|a| a.name.as_str()).collect();
     let band_label = if c.replications > 1 {
-        format!("{:.0} % CI of the mean", c.confidence * 100.0)
+        format!("{} CI of the mean", percent(c.confidence, 0))
     } else {
         "none (1 run)".to_owned()
     };

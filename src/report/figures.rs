@@ -1,6 +1,7 @@
 //! The key figures of a run, as the markdown report and the HTML handout
 //! both show them, and their number formats.
 
+use crate::format::{percent, seconds};
 use crate::metrics::Summary;
 
 /// A key figure: its label and how to read it from a summary.
@@ -9,7 +10,9 @@ pub type Figure = (&'static str, fn(&Summary) -> String);
 /// The key figures, in the order the reports show them.
 pub const KEY_FIGURES: [Figure; 11] = [
     ("requests", |s| s.requests.arrived.to_string()),
-    ("error rate (client view)", |s| pct(s.requests.error_rate)),
+    ("error rate (client view)", |s| {
+        percent(s.requests.error_rate, 2)
+    }),
     ("refused by PostgreSQL (53300)", |s| {
         s.requests.refused.to_string()
     }),
@@ -19,15 +22,15 @@ pub const KEY_FIGURES: [Figure; 11] = [
     ("p95 / p99 latency", |s| {
         format!(
             "{} / {}",
-            duration(s.requests.p95_latency_s),
-            duration(s.requests.p99_latency_s)
+            seconds(s.requests.p95_latency_s),
+            seconds(s.requests.p99_latency_s)
         )
     }),
     ("acquire wait mean / p99", |s| {
         format!(
             "{} / {}",
-            duration(s.acquire.mean_wait_s),
-            duration(s.acquire.p99_wait_s)
+            seconds(s.acquire.mean_wait_s),
+            seconds(s.acquire.p99_wait_s)
         )
     }),
     ("open connections mean / peak", |s| {
@@ -50,20 +53,3 @@ pub const KEY_FIGURES: [Figure; 11] = [
         s.acquire_by_class.job.starved.to_string()
     }),
 ];
-
-/// A fraction as a percentage with two decimals: "12.50 %".
-pub fn pct(v: f64) -> String {
-    format!("{:.2} %", v * 100.0)
-}
-
-/// A duration in seconds, in ms below a second: "79.6 ms", "5.01 s"; "–"
-/// when there is none.
-pub fn duration(v: Option<f64>) -> String {
-    v.map_or("–".into(), |s| {
-        if s >= 1.0 {
-            format!("{s:.2} s")
-        } else {
-            format!("{:.1} ms", s * 1e3)
-        }
-    })
-}

@@ -4,6 +4,7 @@
 //! `kpis.json`.
 
 use super::number;
+use crate::format::percent;
 use crate::replicate::comparison::Comparison;
 use crate::replicate::kpi::Kpi;
 use crate::stats::Estimate;
@@ -52,11 +53,11 @@ pub fn terminal(c: &Comparison) -> String {
     };
     let _ = writeln!(
         out,
-        "{}: {runs}{}, seed {} ({seeds}); mean ± {:.0} % confidence interval",
+        "{}: {runs}{}, seed {} ({seeds}); mean ± {} confidence interval",
         names.join(" vs "),
         if c.arms.len() > 1 { " per arm" } else { "" },
         c.seed,
-        c.confidence * 100.0
+        percent(c.confidence, 0)
     );
     for row in &rows {
         let mut line = String::new();

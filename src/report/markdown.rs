@@ -3,7 +3,7 @@
 //! the calibration against the exercise's dashboard, and the charts. Built
 //! from summaries and event logs only, so it is exactly reproducible.
 
-use crate::metrics::{LogEntry, NOTABLE_EVENTS, Summary};
+use crate::metrics::{LogEntry, Summary};
 use crate::report::figures::KEY_FIGURES;
 use crate::scenario::{JobPoolMode, Scenario};
 use std::fmt::Write;
@@ -137,12 +137,8 @@ fn minute_by_minute(w: &mut String, r: &ReplayRun) {
     let s = r.summary;
     let _ = writeln!(w, "## {}: {}\n", r.scenario.name, r.scenario.description);
     let _ = writeln!(w, "| time | what happened |\n|---|---|");
-    for e in r
-        .events
-        .iter()
-        .filter(|e| NOTABLE_EVENTS.contains(&e.kind.as_str()))
-    {
-        let what = e.kind.replace('_', " ");
+    for e in r.events.iter().filter(|e| e.kind.is_notable()) {
+        let what = e.kind.words();
         let pod = e.pod.map(|p| format!(" (pod {p})")).unwrap_or_default();
         let _ = writeln!(w, "| {} | {what}{pod}: {} |", e.clock, e.detail);
     }
@@ -166,12 +162,7 @@ fn minute_by_minute(w: &mut String, r: &ReplayRun) {
                 a.time_to_detect_s.map_or("never fired".into(), |d| format!(
                     "{} (from the {})",
                     mins(d),
-                    a.caused_by
-                        .as_deref()
-                        .unwrap_or("start")
-                        .split(',')
-                        .next()
-                        .unwrap_or("")
+                    a.cause_label.as_deref().unwrap_or("start")
                 )),
             );
         }

@@ -9,6 +9,7 @@ use super::charts::{
     BandPoint, BandSeries, GridHeatmap, Overlay, SafeRegion, Threshold, footer, grid_heatmap,
     overlay,
 };
+use crate::format::percent;
 use crate::replicate::grid::{Axis, Kind};
 use crate::replicate::kpi::Unit;
 use crate::replicate::sweep::Manifest;
@@ -81,7 +82,7 @@ pub fn charts(
         y_title: value_title,
         series,
         band_label: if manifest.replications > 1 {
-            format!("{:.0} % CI", manifest.confidence * 100.0)
+            format!("{} CI", percent(manifest.confidence, 0))
         } else {
             "none (1 run per point)".into()
         },
@@ -98,8 +99,8 @@ pub fn charts(
     };
     let heat = GridHeatmap {
         title: format!(
-            "{label}: upper end of the {:.0} % CI, {runs}",
-            manifest.confidence * 100.0
+            "{label}: upper end of the {} CI, {runs}",
+            percent(manifest.confidence, 0)
         ),
         x_title: lines_axis.title(),
         x_labels: (0..lines_axis.values.len())

@@ -1,13 +1,9 @@
 //! The summary as a readable table on the terminal.
 
+use crate::format::{millis, percent, seconds};
 use crate::metrics::Summary;
 use crate::metrics::summary::AcquireSummary;
-use crate::report::figures::duration;
 use std::fmt::Write;
-
-fn ms(v: Option<f64>) -> String {
-    v.map_or("–".into(), |s| format!("{:.1} ms", s * 1e3))
-}
 
 fn pct(num: u64, den: u64) -> String {
     if den == 0 {
@@ -33,8 +29,8 @@ fn unfinished(s: &Summary) -> String {
             "{} ({} of the job; age mean {}, oldest {}; {} still waiting at the end)",
             u.count,
             count(&s.acquire_by_class.job),
-            duration(u.mean_age_s),
-            duration(u.max_age_s),
+            seconds(u.mean_age_s),
+            seconds(u.max_age_s),
             u.waiting_at_end
         ),
         _ => "0".into(),
@@ -72,10 +68,7 @@ pub fn summary_table(s: &Summary) -> String {
             "answered in time (goodput)",
             format!("{} ({})", r.goodput, pct(r.goodput, r.arrived)),
         ),
-        (
-            "error rate (client view)",
-            format!("{:.3} %", r.error_rate * 100.0),
-        ),
+        ("error rate (client view)", percent(r.error_rate, 3)),
         ("  acquire timeouts", r.acquire_timeouts.to_string()),
         ("  refused by PostgreSQL (53300)", r.refused.to_string()),
         ("  client gave up (deadline)", r.gave_up.to_string()),
@@ -83,15 +76,15 @@ pub fn summary_table(s: &Summary) -> String {
         ("work wasted after give-up", r.wasted.to_string()),
         (
             "  connection time it held",
-            duration(Some(r.wasted_connection_s)),
+            seconds(Some(r.wasted_connection_s)),
         ),
         (
             "latency p50 / p95 / p99",
             format!(
                 "{} / {} / {}",
-                ms(r.p50_latency_s),
-                ms(r.p95_latency_s),
-                ms(r.p99_latency_s)
+                millis(r.p50_latency_s),
+                millis(r.p95_latency_s),
+                millis(r.p99_latency_s)
             ),
         ),
         (
@@ -104,9 +97,9 @@ pub fn summary_table(s: &Summary) -> String {
         ),
         (
             "acquire wait mean / p99",
-            format!("{} / {}", ms(a.mean_wait_s), ms(a.p99_wait_s)),
+            format!("{} / {}", millis(a.mean_wait_s), millis(a.p99_wait_s)),
         ),
-        ("  mean of those that waited", ms(mean_of_waited(a))),
+        ("  mean of those that waited", millis(mean_of_waited(a))),
         ("acquires never served", unfinished(s)),
         ("still running at the end", at_end(s)),
         (

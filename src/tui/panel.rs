@@ -7,8 +7,8 @@
 
 use super::snapshot::Snapshot;
 use crate::engine::SimTime;
-use crate::metrics::{LogEntry, PodRow};
-use crate::scenario::Scenario;
+use crate::metrics::{LogEntry, LogKind, PodRow};
+use crate::scenario::{Scenario, Severity};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -77,12 +77,8 @@ impl Panel<'_> {
     /// The snapshot's time as "14:28:00" (with `meta.start`; seconds
     /// always shown so the width stays put), or from the start.
     fn time_of_day(&self) -> String {
-        let t = self.snapshot.time_s().round() as u32;
         match self.scenario.start_clock {
-            Some(start) => {
-                let c = start.0 + t;
-                format!("{:02}:{:02}:{:02}", c / 3600 % 24, c / 60 % 60, c % 60)
-            }
+            Some(start) => crate::format::clock_hms(start, self.snapshot.time_s()),
             None => self.clock(self.snapshot.time_s()),
         }
     }
@@ -198,13 +194,14 @@ impl Panel<'_> {
             Span::raw("0")
         };
         lines.push(Line::from(vec![label("Waiting Clients:"), waiting]));
-        let failed = r.error_rate.unwrap_or(0.0) * 100.0;
+        let failed = r.error_rate.unwrap_or(0.0);
         lines.push(Line::from(vec![
             label("Requests:"),
             Span::raw(format!("{}/s", per_s(r.arrivals))),
             Span::styled(
                 format!(
-                    "   failing {failed:.2} %   refused {}/s   timed out {}/s",
+                    "   failing {}   refused {}/s   timed out {}/s",
+                    crate::format::percent(failed, 2),
                     per_s(r.refusals),
                     per_s(r.acquire_timeouts)
                 ),
@@ -276,7 +273,7 @@ impl Panel<'_> {
             .iter()
             .map(|a| {
                 let (mark, state, style) = if a.firing {
-                    let colour = if a.severity == "page" {
+                    let colour = if a.severity == Severity::Page {
                         Color::Red
                     } else {
                         Color::Yellow
@@ -315,17 +312,19 @@ impl Panel<'_> {
         shown
             .iter()
             .map(|e| {
-                let colour = match e.kind.as_str() {
-                    "deploy" | "rollback" | "rollout_complete" => Color::Cyan,
-                    "alert_firing" | "first_refusal" | "first_acquire_timeout" => Color::Red,
-                    "alert_resolved" => Color::Green,
+                let colour = match e.kind {
+                    LogKind::Deploy | LogKind::Rollback | LogKind::RolloutComplete => Color::Cyan,
+                    LogKind::AlertFiring | LogKind::FirstRefusal | LogKind::FirstAcquireTimeout => {
+                        Color::Red
+                    }
+                    LogKind::AlertResolved => Color::Green,
                     _ => Color::Reset,
                 };
                 let pod = e.pod.map(|p| format!(" (pod {p})")).unwrap_or_default();
                 Line::from(vec![
                     Span::raw(format!("{:<9}", e.clock)),
                     Span::styled(
-                        format!("{}{pod}: {}", e.kind.replace('_', " "), e.detail),
+                        format!("{}{pod}: {}", e.kind.words(), e.detail),
                         Style::new().fg(colour),
                     ),
                 ])

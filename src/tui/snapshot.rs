@@ -1,8 +1,8 @@
 //! The fleet's state at each sampling instant, as the dashboard shows it,
 //! collected by a [`Sink`] while the simulation runs.
 
-use crate::metrics::{IntervalHistograms, LogEntry, NOTABLE_EVENTS, PodRow, SeriesRow, Sink};
-use crate::scenario::AlertRule;
+use crate::metrics::{IntervalHistograms, LogEntry, LogKind, PodRow, SeriesRow, Sink};
+use crate::scenario::{AlertRule, Severity};
 use std::io;
 
 /// An alert rule that is pending or firing.
@@ -10,8 +10,8 @@ use std::io;
 pub struct AlertState {
     /// Rule name.
     pub name: String,
-    /// Rule severity (`page`, `warning`…).
-    pub severity: String,
+    /// Rule severity.
+    pub severity: Severity,
     /// Firing (else pending).
     pub firing: bool,
     /// When it entered that state, seconds from the start.
@@ -28,7 +28,7 @@ pub struct Snapshot {
     pub pods: Vec<PodRow>,
     /// Alerts pending or firing at the instant, in rule order.
     pub alerts: Vec<AlertState>,
-    /// Events of [`NOTABLE_EVENTS`] since the previous instant, in order.
+    /// Notable events ([`LogKind::is_notable`]) since the previous instant, in order.
     pub events: Vec<LogEntry>,
 }
 
@@ -92,9 +92,9 @@ impl<'a, F: FnMut(Snapshot) -> io::Result<()>> SnapshotSink<'a, F> {
                 since_s: e.time_s,
             })
         };
-        self.alerts[i] = match e.kind.as_str() {
-            "alert_pending" => state(false),
-            "alert_firing" => state(true),
+        self.alerts[i] = match e.kind {
+            LogKind::AlertPending => state(false),
+            LogKind::AlertFiring => state(true),
             _ => None,
         };
     }
@@ -119,11 +119,11 @@ impl<F: FnMut(Snapshot) -> io::Result<()>> Sink for SnapshotSink<'_, F> {
     }
 
     fn event(&mut self, entry: &LogEntry) -> io::Result<()> {
-        if entry.kind.starts_with("alert_") {
+        if entry.kind.is_alert() {
             self.alert(entry);
         }
         if let Some(s) = &mut self.current
-            && NOTABLE_EVENTS.contains(&entry.kind.as_str())
+            && entry.kind.is_notable()
         {
             s.events.push(entry.clone());
         }

@@ -6,6 +6,7 @@
 //! window, ratios are ratios of sums, gauges are averaged over the window,
 //! wait quantiles come from summed histogram buckets (`histogram_quantile`).
 
+use super::log_kind::LogKind;
 use super::series::SeriesRow;
 use super::window::{WindowRow, metric};
 use crate::engine::SimTime;
@@ -29,8 +30,8 @@ pub struct Episode {
 pub struct Transition {
     /// Alert name.
     pub alert: String,
-    /// `alert_pending`, `alert_firing`, `alert_resolved` or `alert_cleared`.
-    pub kind: &'static str,
+    /// `AlertPending`, `AlertFiring`, `AlertResolved` or `AlertCleared`.
+    pub kind: LogKind,
     /// The metric's value at the evaluation.
     pub value: Option<f64>,
 }
@@ -129,22 +130,22 @@ impl AlertEngine {
                     resolved_at_s: None,
                 });
                 if firing.is_some() {
-                    "alert_firing"
+                    LogKind::AlertFiring
                 } else {
-                    "alert_pending"
+                    LogKind::AlertPending
                 }
             }
             (true, Some(e)) if e.firing_at_s.is_none() && at_s - e.pending_at_s >= for_s => {
                 e.firing_at_s = Some(at_s);
-                "alert_firing"
+                LogKind::AlertFiring
             }
             (false, Some(e)) if e.firing_at_s.is_some() => {
                 e.resolved_at_s = Some(at_s);
-                "alert_resolved"
+                LogKind::AlertResolved
             }
             (false, Some(_)) => {
                 episodes.pop();
-                "alert_cleared"
+                LogKind::AlertCleared
             }
             _ => return None,
         };
@@ -178,7 +179,7 @@ mod tests {
             threshold: 0.01,
             window: SimTime::from_secs(60),
             for_: SimTime::from_secs(for_s),
-            severity: "page".into(),
+            severity: crate::scenario::Severity::Page,
         }
     }
 
@@ -217,10 +218,14 @@ mod tests {
         // window of 60 rows the error rate is 5 % × (bad rows) / 60, above
         // 1 % with 13 or more bad rows.
         let (transitions, episodes) = replay(180, (100, 400), 600);
-        let kinds: Vec<&str> = transitions.iter().map(|t| t.1.kind).collect();
+        let kinds: Vec<LogKind> = transitions.iter().map(|t| t.1.kind).collect();
         assert_eq!(
             kinds,
-            vec!["alert_pending", "alert_firing", "alert_resolved"]
+            vec![
+                LogKind::AlertPending,
+                LogKind::AlertFiring,
+                LogKind::AlertResolved
+            ]
         );
         let e = &episodes[0];
         // 13 bad rows from t = 112 s; evaluations come every 15 s: 120 s.
@@ -233,8 +238,8 @@ mod tests {
     #[test]
     fn a_short_burst_never_fires() {
         let (transitions, episodes) = replay(180, (100, 200), 600);
-        let kinds: Vec<&str> = transitions.iter().map(|t| t.1.kind).collect();
-        assert_eq!(kinds, vec!["alert_pending", "alert_cleared"]);
+        let kinds: Vec<LogKind> = transitions.iter().map(|t| t.1.kind).collect();
+        assert_eq!(kinds, vec![LogKind::AlertPending, LogKind::AlertCleared]);
         assert!(episodes.is_empty());
     }
 }

@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod buckets;
 pub mod histogram;
 pub mod level;
+pub mod log_kind;
 pub mod pooler;
 pub mod recorder;
 pub mod series;
@@ -12,9 +13,10 @@ pub mod targets;
 pub mod window;
 
 pub use histogram::DurationHistogram;
+pub use log_kind::LogKind;
 pub use recorder::{AcquireEnd, ClientEnd, Gauges, HandlerEnd, Recorder, Unfinished};
 pub use series::{
-    EventSink, IntervalHistograms, LogEntry, MemorySink, NOTABLE_EVENTS, NullSink, PodRow,
-    SeriesRow, Sink, Tee, WorkerRow,
+    EventSink, IntervalHistograms, LogEntry, MemorySink, NullSink, PodRow, SeriesRow, Sink, Tee,
+    WorkerRow,
 };
 pub use summary::Summary;

@@ -7,6 +7,7 @@ use super::alerts::AlertEngine;
 use super::buckets::WAIT_BOUNDS_S;
 use super::histogram::DurationHistogram;
 use super::level::Level;
+use super::log_kind::LogKind;
 use super::series::{IntervalHistograms, LogEntry, PodRow, SeriesRow, Sink};
 use crate::caller_class::CallerClass;
 use crate::engine::SimTime;
@@ -208,6 +209,18 @@ impl AcquireTotals {
     }
 }
 
+/// A timeline change, remembered as the likely cause of the alerts that
+/// follow it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    /// When it happened.
+    pub at: SimTime,
+    /// Its kind and detail: `deploy v2, rolling (surge 1, unavailable 0)`.
+    pub text: String,
+    /// The version deployed, if it was a deploy.
+    pub deployed: Option<String>,
+}
+
 /// The collector.
 pub struct Recorder {
     warmup: SimTime,
@@ -217,10 +230,10 @@ pub struct Recorder {
     log: Vec<LogEntry>,
     /// Alert rules and their episodes.
     pub alerts: AlertEngine,
-    /// The last timeline change (time, description): what caused an alert.
-    pub last_change: Option<(SimTime, String)>,
+    /// The last timeline change: what caused an alert.
+    pub last_change: Option<Change>,
     /// For each alert episode that fired: the change that preceded it.
-    pub causes: Vec<Vec<Option<(SimTime, String)>>>,
+    pub causes: Vec<Vec<Option<Change>>>,
     /// Calibration targets.
     pub targets: super::targets::TargetTracker,
     interval: IntervalCounts,
@@ -430,20 +443,30 @@ impl Recorder {
     }
 
     /// Add a line to the event log; timeline changes are remembered as the
-    /// likely cause of the alerts that follow.
-    pub fn log(&mut self, now: SimTime, kind: &'static str, pod: Option<u32>, detail: String) {
-        if matches!(
-            kind,
-            "deploy" | "rollback" | "traffic" | "job" | "server_setting" | "pod_restarted"
-        ) {
-            self.last_change = Some((now, format!("{kind} {detail}").trim().to_owned()));
+    /// likely cause of the alerts that follow. `version` is the version a
+    /// deploy or rollback moves to.
+    pub fn log(
+        &mut self,
+        now: SimTime,
+        kind: LogKind,
+        pod: Option<u32>,
+        version: Option<String>,
+        detail: String,
+    ) {
+        if kind.is_change() {
+            self.last_change = Some(Change {
+                at: now,
+                text: format!("{kind} {detail}").trim().to_owned(),
+                deployed: version.clone().filter(|_| kind == LogKind::Deploy),
+            });
         }
         self.log.push(LogEntry {
             time_s: now.as_secs_f64(),
             clock: self.clock(now),
-            kind: kind.to_owned(),
+            kind,
             pod,
             detail,
+            version,
         });
     }
 
@@ -534,7 +557,7 @@ impl Recorder {
         self.targets.push(now, length, &row, &buckets);
         for (at, t) in self.alerts.push(now, length, &row, buckets) {
             let value = t.value.map_or("no data".to_owned(), |v| format!("{v:.4}"));
-            if t.kind == "alert_firing" {
+            if t.kind == LogKind::AlertFiring {
                 let i = self
                     .alerts
                     .rules()
@@ -543,7 +566,13 @@ impl Recorder {
                     .expect("rule");
                 self.causes[i].push(self.last_change.clone());
             }
-            self.log(at, t.kind, None, format!("{} (value {value})", t.alert));
+            self.log(
+                at,
+                t.kind,
+                None,
+                None,
+                format!("{} (value {value})", t.alert),
+            );
         }
         self.flush_log(sink)?;
         self.interval = IntervalCounts::default();

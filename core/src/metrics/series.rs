@@ -2,6 +2,7 @@
 //! that receives them as they are produced.
 
 use super::histogram::DurationHistogram;
+use super::log_kind::LogKind;
 use serde::Serialize;
 
 /// One row of `timeseries.csv`: counts over the interval ending at `time_s`,
@@ -129,40 +130,23 @@ pub struct WorkerRow {
 }
 
 /// One line of the event log (`events.csv`).
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct LogEntry {
     /// Seconds from the start.
     pub time_s: f64,
     /// Wall-clock time (with `meta.start`) or time from the start.
     pub clock: String,
-    /// What happened: `deploy`, `pod_created`, `pod_ready`,
-    /// `pod_terminating`, `pod_exited`, `rollout_complete`, `rollback`,
-    /// `leak`, `first_refusal`, `first_acquire_timeout`, `alert_pending`,
-    /// `alert_firing`, `alert_resolved`, `worker_crashed`…
-    pub kind: String,
+    /// What happened.
+    pub kind: LogKind,
     /// The pod concerned, if one.
     pub pod: Option<u32>,
     /// Details in words.
     pub detail: String,
+    /// The version a deploy or rollback moves to. Not a column of
+    /// `events.csv`: the detail names it.
+    #[serde(skip)]
+    pub version: Option<String>,
 }
-
-/// Event-log kinds an operator would notice — the ones the dashboard lists
-/// and the reports tell minute by minute (a pod starting or a single leak is
-/// not one of them).
-pub const NOTABLE_EVENTS: &[&str] = &[
-    "deploy",
-    "rollout_complete",
-    "rollback",
-    "first_refusal",
-    "first_acquire_timeout",
-    "alert_firing",
-    "alert_resolved",
-    "worker_crashed",
-    "traffic",
-    "server_setting",
-    "job",
-    "pod_restarted",
-];
 
 /// The histograms of one sample interval.
 #[derive(Clone, Copy)]

@@ -86,7 +86,7 @@ pub struct AlertSummary {
     /// Rule name.
     pub name: String,
     /// Rule severity.
-    pub severity: String,
+    pub severity: crate::scenario::Severity,
     /// The rule, as text: `error_rate > 0.01 over 1m for 3m`.
     pub rule: String,
     /// Pending → firing → resolved episodes.
@@ -95,6 +95,10 @@ pub struct AlertSummary {
     pub first_firing_s: Option<f64>,
     /// The timeline change before the first firing.
     pub caused_by: Option<String>,
+    /// That change in a few words, for tables: `deploy v2` for a deploy,
+    /// otherwise `caused_by` up to its first comma. Not in `summary.json`.
+    #[serde(skip)]
+    pub cause_label: Option<String>,
     /// First firing − that change (s).
     pub time_to_detect_s: Option<f64>,
 }
@@ -501,8 +505,15 @@ fn alert_summaries(rec: &Recorder) -> Vec<AlertSummary> {
                 first_firing_s,
                 time_to_detect_s: first_firing_s
                     .zip(cause.as_ref())
-                    .map(|(f, (at, _))| f - at.as_secs_f64()),
-                caused_by: cause.map(|(at, what)| format!("{what} at {}", rec.clock(at))),
+                    .map(|(f, c)| f - c.at.as_secs_f64()),
+                cause_label: cause.as_ref().map(|c| match &c.deployed {
+                    Some(version) => format!("deploy {version}"),
+                    None => {
+                        let text = format!("{} at {}", c.text, rec.clock(c.at));
+                        text.split(',').next().unwrap_or_default().to_owned()
+                    }
+                }),
+                caused_by: cause.map(|c| format!("{} at {}", c.text, rec.clock(c.at))),
             }
         })
         .collect()

@@ -99,7 +99,7 @@ impl TargetTracker {
 fn show(m: crate::scenario::AlertMetric, v: f64) -> String {
     use crate::scenario::AlertMetric::*;
     match m {
-        ErrorRate | DbUtilisation | PoolUtilisation => format!("{:.2} %", v * 100.0),
+        ErrorRate | DbUtilisation | PoolUtilisation => crate::format::percent(v, 2),
         WaitMeanS | WaitP50S | WaitP95S | WaitP99S | LatencyP50S | LatencyP95S | LatencyP99S => {
             format!("{:.0} ms", v * 1e3)
         }

@@ -22,6 +22,7 @@ use super::trace::TraceKind;
 use super::{Event, Simulation};
 use crate::engine::SimTime;
 use crate::metrics::AcquireEnd;
+use crate::metrics::LogKind;
 use crate::slab::Id;
 
 /// Steps of a handshake.
@@ -198,11 +199,11 @@ impl Simulation<'_> {
         let first = match end {
             AcquireEnd::Refused if !self.first_logged.0 => {
                 self.first_logged.0 = true;
-                Some("first_refusal")
+                Some(LogKind::FirstRefusal)
             }
             AcquireEnd::QueueTimeout | AcquireEnd::ConnectTimeout if !self.first_logged.1 => {
                 self.first_logged.1 = true;
-                Some("first_acquire_timeout")
+                Some(LogKind::FirstAcquireTimeout)
             }
             _ => None,
         };

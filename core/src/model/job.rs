@@ -22,6 +22,7 @@ use super::{Event, Simulation};
 use crate::engine::rng::{domain, stream};
 use crate::engine::{SimRng, SimTime, TimerId};
 use crate::metrics::AcquireEnd;
+use crate::metrics::LogKind;
 use crate::scenario::{Job, JobPlacement, JobPoolMode, ReleaseDiscipline};
 use crate::slab::{Id, Slab};
 use rand::RngExt;
@@ -433,7 +434,7 @@ impl Simulation<'_> {
             if n > 0 {
                 let pod = self.workers[run.worker as usize].pod;
                 self.log(
-                    "leak",
+                    LogKind::Leak,
                     Some(pod),
                     format!("job run {} failed holding {n} connections", run.serial),
                 );

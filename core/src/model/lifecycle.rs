@@ -19,6 +19,7 @@ use super::pool::{ClientState, PoolKind};
 use super::{Event, Simulation};
 use crate::engine::SimTime;
 use crate::engine::rng::{domain, stream};
+use crate::metrics::LogKind;
 use crate::metrics::{HandlerEnd, Unfinished};
 use crate::slab::Id;
 
@@ -59,7 +60,7 @@ impl Simulation<'_> {
         self.observe_pod(pod, PodChange::Created { version });
         let name = self.scenario.versions[version].name.clone();
         self.log(
-            "pod_created",
+            LogKind::PodCreated,
             Some(pod),
             format!("version {name}, ready in {startup}"),
         );
@@ -90,7 +91,7 @@ impl Simulation<'_> {
         for w in self.pods[pod as usize].workers.clone() {
             self.worker_up(w);
         }
-        self.log("pod_ready", Some(pod), String::new());
+        self.log(LogKind::PodReady, Some(pod), String::new());
         true
     }
 
@@ -130,7 +131,7 @@ impl Simulation<'_> {
         }
         self.worker_up(w);
         self.log(
-            "worker_restarted",
+            LogKind::WorkerRestarted,
             Some(self.workers[w as usize].pod),
             format!("worker {}", self.workers[w as usize].index),
         );
@@ -146,7 +147,7 @@ impl Simulation<'_> {
         let pod = self.workers[w as usize].pod;
         let index = self.workers[w as usize].index;
         self.log(
-            "worker_crashed",
+            LogKind::WorkerCrashed,
             Some(pod),
             format!("worker {index}: {why}"),
         );
@@ -272,7 +273,7 @@ impl Simulation<'_> {
         }
         self.observe_pod(pod, PodChange::Terminating);
         self.log(
-            "pod_terminating",
+            LogKind::PodTerminating,
             Some(pod),
             format!("{in_flight} requests in flight"),
         );
@@ -321,7 +322,7 @@ impl Simulation<'_> {
         }
         self.stop_pooler(pod);
         self.log(
-            "pod_exited",
+            LogKind::PodExited,
             Some(pod),
             format!("{all} connections closed, {leaked} of them leaked"),
         );
@@ -340,7 +341,7 @@ impl Simulation<'_> {
             .collect();
         let Some(&pod) = live.get(position as usize) else {
             self.log(
-                "restart_skipped",
+                LogKind::RestartSkipped,
                 None,
                 format!("no live pod at position {position}"),
             );
@@ -358,7 +359,7 @@ impl Simulation<'_> {
         p.epoch += 1;
         let epoch = p.epoch;
         self.log(
-            "pod_restarted",
+            LogKind::PodRestarted,
             Some(pod),
             format!(
                 "{} connections closed, {} of them leaked; ready in {startup}",

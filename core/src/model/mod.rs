@@ -36,6 +36,7 @@ pub mod traffic;
 pub mod wait_queue;
 
 use crate::engine::{Scheduler, SimTime};
+use crate::metrics::LogKind;
 use crate::metrics::pooler::PoolerRecorder;
 use crate::metrics::summary::{EndState, JobSummary};
 use crate::metrics::{Gauges, PodRow, Recorder, Sink, Summary, Unfinished};
@@ -392,9 +393,16 @@ impl<'s> Simulation<'s> {
     }
 
     /// Add a line to the event log.
-    pub(crate) fn log(&mut self, kind: &'static str, pod: Option<u32>, detail: String) {
+    pub(crate) fn log(&mut self, kind: LogKind, pod: Option<u32>, detail: String) {
         let now = self.sched.now();
-        self.rec.log(now, kind, pod, detail);
+        self.rec.log(now, kind, pod, None, detail);
+    }
+
+    /// Add a line to the event log about a move to `version` (a deploy or
+    /// rollback).
+    pub(crate) fn log_version(&mut self, kind: LogKind, version: String, detail: String) {
+        let now = self.sched.now();
+        self.rec.log(now, kind, None, Some(version), detail);
     }
 
     /// Tell the pod observer, if any, that `pod` changed.

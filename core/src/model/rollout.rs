@@ -9,6 +9,7 @@
 
 use super::fleet::PodState;
 use super::{Event, Simulation};
+use crate::metrics::LogKind;
 use crate::scenario::{Rollout, Strategy};
 
 /// A rollout in progress.
@@ -111,7 +112,7 @@ impl Simulation<'_> {
             }
             if r.canary_phase && new_ready >= desired_new && old_live <= desired_old {
                 self.log(
-                    "canary_ready",
+                    LogKind::CanaryReady,
                     None,
                     format!(
                         "{new_ready} pods on the new version; the rest in {}",
@@ -125,7 +126,11 @@ impl Simulation<'_> {
                 self.sched.at(at, Event::RolloutResume);
             } else if !r.canary_phase && new_ready == replicas && old_live == 0 {
                 let name = self.scenario.versions[r.target].name.clone();
-                self.log("rollout_complete", None, format!("every pod runs {name}"));
+                self.log(
+                    LogKind::RolloutComplete,
+                    None,
+                    format!("every pod runs {name}"),
+                );
                 self.rollout = None;
             }
             return;

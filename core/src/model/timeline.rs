@@ -4,6 +4,7 @@
 use super::pool::ClientState;
 use super::{Event, Simulation};
 use crate::engine::SimTime;
+use crate::metrics::LogKind;
 use crate::scenario::Action;
 
 impl Simulation<'_> {
@@ -34,7 +35,7 @@ impl Simulation<'_> {
                     "{name}, {strategy} (surge {}, unavailable {})",
                     rollout.max_surge, rollout.max_unavailable
                 );
-                self.log("deploy", None, detail);
+                self.log_version(LogKind::Deploy, name.clone(), detail);
                 self.version_history.push(version);
                 self.start_rollout(version, rollout);
             }
@@ -44,7 +45,7 @@ impl Simulation<'_> {
                 }
                 let target = *self.version_history.last().expect("initial version");
                 let name = &self.scenario.versions[target].name;
-                self.log("rollback", None, format!("back to {name}"));
+                self.log_version(LogKind::Rollback, name.clone(), format!("back to {name}"));
                 self.start_rollout(target, rollout);
             }
             Action::Traffic { rate, ramp } => {
@@ -53,12 +54,12 @@ impl Simulation<'_> {
                 } else {
                     String::new()
                 };
-                self.log("traffic", None, format!("rate → {rate}/s{how}"));
+                self.log(LogKind::Traffic, None, format!("rate → {rate}/s{how}"));
             }
             Action::Job { enabled } => {
                 self.job_switch = enabled;
                 self.log(
-                    "job",
+                    LogKind::Job,
                     None,
                     if enabled { "enabled" } else { "disabled" }.to_owned(),
                 );
@@ -87,7 +88,7 @@ impl Simulation<'_> {
             self.db.settings.idle_in_transaction_timeout = t;
             parts.push(format!("idle_in_transaction_session_timeout = {}", show(t)));
         }
-        self.log("server_setting", None, parts.join(", "));
+        self.log(LogKind::ServerSetting, None, parts.join(", "));
         let now = self.sched.now();
         let pools: Vec<_> = self.pools.iter().map(|(id, _)| id).collect();
         self.retime_poolers();

@@ -192,8 +192,8 @@ pub struct AlertFile {
     /// How long the condition must hold before firing.
     #[serde(rename = "for")]
     pub for_: Option<Duration>,
-    /// Free text: `page`, `ticket`...
-    pub severity: Option<String>,
+    /// `page`, `warning`, or free text (`ticket`...).
+    pub severity: Option<super::Severity>,
 }
 
 /// Metrics alert rules can use, each aggregated over the rule's window.

@@ -7,6 +7,7 @@ pub mod error;
 pub mod file;
 pub mod locate;
 pub mod resolve;
+pub mod severity;
 pub mod units;
 pub mod validate;
 
@@ -18,6 +19,7 @@ pub use file::{
     QueueDiscipline, ReleaseDiscipline, Strategy,
 };
 pub use resolve::Resolve;
+pub use severity::Severity;
 pub use units::ClockTime;
 use units::Percent;
 
@@ -223,8 +225,8 @@ pub struct AlertRule {
     pub window: SimTime,
     /// Pending time before firing.
     pub for_: SimTime,
-    /// Free text.
-    pub severity: String,
+    /// How urgent it is.
+    pub severity: Severity,
 }
 
 /// Request arrivals.

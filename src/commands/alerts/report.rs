@@ -6,9 +6,10 @@ use super::episodes::episodes;
 use super::promtool::State;
 use super::rules::{AlertRuleInfo, Rules};
 use super::test_file::TestRun;
-use crate::metrics::Summary;
+use crate::format::{clock_hms, span};
+use crate::metrics::{LogKind, Summary};
 use crate::metrics::alerts::Episode;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, Severity};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -59,7 +60,7 @@ pub(super) fn report(
         .map(|k| k as f64 * step)
         .take_while(|&t| t <= end + 1e-9)
         .collect();
-    let first = |kind: &str| timeline.iter().find(|e| e.kind == kind).map(|e| e.time_s);
+    let first = |kind: LogKind| timeline.iter().find(|e| e.kind == kind).map(|e| e.time_s);
     let alerts = rules
         .alerts
         .iter()
@@ -96,43 +97,23 @@ pub(super) fn report(
         })
         .collect();
     AlertsReport {
-        deploy_s: first("deploy"),
-        first_refusal_s: first("first_refusal"),
+        deploy_s: first(LogKind::Deploy),
+        first_refusal_s: first(LogKind::FirstRefusal),
         summary,
         alerts,
     }
 }
 
-/// `580` → `9 min 40 s`.
-fn span(seconds: f64) -> String {
-    let s = seconds.abs().round() as u64;
-    let (h, m, sec) = (s / 3600, s / 60 % 60, s % 60);
-    let mut parts = Vec::new();
-    if h > 0 {
-        parts.push(format!("{h} h"));
-    }
-    if m > 0 {
-        parts.push(format!("{m} min"));
-    }
-    if sec > 0 || parts.is_empty() {
-        parts.push(format!("{sec} s"));
-    }
-    parts.join(" ")
-}
-
 /// `t` relative to `reference`: `9 min 40 s after the deploy`.
 fn relative(t: f64, reference: f64, what: &str) -> String {
     let side = if t >= reference { "after" } else { "before" };
-    format!("{} {side} {what}", span(t - reference))
+    format!("{} {side} {what}", span((t - reference).abs()))
 }
 
 /// The report as text.
 pub fn render(scenario: &Scenario, rules: &Path, report: &AlertsReport) -> String {
     let clock = |s: f64| match scenario.start_clock {
-        Some(start) => {
-            let t = start.0 + s.round() as u32;
-            format!("{:02}:{:02}:{:02}", t / 3600 % 24, t / 60 % 60, t % 60)
-        }
+        Some(start) => clock_hms(start, s),
         None => crate::engine::SimTime::from_secs_f64(s).to_string(),
     };
     let opt = |s: Option<f64>| s.map_or("-".to_owned(), clock);
@@ -184,7 +165,7 @@ pub fn render(scenario: &Scenario, rules: &Path, report: &AlertsReport) -> Strin
     }
     let _ = writeln!(out);
     for a in &report.alerts {
-        let verb = if a.rule.severity.as_deref() == Some("page") {
+        let verb = if a.rule.severity == Some(Severity::Page) {
             "paged"
         } else {
             "fired"
@@ -226,15 +207,4 @@ pub fn render(scenario: &Scenario, rules: &Path, report: &AlertsReport) -> Strin
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn spans_read_in_hours_minutes_and_seconds() {
-        assert_eq!(span(580.0), "9 min 40 s");
-        assert_eq!(span(3600.0), "1 h");
-    }
 }

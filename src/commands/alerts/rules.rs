@@ -35,7 +35,7 @@ pub struct AlertRuleInfo {
     /// `alert:`.
     pub name: String,
     /// `labels.severity`, if set.
-    pub severity: Option<String>,
+    pub severity: Option<crate::scenario::Severity>,
 }
 
 /// What a rule file asks for.
@@ -75,7 +75,7 @@ impl Rules {
             {
                 alerts.push(AlertRuleInfo {
                     name: name.clone(),
-                    severity: rule.labels.get("severity").cloned(),
+                    severity: rule.labels.get("severity").cloned().map(crate::scenario::Severity::from),
                 });
             }
             if rule.expr.contains("__name__") {

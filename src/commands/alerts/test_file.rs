@@ -4,7 +4,7 @@
 
 use super::promtool::parse_got;
 use super::rules::{ExportedSeries, Rules};
-use crate::metrics::{IntervalHistograms, LogEntry, PodRow, SeriesRow, Sink, Summary};
+use crate::metrics::{IntervalHistograms, LogEntry, LogKind, PodRow, SeriesRow, Sink, Summary};
 use crate::model::{RunOptions, Simulation};
 use crate::report::openmetrics::{Date, Exporter, Metric, Sample, SampleOut, Spool, run_epoch_ms};
 use crate::scenario::Scenario;
@@ -193,7 +193,10 @@ impl Sink for Timeline {
         Ok(())
     }
     fn event(&mut self, e: &LogEntry) -> io::Result<()> {
-        if matches!(e.kind.as_str(), "deploy" | "rollback" | "first_refusal") {
+        if matches!(
+            e.kind,
+            LogKind::Deploy | LogKind::Rollback | LogKind::FirstRefusal
+        ) {
             self.0.push(e.clone());
         }
         Ok(())

@@ -10,9 +10,10 @@ mod notice;
 mod story;
 
 use crate::engine::SimTime;
-use crate::metrics::{LogEntry, NOTABLE_EVENTS, Summary};
+use crate::format::span;
+use crate::metrics::{LogEntry, LogKind, Summary};
 use crate::report::charts::RunSeries;
-use crate::report::figures::{KEY_FIGURES, duration, pct};
+use crate::report::figures::KEY_FIGURES;
 use crate::scenario::Scenario;
 use anyhow::{Context, Result};
 use base64::Engine;
@@ -205,11 +206,7 @@ fn arithmetic(w: &mut String, s: &Scenario) {
 
 /// The event log's story lines and the alert rules' replay.
 fn timeline(w: &mut String, r: &HandoutRun) {
-    let shown: Vec<&LogEntry> = r
-        .events
-        .iter()
-        .filter(|e| NOTABLE_EVENTS.contains(&e.kind.as_str()))
-        .collect();
+    let shown: Vec<&LogEntry> = r.events.iter().filter(|e| e.kind.is_notable()).collect();
     if shown.is_empty() && r.summary.alerts.is_empty() {
         return;
     }
@@ -225,11 +222,12 @@ fn timeline(w: &mut String, r: &HandoutRun) {
             "<table class=\"timeline\">\n<tr><th>time</th><th>what happened</th></tr>"
         );
         for e in shown {
-            let class = match e.kind.as_str() {
-                "alert_firing" | "first_refusal" | "first_acquire_timeout" | "worker_crashed" => {
-                    " class=\"bad\""
-                }
-                "alert_resolved" => " class=\"ok\"",
+            let class = match e.kind {
+                LogKind::AlertFiring
+                | LogKind::FirstRefusal
+                | LogKind::FirstAcquireTimeout
+                | LogKind::WorkerCrashed => " class=\"bad\"",
+                LogKind::AlertResolved => " class=\"ok\"",
                 _ => "",
             };
             let pod = e.pod.map(|p| format!(" (pod {p})")).unwrap_or_default();
@@ -237,7 +235,7 @@ fn timeline(w: &mut String, r: &HandoutRun) {
                 w,
                 "<tr{class}><td>{}</td><td>{}{pod}: {}</td></tr>",
                 esc(&e.clock),
-                esc(&e.kind.replace('_', " ")),
+                esc(&e.kind.words()),
                 esc(&e.detail)
             );
         }
@@ -253,12 +251,8 @@ fn timeline(w: &mut String, r: &HandoutRun) {
     for a in &r.summary.alerts {
         let firing = a.episodes.iter().find(|e| e.firing_at.is_some());
         let cell = |v: Option<&String>| v.map_or("–".to_owned(), |v| esc(v));
-        let detected = match (a.time_to_detect_s, &a.caused_by) {
-            (Some(d), Some(cause)) => format!(
-                "{} (from the {})",
-                span(d),
-                esc(cause.split(',').next().unwrap_or(""))
-            ),
+        let detected = match (a.time_to_detect_s, &a.cause_label) {
+            (Some(d), Some(cause)) => format!("{} (from the {})", span(d), esc(cause)),
             (Some(d), None) => format!("{} (from the start)", span(d)),
             _ => "never fired".to_owned(),
         };
@@ -267,7 +261,7 @@ fn timeline(w: &mut String, r: &HandoutRun) {
             "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{detected}</td></tr>",
             esc(&a.name),
             esc(&a.rule),
-            esc(&a.severity),
+            esc(a.severity.as_str()),
             cell(a.episodes.first().map(|e| &e.pending_at)),
             cell(firing.and_then(|e| e.firing_at.as_ref())),
             cell(firing.and_then(|e| e.resolved_at.as_ref())),
@@ -444,32 +438,9 @@ fn clock(s: &Scenario, t_s: f64) -> String {
     }
 }
 
-/// A span of time in words: "6 min 20 s", "45 s", "1 h 5 min".
-fn span(seconds: f64) -> String {
-    let s = seconds.max(0.0).round() as u64;
-    let (h, m, sec) = (s / 3600, s / 60 % 60, s % 60);
-    match (h, m, sec) {
-        (0, 0, sec) => format!("{sec} s"),
-        (0, m, 0) => format!("{m} min"),
-        (0, m, sec) => format!("{m} min {sec} s"),
-        (h, 0, _) => format!("{h} h"),
-        (h, m, _) => format!("{h} h {m} min"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn spans_read_as_words() {
-        assert_eq!(span(0.4), "0 s");
-        assert_eq!(span(20.0), "20 s");
-        assert_eq!(span(380.0), "6 min 20 s");
-        assert_eq!(span(480.0), "8 min");
-        assert_eq!(span(3900.0), "1 h 5 min");
-        assert_eq!(span(-3.0), "0 s");
-    }
 
     #[test]
     fn text_is_escaped_and_backticks_become_code() {

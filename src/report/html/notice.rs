@@ -5,10 +5,11 @@
 //! run does not show it.
 
 use super::story::usable;
-use super::{HandoutRun, clock, pct, span};
-use crate::metrics::SeriesRow;
+use super::{HandoutRun, clock};
+use crate::format::{percent, span};
 use crate::metrics::summary::AlertSummary;
-use crate::scenario::{AlertMetric, CompareOp};
+use crate::metrics::{LogKind, SeriesRow};
+use crate::scenario::{AlertMetric, CompareOp, Severity};
 
 /// The bullets for one run, in reading order.
 pub fn bullets(r: &HandoutRun) -> Vec<String> {
@@ -45,18 +46,18 @@ struct Facts<'a> {
 
 impl<'a> Facts<'a> {
     fn of(r: &'a HandoutRun) -> Facts<'a> {
-        let first = |kind: &str| r.events.iter().find(|e| e.kind == kind);
-        let reference = first("deploy").map_or((0.0, "start"), |e| (e.time_s, "deploy"));
+        let first = |kind: LogKind| r.events.iter().find(|e| e.kind == kind);
+        let reference = first(LogKind::Deploy).map_or((0.0, "start"), |e| (e.time_s, "deploy"));
         Facts {
             reference,
-            rollback: first("rollback").map(|e| e.time_s),
-            first_refusal: first("first_refusal").map(|e| e.time_s),
+            rollback: first(LogKind::Rollback).map(|e| e.time_s),
+            first_refusal: first(LogKind::FirstRefusal).map(|e| e.time_s),
             pages: r
                 .scenario
                 .alerts
                 .iter()
                 .zip(&r.summary.alerts)
-                .filter(|(rule, _)| rule.severity == "page")
+                .filter(|(rule, _)| rule.severity == Severity::Page)
                 .collect(),
         }
     }
@@ -157,11 +158,11 @@ fn cap(r: &HandoutRun, f: &Facts) -> Option<String> {
 /// What kind of failures the requests saw.
 fn failures(r: &HandoutRun) -> Option<String> {
     let q = &r.summary.requests;
-    let p99 = super::duration(q.p99_latency_s);
+    let p99 = crate::format::seconds(q.p99_latency_s);
     Some(if q.refused == 0 && q.acquire_timeouts == 0 {
         format!(
             "Nothing failed because of the pool: the {} error rate is the baseline of failures unrelated to the database ({} application errors).",
-            pct(q.error_rate),
+            percent(q.error_rate, 2),
             q.app_errors
         )
     } else if q.acquire_timeouts == 0 && r.summary.acquire_by_class.request.found_full == 0 {
@@ -258,13 +259,13 @@ fn page(r: &HandoutRun, f: &Facts) -> Option<String> {
             text.push_str(&format!(
                 ": the error rate over any {} never went above {}",
                 span(window),
-                pct(rule.threshold)
+                percent(rule.threshold, 2)
             ));
         } else if longest < needed {
             text.push_str(&format!(
                 ": the error rate over {} windows stayed above {} for {} at most, short of the {} the rule needs",
                 span(window),
-                pct(rule.threshold),
+                percent(rule.threshold, 2),
                 span(longest),
                 span(needed)
             ));
@@ -336,7 +337,7 @@ fn rollback(r: &HandoutRun, f: &Facts) -> Option<String> {
             "against"
         },
         f.reference.1,
-        pct(peak.error_rate.unwrap_or(0.0)),
+        percent(peak.error_rate.unwrap_or(0.0), 2),
         clock(r.scenario, peak.time_s)
     );
     let leaked_at_rollback = rows

@@ -2,7 +2,8 @@
 //! arithmetic of what its pools could open against what the server lets the
 //! application hold. Built from the validated scenario only.
 
-use super::{clock, span};
+use super::clock;
+use crate::format::{percent, span};
 use crate::scenario::{
     Action, App, Job, JobPlacement, JobPoolMode, ReleaseDiscipline, Scenario, Strategy,
 };
@@ -110,11 +111,11 @@ fn job_text(job: &Job) -> String {
         ReleaseDiscipline::Leaky => "never releases the connections it holds",
     };
     format!(
-        "a background job every {} {placement}, {pool}, holding {} connection{} per run; {:.0} % of runs fail, and a failed run {release}",
+        "a background job every {} {placement}, {pool}, holding {} connection{} per run; {} of runs fail, and a failed run {release}",
         span(job.period.as_secs_f64()),
         job.fan_out,
         if job.fan_out == 1 { "" } else { "s" },
-        job.error_probability * 100.0
+        percent(job.error_probability, 0)
     )
 }
 

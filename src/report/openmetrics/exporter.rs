@@ -4,7 +4,7 @@
 use super::{Date, Metric, Sample, SampleOut, escape, le_value};
 use crate::metrics::buckets::WAIT_BOUNDS_S;
 use crate::metrics::{
-    DurationHistogram, IntervalHistograms, LogEntry, PodRow, SeriesRow, Sink, WorkerRow,
+    DurationHistogram, IntervalHistograms, LogEntry, LogKind, PodRow, SeriesRow, Sink, WorkerRow,
 };
 use crate::scenario::Scenario;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -26,18 +26,18 @@ const DATABASES: [&str; 2] = ["app", "postgres"];
 
 /// Timeline events exported as `pooldrill_timeline_event` (the rest of the
 /// event log, per pod or per leak, would be thousands of series).
-const TIMELINE_KINDS: [&str; 11] = [
-    "deploy",
-    "rollback",
-    "rollout_complete",
-    "traffic",
-    "job",
-    "server_setting",
-    "first_refusal",
-    "first_acquire_timeout",
-    "alert_pending",
-    "alert_firing",
-    "alert_resolved",
+const TIMELINE_KINDS: [LogKind; 11] = [
+    LogKind::Deploy,
+    LogKind::Rollback,
+    LogKind::RolloutComplete,
+    LogKind::Traffic,
+    LogKind::Job,
+    LogKind::ServerSetting,
+    LogKind::FirstRefusal,
+    LogKind::FirstAcquireTimeout,
+    LogKind::AlertPending,
+    LogKind::AlertFiring,
+    LogKind::AlertResolved,
 ];
 
 /// Cumulative counters since the start of the run.
@@ -366,7 +366,7 @@ impl<O: SampleOut> Exporter<O> {
     }
 
     fn timeline(&mut self, e: &LogEntry) -> io::Result<()> {
-        if !TIMELINE_KINDS.contains(&e.kind.as_str()) {
+        if !TIMELINE_KINDS.contains(&e.kind) {
             return Ok(());
         }
         // Alert transitions read "Name (value 0.0123)": one series per alert.
