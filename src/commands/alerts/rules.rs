@@ -75,7 +75,11 @@ impl Rules {
             {
                 alerts.push(AlertRuleInfo {
                     name: name.clone(),
-                    severity: rule.labels.get("severity").cloned().map(crate::scenario::Severity::from),
+                    severity: rule
+                        .labels
+                        .get("severity")
+                        .cloned()
+                        .map(crate::scenario::Severity::from),
                 });
             }
             if rule.expr.contains("__name__") {

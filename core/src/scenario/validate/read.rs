@@ -52,4 +52,3 @@ pub fn decode(file: &str, bytes: &[u8]) -> std::result::Result<String, ScenarioE
         }
     }
 }
-
