@@ -16,17 +16,20 @@ const LAYERS: &[&[&str]] = &[
     &["commands"],
     &["report", "tui"],
     &["replicate", "guard"],
-    &["interrupt", "stdout"],
+    &["interrupt", "stdout", "scenario_file"],
     // The core crate: the capacity plan, then the simulation.
     &["plan"],
     &["model"],
     &["metrics"],
+    // Spans, clock times, percents: it reads the scenario's clock type.
+    &["format"],
     &["scenario"],
     &["dist", "theory"],
     // Leaves that both sides use: `SimTime` lives in `engine`, which
     // imports nothing, and `CallerClass` in `caller_class`.
     &["engine", "caller_class", "stats", "slab"],
-    &["prefetch"],
+    // `exp`, `ln` and `sin` from libm, the same bits on every target.
+    &["prefetch", "math"],
 ];
 
 /// The layer of top-level module `name`, 0 at the top.
