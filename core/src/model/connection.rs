@@ -43,12 +43,12 @@ impl Simulation<'_> {
     /// refusal, only `pooler.client_setup`.
     pub(crate) fn begin_connection(&mut self, pool_id: Id, client: Id) {
         let now = self.sched.now();
-        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        let pool = self.fleet.pools.get_mut(pool_id).expect("live pool");
         let kill_at = pool
             .config
             .acquire_timeout
             .map_or(SimTime::NEVER, |t| now + t);
-        let rng = &mut self.workers[pool.worker as usize].setup_rng;
+        let rng = &mut self.fleet.workers[pool.worker as usize].setup_rng;
         let settings = &self.scenario.database;
         let (phase, at) = if pool.via_pooler {
             let setup = &self
@@ -61,7 +61,7 @@ impl Simulation<'_> {
             pool.set_handshake(client, ready_at, kill_at);
             (Phase::Ready, ready_at)
         } else {
-            match self.db.begin_connect() {
+            match self.server.db.begin_connect() {
                 Err(_) => {
                     let delay = settings.too_many_clients_delay.sample(rng);
                     pool.set_handshake(client, now + delay, kill_at);
@@ -95,7 +95,7 @@ impl Simulation<'_> {
     /// One step of a handshake.
     pub(crate) fn connection_step(&mut self, pool_id: Id, client_id: Id, phase: Phase) {
         let now = self.sched.now();
-        let Some(pool) = self.pools.get_mut(pool_id) else {
+        let Some(pool) = self.fleet.pools.get_mut(pool_id) else {
             return;
         };
         let Some(client) = pool.client(client_id) else {
@@ -108,7 +108,7 @@ impl Simulation<'_> {
                 client_id,
                 Failure::Refused(Refusal::TooManyClients),
             ),
-            Phase::ReserveCheck => match self.db.check_reserve() {
+            Phase::ReserveCheck => match self.server.db.check_reserve() {
                 Err(refusal) => {
                     pool.slot_lost(client_id);
                     self.rec.open.add(now, -1, self.scenario.warmup);
@@ -131,7 +131,7 @@ impl Simulation<'_> {
             Phase::Kill => self.connection_failed(pool_id, client_id, Failure::Timeout),
             Phase::Ready => {
                 if !pool.via_pooler {
-                    self.db.established_one();
+                    self.server.db.established_one();
                 }
                 let caller = pool.connected(client_id);
                 let lifetime = pool.config.max_lifetime;
@@ -159,7 +159,7 @@ impl Simulation<'_> {
     /// the caller the client was made for, if it still waits.
     fn connection_failed(&mut self, pool_id: Id, client_id: Id, why: Failure) {
         let now = self.sched.now();
-        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        let pool = self.fleet.pools.get_mut(pool_id).expect("live pool");
         let client = pool.connect_failed(client_id).expect("connecting client");
         let kind = match why {
             Failure::Refused(Refusal::TooManyClients) => TraceKind::RefusedTooManyClients,
@@ -172,7 +172,7 @@ impl Simulation<'_> {
             Failure::Timeout => AcquireEnd::ConnectTimeout,
         };
         if client.has_slot {
-            self.db.release(false);
+            self.server.db.release(false);
             self.rec.open.add(now, -1, self.scenario.warmup);
         }
         self.pulse(pool_id);
@@ -196,12 +196,12 @@ impl Simulation<'_> {
     /// An acquire failed.
     pub(crate) fn acquire_failed(&mut self, caller: Caller, end: AcquireEnd) {
         let first = match end {
-            AcquireEnd::Refused if !self.first_logged.0 => {
-                self.first_logged.0 = true;
+            AcquireEnd::Refused if !self.books.first_logged.0 => {
+                self.books.first_logged.0 = true;
                 Some("first_refusal")
             }
-            AcquireEnd::QueueTimeout | AcquireEnd::ConnectTimeout if !self.first_logged.1 => {
-                self.first_logged.1 = true;
+            AcquireEnd::QueueTimeout | AcquireEnd::ConnectTimeout if !self.books.first_logged.1 => {
+                self.books.first_logged.1 = true;
                 Some("first_acquire_timeout")
             }
             _ => None,
@@ -209,8 +209,8 @@ impl Simulation<'_> {
         if let Some(kind) = first {
             let pool = self.acquiring_pool(caller);
             let pod = pool
-                .and_then(|p| self.pools.get(p))
-                .map(|p| self.workers[p.worker as usize].pod);
+                .and_then(|p| self.fleet.pools.get(p))
+                .map(|p| self.fleet.workers[p.worker as usize].pod);
             let who = match caller.class {
                 CallerClass::Request => "a request",
                 CallerClass::Job => "a job run",
@@ -231,13 +231,13 @@ impl Simulation<'_> {
 
     /// Whether `caller` is waiting in a pool queue.
     pub(crate) fn is_queued(&self, caller: Caller) -> bool {
-        is_queued(&self.requests, &self.runs, caller)
+        is_queued(&self.traffic.requests, &self.job.runs, caller)
     }
 
     /// `caller`, queued in `pool_id`, stops waiting (before its phase changes).
     pub(crate) fn forget_waiter(&mut self, pool_id: Id, caller: Caller) {
-        if let Some(pool) = self.pools.get_mut(pool_id) {
-            let (requests, runs) = (&self.requests, &self.runs);
+        if let Some(pool) = self.fleet.pools.get_mut(pool_id) {
+            let (requests, runs) = (&self.traffic.requests, &self.job.runs);
             pool.forget_waiter(caller, |c| is_queued(requests, runs, c));
         }
     }
@@ -255,7 +255,7 @@ impl Simulation<'_> {
     #[inline(always)]
     pub(crate) fn acquire(&mut self, caller: Caller, pool_id: Id) -> super::pool::Connect {
         let now = self.sched.now();
-        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        let pool = self.fleet.pools.get_mut(pool_id).expect("live pool");
         let outcome = pool.connect(caller);
         match outcome {
             super::pool::Connect::Queued => {
@@ -269,7 +269,7 @@ impl Simulation<'_> {
             ),
             super::pool::Connect::Reused(_) => {}
         }
-        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        let pool = self.fleet.pools.get_mut(pool_id).expect("live pool");
         match outcome {
             super::pool::Connect::Reused(_) => {
                 self.rec.checked_out.add(now, 1, self.scenario.warmup);
@@ -279,7 +279,7 @@ impl Simulation<'_> {
                     let patience = match pool.config.acquire_timeout_law {
                         crate::scenario::PatienceLaw::Fixed => timeout,
                         crate::scenario::PatienceLaw::Exponential => {
-                            let rng = &mut self.workers[pool.worker as usize].setup_rng;
+                            let rng = &mut self.fleet.workers[pool.worker as usize].setup_rng;
                             crate::dist::Dist::Exponential {
                                 mean: timeout.as_secs_f64(),
                             }
@@ -324,7 +324,7 @@ impl Simulation<'_> {
         if self.scenario.pooler.is_some() {
             self.end_transaction(pool_id, client);
         }
-        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        let pool = self.fleet.pools.get_mut(pool_id).expect("live pool");
         let closed = pool.release(client, now, with_error, class);
         let (waiting, ending) = (pool.waiting() > 0, pool.is_ending());
         self.rec.checked_out.add(now, -1, self.scenario.warmup);
@@ -347,7 +347,7 @@ impl Simulation<'_> {
     /// The server side of a closed client: its slot is freed.
     pub(crate) fn close_session(&mut self, client: &Client) {
         if client.has_slot {
-            self.db
+            self.server.db
                 .release(client.state != super::pool::ClientState::Connecting);
             self.rec
                 .open
@@ -357,10 +357,10 @@ impl Simulation<'_> {
 
     /// Serve the head of the queue if the pool can.
     pub(crate) fn pulse(&mut self, pool_id: Id) {
-        let Some(pool) = self.pools.get_mut(pool_id) else {
+        let Some(pool) = self.fleet.pools.get_mut(pool_id) else {
             return;
         };
-        let (requests, runs) = (&self.requests, &self.runs);
+        let (requests, runs) = (&self.traffic.requests, &self.job.runs);
         match pool.pulse(|c| is_queued(requests, runs, c)) {
             super::pool::Pulse::Nothing => {}
             super::pool::Pulse::Grant(caller, client) => {
@@ -384,7 +384,7 @@ impl Simulation<'_> {
 
     /// Make sure an idle check is pending no later than `client`'s deadline.
     fn arm_idle_check(&mut self, pool_id: Id, client: Id) {
-        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        let pool = self.fleet.pools.get_mut(pool_id).expect("live pool");
         let Some(due) = pool.idle_deadline_of(client) else {
             return;
         };
@@ -397,7 +397,7 @@ impl Simulation<'_> {
     /// Close the idle clients that are due, then re-arm.
     pub(crate) fn idle_check(&mut self, pool_id: Id) {
         let now = self.sched.now();
-        let Some(pool) = self.pools.get_mut(pool_id) else {
+        let Some(pool) = self.fleet.pools.get_mut(pool_id) else {
             return;
         };
         if pool.idle_check_at != Some(now) {
@@ -425,7 +425,7 @@ impl Simulation<'_> {
             self.pulse(pool_id);
         }
         self.drop_pool_if_done(pool_id);
-        self.exit_if_idle(self.workers[worker as usize].pod);
+        self.exit_if_idle(self.fleet.workers[worker as usize].pod);
         if reaped && !listener {
             self.crash_worker(
                 worker,
@@ -436,7 +436,7 @@ impl Simulation<'_> {
 
     /// `maxLifetimeSeconds` passed for a client.
     pub(crate) fn lifetime_over(&mut self, pool_id: Id, client: Id) {
-        let Some(pool) = self.pools.get_mut(pool_id) else {
+        let Some(pool) = self.fleet.pools.get_mut(pool_id) else {
             return;
         };
         if let Some(c) = pool.expire(client) {
@@ -450,7 +450,7 @@ impl Simulation<'_> {
     /// idle_in_transaction_session_timeout): its slot is freed, the pool
     /// keeps counting the client.
     pub(crate) fn reap_leaked(&mut self, pool_id: Id, client: Id) {
-        let Some(pool) = self.pools.get(pool_id) else {
+        let Some(pool) = self.fleet.pools.get(pool_id) else {
             return;
         };
         let Some(c) = pool.client(client) else {
@@ -468,11 +468,11 @@ impl Simulation<'_> {
         {
             return; // the setting changed since this was scheduled
         }
-        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        let pool = self.fleet.pools.get_mut(pool_id).expect("live pool");
         pool.slot_lost(client);
-        self.leaks_reaped += 1;
+        self.books.leaks_reaped += 1;
         self.trace(TraceKind::Reaped, None, Some(pool_id), Some(client));
-        self.db.release(true);
+        self.server.db.release(true);
         self.rec.open.add(now, -1, self.scenario.warmup);
         if self.job_in(worker).is_some_and(|j| !j.error_listener) {
             self.crash_worker(
@@ -485,12 +485,12 @@ impl Simulation<'_> {
     /// A pool that was ended and holds no client disappears.
     pub(crate) fn drop_pool_if_done(&mut self, pool_id: Id) {
         if self
-            .pools
+            .fleet.pools
             .get(pool_id)
             .is_some_and(|p| p.is_ending() && p.total() == 0)
-            && let Some(pool) = self.pools.remove(pool_id)
+            && let Some(pool) = self.fleet.pools.remove(pool_id)
         {
-            self.workers[pool.worker as usize]
+            self.fleet.workers[pool.worker as usize]
                 .pools
                 .retain(|&id| id != pool_id);
         }

@@ -35,14 +35,14 @@ impl Simulation<'_> {
                     rollout.max_surge, rollout.max_unavailable
                 );
                 self.log("deploy", None, detail);
-                self.version_history.push(version);
+                self.deployment.version_history.push(version);
                 self.start_rollout(version, rollout);
             }
             Action::Rollback { rollout } => {
-                if self.version_history.len() > 1 {
-                    self.version_history.pop();
+                if self.deployment.version_history.len() > 1 {
+                    self.deployment.version_history.pop();
                 }
-                let target = *self.version_history.last().expect("initial version");
+                let target = *self.deployment.version_history.last().expect("initial version");
                 let name = &self.scenario.versions[target].name;
                 self.log("rollback", None, format!("back to {name}"));
                 self.start_rollout(target, rollout);
@@ -56,7 +56,7 @@ impl Simulation<'_> {
                 self.log("traffic", None, format!("rate → {rate}/s{how}"));
             }
             Action::Job { enabled } => {
-                self.job_switch = enabled;
+                self.job.switch = enabled;
                 self.log(
                     "job",
                     None,
@@ -80,25 +80,25 @@ impl Simulation<'_> {
         let show = |t: Option<SimTime>| t.map_or("off".to_owned(), |t| t.to_string());
         let mut parts = Vec::new();
         if let Some(t) = idle {
-            self.db.settings.idle_session_timeout = t;
+            self.server.db.settings.idle_session_timeout = t;
             parts.push(format!("idle_session_timeout = {}", show(t)));
         }
         if let Some(t) = in_tx {
-            self.db.settings.idle_in_transaction_timeout = t;
+            self.server.db.settings.idle_in_transaction_timeout = t;
             parts.push(format!("idle_in_transaction_session_timeout = {}", show(t)));
         }
         self.log("server_setting", None, parts.join(", "));
         let now = self.sched.now();
-        let pools: Vec<_> = self.pools.iter().map(|(id, _)| id).collect();
+        let pools: Vec<_> = self.fleet.pools.iter().map(|(id, _)| id).collect();
         self.retime_poolers();
         for pool_id in pools {
-            let pool = self.pools.get_mut(pool_id).expect("live pool");
+            let pool = self.fleet.pools.get_mut(pool_id).expect("live pool");
             if pool.via_pooler {
                 // Its clients are the sidecar's; leaked transactions were
                 // re-timed with the sidecar's connections.
                 continue;
             }
-            pool.server_idle_timeout = self.db.settings.idle_session_timeout;
+            pool.server_idle_timeout = self.server.db.settings.idle_session_timeout;
             if let Some(due) = pool.next_idle_deadline() {
                 let due = due.max(now);
                 if pool.idle_check_at.is_none_or(|at| due < at) {
@@ -133,9 +133,9 @@ impl Simulation<'_> {
     /// The server timeout that reaps a leaked session, if on.
     pub(crate) fn reap_after(&self, in_transaction: bool) -> Option<SimTime> {
         if in_transaction {
-            self.db.settings.idle_in_transaction_timeout
+            self.server.db.settings.idle_in_transaction_timeout
         } else {
-            self.db.settings.idle_session_timeout
+            self.server.db.settings.idle_session_timeout
         }
     }
 }
