@@ -17,6 +17,7 @@
 
 use super::caller::{Caller, CallerClass};
 use super::database::Refusal;
+use super::event::PoolEvent;
 use super::pool::Client;
 use super::trace::TraceKind;
 use super::{Event, Simulation};
@@ -38,6 +39,20 @@ pub enum Phase {
 }
 
 impl Simulation<'_> {
+    /// React to an event of a pool's clients.
+    pub(crate) fn pool_event(&mut self, event: PoolEvent) {
+        match event {
+            PoolEvent::Handshake {
+                pool,
+                client,
+                phase,
+            } => self.connection_step(pool, client, phase),
+            PoolEvent::IdleCheck { pool } => self.idle_check(pool),
+            PoolEvent::Lifetime { pool, client } => self.lifetime_over(pool, client),
+            PoolEvent::Reap { pool, client } => self.reap_leaked(pool, client),
+        }
+    }
+
     /// Start the handshake of a new client of `pool_id`, bound to its caller.
     /// Behind a sidecar the client connects to PgBouncer: no server slot, no
     /// refusal, only `pooler.client_setup`.
@@ -84,11 +99,11 @@ impl Simulation<'_> {
         };
         self.sched.at(
             at,
-            Event::Connection {
+            Event::Pool(PoolEvent::Handshake {
                 pool: pool_id,
                 client,
                 phase,
-            },
+            }),
         );
     }
 
@@ -120,11 +135,11 @@ impl Simulation<'_> {
                     } else {
                         (Phase::Ready, ready_at)
                     };
-                    let event = Event::Connection {
+                    let event = Event::Pool(PoolEvent::Handshake {
                         pool: pool_id,
                         client: client_id,
                         phase,
-                    };
+                    });
                     self.sched.at(at, event);
                 }
             },
@@ -137,10 +152,10 @@ impl Simulation<'_> {
                 let lifetime = pool.config.max_lifetime;
                 self.rec.checked_out.add(now, 1, self.scenario.warmup);
                 if let Some(life) = lifetime {
-                    let event = Event::Lifetime {
+                    let event = Event::Pool(PoolEvent::Lifetime {
                         pool: pool_id,
                         client: client_id,
-                    };
+                    });
                     self.sched.at(now + life, event);
                 }
                 if self.connecting_for(caller, client_id) {
@@ -347,7 +362,8 @@ impl Simulation<'_> {
     /// The server side of a closed client: its slot is freed.
     pub(crate) fn close_session(&mut self, client: &Client) {
         if client.has_slot {
-            self.server.db
+            self.server
+                .db
                 .release(client.state != super::pool::ClientState::Connecting);
             self.rec
                 .open
@@ -390,7 +406,8 @@ impl Simulation<'_> {
         };
         if pool.idle_check_at.is_none_or(|at| due < at) {
             pool.idle_check_at = Some(due);
-            self.sched.at(due, Event::IdleCheck { pool: pool_id });
+            self.sched
+                .at(due, Event::Pool(PoolEvent::IdleCheck { pool: pool_id }));
         }
     }
 
@@ -408,7 +425,8 @@ impl Simulation<'_> {
         let next = pool.next_idle_deadline();
         if let Some(at) = next {
             pool.idle_check_at = Some(at);
-            self.sched.at(at, Event::IdleCheck { pool: pool_id });
+            self.sched
+                .at(at, Event::Pool(PoolEvent::IdleCheck { pool: pool_id }));
         }
         let (worker, listener) = (pool.worker, pool.config.error_listener);
         let mut reaped = false;
@@ -485,7 +503,8 @@ impl Simulation<'_> {
     /// A pool that was ended and holds no client disappears.
     pub(crate) fn drop_pool_if_done(&mut self, pool_id: Id) {
         if self
-            .fleet.pools
+            .fleet
+            .pools
             .get(pool_id)
             .is_some_and(|p| p.is_ending() && p.total() == 0)
             && let Some(pool) = self.fleet.pools.remove(pool_id)

@@ -239,7 +239,13 @@ impl Simulation<'_> {
     pub(crate) fn cpu_done(&mut self) {
         let now = self.sched.now();
         self.server.cpu.as_mut().expect("CPU modelled").timer = None;
-        while let Some(owner) = self.server.cpu.as_mut().expect("CPU modelled").pop_finished(now) {
+        while let Some(owner) = self
+            .server
+            .cpu
+            .as_mut()
+            .expect("CPU modelled")
+            .pop_finished(now)
+        {
             match owner.class {
                 CallerClass::Request => self.request_query_done(owner),
                 CallerClass::Job => unreachable!("the job's holds are not CPU work"),

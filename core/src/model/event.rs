@@ -1,4 +1,13 @@
 //! What can happen: the events of the run, as the scheduler holds them.
+//!
+//! The events of a request's path through its pool stay at the top of
+//! [`Event`]: they fire once or more per request (or per query) on the
+//! measured workloads, and the run loop dispatches the commonest itself.
+//! The others are nested by subsystem: [`FleetEvent`], [`JobEvent`],
+//! [`PoolEvent`] and [`SidecarEvent`]; a new model feature adds its events
+//! to one of those. The scheduler stores events in a slot table, so their
+//! size matters: a test below holds it (a caller takes 20 bytes, so an
+//! event takes 24, and nesting must not add to that).
 
 use super::caller::Caller;
 use super::{connection, pooler};
@@ -22,6 +31,8 @@ pub enum Event {
         /// Its pool (so that the run loop can fetch it ahead).
         pool: Id,
     },
+    /// Close a sample interval.
+    Sample,
     /// A queued caller's acquire timeout.
     AcquireTimeout {
         /// Who waits.
@@ -32,48 +43,21 @@ pub enum Event {
         /// The request.
         req: Id,
     },
-    /// A step of a connection handshake.
-    Connection {
-        /// The pool the client belongs to.
-        pool: Id,
-        /// The client.
-        client: Id,
-        /// Which step.
-        phase: connection::Phase,
-    },
-    /// Time to close idle clients that are due.
-    IdleCheck {
-        /// The pool.
-        pool: Id,
-    },
-    /// `maxLifetimeSeconds` of a client passed.
-    Lifetime {
-        /// The pool.
-        pool: Id,
-        /// The client.
-        client: Id,
-    },
-    /// The server reaps a leaked session.
-    Reap {
-        /// The pool.
-        pool: Id,
-        /// The client.
-        client: Id,
-    },
-    /// A worker's job `setInterval` fires.
-    JobTick {
-        /// The worker.
-        worker: u32,
-        /// Its process epoch when the timer was set.
-        epoch: u32,
-    },
-    /// A job run finished its work.
-    JobDone {
-        /// The run.
-        run: Id,
-    },
-    /// Close a sample interval.
-    Sample,
+    /// The database's CPU finished a query.
+    CpuDone,
+    /// The fleet's life: the scenario's timeline, pods, workers, rollouts.
+    Fleet(FleetEvent),
+    /// The background job.
+    Job(JobEvent),
+    /// A node-postgres pool's clients.
+    Pool(PoolEvent),
+    /// A PgBouncer sidecar.
+    Sidecar(SidecarEvent),
+}
+
+/// The fleet's life.
+#[derive(Clone, Copy, Debug)]
+pub enum FleetEvent {
     /// A timeline event of the scenario.
     Timeline {
         /// Its index in the scenario's events.
@@ -102,8 +86,62 @@ pub enum Event {
     },
     /// A canary pause is over.
     RolloutResume,
-    /// The database's CPU finished a query.
-    CpuDone,
+}
+
+/// The background job.
+#[derive(Clone, Copy, Debug)]
+pub enum JobEvent {
+    /// A worker's job `setInterval` fires.
+    Tick {
+        /// The worker.
+        worker: u32,
+        /// Its process epoch when the timer was set.
+        epoch: u32,
+    },
+    /// A job run finished its work.
+    Done {
+        /// The run.
+        run: Id,
+    },
+}
+
+/// A node-postgres pool's clients: handshakes, timers and reaps.
+#[derive(Clone, Copy, Debug)]
+pub enum PoolEvent {
+    /// A step of a client's handshake.
+    Handshake {
+        /// The pool the client belongs to.
+        pool: Id,
+        /// The client.
+        client: Id,
+        /// Which step.
+        phase: connection::Phase,
+    },
+    /// Time to close a pool's idle clients that are due.
+    IdleCheck {
+        /// The pool.
+        pool: Id,
+    },
+    /// `maxLifetimeSeconds` of a client passed.
+    Lifetime {
+        /// The pool.
+        pool: Id,
+        /// The client.
+        client: Id,
+    },
+    /// The server reaps a leaked session.
+    Reap {
+        /// The pool.
+        pool: Id,
+        /// The client.
+        client: Id,
+    },
+}
+
+/// A PgBouncer sidecar: logins, timers and reaps of its server
+/// connections, and its waiting transactions.
+#[derive(Clone, Copy, Debug)]
+pub enum SidecarEvent {
     /// A step of a sidecar's server login.
     ServerLogin {
         /// The sidecar.
@@ -135,4 +173,16 @@ pub enum Event {
         /// The server connection.
         server: Id,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Event;
+
+    /// Nesting can grow the outer enum; the slot table holds events by
+    /// value, so it must not.
+    #[test]
+    fn an_event_takes_twenty_four_bytes() {
+        assert_eq!(size_of::<Event>(), 24);
+    }
 }

@@ -3,8 +3,8 @@
 //! created by the start of the run and by deploys, and go away when
 //! terminated; their ids are never reused.
 
-use crate::engine::SimRng;
 use super::pool::Pool;
+use crate::engine::SimRng;
 use crate::slab::{Id, Slab};
 
 /// Where a pod is in its life.

@@ -16,6 +16,7 @@
 //! server connection for each, one after the other, before it works.
 
 use super::caller::{Caller, CallerClass};
+use super::event::{JobEvent, PoolEvent};
 use super::job_queue::JobQueue;
 use super::pool::{Connect, PoolKind};
 use super::trace::TraceKind;
@@ -155,6 +156,14 @@ pub(crate) fn waits_for_server(runs: &Slab<JobRun>, caller: Caller) -> bool {
 }
 
 impl Simulation<'_> {
+    /// React to an event of the background job.
+    pub(crate) fn job_event(&mut self, event: JobEvent) {
+        match event {
+            JobEvent::Tick { worker, epoch } => self.job_tick(worker, epoch),
+            JobEvent::Done { run } => self.job_done(run),
+        }
+    }
+
     /// The job of worker `w`'s version, if the job runs in that worker.
     pub(crate) fn job_in(&self, w: u32) -> Option<&'_ Job> {
         let worker = &self.fleet.workers[w as usize];
@@ -197,7 +206,8 @@ impl Simulation<'_> {
             epoch,
         });
         let at = self.sched.now() + first;
-        self.sched.at(at, Event::JobTick { worker: w, epoch });
+        self.sched
+            .at(at, Event::Job(JobEvent::Tick { worker: w, epoch }));
         if consumer_pool.is_some() {
             self.consumer_ready(w, epoch);
         }
@@ -217,7 +227,7 @@ impl Simulation<'_> {
             return;
         }
         self.sched
-            .after(job.period, Event::JobTick { worker: w, epoch });
+            .after(job.period, Event::Job(JobEvent::Tick { worker: w, epoch }));
         let counted = self.rec.counts(now);
         if !self.job.switch || (!job.overlap && runner.running > 0) {
             self.job.totals.runs_skipped += u64::from(counted);
@@ -311,7 +321,11 @@ impl Simulation<'_> {
         let now = self.sched.now();
         let run = self.job.runs.get(caller.id).expect("granted to a live run");
         let fan_out = self.job_of_run(run).fan_out;
-        let run = self.job.runs.get_mut(caller.id).expect("granted to a live run");
+        let run = self
+            .job
+            .runs
+            .get_mut(caller.id)
+            .expect("granted to a live run");
         self.rec.acquire(
             now,
             CallerClass::Job,
@@ -337,7 +351,8 @@ impl Simulation<'_> {
         let run = self.job.runs.get_mut(id).expect("live run");
         run.phase = Phase::Working;
         let hold = run.hold;
-        self.sched.after(hold, Event::JobDone { run: id });
+        self.sched
+            .after(hold, Event::Job(JobEvent::Done { run: id }));
     }
 
     /// Ask the sidecar for a server connection for the run's `k`-th client.
@@ -387,7 +402,11 @@ impl Simulation<'_> {
     /// A connection of the run could not be had: the run fails.
     pub(crate) fn job_acquire_failed(&mut self, caller: Caller, end: AcquireEnd) {
         let now = self.sched.now();
-        let run = self.job.runs.get_mut(caller.id).expect("failing a live run");
+        let run = self
+            .job
+            .runs
+            .get_mut(caller.id)
+            .expect("failing a live run");
         self.rec
             .acquire(now, CallerClass::Job, run.wait_started, run.found_full, end);
         if let Some(t) = run.wait_timer.take() {
@@ -445,10 +464,10 @@ impl Simulation<'_> {
                 if let Some(after) = reap_after {
                     self.sched.at(
                         now + after,
-                        Event::Reap {
+                        Event::Pool(PoolEvent::Reap {
                             pool: run.pool,
                             client,
-                        },
+                        }),
                     );
                 }
                 let caller = Caller::job(id, part as u32, run.serial);
@@ -480,7 +499,9 @@ impl Simulation<'_> {
             self.end_pool(run.pool);
         }
         if run.consumer {
-            let epoch = self.job.runners[run.worker as usize].as_ref().map(|r| r.epoch);
+            let epoch = self.job.runners[run.worker as usize]
+                .as_ref()
+                .map(|r| r.epoch);
             if let Some(epoch) = epoch {
                 self.consumer_ready(run.worker, epoch);
             }

@@ -13,6 +13,7 @@
 //! empty, after `worker_restart`.
 
 use super::caller::CallerClass;
+use super::event::FleetEvent;
 use super::fleet::{Pod, PodState, Worker};
 use super::pod_timeline::PodChange;
 use super::pool::{ClientState, PoolKind};
@@ -23,6 +24,17 @@ use crate::metrics::{HandlerEnd, Unfinished};
 use crate::slab::Id;
 
 impl Simulation<'_> {
+    /// React to an event of the fleet's life.
+    pub(crate) fn fleet_event(&mut self, event: FleetEvent) {
+        match event {
+            FleetEvent::Timeline { index } => self.timeline(index),
+            FleetEvent::PodReady { pod, epoch } => self.pod_ready(pod, epoch),
+            FleetEvent::PodExit { pod, epoch } => self.exit_pod(pod, epoch),
+            FleetEvent::WorkerRestart { worker, epoch } => self.worker_restarted(worker, epoch),
+            FleetEvent::RolloutResume => self.resume_rollout(),
+        }
+    }
+
     /// Create a pod of `version` for rollout `revision`, ready after `startup`.
     pub(crate) fn create_pod(&mut self, version: usize, revision: u32, startup: SimTime) -> u32 {
         let pod = self.fleet.pods.len() as u32;
@@ -64,8 +76,10 @@ impl Simulation<'_> {
             format!("version {name}, ready in {startup}"),
         );
         let now = self.sched.now();
-        self.sched
-            .at(now + startup, Event::PodReady { pod, epoch: 0 });
+        self.sched.at(
+            now + startup,
+            Event::Fleet(FleetEvent::PodReady { pod, epoch: 0 }),
+        );
         pod
     }
 
@@ -153,7 +167,10 @@ impl Simulation<'_> {
         self.kill_worker(w);
         let epoch = self.fleet.workers[w as usize].epoch;
         let at = self.sched.now() + self.scenario.fleet.worker_restart;
-        self.sched.at(at, Event::WorkerRestart { worker: w, epoch });
+        self.sched.at(
+            at,
+            Event::Fleet(FleetEvent::WorkerRestart { worker: w, epoch }),
+        );
         self.reroute();
     }
 
@@ -170,13 +187,15 @@ impl Simulation<'_> {
         worker.pool = None;
         self.job.runners[w as usize] = None;
         let doomed: Vec<Id> = self
-            .traffic.requests
+            .traffic
+            .requests
             .iter()
             .filter(|(_, r)| r.worker == w)
             .map(|(id, _)| id)
             .collect();
         let runs: Vec<Id> = self
-            .job.runs
+            .job
+            .runs
             .iter()
             .filter(|(_, r)| r.worker == w)
             .map(|(id, _)| id)
@@ -185,14 +204,20 @@ impl Simulation<'_> {
         let server_waiters = doomed
             .iter()
             .filter(|&&id| {
-                self.traffic.requests
+                self.traffic
+                    .requests
                     .get(id)
                     .is_some_and(|r| r.waits_for_a_server())
             })
             .count()
             + runs
                 .iter()
-                .filter(|&&id| self.job.runs.get(id).is_some_and(|r| r.waits_for_a_server()))
+                .filter(|&&id| {
+                    self.job
+                        .runs
+                        .get(id)
+                        .is_some_and(|r| r.waits_for_a_server())
+                })
                 .count();
         self.forget_server_waiters(w, server_waiters);
         let now = self.sched.now();
@@ -215,7 +240,12 @@ impl Simulation<'_> {
             closed = (closed.0 + all, closed.1 + leaked);
         }
         for id in doomed {
-            if let Some(started) = self.traffic.requests.get(id).and_then(|r| r.acquire_started()) {
+            if let Some(started) = self
+                .traffic
+                .requests
+                .get(id)
+                .and_then(|r| r.acquire_started())
+            {
                 self.rec.unfinished_acquire(
                     now,
                     CallerClass::Request,
@@ -280,7 +310,8 @@ impl Simulation<'_> {
             self.reroute();
         }
         let at = self.sched.now() + self.scenario.fleet.termination_grace;
-        self.sched.at(at, Event::PodExit { pod, epoch });
+        self.sched
+            .at(at, Event::Fleet(FleetEvent::PodExit { pod, epoch }));
         self.exit_if_idle(pod);
     }
 
@@ -293,10 +324,12 @@ impl Simulation<'_> {
             return;
         }
         let holds_clients = |w: &u32| {
-            self.fleet.workers[*w as usize]
-                .pools
-                .iter()
-                .any(|&id| self.fleet.pools.get(id).is_some_and(|pool| pool.total() > 0))
+            self.fleet.workers[*w as usize].pools.iter().any(|&id| {
+                self.fleet
+                    .pools
+                    .get(id)
+                    .is_some_and(|pool| pool.total() > 0)
+            })
         };
         if self.scenario.fleet.shutdown_ends_pools || !p.workers.iter().any(holds_clients) {
             let epoch = p.epoch;
@@ -367,6 +400,7 @@ impl Simulation<'_> {
         );
         self.reroute();
         let at = self.sched.now() + startup;
-        self.sched.at(at, Event::PodReady { pod, epoch });
+        self.sched
+            .at(at, Event::Fleet(FleetEvent::PodReady { pod, epoch }));
     }
 }

@@ -40,12 +40,13 @@ pub mod trace;
 pub mod traffic;
 pub mod wait_queue;
 
-pub use event::Event;
+pub use event::{Event, FleetEvent, JobEvent, PoolEvent, SidecarEvent};
 
 use crate::engine::{Scheduler, SimTime};
 use crate::metrics::summary::EndState;
 use crate::metrics::{Recorder, Sink, Summary, Unfinished};
 use crate::scenario::Scenario;
+use crate::slab::Id;
 use caller::CallerClass;
 use fleet::Fleet;
 use invariants::Books;
@@ -56,7 +57,6 @@ use rollout::Deployment;
 use routing::Traffic;
 use server::Postgres;
 use sidecars::Sidecars;
-use crate::slab::Id;
 
 /// Options of one run.
 #[derive(Clone, Copy, Debug, Default)]
@@ -289,7 +289,8 @@ impl<'s> Simulation<'s> {
         }
         if let Some(&Event::Arrival { pod: Some(pod), .. }) = a1
             && let Some(w) = self
-                .fleet.pods
+                .fleet
+                .pods
                 .get(pod as usize)
                 .and_then(|p| p.live_workers.first())
         {
@@ -312,7 +313,12 @@ impl<'s> Simulation<'s> {
         if let Some(&Event::RequestStep { req, pool }) = next
             && let Some(pool) = self.fleet.pools.get(pool)
         {
-            pool.prefetch_client(self.traffic.requests.get(req).and_then(Request::held_client));
+            pool.prefetch_client(
+                self.traffic
+                    .requests
+                    .get(req)
+                    .and_then(Request::held_client),
+            );
         }
     }
 
@@ -386,33 +392,13 @@ impl<'s> Simulation<'s> {
     /// Every event the run loop does not dispatch itself: the model reacts.
     fn handle(&mut self, event: Event) {
         match event {
-            Event::Timeline { index } => self.timeline(index),
-            Event::PodReady { pod, epoch } => self.pod_ready(pod, epoch),
-            Event::PodExit { pod, epoch } => self.exit_pod(pod, epoch),
-            Event::WorkerRestart { worker, epoch } => self.worker_restarted(worker, epoch),
-            Event::RolloutResume => self.resume_rollout(),
             Event::AcquireTimeout { caller } => self.acquire_timed_out(caller),
             Event::GiveUp { req } => self.give_up(req),
-            Event::Connection {
-                pool,
-                client,
-                phase,
-            } => self.connection_step(pool, client, phase),
-            Event::IdleCheck { pool } => self.idle_check(pool),
-            Event::Lifetime { pool, client } => self.lifetime_over(pool, client),
-            Event::Reap { pool, client } => self.reap_leaked(pool, client),
-            Event::JobTick { worker, epoch } => self.job_tick(worker, epoch),
-            Event::JobDone { run } => self.job_done(run),
             Event::CpuDone => self.cpu_done(),
-            Event::ServerLogin {
-                pooler,
-                server,
-                phase,
-            } => self.login_step(pooler, server, phase),
-            Event::PoolerIdleCheck { pooler } => self.pooler_idle_check(pooler),
-            Event::PoolerRetry { pooler } => self.pooler_retry(pooler),
-            Event::ServerWaitTimeout { caller } => self.server_wait_timed_out(caller),
-            Event::ServerReap { pooler, server } => self.server_reaped(pooler, server),
+            Event::Fleet(event) => self.fleet_event(event),
+            Event::Job(event) => self.job_event(event),
+            Event::Pool(event) => self.pool_event(event),
+            Event::Sidecar(event) => self.sidecar_event(event),
             Event::Sample | Event::Arrival { .. } | Event::RequestStep { .. } => {
                 unreachable!("dispatched by the run loop")
             }
@@ -422,12 +408,14 @@ impl<'s> Simulation<'s> {
     fn finish(mut self) -> Summary {
         let now = self.sched.now();
         let waiting = self
-            .traffic.requests
+            .traffic
+            .requests
             .iter()
             .filter_map(|(_, r)| r.acquire_started())
             .map(|started| (CallerClass::Request, started))
             .chain(
-                self.job.runs
+                self.job
+                    .runs
                     .iter()
                     .filter_map(|(_, r)| r.acquire_started())
                     .map(|started| (CallerClass::Job, started)),
@@ -444,7 +432,8 @@ impl<'s> Simulation<'s> {
             job: self.job_summary(),
             cpu: self.server.cpu.as_ref().map(|c| c.summary(now)),
             pooler: self
-                .sidecars.stats
+                .sidecars
+                .stats
                 .as_ref()
                 .zip(self.scenario.pooler.as_ref())
                 .map(|(stats, p)| stats.summary(p.pool_size)),

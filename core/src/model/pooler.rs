@@ -23,8 +23,9 @@
 //!   connection (until `idle_in_transaction_session_timeout` kills it); one
 //!   that leaks outside a transaction holds none.
 //!
-//! This module holds the sidecar's decisions ([`Pooler`]) and carries them
-//! out against the database and the callers.
+//! This module holds the sidecar's decisions ([`Pooler`]);
+//! [`sidecars`](super::sidecars) carries them out against the database and
+//! the callers.
 
 use super::caller::Caller;
 use crate::engine::{SimRng, SimTime};

@@ -249,7 +249,8 @@ impl Simulation<'_> {
     }
 
     pub(crate) fn request_connecting_for(&self, caller: Caller, client: Id) -> bool {
-        self.traffic.requests
+        self.traffic
+            .requests
             .get(caller.id)
             .is_some_and(|r| r.checkout == caller.part && r.phase == Phase::Connecting(client))
     }
@@ -259,7 +260,8 @@ impl Simulation<'_> {
     pub(crate) fn request_granted(&mut self, caller: Caller, pool: Id, client: Id) {
         let now = self.sched.now();
         let req = self
-            .traffic.requests
+            .traffic
+            .requests
             .get_mut(caller.id)
             .expect("granted to a live request");
         self.rec.acquire(
@@ -291,7 +293,11 @@ impl Simulation<'_> {
     /// modelled, then the rest.
     #[inline(always)]
     fn start_hold(&mut self, caller: Caller, client: Id, hold: SimTime) {
-        let req = self.traffic.requests.get_mut(caller.id).expect("live request");
+        let req = self
+            .traffic
+            .requests
+            .get_mut(caller.id)
+            .expect("live request");
         let fraction = self.scenario.versions[req.version]
             .app
             .requests
@@ -315,7 +321,11 @@ impl Simulation<'_> {
 
     /// The sidecar gave the transaction a server connection.
     pub(crate) fn request_transaction_started(&mut self, caller: Caller, queued: bool) {
-        let req = self.traffic.requests.get_mut(caller.id).expect("live request");
+        let req = self
+            .traffic
+            .requests
+            .get_mut(caller.id)
+            .expect("live request");
         let Phase::ServerWait(client) = req.phase else {
             unreachable!("a server goes to a waiting request")
         };
@@ -364,7 +374,11 @@ impl Simulation<'_> {
     /// The sidecar disconnected the request's client at its
     /// `query_wait_timeout`: the query fails, the dead client is destroyed.
     pub(crate) fn request_server_wait_failed(&mut self, caller: Caller, pool: Id, client: Id) {
-        let req = self.traffic.requests.get_mut(caller.id).expect("live request");
+        let req = self
+            .traffic
+            .requests
+            .get_mut(caller.id)
+            .expect("live request");
         req.wait_timer = None;
         let started = req.wait_started;
         self.record_server_wait(
@@ -421,7 +435,8 @@ impl Simulation<'_> {
     pub(crate) fn request_acquire_failed(&mut self, caller: Caller, end: AcquireEnd) {
         let now = self.sched.now();
         let req = self
-            .traffic.requests
+            .traffic
+            .requests
             .get_mut(caller.id)
             .expect("failing a live request");
         self.rec.acquire(
@@ -481,7 +496,11 @@ impl Simulation<'_> {
     /// The handler ended: record both views and forget the request.
     pub(crate) fn finish_request(&mut self, id: Id, end: HandlerEnd) {
         let now = self.sched.now();
-        let req = self.traffic.requests.remove(id).expect("finishing a live request");
+        let req = self
+            .traffic
+            .requests
+            .remove(id)
+            .expect("finishing a live request");
         // Not a loop over an array of the two: the copy into the array is
         // read back across two of its stores, a stalled load (`perf
         // annotate`: a quarter of this function's time).

@@ -7,6 +7,7 @@
 //! `all_at_once` is 100 % surge, no unavailability; `canary` first moves
 //! `canary_pods` pods, pauses, then rolls the rest.
 
+use super::event::FleetEvent;
 use super::fleet::PodState;
 use super::{Event, Simulation};
 use crate::scenario::{Rollout, Strategy};
@@ -72,7 +73,9 @@ impl Simulation<'_> {
 
     /// Create and terminate pods until the rollout's bounds allow no more.
     pub(crate) fn reconcile_rollout(&mut self) {
-        let Some(r) = self.deployment.rollout else { return };
+        let Some(r) = self.deployment.rollout else {
+            return;
+        };
         if r.paused {
             return;
         }
@@ -143,7 +146,7 @@ impl Simulation<'_> {
                     state.paused = true;
                 }
                 let at = self.sched.now() + r.params.canary_pause;
-                self.sched.at(at, Event::RolloutResume);
+                self.sched.at(at, Event::Fleet(FleetEvent::RolloutResume));
             } else if !r.canary_phase && new_ready == replicas && old_live == 0 {
                 let name = self.scenario.versions[r.target].name.clone();
                 self.log("rollout_complete", None, format!("every pod runs {name}"));

@@ -116,7 +116,10 @@ impl Simulation<'_> {
             let (id, next) = match existing[place(pod)] {
                 Some(id) => {
                     let s = self.traffic.sources.get_mut(id).expect("live source");
-                    (id, s.arrivals.reshare(share, mass_now, &self.traffic.profile))
+                    (
+                        id,
+                        s.arrivals.reshare(share, mass_now, &self.traffic.profile),
+                    )
                 }
                 None => {
                     let rng = match pod {
@@ -158,8 +161,8 @@ impl Simulation<'_> {
                 live => Route::Worker(live[rng.random_range(0..live.len())]),
             },
             (None, Dispatch::RoundRobin) if !self.traffic.ready_workers.is_empty() => {
-                let w =
-                    self.traffic.ready_workers[self.traffic.round_robin_next as usize % self.traffic.ready_workers.len()];
+                let w = self.traffic.ready_workers
+                    [self.traffic.round_robin_next as usize % self.traffic.ready_workers.len()];
                 self.traffic.round_robin_next = self.traffic.round_robin_next.wrapping_add(1);
                 Route::Worker(w)
             }

@@ -10,7 +10,8 @@ impl Simulation<'_> {
     pub(super) fn sample(&mut self, now: SimTime, sink: &mut dyn Sink) -> std::io::Result<()> {
         if sink.wants_workers() {
             let rows: Vec<crate::metrics::WorkerRow> = self
-                .fleet.workers
+                .fleet
+                .workers
                 .iter()
                 .filter_map(|w| {
                     let pool = self.fleet.pools.get(w.pool?)?;
@@ -32,7 +33,8 @@ impl Simulation<'_> {
             ..Gauges::default()
         };
         let mut pod_rows: Vec<PodRow> = self
-            .fleet.pods
+            .fleet
+            .pods
             .iter()
             .enumerate()
             .map(|(i, p)| PodRow {
@@ -82,7 +84,8 @@ impl Simulation<'_> {
         }
         pod_rows.retain(|r| r.state != "gone");
         g.pool_utilisation_max = self
-            .fleet.pools
+            .fleet
+            .pools
             .iter()
             .map(|(_, p)| (p.total() - p.idle_count()) as f64 / p.config.max as f64)
             .fold(0.0, f64::max);

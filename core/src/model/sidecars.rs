@@ -4,13 +4,14 @@
 //! waits, pins and reaps.
 
 use super::caller::{Caller, CallerClass};
+use super::event::SidecarEvent;
 use super::pooler::{Link, LoginPhase, Pooler, Server, ServerState};
 use super::{Event, Simulation};
 use crate::engine::SimTime;
+use crate::engine::rng::{domain, stream};
 use crate::metrics::AcquireEnd;
 use crate::metrics::pooler::PoolerRecorder;
 use crate::scenario::Scenario;
-use crate::engine::rng::{domain, stream};
 use crate::slab::{Id, Slab};
 
 /// The sidecars of the run and what they record.
@@ -32,6 +33,21 @@ impl Sidecars {
 }
 
 impl Simulation<'_> {
+    /// React to an event of a sidecar.
+    pub(crate) fn sidecar_event(&mut self, event: SidecarEvent) {
+        match event {
+            SidecarEvent::ServerLogin {
+                pooler,
+                server,
+                phase,
+            } => self.login_step(pooler, server, phase),
+            SidecarEvent::PoolerIdleCheck { pooler } => self.pooler_idle_check(pooler),
+            SidecarEvent::PoolerRetry { pooler } => self.pooler_retry(pooler),
+            SidecarEvent::ServerWaitTimeout { caller } => self.server_wait_timed_out(caller),
+            SidecarEvent::ServerReap { pooler, server } => self.server_reaped(pooler, server),
+        }
+    }
+
     /// The sidecar in front of `pool`, if any.
     pub(crate) fn pooler_of(&self, pool: Id) -> Option<Id> {
         let worker = self.fleet.pools.get(pool)?.worker;
@@ -71,7 +87,9 @@ impl Simulation<'_> {
     /// The server side of a closed server connection.
     fn server_closed(&mut self, server: &Server) {
         if server.has_slot {
-            self.server.db.release(server.state != ServerState::Connecting);
+            self.server
+                .db
+                .release(server.state != ServerState::Connecting);
             self.rec
                 .open
                 .add(self.sched.now(), -1, self.scenario.warmup);
@@ -89,10 +107,15 @@ impl Simulation<'_> {
             caller,
         };
         let (requests, runs) = (&self.traffic.requests, &self.job.runs);
-        let pooler = self.sidecars.poolers.get_mut(pooler_id).expect("live sidecar");
+        let pooler = self
+            .sidecars
+            .poolers
+            .get_mut(pooler_id)
+            .expect("live sidecar");
         match pooler.begin(link, |l| link_waits(requests, runs, l)) {
             Some(server) => {
-                self.fleet.pools
+                self.fleet
+                    .pools
                     .get_mut(pool)
                     .expect("live pool")
                     .link_server(client, Some(server));
@@ -100,9 +123,10 @@ impl Simulation<'_> {
             }
             None => {
                 if let Some(timeout) = pooler.config.query_wait_timeout {
-                    let timer = self
-                        .sched
-                        .timeout(now + timeout, Event::ServerWaitTimeout { caller });
+                    let timer = self.sched.timeout(
+                        now + timeout,
+                        Event::Sidecar(SidecarEvent::ServerWaitTimeout { caller }),
+                    );
                     self.set_wait_timer(caller, timer);
                 }
                 self.launch_login(pooler_id);
@@ -149,7 +173,11 @@ impl Simulation<'_> {
             stats.login(self.rec.counts(now));
         }
         let settings = &self.scenario.database;
-        let pooler = self.sidecars.poolers.get_mut(pooler_id).expect("live sidecar");
+        let pooler = self
+            .sidecars
+            .poolers
+            .get_mut(pooler_id)
+            .expect("live sidecar");
         let (phase, at) = match self.server.db.begin_connect() {
             Err(_) => (
                 LoginPhase::TooManyClients,
@@ -165,11 +193,11 @@ impl Simulation<'_> {
         };
         self.sched.at(
             at,
-            Event::ServerLogin {
+            Event::Sidecar(SidecarEvent::ServerLogin {
                 pooler: pooler_id,
                 server,
                 phase,
-            },
+            }),
         );
     }
 
@@ -193,7 +221,11 @@ impl Simulation<'_> {
             LoginPhase::ReserveCheck => match self.server.db.check_reserve() {
                 Err(_) => {
                     // The slot was given back by the check.
-                    let pooler = self.sidecars.poolers.get_mut(pooler_id).expect("live sidecar");
+                    let pooler = self
+                        .sidecars
+                        .poolers
+                        .get_mut(pooler_id)
+                        .expect("live sidecar");
                     let s = pooler.login_failed(server, now);
                     debug_assert!(s.has_slot);
                     self.rec.open.add(now, -1, self.scenario.warmup);
@@ -201,11 +233,11 @@ impl Simulation<'_> {
                 }
                 Ok(()) => self.sched.at(
                     ready_at,
-                    Event::ServerLogin {
+                    Event::Sidecar(SidecarEvent::ServerLogin {
                         pooler: pooler_id,
                         server,
                         phase: LoginPhase::Ready,
-                    },
+                    }),
                 ),
             },
             LoginPhase::Ready => {
@@ -220,7 +252,11 @@ impl Simulation<'_> {
 
     fn login_refused(&mut self, pooler_id: Id, server: Id) {
         let now = self.sched.now();
-        let pooler = self.sidecars.poolers.get_mut(pooler_id).expect("live sidecar");
+        let pooler = self
+            .sidecars
+            .poolers
+            .get_mut(pooler_id)
+            .expect("live sidecar");
         let s = pooler.login_failed(server, now);
         self.server_closed(&s);
         self.after_refusal(pooler_id);
@@ -234,7 +270,10 @@ impl Simulation<'_> {
         }
         let pooler = self.sidecars.poolers.get(pooler_id).expect("live sidecar");
         match pooler.retry_at().filter(|&t| t > now) {
-            Some(at) => self.sched.at(at, Event::PoolerRetry { pooler: pooler_id }),
+            Some(at) => self.sched.at(
+                at,
+                Event::Sidecar(SidecarEvent::PoolerRetry { pooler: pooler_id }),
+            ),
             None => self.launch_login(pooler_id),
         }
     }
@@ -244,21 +283,27 @@ impl Simulation<'_> {
     pub(crate) fn end_transaction(&mut self, pool: Id, client: Id) {
         let now = self.sched.now();
         let Some(server) = self
-            .fleet.pools
+            .fleet
+            .pools
             .get(pool)
             .and_then(|p| p.client(client))
             .and_then(|c| c.server)
         else {
             return;
         };
-        self.fleet.pools
+        self.fleet
+            .pools
             .get_mut(pool)
             .expect("live pool")
             .link_server(client, None);
         let Some(pooler_id) = self.pooler_of(pool) else {
             return;
         };
-        let pooler = self.sidecars.poolers.get_mut(pooler_id).expect("live sidecar");
+        let pooler = self
+            .sidecars
+            .poolers
+            .get_mut(pooler_id)
+            .expect("live sidecar");
         pooler.end(server, now);
         self.serve_waiters(pooler_id);
         self.arm_pooler_idle_check(pooler_id);
@@ -269,7 +314,8 @@ impl Simulation<'_> {
     pub(crate) fn pin_transaction(&mut self, pool: Id, client: Id) {
         let now = self.sched.now();
         let Some(server) = self
-            .fleet.pools
+            .fleet
+            .pools
             .get(pool)
             .and_then(|p| p.client(client))
             .and_then(|c| c.server)
@@ -277,17 +323,18 @@ impl Simulation<'_> {
             return;
         };
         let pooler_id = self.pooler_of(pool).expect("a pool behind a sidecar");
-        self.sidecars.poolers
+        self.sidecars
+            .poolers
             .get_mut(pooler_id)
             .expect("live sidecar")
             .pin(server, now);
         if let Some(after) = self.server.db.settings.idle_in_transaction_timeout {
             self.sched.at(
                 now + after,
-                Event::ServerReap {
+                Event::Sidecar(SidecarEvent::ServerReap {
                     pooler: pooler_id,
                     server,
-                },
+                }),
             );
         }
     }
@@ -365,14 +412,19 @@ impl Simulation<'_> {
             return None;
         }
         let mut counts = vec![0usize; self.fleet.pods.len()];
-        let requests = self.traffic.requests.iter().filter(|(_, r)| r.waits_for_a_server());
+        let requests = self
+            .traffic
+            .requests
+            .iter()
+            .filter(|(_, r)| r.waits_for_a_server());
         for (_, r) in requests {
             counts[self.fleet.workers[r.worker as usize].pod as usize] += 1;
         }
         for (_, r) in self.job.runs.iter().filter(|(_, r)| r.waits_for_a_server()) {
             counts[self.fleet.workers[r.worker as usize].pod as usize] += 1;
         }
-        self.sidecars.poolers
+        self.sidecars
+            .poolers
             .iter()
             .find(|(_, p)| p.waiting() as usize != counts[p.pod as usize])
             .map(|(_, p)| (p.pod, p.waiting(), counts[p.pod as usize]))
@@ -383,7 +435,10 @@ impl Simulation<'_> {
         let Some((pool, client)) = self.server_wait_of(caller) else {
             return;
         };
-        if let Some(pooler) = self.pooler_of(pool).and_then(|p| self.sidecars.poolers.get_mut(p)) {
+        if let Some(pooler) = self
+            .pooler_of(pool)
+            .and_then(|p| self.sidecars.poolers.get_mut(p))
+        {
             pooler.forget_waiter();
         }
         match caller.class {
@@ -420,14 +475,20 @@ impl Simulation<'_> {
     /// Make sure an idle check is pending no later than the sidecar's next
     /// idle deadline.
     fn arm_pooler_idle_check(&mut self, pooler_id: Id) {
-        let pooler = self.sidecars.poolers.get_mut(pooler_id).expect("live sidecar");
+        let pooler = self
+            .sidecars
+            .poolers
+            .get_mut(pooler_id)
+            .expect("live sidecar");
         let Some(due) = pooler.next_idle_deadline() else {
             return;
         };
         if pooler.idle_check_at.is_none_or(|at| due < at) {
             pooler.idle_check_at = Some(due);
-            self.sched
-                .at(due, Event::PoolerIdleCheck { pooler: pooler_id });
+            self.sched.at(
+                due,
+                Event::Sidecar(SidecarEvent::PoolerIdleCheck { pooler: pooler_id }),
+            );
         }
     }
 
@@ -444,11 +505,17 @@ impl Simulation<'_> {
         for server in pooler.take_due_idle(now) {
             self.server_closed(&server);
         }
-        let pooler = self.sidecars.poolers.get_mut(pooler_id).expect("live sidecar");
+        let pooler = self
+            .sidecars
+            .poolers
+            .get_mut(pooler_id)
+            .expect("live sidecar");
         if let Some(at) = pooler.next_idle_deadline() {
             pooler.idle_check_at = Some(at);
-            self.sched
-                .at(at, Event::PoolerIdleCheck { pooler: pooler_id });
+            self.sched.at(
+                at,
+                Event::Sidecar(SidecarEvent::PoolerIdleCheck { pooler: pooler_id }),
+            );
         }
     }
 
@@ -464,11 +531,14 @@ impl Simulation<'_> {
             if let Some(at) = pooler.next_idle_deadline() {
                 let at = at.max(now);
                 pooler.idle_check_at = Some(at);
-                self.sched.at(at, Event::PoolerIdleCheck { pooler: id });
+                self.sched.at(
+                    at,
+                    Event::Sidecar(SidecarEvent::PoolerIdleCheck { pooler: id }),
+                );
             }
             if let Some(after) = self.server.db.settings.idle_in_transaction_timeout {
                 for (server, since) in pooler.pinned_servers() {
-                    let event = Event::ServerReap { pooler: id, server };
+                    let event = Event::Sidecar(SidecarEvent::ServerReap { pooler: id, server });
                     self.sched.at((since + after).max(now), event);
                 }
             }

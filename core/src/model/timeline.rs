@@ -1,6 +1,7 @@
 //! The scenario's timeline: deploys, rollbacks, traffic changes, job
 //! switches, server settings and restarts, applied at their times.
 
+use super::event::{FleetEvent, PoolEvent};
 use super::pool::ClientState;
 use super::{Event, Simulation};
 use crate::engine::SimTime;
@@ -12,9 +13,9 @@ impl Simulation<'_> {
         for (index, e) in self.scenario.events.iter().enumerate() {
             self.sched.at(
                 e.at,
-                Event::Timeline {
+                Event::Fleet(FleetEvent::Timeline {
                     index: index as u32,
-                },
+                }),
             );
         }
     }
@@ -42,7 +43,11 @@ impl Simulation<'_> {
                 if self.deployment.version_history.len() > 1 {
                     self.deployment.version_history.pop();
                 }
-                let target = *self.deployment.version_history.last().expect("initial version");
+                let target = *self
+                    .deployment
+                    .version_history
+                    .last()
+                    .expect("initial version");
                 let name = &self.scenario.versions[target].name;
                 self.log("rollback", None, format!("back to {name}"));
                 self.start_rollout(target, rollout);
@@ -103,7 +108,8 @@ impl Simulation<'_> {
                 let due = due.max(now);
                 if pool.idle_check_at.is_none_or(|at| due < at) {
                     pool.idle_check_at = Some(due);
-                    self.sched.at(due, Event::IdleCheck { pool: pool_id });
+                    self.sched
+                        .at(due, Event::Pool(PoolEvent::IdleCheck { pool: pool_id }));
                 }
             }
             let leaked: Vec<_> = pool
@@ -120,10 +126,10 @@ impl Simulation<'_> {
                 for (client, since) in leaked {
                     self.sched.at(
                         (since + after).max(now),
-                        Event::Reap {
+                        Event::Pool(PoolEvent::Reap {
                             pool: pool_id,
                             client,
-                        },
+                        }),
                     );
                 }
             }
