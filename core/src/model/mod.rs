@@ -2,11 +2,16 @@
 //! a PostgreSQL server, request traffic and a background job, as plain
 //! structs reacting to events from the [`engine`](crate::engine).
 //!
+//! [`Simulation`] holds the kernel (clock, event queue, recorder) and one
+//! component per subsystem; [`event`] lists what can happen, the cold
+//! events nested by subsystem.
+//!
 //! * [`pool`]: pg-pool's decisions; [`wait_queue`]: its queue;
 //!   [`idle_stack`]: its idle clients.
 //! * [`database`]: PostgreSQL's slots and refusals; [`cpu`]: its processors
-//!   shared by the active queries.
-//! * [`pooler`]: a PgBouncer sidecar per pod.
+//!   shared by the active queries; `server`: the two as a component.
+//! * [`pooler`]: a PgBouncer sidecar's decisions; `sidecars`: the pods'
+//!   sidecars, carrying those out.
 //! * [`connection`]: connection handshakes, releases, idle eviction, reaping.
 //! * [`request`]: what a request handler does; [`job`]: the background job;
 //!   [`job_queue`]: its queue-based variant.
@@ -14,6 +19,8 @@
 //! * [`fleet`]: pods and workers; [`lifecycle`]: their start, crash and exit;
 //!   [`rollout`]: deploys and rollbacks; [`timeline`]: the scenario's events;
 //!   [`pod_timeline`]: the pods' changes, and the peak connections they allow.
+//! * `sample`: the gauges at each sample; `invariants`: the model's
+//!   invariants and the counts they balance.
 
 pub mod caller;
 pub mod connection;
