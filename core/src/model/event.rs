@@ -1,20 +1,27 @@
 //! What can happen: the events of the run, as the scheduler holds them.
 //!
-//! The events of a request's path through its pool stay at the top of
-//! [`Event`]: they fire once or more per request (or per query) on the
+//! The events of a request's path stay at the top of [`Event`]: they fire
+//! once or more per request (or per query, or per queued caller) on the
 //! measured workloads, and the run loop dispatches the commonest itself.
 //! The others are nested by subsystem: [`FleetEvent`], [`JobEvent`],
 //! [`PoolEvent`] and [`SidecarEvent`]; a new model feature adds its events
 //! to one of those. The scheduler stores events in a slot table, so their
 //! size matters: a test below holds it (a caller takes 20 bytes, so an
-//! event takes 24, and nesting must not add to that).
+//! event takes 24, and nesting must not add to that: a sub-enum holds at
+//! most 20 bytes, so no caller in one).
 
 use super::caller::Caller;
 use super::{connection, pooler};
 use crate::slab::Id;
 
 /// Everything that can happen.
+///
+/// `repr(u8)`: a plain tag byte in front of every variant. Left to itself
+/// the compiler hides the tag inside a sub-enum's own (a niche), and every
+/// match of the run loop then decodes it: 1.3 to 1.6 % more instructions per
+/// request.
 #[derive(Clone, Copy, Debug)]
+#[repr(u8)]
 pub enum Event {
     /// The next arrival of a traffic source.
     Arrival {
@@ -45,6 +52,11 @@ pub enum Event {
     },
     /// The database's CPU finished a query.
     CpuDone,
+    /// A transaction's `query_wait_timeout` at the sidecar.
+    ServerWaitTimeout {
+        /// Who waits.
+        caller: Caller,
+    },
     /// The fleet's life: the scenario's timeline, pods, workers, rollouts.
     Fleet(FleetEvent),
     /// The background job.
@@ -160,11 +172,6 @@ pub enum SidecarEvent {
     PoolerRetry {
         /// The sidecar.
         pooler: Id,
-    },
-    /// A transaction's `query_wait_timeout` at the sidecar.
-    ServerWaitTimeout {
-        /// Who waits.
-        caller: Caller,
     },
     /// The server kills a sidecar connection pinned by a leaked transaction.
     ServerReap {

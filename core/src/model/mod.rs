@@ -402,6 +402,7 @@ impl<'s> Simulation<'s> {
             Event::AcquireTimeout { caller } => self.acquire_timed_out(caller),
             Event::GiveUp { req } => self.give_up(req),
             Event::CpuDone => self.cpu_done(),
+            Event::ServerWaitTimeout { caller } => self.server_wait_timed_out(caller),
             Event::Fleet(event) => self.fleet_event(event),
             Event::Job(event) => self.job_event(event),
             Event::Pool(event) => self.pool_event(event),

@@ -43,7 +43,6 @@ impl Simulation<'_> {
             } => self.login_step(pooler, server, phase),
             SidecarEvent::PoolerIdleCheck { pooler } => self.pooler_idle_check(pooler),
             SidecarEvent::PoolerRetry { pooler } => self.pooler_retry(pooler),
-            SidecarEvent::ServerWaitTimeout { caller } => self.server_wait_timed_out(caller),
             SidecarEvent::ServerReap { pooler, server } => self.server_reaped(pooler, server),
         }
     }
@@ -123,10 +122,9 @@ impl Simulation<'_> {
             }
             None => {
                 if let Some(timeout) = pooler.config.query_wait_timeout {
-                    let timer = self.sched.timeout(
-                        now + timeout,
-                        Event::Sidecar(SidecarEvent::ServerWaitTimeout { caller }),
-                    );
+                    let timer = self
+                        .sched
+                        .timeout(now + timeout, Event::ServerWaitTimeout { caller });
                     self.set_wait_timer(caller, timer);
                 }
                 self.launch_login(pooler_id);
