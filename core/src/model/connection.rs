@@ -17,6 +17,7 @@
 
 use super::caller::{Caller, CallerClass};
 use super::database::Refusal;
+use super::event::PoolEvent;
 use super::pool::Client;
 use super::trace::TraceKind;
 use super::{Event, Simulation};
@@ -39,17 +40,31 @@ pub enum Phase {
 }
 
 impl Simulation<'_> {
+    /// React to an event of a pool's clients.
+    pub(crate) fn pool_event(&mut self, event: PoolEvent) {
+        match event {
+            PoolEvent::Handshake {
+                pool,
+                client,
+                phase,
+            } => self.connection_step(pool, client, phase),
+            PoolEvent::IdleCheck { pool } => self.idle_check(pool),
+            PoolEvent::Lifetime { pool, client } => self.lifetime_over(pool, client),
+            PoolEvent::Reap { pool, client } => self.reap_leaked(pool, client),
+        }
+    }
+
     /// Start the handshake of a new client of `pool_id`, bound to its caller.
     /// Behind a sidecar the client connects to PgBouncer: no server slot, no
     /// refusal, only `pooler.client_setup`.
     pub(crate) fn begin_connection(&mut self, pool_id: Id, client: Id) {
         let now = self.sched.now();
-        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        let pool = self.fleet.pools.get_mut(pool_id).expect("live pool");
         let kill_at = pool
             .config
             .acquire_timeout
             .map_or(SimTime::NEVER, |t| now + t);
-        let rng = &mut self.workers[pool.worker as usize].setup_rng;
+        let rng = &mut self.fleet.workers[pool.worker as usize].setup_rng;
         let settings = &self.scenario.database;
         let (phase, at) = if pool.via_pooler {
             let setup = &self
@@ -62,7 +77,7 @@ impl Simulation<'_> {
             pool.set_handshake(client, ready_at, kill_at);
             (Phase::Ready, ready_at)
         } else {
-            match self.db.begin_connect() {
+            match self.server.db.begin_connect() {
                 Err(_) => {
                     let delay = settings.too_many_clients_delay.sample(rng);
                     pool.set_handshake(client, now + delay, kill_at);
@@ -85,18 +100,18 @@ impl Simulation<'_> {
         };
         self.sched.at(
             at,
-            Event::Connection {
+            Event::Pool(PoolEvent::Handshake {
                 pool: pool_id,
                 client,
                 phase,
-            },
+            }),
         );
     }
 
     /// One step of a handshake.
     pub(crate) fn connection_step(&mut self, pool_id: Id, client_id: Id, phase: Phase) {
         let now = self.sched.now();
-        let Some(pool) = self.pools.get_mut(pool_id) else {
+        let Some(pool) = self.fleet.pools.get_mut(pool_id) else {
             return;
         };
         let Some(client) = pool.client(client_id) else {
@@ -109,7 +124,7 @@ impl Simulation<'_> {
                 client_id,
                 Failure::Refused(Refusal::TooManyClients),
             ),
-            Phase::ReserveCheck => match self.db.check_reserve() {
+            Phase::ReserveCheck => match self.server.db.check_reserve() {
                 Err(refusal) => {
                     pool.slot_lost(client_id);
                     self.rec.open.add(now, -1, self.scenario.warmup);
@@ -121,27 +136,27 @@ impl Simulation<'_> {
                     } else {
                         (Phase::Ready, ready_at)
                     };
-                    let event = Event::Connection {
+                    let event = Event::Pool(PoolEvent::Handshake {
                         pool: pool_id,
                         client: client_id,
                         phase,
-                    };
+                    });
                     self.sched.at(at, event);
                 }
             },
             Phase::Kill => self.connection_failed(pool_id, client_id, Failure::Timeout),
             Phase::Ready => {
                 if !pool.via_pooler {
-                    self.db.established_one();
+                    self.server.db.established_one();
                 }
                 let caller = pool.connected(client_id);
                 let lifetime = pool.config.max_lifetime;
                 self.rec.checked_out.add(now, 1, self.scenario.warmup);
                 if let Some(life) = lifetime {
-                    let event = Event::Lifetime {
+                    let event = Event::Pool(PoolEvent::Lifetime {
                         pool: pool_id,
                         client: client_id,
-                    };
+                    });
                     self.sched.at(now + life, event);
                 }
                 if self.connecting_for(caller, client_id) {
@@ -160,7 +175,7 @@ impl Simulation<'_> {
     /// the caller the client was made for, if it still waits.
     fn connection_failed(&mut self, pool_id: Id, client_id: Id, why: Failure) {
         let now = self.sched.now();
-        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        let pool = self.fleet.pools.get_mut(pool_id).expect("live pool");
         let client = pool.connect_failed(client_id).expect("connecting client");
         let kind = match why {
             Failure::Refused(Refusal::TooManyClients) => TraceKind::RefusedTooManyClients,
@@ -173,7 +188,7 @@ impl Simulation<'_> {
             Failure::Timeout => AcquireEnd::ConnectTimeout,
         };
         if client.has_slot {
-            self.db.release(false);
+            self.server.db.release(false);
             self.rec.open.add(now, -1, self.scenario.warmup);
         }
         self.pulse(pool_id);
@@ -197,12 +212,12 @@ impl Simulation<'_> {
     /// An acquire failed.
     pub(crate) fn acquire_failed(&mut self, caller: Caller, end: AcquireEnd) {
         let first = match end {
-            AcquireEnd::Refused if !self.first_logged.0 => {
-                self.first_logged.0 = true;
+            AcquireEnd::Refused if !self.books.first_logged.0 => {
+                self.books.first_logged.0 = true;
                 Some(LogKind::FirstRefusal)
             }
-            AcquireEnd::QueueTimeout | AcquireEnd::ConnectTimeout if !self.first_logged.1 => {
-                self.first_logged.1 = true;
+            AcquireEnd::QueueTimeout | AcquireEnd::ConnectTimeout if !self.books.first_logged.1 => {
+                self.books.first_logged.1 = true;
                 Some(LogKind::FirstAcquireTimeout)
             }
             _ => None,
@@ -210,8 +225,8 @@ impl Simulation<'_> {
         if let Some(kind) = first {
             let pool = self.acquiring_pool(caller);
             let pod = pool
-                .and_then(|p| self.pools.get(p))
-                .map(|p| self.workers[p.worker as usize].pod);
+                .and_then(|p| self.fleet.pools.get(p))
+                .map(|p| self.fleet.workers[p.worker as usize].pod);
             let who = match caller.class {
                 CallerClass::Request => "a request",
                 CallerClass::Job => "a job run",
@@ -232,13 +247,13 @@ impl Simulation<'_> {
 
     /// Whether `caller` is waiting in a pool queue.
     pub(crate) fn is_queued(&self, caller: Caller) -> bool {
-        is_queued(&self.requests, &self.runs, caller)
+        is_queued(&self.traffic.requests, &self.job.runs, caller)
     }
 
     /// `caller`, queued in `pool_id`, stops waiting (before its phase changes).
     pub(crate) fn forget_waiter(&mut self, pool_id: Id, caller: Caller) {
-        if let Some(pool) = self.pools.get_mut(pool_id) {
-            let (requests, runs) = (&self.requests, &self.runs);
+        if let Some(pool) = self.fleet.pools.get_mut(pool_id) {
+            let (requests, runs) = (&self.traffic.requests, &self.job.runs);
             pool.forget_waiter(caller, |c| is_queued(requests, runs, c));
         }
     }
@@ -256,7 +271,7 @@ impl Simulation<'_> {
     #[inline(always)]
     pub(crate) fn acquire(&mut self, caller: Caller, pool_id: Id) -> super::pool::Connect {
         let now = self.sched.now();
-        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        let pool = self.fleet.pools.get_mut(pool_id).expect("live pool");
         let outcome = pool.connect(caller);
         match outcome {
             super::pool::Connect::Queued => {
@@ -270,7 +285,7 @@ impl Simulation<'_> {
             ),
             super::pool::Connect::Reused(_) => {}
         }
-        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        let pool = self.fleet.pools.get_mut(pool_id).expect("live pool");
         match outcome {
             super::pool::Connect::Reused(_) => {
                 self.rec.checked_out.add(now, 1, self.scenario.warmup);
@@ -280,7 +295,7 @@ impl Simulation<'_> {
                     let patience = match pool.config.acquire_timeout_law {
                         crate::scenario::PatienceLaw::Fixed => timeout,
                         crate::scenario::PatienceLaw::Exponential => {
-                            let rng = &mut self.workers[pool.worker as usize].setup_rng;
+                            let rng = &mut self.fleet.workers[pool.worker as usize].setup_rng;
                             crate::dist::Dist::Exponential {
                                 mean: timeout.as_secs_f64(),
                             }
@@ -325,7 +340,7 @@ impl Simulation<'_> {
         if self.scenario.pooler.is_some() {
             self.end_transaction(pool_id, client);
         }
-        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        let pool = self.fleet.pools.get_mut(pool_id).expect("live pool");
         let closed = pool.release(client, now, with_error, class);
         let (waiting, ending) = (pool.waiting() > 0, pool.is_ending());
         self.rec.checked_out.add(now, -1, self.scenario.warmup);
@@ -348,7 +363,8 @@ impl Simulation<'_> {
     /// The server side of a closed client: its slot is freed.
     pub(crate) fn close_session(&mut self, client: &Client) {
         if client.has_slot {
-            self.db
+            self.server
+                .db
                 .release(client.state != super::pool::ClientState::Connecting);
             self.rec
                 .open
@@ -358,10 +374,10 @@ impl Simulation<'_> {
 
     /// Serve the head of the queue if the pool can.
     pub(crate) fn pulse(&mut self, pool_id: Id) {
-        let Some(pool) = self.pools.get_mut(pool_id) else {
+        let Some(pool) = self.fleet.pools.get_mut(pool_id) else {
             return;
         };
-        let (requests, runs) = (&self.requests, &self.runs);
+        let (requests, runs) = (&self.traffic.requests, &self.job.runs);
         match pool.pulse(|c| is_queued(requests, runs, c)) {
             super::pool::Pulse::Nothing => {}
             super::pool::Pulse::Grant(caller, client) => {
@@ -385,20 +401,21 @@ impl Simulation<'_> {
 
     /// Make sure an idle check is pending no later than `client`'s deadline.
     fn arm_idle_check(&mut self, pool_id: Id, client: Id) {
-        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        let pool = self.fleet.pools.get_mut(pool_id).expect("live pool");
         let Some(due) = pool.idle_deadline_of(client) else {
             return;
         };
         if pool.idle_check_at.is_none_or(|at| due < at) {
             pool.idle_check_at = Some(due);
-            self.sched.at(due, Event::IdleCheck { pool: pool_id });
+            self.sched
+                .at(due, Event::Pool(PoolEvent::IdleCheck { pool: pool_id }));
         }
     }
 
     /// Close the idle clients that are due, then re-arm.
     pub(crate) fn idle_check(&mut self, pool_id: Id) {
         let now = self.sched.now();
-        let Some(pool) = self.pools.get_mut(pool_id) else {
+        let Some(pool) = self.fleet.pools.get_mut(pool_id) else {
             return;
         };
         if pool.idle_check_at != Some(now) {
@@ -409,7 +426,8 @@ impl Simulation<'_> {
         let next = pool.next_idle_deadline();
         if let Some(at) = next {
             pool.idle_check_at = Some(at);
-            self.sched.at(at, Event::IdleCheck { pool: pool_id });
+            self.sched
+                .at(at, Event::Pool(PoolEvent::IdleCheck { pool: pool_id }));
         }
         let (worker, listener) = (pool.worker, pool.config.error_listener);
         let mut reaped = false;
@@ -426,7 +444,7 @@ impl Simulation<'_> {
             self.pulse(pool_id);
         }
         self.drop_pool_if_done(pool_id);
-        self.exit_if_idle(self.workers[worker as usize].pod);
+        self.exit_if_idle(self.fleet.workers[worker as usize].pod);
         if reaped && !listener {
             self.crash_worker(
                 worker,
@@ -437,7 +455,7 @@ impl Simulation<'_> {
 
     /// `maxLifetimeSeconds` passed for a client.
     pub(crate) fn lifetime_over(&mut self, pool_id: Id, client: Id) {
-        let Some(pool) = self.pools.get_mut(pool_id) else {
+        let Some(pool) = self.fleet.pools.get_mut(pool_id) else {
             return;
         };
         if let Some(c) = pool.expire(client) {
@@ -451,7 +469,7 @@ impl Simulation<'_> {
     /// idle_in_transaction_session_timeout): its slot is freed, the pool
     /// keeps counting the client.
     pub(crate) fn reap_leaked(&mut self, pool_id: Id, client: Id) {
-        let Some(pool) = self.pools.get(pool_id) else {
+        let Some(pool) = self.fleet.pools.get(pool_id) else {
             return;
         };
         let Some(c) = pool.client(client) else {
@@ -469,11 +487,11 @@ impl Simulation<'_> {
         {
             return; // the setting changed since this was scheduled
         }
-        let pool = self.pools.get_mut(pool_id).expect("live pool");
+        let pool = self.fleet.pools.get_mut(pool_id).expect("live pool");
         pool.slot_lost(client);
-        self.leaks_reaped += 1;
+        self.books.leaks_reaped += 1;
         self.trace(TraceKind::Reaped, None, Some(pool_id), Some(client));
-        self.db.release(true);
+        self.server.db.release(true);
         self.rec.open.add(now, -1, self.scenario.warmup);
         if self.job_in(worker).is_some_and(|j| !j.error_listener) {
             self.crash_worker(
@@ -486,12 +504,13 @@ impl Simulation<'_> {
     /// A pool that was ended and holds no client disappears.
     pub(crate) fn drop_pool_if_done(&mut self, pool_id: Id) {
         if self
+            .fleet
             .pools
             .get(pool_id)
             .is_some_and(|p| p.is_ending() && p.total() == 0)
-            && let Some(pool) = self.pools.remove(pool_id)
+            && let Some(pool) = self.fleet.pools.remove(pool_id)
         {
-            self.workers[pool.worker as usize]
+            self.fleet.workers[pool.worker as usize]
                 .pools
                 .retain(|&id| id != pool_id);
         }

@@ -216,7 +216,7 @@ impl Simulation<'_> {
     /// Start `work` of CPU for `owner` (a request's query).
     pub(crate) fn run_query(&mut self, owner: Caller, work: SimTime) {
         let now = self.sched.now();
-        let cpu = self.cpu.as_mut().expect("CPU modelled");
+        let cpu = self.server.cpu.as_mut().expect("CPU modelled");
         cpu.submit(now, work.as_secs_f64(), owner);
         self.reschedule_cpu();
     }
@@ -224,13 +224,13 @@ impl Simulation<'_> {
     /// Move the completion event to the head query's new finish time.
     fn reschedule_cpu(&mut self) {
         let now = self.sched.now();
-        let cpu = self.cpu.as_mut().expect("CPU modelled");
+        let cpu = self.server.cpu.as_mut().expect("CPU modelled");
         if let Some(timer) = cpu.timer.take() {
             self.sched.cancel(timer);
         }
         if let Some(at) = cpu.next_finish(now) {
             let timer = self.sched.timer(at, Event::CpuDone);
-            self.cpu.as_mut().expect("CPU modelled").timer = Some(timer);
+            self.server.cpu.as_mut().expect("CPU modelled").timer = Some(timer);
         }
     }
 
@@ -238,8 +238,14 @@ impl Simulation<'_> {
     /// owner, then reschedule.
     pub(crate) fn cpu_done(&mut self) {
         let now = self.sched.now();
-        self.cpu.as_mut().expect("CPU modelled").timer = None;
-        while let Some(owner) = self.cpu.as_mut().expect("CPU modelled").pop_finished(now) {
+        self.server.cpu.as_mut().expect("CPU modelled").timer = None;
+        while let Some(owner) = self
+            .server
+            .cpu
+            .as_mut()
+            .expect("CPU modelled")
+            .pop_finished(now)
+        {
             match owner.class {
                 CallerClass::Request => self.request_query_done(owner),
                 CallerClass::Job => unreachable!("the job's holds are not CPU work"),

@@ -3,8 +3,9 @@
 //! created by the start of the run and by deploys, and go away when
 //! terminated; their ids are never reused.
 
+use super::pool::Pool;
 use crate::engine::SimRng;
-use crate::slab::Id;
+use crate::slab::{Id, Slab};
 
 /// Where a pod is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,4 +70,16 @@ pub struct Worker {
     pub epoch: u32,
     /// Stream for connection-setup times of its pools.
     pub setup_rng: SimRng,
+}
+
+/// The fleet's state: its pods, their worker processes and every
+/// node-postgres pool of those processes.
+#[derive(Default)]
+pub(crate) struct Fleet {
+    /// Every pod created so far, by id (ids are never reused).
+    pub(crate) pods: Vec<Pod>,
+    /// Every worker process, by index.
+    pub(crate) workers: Vec<Worker>,
+    /// The workers' pools: request pools and job pools.
+    pub(crate) pools: Slab<Pool>,
 }

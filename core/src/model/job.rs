@@ -16,6 +16,8 @@
 //! server connection for each, one after the other, before it works.
 
 use super::caller::{Caller, CallerClass};
+use super::event::{JobEvent, PoolEvent};
+use super::job_queue::JobQueue;
 use super::pool::{Connect, PoolKind};
 use super::trace::TraceKind;
 use super::{Event, Simulation};
@@ -23,9 +25,40 @@ use crate::engine::rng::{domain, stream};
 use crate::engine::{SimRng, SimTime, TimerId};
 use crate::metrics::AcquireEnd;
 use crate::metrics::LogKind;
+use crate::metrics::summary::JobSummary;
 use crate::scenario::{Job, JobPlacement, JobPoolMode, ReleaseDiscipline};
 use crate::slab::{Id, Slab};
 use rand::RngExt;
+
+/// The background job's state in the run.
+pub(crate) struct BackgroundJob {
+    /// Runs in progress.
+    pub(crate) runs: Slab<JobRun>,
+    /// The job runner of each worker (by worker index), if the job runs there.
+    pub(crate) runners: Vec<Option<JobRunner>>,
+    /// Whether the job is switched on (timeline `job` events).
+    pub(crate) switch: bool,
+    /// Its figures so far.
+    pub(crate) totals: JobSummary,
+    /// Job runs started so far (wrapping): trace names.
+    pub(crate) runs_seen: u32,
+    /// The queue-based job's work queue and idle consumers.
+    pub(crate) queue: JobQueue,
+}
+
+impl Default for BackgroundJob {
+    /// Switched on, nothing run yet.
+    fn default() -> BackgroundJob {
+        BackgroundJob {
+            runs: Slab::default(),
+            runners: Vec::new(),
+            switch: true,
+            totals: JobSummary::default(),
+            runs_seen: 0,
+            queue: JobQueue::default(),
+        }
+    }
+}
 
 /// The job code in one worker process.
 pub struct JobRunner {
@@ -124,10 +157,18 @@ pub(crate) fn waits_for_server(runs: &Slab<JobRun>, caller: Caller) -> bool {
 }
 
 impl Simulation<'_> {
+    /// React to an event of the background job.
+    pub(crate) fn job_event(&mut self, event: JobEvent) {
+        match event {
+            JobEvent::Tick { worker, epoch } => self.job_tick(worker, epoch),
+            JobEvent::Done { run } => self.job_done(run),
+        }
+    }
+
     /// The job of worker `w`'s version, if the job runs in that worker.
     pub(crate) fn job_in(&self, w: u32) -> Option<&'_ Job> {
-        let worker = &self.workers[w as usize];
-        let app = &self.scenario.versions[self.pods[worker.pod as usize].version].app;
+        let worker = &self.fleet.workers[w as usize];
+        let app = &self.scenario.versions[self.fleet.pods[worker.pod as usize].version].app;
         let job = app.job.as_ref()?;
         match job.placement {
             JobPlacement::OneWorker if worker.index != 0 => None,
@@ -137,7 +178,7 @@ impl Simulation<'_> {
 
     /// Whether leaked clients of `pool` sit in an open transaction.
     pub(crate) fn leaks_in_transaction(&self, pool: Id) -> bool {
-        let w = self.pools.get(pool).map_or(0, |p| p.worker);
+        let w = self.fleet.pools.get(pool).map_or(0, |p| p.worker);
         self.job_in(w).is_some_and(|j| j.leak_in_transaction)
     }
 
@@ -148,7 +189,7 @@ impl Simulation<'_> {
         let Some(job) = self.job_in(w).cloned() else {
             return;
         };
-        let worker = &self.workers[w as usize];
+        let worker = &self.fleet.workers[w as usize];
         let (pod, index, epoch) = (worker.pod, worker.index, worker.epoch);
         let own_pool = (job.pool_mode == JobPoolMode::Own)
             .then(|| self.new_pool(job.pool.clone(), PoolKind::Job, w));
@@ -157,7 +198,7 @@ impl Simulation<'_> {
         let key = super::worker_key(pod, index) ^ ((epoch as u64) << 40);
         let mut rng = stream(self.scenario.seed, domain("job"), key);
         let first = SimTime::from_secs_f64(job.period.as_secs_f64() * rng.random::<f64>());
-        self.runners[w as usize] = Some(JobRunner {
+        self.job.runners[w as usize] = Some(JobRunner {
             own_pool,
             consumer_pool,
             consuming: false,
@@ -166,7 +207,8 @@ impl Simulation<'_> {
             epoch,
         });
         let at = self.sched.now() + first;
-        self.sched.at(at, Event::JobTick { worker: w, epoch });
+        self.sched
+            .at(at, Event::Job(JobEvent::Tick { worker: w, epoch }));
         if consumer_pool.is_some() {
             self.consumer_ready(w, epoch);
         }
@@ -179,17 +221,17 @@ impl Simulation<'_> {
         let Some(job) = self.job_in(w).cloned() else {
             return;
         };
-        let Some(runner) = self.runners[w as usize].as_mut() else {
+        let Some(runner) = self.job.runners[w as usize].as_mut() else {
             return;
         };
         if runner.epoch != epoch {
             return;
         }
         self.sched
-            .after(job.period, Event::JobTick { worker: w, epoch });
+            .after(job.period, Event::Job(JobEvent::Tick { worker: w, epoch }));
         let counted = self.rec.counts(now);
-        if !self.job_switch || (!job.overlap && runner.running > 0) {
-            self.job_totals.runs_skipped += u64::from(counted);
+        if !self.job.switch || (!job.overlap && runner.running > 0) {
+            self.job.totals.runs_skipped += u64::from(counted);
             return;
         }
         let queued = job.pool_mode == JobPoolMode::Queue;
@@ -198,25 +240,25 @@ impl Simulation<'_> {
         let hold = job.hold.sample(&mut runner.rng);
         let own_pool = runner.own_pool;
         self.rec.job_run();
-        self.job_totals.runs_started += u64::from(counted);
-        self.runs_seen = self.runs_seen.wrapping_add(1);
-        let serial = self.runs_seen;
+        self.job.totals.runs_started += u64::from(counted);
+        self.job.runs_seen = self.job.runs_seen.wrapping_add(1);
+        let serial = self.job.runs_seen;
         if queued {
             self.enqueue_work(serial, fails, hold);
             return;
         }
         let pool = match job.pool_mode {
-            JobPoolMode::Shared => self.workers[w as usize].pool.expect("live worker"),
+            JobPoolMode::Shared => self.fleet.workers[w as usize].pool.expect("live worker"),
             JobPoolMode::Own => own_pool.expect("own pool"),
             JobPoolMode::PerRun => self.new_pool(job.pool.clone(), PoolKind::Job, w),
             JobPoolMode::Queue => unreachable!("enqueued above"),
         };
-        let version = self.pods[self.workers[w as usize].pod as usize].version;
+        let version = self.fleet.pods[self.fleet.workers[w as usize].pod as usize].version;
         let mut run = JobRun::new(w, serial, version, pool);
         run.started = now;
         run.fails = fails;
         run.hold = hold;
-        let run = self.runs.insert(run);
+        let run = self.job.runs.insert(run);
         self.job_acquire(run);
     }
 
@@ -231,19 +273,19 @@ impl Simulation<'_> {
     /// Check out the run's next connection.
     pub(crate) fn job_acquire(&mut self, id: Id) {
         let now = self.sched.now();
-        let run = self.runs.get_mut(id).expect("live run");
+        let run = self.job.runs.get_mut(id).expect("live run");
         run.wait_started = now;
         let caller = Caller::job(id, run.held.len() as u32, run.serial);
         let pool = run.pool;
         match self.acquire(caller, pool) {
             Connect::Reused(client) => self.granted(caller, pool, client),
             Connect::Queued => {
-                let run = self.runs.get_mut(id).expect("live run");
+                let run = self.job.runs.get_mut(id).expect("live run");
                 run.phase = Phase::Queued;
                 run.found_full = true;
             }
             Connect::NewClient(client) => {
-                let run = self.runs.get_mut(id).expect("live run");
+                let run = self.job.runs.get_mut(id).expect("live run");
                 run.phase = Phase::Connecting(client);
                 run.found_full = false;
             }
@@ -251,26 +293,26 @@ impl Simulation<'_> {
     }
 
     pub(crate) fn set_job_wait_timer(&mut self, caller: Caller, timer: TimerId) {
-        if let Some(run) = self.runs.get_mut(caller.id) {
+        if let Some(run) = self.job.runs.get_mut(caller.id) {
             run.wait_timer = Some(timer);
         }
     }
 
     pub(crate) fn job_acquiring_pool(&self, caller: Caller) -> Option<Id> {
-        self.runs.get(caller.id).and_then(|r| {
+        self.job.runs.get(caller.id).and_then(|r| {
             let acquiring = matches!(r.phase, Phase::Queued | Phase::Connecting(_));
             (r.held.len() as u32 == caller.part && acquiring).then_some(r.pool)
         })
     }
 
     pub(crate) fn job_promoted(&mut self, caller: Caller, client: Id) {
-        if let Some(run) = self.runs.get_mut(caller.id) {
+        if let Some(run) = self.job.runs.get_mut(caller.id) {
             run.phase = Phase::Connecting(client);
         }
     }
 
     pub(crate) fn job_connecting_for(&self, caller: Caller, client: Id) -> bool {
-        self.runs.get(caller.id).is_some_and(|r| {
+        self.job.runs.get(caller.id).is_some_and(|r| {
             r.held.len() as u32 == caller.part && r.phase == Phase::Connecting(client)
         })
     }
@@ -278,9 +320,13 @@ impl Simulation<'_> {
     /// The run got a connection: take the next one, or start working.
     pub(crate) fn job_granted(&mut self, caller: Caller, pool: Id, client: Id) {
         let now = self.sched.now();
-        let run = self.runs.get(caller.id).expect("granted to a live run");
+        let run = self.job.runs.get(caller.id).expect("granted to a live run");
         let fan_out = self.job_of_run(run).fan_out;
-        let run = self.runs.get_mut(caller.id).expect("granted to a live run");
+        let run = self
+            .job
+            .runs
+            .get_mut(caller.id)
+            .expect("granted to a live run");
         self.rec.acquire(
             now,
             CallerClass::Job,
@@ -294,7 +340,7 @@ impl Simulation<'_> {
         run.held.push(client);
         if (run.held.len() as u32) < fan_out {
             self.job_acquire(caller.id);
-        } else if self.pools.get(pool).is_some_and(|p| p.via_pooler) {
+        } else if self.fleet.pools.get(pool).is_some_and(|p| p.via_pooler) {
             self.job_begin_transaction(caller.id, 0);
         } else {
             self.job_work(caller.id);
@@ -303,16 +349,17 @@ impl Simulation<'_> {
 
     /// The run holds what it needs: it works for its hold.
     fn job_work(&mut self, id: Id) {
-        let run = self.runs.get_mut(id).expect("live run");
+        let run = self.job.runs.get_mut(id).expect("live run");
         run.phase = Phase::Working;
         let hold = run.hold;
-        self.sched.after(hold, Event::JobDone { run: id });
+        self.sched
+            .after(hold, Event::Job(JobEvent::Done { run: id }));
     }
 
     /// Ask the sidecar for a server connection for the run's `k`-th client.
     fn job_begin_transaction(&mut self, id: Id, k: u32) {
         let now = self.sched.now();
-        let run = self.runs.get_mut(id).expect("live run");
+        let run = self.job.runs.get_mut(id).expect("live run");
         run.phase = Phase::ServerWait(k);
         run.wait_started = now;
         let caller = Caller::job(id, k, run.serial);
@@ -322,7 +369,7 @@ impl Simulation<'_> {
 
     /// The sidecar gave the run's current client a server connection.
     pub(crate) fn job_transaction_started(&mut self, caller: Caller, queued: bool) {
-        let run = self.runs.get_mut(caller.id).expect("live run");
+        let run = self.job.runs.get_mut(caller.id).expect("live run");
         debug_assert_eq!(run.phase, Phase::ServerWait(caller.part));
         if let Some(t) = run.wait_timer.take() {
             self.sched.cancel(t);
@@ -338,14 +385,14 @@ impl Simulation<'_> {
 
     /// The pool and client of `caller` if it waits for a server connection.
     pub(crate) fn job_server_wait(&self, caller: Caller) -> Option<(Id, Id)> {
-        let r = self.runs.get(caller.id)?;
+        let r = self.job.runs.get(caller.id)?;
         (r.phase == Phase::ServerWait(caller.part)).then(|| (r.pool, r.held[caller.part as usize]))
     }
 
     /// The sidecar disconnected one of the run's clients at its
     /// `query_wait_timeout`: the run fails.
     pub(crate) fn job_server_wait_failed(&mut self, caller: Caller, client: Id) {
-        let run = self.runs.get_mut(caller.id).expect("live run");
+        let run = self.job.runs.get_mut(caller.id).expect("live run");
         run.wait_timer = None;
         run.dead = Some(client);
         let started = run.wait_started;
@@ -356,7 +403,11 @@ impl Simulation<'_> {
     /// A connection of the run could not be had: the run fails.
     pub(crate) fn job_acquire_failed(&mut self, caller: Caller, end: AcquireEnd) {
         let now = self.sched.now();
-        let run = self.runs.get_mut(caller.id).expect("failing a live run");
+        let run = self
+            .job
+            .runs
+            .get_mut(caller.id)
+            .expect("failing a live run");
         self.rec
             .acquire(now, CallerClass::Job, run.wait_started, run.found_full, end);
         if let Some(t) = run.wait_timer.take() {
@@ -367,7 +418,7 @@ impl Simulation<'_> {
 
     /// The run's work is over.
     pub(crate) fn job_done(&mut self, id: Id) {
-        if let Some(run) = self.runs.get(id) {
+        if let Some(run) = self.job.runs.get(id) {
             let fails = run.fails;
             self.end_run(id, fails);
         }
@@ -376,12 +427,12 @@ impl Simulation<'_> {
     /// Release (or leak) what the run holds, and end its per-run pool.
     fn end_run(&mut self, id: Id, failed: bool) {
         let now = self.sched.now();
-        let run = self.runs.remove(id).expect("live run");
+        let run = self.job.runs.remove(id).expect("live run");
         let job = self.job_of_run(&run).clone();
         if let Some(t) = run.wait_timer {
             self.sched.cancel(t);
         }
-        if let Some(runner) = self.runners[run.worker as usize].as_mut() {
+        if let Some(runner) = self.job.runners[run.worker as usize].as_mut() {
             if run.consumer {
                 runner.consuming = false;
             } else {
@@ -390,7 +441,7 @@ impl Simulation<'_> {
         }
         let leaks = failed && job.release == ReleaseDiscipline::Leaky;
         if self.rec.counts(run.started) {
-            let t = &mut self.job_totals;
+            let t = &mut self.job.totals;
             if failed {
                 t.runs_failed += 1;
             } else {
@@ -398,7 +449,7 @@ impl Simulation<'_> {
             }
             t.runs_late += u64::from(now - run.started > job.period);
         }
-        let via_pooler = self.pools.get(run.pool).is_some_and(|p| p.via_pooler);
+        let via_pooler = self.fleet.pools.get(run.pool).is_some_and(|p| p.via_pooler);
         if leaks {
             let reap_after = self
                 .reap_after(job.leak_in_transaction)
@@ -409,15 +460,15 @@ impl Simulation<'_> {
                 } else {
                     self.end_transaction(run.pool, client);
                 }
-                let pool = self.pools.get_mut(run.pool).expect("live pool");
+                let pool = self.fleet.pools.get_mut(run.pool).expect("live pool");
                 pool.leak(client, now);
                 if let Some(after) = reap_after {
                     self.sched.at(
                         now + after,
-                        Event::Reap {
+                        Event::Pool(PoolEvent::Reap {
                             pool: run.pool,
                             client,
-                        },
+                        }),
                     );
                 }
                 let caller = Caller::job(id, part as u32, run.serial);
@@ -432,7 +483,7 @@ impl Simulation<'_> {
             self.rec.checked_out.add(now, -n, self.scenario.warmup);
             self.rec.leaked(now, n as u64);
             if n > 0 {
-                let pod = self.workers[run.worker as usize].pod;
+                let pod = self.fleet.workers[run.worker as usize].pod;
                 self.log(
                     LogKind::Leak,
                     Some(pod),
@@ -449,7 +500,9 @@ impl Simulation<'_> {
             self.end_pool(run.pool);
         }
         if run.consumer {
-            let epoch = self.runners[run.worker as usize].as_ref().map(|r| r.epoch);
+            let epoch = self.job.runners[run.worker as usize]
+                .as_ref()
+                .map(|r| r.epoch);
             if let Some(epoch) = epoch {
                 self.consumer_ready(run.worker, epoch);
             }
@@ -458,10 +511,10 @@ impl Simulation<'_> {
 
     /// `pool.end()`: idle clients close now, the rest when released.
     fn end_pool(&mut self, pool_id: Id) {
-        let Some(pool) = self.pools.get_mut(pool_id) else {
+        let Some(pool) = self.fleet.pools.get_mut(pool_id) else {
             return;
         };
-        let (requests, runs) = (&self.requests, &self.runs);
+        let (requests, runs) = (&self.traffic.requests, &self.job.runs);
         let (idle, waiters) =
             pool.end(|c| super::request::is_queued(requests, c) || is_queued(runs, c));
         debug_assert!(waiters.is_empty(), "a per-run pool has only its own run");

@@ -41,7 +41,7 @@ impl Simulation<'_> {
     /// A run of the queue-based job pushes its work.
     pub(crate) fn enqueue_work(&mut self, serial: u32, fails: bool, hold: SimTime) {
         let now = self.sched.now();
-        let q = &mut self.job_queue;
+        let q = &mut self.job.queue;
         q.items.push_back(WorkItem {
             enqueued: now,
             serial,
@@ -54,18 +54,18 @@ impl Simulation<'_> {
 
     /// The consumer of worker `w` (process `epoch`) waits for work.
     pub(crate) fn consumer_ready(&mut self, w: u32, epoch: u32) {
-        self.job_queue.idle.push_back((w, epoch));
+        self.job.queue.idle.push_back((w, epoch));
         self.dispatch_work();
     }
 
     /// Hand waiting items to idle consumers.
     fn dispatch_work(&mut self) {
         let now = self.sched.now();
-        while !self.job_queue.items.is_empty() {
-            let Some((w, epoch)) = self.job_queue.idle.pop_front() else {
+        while !self.job.queue.items.is_empty() {
+            let Some((w, epoch)) = self.job.queue.idle.pop_front() else {
                 return;
             };
-            let Some(runner) = self.runners[w as usize].as_mut() else {
+            let Some(runner) = self.job.runners[w as usize].as_mut() else {
                 continue; // its process died
             };
             let Some(pool) = runner.consumer_pool.filter(|_| runner.epoch == epoch) else {
@@ -75,26 +75,26 @@ impl Simulation<'_> {
                 continue;
             }
             runner.consuming = true;
-            let item = self.job_queue.items.pop_front().expect("checked");
+            let item = self.job.queue.items.pop_front().expect("checked");
             if self.rec.counts(item.enqueued) {
-                let q = self.job_totals.queue.get_or_insert_with(Default::default);
+                let q = self.job.totals.queue.get_or_insert_with(Default::default);
                 q.taken += 1;
                 q.wait_sum_s += (now - item.enqueued).as_secs_f64();
             }
-            let version = self.pods[self.workers[w as usize].pod as usize].version;
+            let version = self.fleet.pods[self.fleet.workers[w as usize].pod as usize].version;
             let mut run = JobRun::new(w, item.serial, version, pool);
             run.started = item.enqueued;
             run.fails = item.fails;
             run.hold = item.hold;
             run.consumer = true;
-            let id = self.runs.insert(run);
+            let id = self.job.runs.insert(run);
             self.job_acquire(id);
         }
     }
 
     /// The job figures, with the queue's at the end of the run.
     pub(crate) fn job_summary(&self) -> JobSummary {
-        let mut job = self.job_totals.clone();
+        let mut job = self.job.totals.clone();
         let queue_mode = self.scenario.versions.iter().any(|v| {
             v.app
                 .job
@@ -103,8 +103,8 @@ impl Simulation<'_> {
         });
         if queue_mode {
             let q = job.queue.get_or_insert_with(JobQueueSummary::default);
-            q.peak_backlog = self.job_queue.peak;
-            q.backlog_at_end = self.job_queue.items.len() as u64;
+            q.peak_backlog = self.job.queue.peak;
+            q.backlog_at_end = self.job.queue.items.len() as u64;
             q.mean_wait_s = (q.taken > 0).then(|| q.wait_sum_s / q.taken as f64);
         }
         job

@@ -125,8 +125,8 @@ impl Simulation<'_> {
         };
         self.rec.arrival(now);
         let counted = self.rec.counts(now);
-        self.arrivals_seen = self.arrivals_seen.wrapping_add(1);
-        let serial = self.arrivals_seen;
+        self.traffic.arrivals_seen = self.traffic.arrivals_seen.wrapping_add(1);
+        let serial = self.traffic.arrivals_seen;
         let Route::Worker(worker) = route else {
             // No live worker behind the load balancer: an error at once.
             self.rec
@@ -134,18 +134,18 @@ impl Simulation<'_> {
             self.rec.client(now, now, ClientEnd::Error);
             return;
         };
-        let pod = self.workers[worker as usize].pod;
-        let version = self.pods[pod as usize].version;
+        let pod = self.fleet.workers[worker as usize].pod;
+        let version = self.fleet.pods[pod as usize].version;
         let spec = self.spec(version);
         let app_time = spec.app_time.sample(&mut rng);
         let fails = rng.random::<f64>() < spec.error_probability;
-        self.counted_in_flight += u64::from(counted);
-        self.counted_clients_waiting += u64::from(counted);
-        self.pods[pod as usize].in_flight += 1;
-        let pool = self.workers[worker as usize]
+        self.books.counted_in_flight += u64::from(counted);
+        self.books.counted_clients_waiting += u64::from(counted);
+        self.fleet.pods[pod as usize].in_flight += 1;
+        let pool = self.fleet.workers[worker as usize]
             .pool
             .expect("a routed worker is alive");
-        let id = self.requests.insert(Request {
+        let id = self.traffic.requests.insert(Request {
             arrived: now,
             worker,
             version,
@@ -181,20 +181,20 @@ impl Simulation<'_> {
     #[inline(always)]
     fn start_checkout(&mut self, id: Id) {
         let now = self.sched.now();
-        let req = self.requests.get_mut(id).expect("live request");
+        let req = self.traffic.requests.get_mut(id).expect("live request");
         req.wait_started = now;
         let caller = Caller::request(id, req.checkout, req.serial);
         let pool = req.pool;
         match self.acquire(caller, pool) {
             Connect::Reused(client) => self.granted(caller, pool, client),
             Connect::Queued => {
-                let req = self.requests.get_mut(id).expect("live request");
+                let req = self.traffic.requests.get_mut(id).expect("live request");
                 req.phase = Phase::Queued;
                 req.found_full = true;
                 self.arm_give_up(id);
             }
             Connect::NewClient(client) => {
-                let req = self.requests.get_mut(id).expect("live request");
+                let req = self.traffic.requests.get_mut(id).expect("live request");
                 req.phase = Phase::Connecting(client);
                 req.found_full = false;
                 self.arm_give_up(id);
@@ -204,9 +204,9 @@ impl Simulation<'_> {
 
     /// The request blocks: its client's deadline starts to matter.
     fn arm_give_up(&mut self, id: Id) {
-        let version = self.requests.get(id).expect("live request").version;
+        let version = self.traffic.requests.get(id).expect("live request").version;
         let deadline = self.spec(version).deadline;
-        let req = self.requests.get_mut(id).expect("live request");
+        let req = self.traffic.requests.get_mut(id).expect("live request");
         if req.giveup_timer.is_none() && !req.client_gone && !deadline.is_never() {
             let at = req.arrived + deadline;
             req.giveup_timer = Some(self.sched.timeout(at, Event::GiveUp { req: id }));
@@ -217,7 +217,7 @@ impl Simulation<'_> {
     pub(crate) fn set_wait_timer(&mut self, caller: Caller, timer: TimerId) {
         match caller.class {
             CallerClass::Request => {
-                if let Some(r) = self.requests.get_mut(caller.id) {
+                if let Some(r) = self.traffic.requests.get_mut(caller.id) {
                     r.wait_timer = Some(timer);
                 }
             }
@@ -228,7 +228,7 @@ impl Simulation<'_> {
     /// The pool a caller is acquiring from, if it is acquiring.
     pub(crate) fn acquiring_pool(&self, caller: Caller) -> Option<Id> {
         match caller.class {
-            CallerClass::Request => self.requests.get(caller.id).and_then(|r| {
+            CallerClass::Request => self.traffic.requests.get(caller.id).and_then(|r| {
                 let acquiring = matches!(r.phase, Phase::Queued | Phase::Connecting(_));
                 (r.checkout == caller.part && acquiring).then_some(r.pool)
             }),
@@ -240,7 +240,7 @@ impl Simulation<'_> {
     pub(crate) fn promoted(&mut self, caller: Caller, client: Id) {
         match caller.class {
             CallerClass::Request => {
-                if let Some(r) = self.requests.get_mut(caller.id) {
+                if let Some(r) = self.traffic.requests.get_mut(caller.id) {
                     r.phase = Phase::Connecting(client);
                 }
             }
@@ -249,7 +249,8 @@ impl Simulation<'_> {
     }
 
     pub(crate) fn request_connecting_for(&self, caller: Caller, client: Id) -> bool {
-        self.requests
+        self.traffic
+            .requests
             .get(caller.id)
             .is_some_and(|r| r.checkout == caller.part && r.phase == Phase::Connecting(client))
     }
@@ -259,6 +260,7 @@ impl Simulation<'_> {
     pub(crate) fn request_granted(&mut self, caller: Caller, pool: Id, client: Id) {
         let now = self.sched.now();
         let req = self
+            .traffic
             .requests
             .get_mut(caller.id)
             .expect("granted to a live request");
@@ -278,7 +280,7 @@ impl Simulation<'_> {
             .requests
             .hold
             .sample(&mut req.rng);
-        if self.pools.get(pool).is_some_and(|p| p.via_pooler) {
+        if self.fleet.pools.get(pool).is_some_and(|p| p.via_pooler) {
             req.phase = Phase::ServerWait(client);
             req.hold_left = hold;
             self.begin_transaction(caller, pool, client);
@@ -291,12 +293,16 @@ impl Simulation<'_> {
     /// modelled, then the rest.
     #[inline(always)]
     fn start_hold(&mut self, caller: Caller, client: Id, hold: SimTime) {
-        let req = self.requests.get_mut(caller.id).expect("live request");
+        let req = self
+            .traffic
+            .requests
+            .get_mut(caller.id)
+            .expect("live request");
         let fraction = self.scenario.versions[req.version]
             .app
             .requests
             .cpu_fraction;
-        if self.cpu.is_some() {
+        if self.server.cpu.is_some() {
             let work = SimTime::from_secs_f64(hold.as_secs_f64() * fraction);
             if work > SimTime::ZERO {
                 req.phase = Phase::Querying(client);
@@ -315,7 +321,11 @@ impl Simulation<'_> {
 
     /// The sidecar gave the transaction a server connection.
     pub(crate) fn request_transaction_started(&mut self, caller: Caller, queued: bool) {
-        let req = self.requests.get_mut(caller.id).expect("live request");
+        let req = self
+            .traffic
+            .requests
+            .get_mut(caller.id)
+            .expect("live request");
         let Phase::ServerWait(client) = req.phase else {
             unreachable!("a server goes to a waiting request")
         };
@@ -330,7 +340,7 @@ impl Simulation<'_> {
     /// The query of `caller` finished on the database's CPU: the rest of the
     /// hold follows.
     pub(crate) fn request_query_done(&mut self, caller: Caller) {
-        let Some(req) = self.requests.get_mut(caller.id) else {
+        let Some(req) = self.traffic.requests.get_mut(caller.id) else {
             return; // its process died while the server ran the query
         };
         let Phase::Querying(client) = req.phase else {
@@ -354,7 +364,7 @@ impl Simulation<'_> {
 
     /// The pool and client of `caller` if it waits for a server connection.
     pub(crate) fn request_server_wait(&self, caller: Caller) -> Option<(Id, Id)> {
-        let r = self.requests.get(caller.id)?;
+        let r = self.traffic.requests.get(caller.id)?;
         match r.phase {
             Phase::ServerWait(client) if r.checkout == caller.part => Some((r.pool, client)),
             _ => None,
@@ -364,7 +374,11 @@ impl Simulation<'_> {
     /// The sidecar disconnected the request's client at its
     /// `query_wait_timeout`: the query fails, the dead client is destroyed.
     pub(crate) fn request_server_wait_failed(&mut self, caller: Caller, pool: Id, client: Id) {
-        let req = self.requests.get_mut(caller.id).expect("live request");
+        let req = self
+            .traffic
+            .requests
+            .get_mut(caller.id)
+            .expect("live request");
         req.wait_timer = None;
         let started = req.wait_started;
         self.record_server_wait(
@@ -380,7 +394,7 @@ impl Simulation<'_> {
     /// App work or a hold ended.
     pub(crate) fn request_step(&mut self, id: Id) {
         let now = self.sched.now();
-        let Some(req) = self.requests.get_mut(id) else {
+        let Some(req) = self.traffic.requests.get_mut(id) else {
             return;
         };
         let spec = &self.scenario.versions[req.version].app.requests;
@@ -421,6 +435,7 @@ impl Simulation<'_> {
     pub(crate) fn request_acquire_failed(&mut self, caller: Caller, end: AcquireEnd) {
         let now = self.sched.now();
         let req = self
+            .traffic
             .requests
             .get_mut(caller.id)
             .expect("failing a live request");
@@ -447,18 +462,18 @@ impl Simulation<'_> {
     /// The client's deadline passed.
     pub(crate) fn give_up(&mut self, id: Id) {
         let now = self.sched.now();
-        let Some(req) = self.requests.get_mut(id) else {
+        let Some(req) = self.traffic.requests.get_mut(id) else {
             return;
         };
         req.client_gone = true;
         req.giveup_timer = None;
         self.rec.client(now, req.arrived, ClientEnd::GaveUp);
         if self.rec.counts(req.arrived) {
-            self.counted_clients_waiting -= 1;
+            self.books.counted_clients_waiting -= 1;
         }
         let (caller, pool) = (Caller::request(id, req.checkout, req.serial), req.pool);
         self.trace(TraceKind::GaveUp, Some(caller), Some(pool), None);
-        let req = self.requests.get_mut(id).expect("live request");
+        let req = self.traffic.requests.get_mut(id).expect("live request");
         if !self.scenario.versions[req.version]
             .app
             .requests
@@ -481,7 +496,11 @@ impl Simulation<'_> {
     /// The handler ended: record both views and forget the request.
     pub(crate) fn finish_request(&mut self, id: Id, end: HandlerEnd) {
         let now = self.sched.now();
-        let req = self.requests.remove(id).expect("finishing a live request");
+        let req = self
+            .traffic
+            .requests
+            .remove(id)
+            .expect("finishing a live request");
         // Not a loop over an array of the two: the copy into the array is
         // read back across two of its stores, a stalled load (`perf
         // annotate`: a quarter of this function's time).
@@ -500,9 +519,9 @@ impl Simulation<'_> {
         self.rec
             .handler(req.arrived, end, req.client_gone || left_unseen, req.held);
         let counted = self.rec.counts(req.arrived);
-        self.counted_in_flight -= u64::from(counted);
+        self.books.counted_in_flight -= u64::from(counted);
         if !req.client_gone {
-            self.counted_clients_waiting -= u64::from(counted);
+            self.books.counted_clients_waiting -= u64::from(counted);
             if left_unseen {
                 self.rec.client(due, req.arrived, ClientEnd::GaveUp);
             } else if end == HandlerEnd::Completed {
@@ -511,7 +530,7 @@ impl Simulation<'_> {
                 self.rec.client(now, req.arrived, ClientEnd::Error);
             }
         }
-        let pod = self.workers[req.worker as usize].pod;
+        let pod = self.fleet.workers[req.worker as usize].pod;
         self.pod_request_done(pod);
     }
 }

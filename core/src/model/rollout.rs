@@ -7,10 +7,32 @@
 //! `all_at_once` is 100 % surge, no unavailability; `canary` first moves
 //! `canary_pods` pods, pauses, then rolls the rest.
 
+use super::event::FleetEvent;
 use super::fleet::PodState;
 use super::{Event, Simulation};
 use crate::metrics::LogKind;
 use crate::scenario::{Rollout, Strategy};
+
+/// The Deployment's state: the rollout in progress and the revisions so far.
+pub(crate) struct Deployment {
+    /// The rollout in progress.
+    pub(crate) rollout: Option<RolloutState>,
+    /// Versions deployed so far, the current target last (for rollbacks).
+    pub(crate) version_history: Vec<usize>,
+    /// Rollouts started so far (the latest is the current revision).
+    pub(crate) revisions: u32,
+}
+
+impl Default for Deployment {
+    /// The initial version, no rollout yet.
+    fn default() -> Deployment {
+        Deployment {
+            rollout: None,
+            version_history: vec![0],
+            revisions: 0,
+        }
+    }
+}
 
 /// A rollout in progress.
 #[derive(Clone, Copy, Debug)]
@@ -30,10 +52,10 @@ pub struct RolloutState {
 impl Simulation<'_> {
     /// Start rolling out `target` (replacing any rollout in progress).
     pub(crate) fn start_rollout(&mut self, target: usize, params: Rollout) {
-        self.revisions += 1;
-        self.rollout = Some(RolloutState {
+        self.deployment.revisions += 1;
+        self.deployment.rollout = Some(RolloutState {
             target,
-            revision: self.revisions,
+            revision: self.deployment.revisions,
             params,
             canary_phase: params.strategy == Strategy::Canary,
             paused: false,
@@ -43,7 +65,7 @@ impl Simulation<'_> {
 
     /// The canary pause is over: roll the rest.
     pub(crate) fn resume_rollout(&mut self) {
-        if let Some(r) = self.rollout.as_mut() {
+        if let Some(r) = self.deployment.rollout.as_mut() {
             r.canary_phase = false;
             r.paused = false;
         }
@@ -52,7 +74,9 @@ impl Simulation<'_> {
 
     /// Create and terminate pods until the rollout's bounds allow no more.
     pub(crate) fn reconcile_rollout(&mut self) {
-        let Some(r) = self.rollout else { return };
+        let Some(r) = self.deployment.rollout else {
+            return;
+        };
         if r.paused {
             return;
         }
@@ -70,7 +94,7 @@ impl Simulation<'_> {
             // in the order they go, unready ones first, then the newest.
             let (mut new_live, mut new_ready, mut old_live, mut old_ready) = (0, 0, 0, 0);
             let (mut old_unready, mut old_ready_pods) = (Vec::new(), Vec::new());
-            for (p, pod) in self.pods.iter().enumerate().rev() {
+            for (p, pod) in self.fleet.pods.iter().enumerate().rev() {
                 if !pod.is_live() {
                     continue;
                 }
@@ -98,7 +122,7 @@ impl Simulation<'_> {
                 if old_live <= desired_old {
                     break;
                 }
-                let ready = self.pods[pod as usize].state == PodState::Ready;
+                let ready = self.fleet.pods[pod as usize].state == PodState::Ready;
                 if ready && old_ready + new_ready <= min_available {
                     break;
                 }
@@ -119,11 +143,11 @@ impl Simulation<'_> {
                         r.params.canary_pause
                     ),
                 );
-                if let Some(state) = self.rollout.as_mut() {
+                if let Some(state) = self.deployment.rollout.as_mut() {
                     state.paused = true;
                 }
                 let at = self.sched.now() + r.params.canary_pause;
-                self.sched.at(at, Event::RolloutResume);
+                self.sched.at(at, Event::Fleet(FleetEvent::RolloutResume));
             } else if !r.canary_phase && new_ready == replicas && old_live == 0 {
                 let name = self.scenario.versions[r.target].name.clone();
                 self.log(
@@ -131,7 +155,7 @@ impl Simulation<'_> {
                     None,
                     format!("every pod runs {name}"),
                 );
-                self.rollout = None;
+                self.deployment.rollout = None;
             }
             return;
         }

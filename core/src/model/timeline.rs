@@ -1,6 +1,7 @@
 //! The scenario's timeline: deploys, rollbacks, traffic changes, job
 //! switches, server settings and restarts, applied at their times.
 
+use super::event::{FleetEvent, PoolEvent};
 use super::pool::ClientState;
 use super::{Event, Simulation};
 use crate::engine::SimTime;
@@ -13,9 +14,9 @@ impl Simulation<'_> {
         for (index, e) in self.scenario.events.iter().enumerate() {
             self.sched.at(
                 e.at,
-                Event::Timeline {
+                Event::Fleet(FleetEvent::Timeline {
                     index: index as u32,
-                },
+                }),
             );
         }
     }
@@ -36,14 +37,18 @@ impl Simulation<'_> {
                     rollout.max_surge, rollout.max_unavailable
                 );
                 self.log_version(LogKind::Deploy, name.clone(), detail);
-                self.version_history.push(version);
+                self.deployment.version_history.push(version);
                 self.start_rollout(version, rollout);
             }
             Action::Rollback { rollout } => {
-                if self.version_history.len() > 1 {
-                    self.version_history.pop();
+                if self.deployment.version_history.len() > 1 {
+                    self.deployment.version_history.pop();
                 }
-                let target = *self.version_history.last().expect("initial version");
+                let target = *self
+                    .deployment
+                    .version_history
+                    .last()
+                    .expect("initial version");
                 let name = &self.scenario.versions[target].name;
                 self.log_version(LogKind::Rollback, name.clone(), format!("back to {name}"));
                 self.start_rollout(target, rollout);
@@ -57,7 +62,7 @@ impl Simulation<'_> {
                 self.log(LogKind::Traffic, None, format!("rate → {rate}/s{how}"));
             }
             Action::Job { enabled } => {
-                self.job_switch = enabled;
+                self.job.switch = enabled;
                 self.log(
                     LogKind::Job,
                     None,
@@ -81,30 +86,31 @@ impl Simulation<'_> {
         let show = |t: Option<SimTime>| t.map_or("off".to_owned(), |t| t.to_string());
         let mut parts = Vec::new();
         if let Some(t) = idle {
-            self.db.settings.idle_session_timeout = t;
+            self.server.db.settings.idle_session_timeout = t;
             parts.push(format!("idle_session_timeout = {}", show(t)));
         }
         if let Some(t) = in_tx {
-            self.db.settings.idle_in_transaction_timeout = t;
+            self.server.db.settings.idle_in_transaction_timeout = t;
             parts.push(format!("idle_in_transaction_session_timeout = {}", show(t)));
         }
         self.log(LogKind::ServerSetting, None, parts.join(", "));
         let now = self.sched.now();
-        let pools: Vec<_> = self.pools.iter().map(|(id, _)| id).collect();
+        let pools: Vec<_> = self.fleet.pools.iter().map(|(id, _)| id).collect();
         self.retime_poolers();
         for pool_id in pools {
-            let pool = self.pools.get_mut(pool_id).expect("live pool");
+            let pool = self.fleet.pools.get_mut(pool_id).expect("live pool");
             if pool.via_pooler {
                 // Its clients are the sidecar's; leaked transactions were
                 // re-timed with the sidecar's connections.
                 continue;
             }
-            pool.server_idle_timeout = self.db.settings.idle_session_timeout;
+            pool.server_idle_timeout = self.server.db.settings.idle_session_timeout;
             if let Some(due) = pool.next_idle_deadline() {
                 let due = due.max(now);
                 if pool.idle_check_at.is_none_or(|at| due < at) {
                     pool.idle_check_at = Some(due);
-                    self.sched.at(due, Event::IdleCheck { pool: pool_id });
+                    self.sched
+                        .at(due, Event::Pool(PoolEvent::IdleCheck { pool: pool_id }));
                 }
             }
             let leaked: Vec<_> = pool
@@ -121,10 +127,10 @@ impl Simulation<'_> {
                 for (client, since) in leaked {
                     self.sched.at(
                         (since + after).max(now),
-                        Event::Reap {
+                        Event::Pool(PoolEvent::Reap {
                             pool: pool_id,
                             client,
-                        },
+                        }),
                     );
                 }
             }
@@ -134,9 +140,9 @@ impl Simulation<'_> {
     /// The server timeout that reaps a leaked session, if on.
     pub(crate) fn reap_after(&self, in_transaction: bool) -> Option<SimTime> {
         if in_transaction {
-            self.db.settings.idle_in_transaction_timeout
+            self.server.db.settings.idle_in_transaction_timeout
         } else {
-            self.db.settings.idle_session_timeout
+            self.server.db.settings.idle_session_timeout
         }
     }
 }

@@ -85,7 +85,7 @@ impl Simulation<'_> {
         }
         let serial = pool
             .zip(client)
-            .and_then(|(p, c)| self.pools.get(p)?.client(c))
+            .and_then(|(p, c)| self.fleet.pools.get(p)?.client(c))
             .map(|c| c.serial);
         self.trace_serial(kind, caller, pool, serial);
     }
@@ -102,8 +102,8 @@ impl Simulation<'_> {
             return;
         }
         let pod = pool
-            .and_then(|p| self.pools.get(p))
-            .map(|p| self.workers[p.worker as usize].pod);
+            .and_then(|p| self.fleet.pools.get(p))
+            .map(|p| self.fleet.workers[p.worker as usize].pod);
         let event = TraceEvent {
             t_s: self.sched.now().as_secs_f64(),
             kind,
