@@ -1,18 +1,35 @@
 //! Speed of the engine and of whole scenarios (`cargo bench`). Figures for
 //! the README come from `bench/compare.sh`, which also runs the bare event
 //! loop (the floor, docs/performance.md) in the same session.
+//!
+//! `cargo test` runs this file too, in divan's test mode (each benchmark
+//! once), so that a benchmark that no longer runs fails the tests. There a
+//! scenario runs only its first [`TEST_MODE_CUT`] of simulated time: the
+//! whole runs take half a minute, and the tests replay whole scenarios
+//! elsewhere (tests/golden.rs, tests/runs.rs).
 
 use divan::{Bencher, black_box};
 use pooldrill::engine::{Scheduler, SimTime};
 use pooldrill::metrics::NullSink;
-use pooldrill::model::{RunOptions, run};
+use pooldrill::model::{RunError, RunOptions, Simulation, run};
 use pooldrill::scenario::Scenario;
 use pooldrill::scenario::units::Duration;
 use pooldrill::scenario::validate::Overrides;
 use pooldrill::scenario_file::load_file;
 use std::path::Path;
+use std::sync::OnceLock;
+
+/// How much simulated time a scenario runs in test mode (the run stops at
+/// its first progress check past it, at most 65,536 events later).
+const TEST_MODE_CUT: SimTime = SimTime::from_secs(10);
+
+/// Whether divan runs each benchmark once (`cargo test`, or `--test`)
+/// rather than measuring (`cargo bench` passes `--bench`): divan's own rule.
+static TEST_MODE: OnceLock<bool> = OnceLock::new();
 
 fn main() {
+    let has = |flag: &str| std::env::args().any(|a| a == flag);
+    TEST_MODE.get_or_init(|| has("--test") || !has("--bench"));
     divan::main();
 }
 
@@ -63,7 +80,20 @@ fn scenario(path: &str, duration: &str) -> Scenario {
 }
 
 fn bench_scenario(bencher: Bencher, s: &Scenario) {
+    if TEST_MODE.get() == Some(&true) {
+        return bencher.bench_local(|| run_first_seconds(black_box(s)));
+    }
     bencher.bench_local(|| run(black_box(s), &mut NullSink, RunOptions::default()).expect("run"));
+}
+
+/// Test mode: run `s` until [`TEST_MODE_CUT`], stopped there the way Ctrl-C
+/// stops a run; a run shorter than that ends as usual.
+fn run_first_seconds(s: &Scenario) {
+    let within = |now: SimTime| now < TEST_MODE_CUT;
+    match Simulation::new(s, RunOptions::default()).run(&mut NullSink, within) {
+        Ok(_) | Err(RunError::Interrupted(_)) => {}
+        Err(e) => panic!("{}: {e}", s.name),
+    }
 }
 
 /// M/M/80 at 64/s for 100,000 arrivals' worth of time.
