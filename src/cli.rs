@@ -62,6 +62,10 @@ pub enum Command {
     /// job pools and deploy surge; the queueing view; the pre-deploy
     /// checklist. Exit 0 fits, 1 over-provisioned, 2 bad input.
     Plan(commands::plan::PlanArgs),
+    /// The scenario on a real PostgreSQL (throw-away server, real Node.js
+    /// workers) beside pooldrill calibrated by it: exit 0 they agree, 1 they
+    /// do not, 2 bad input or no PostgreSQL/Node.js (docs/validation.md).
+    Realpg(commands::realpg::RealpgArgs),
 }
 
 /// Parse the arguments, run the command, return the process exit code. A
@@ -91,6 +95,7 @@ fn parse_and_run() -> i32 {
         Some(Command::Sweep(args)) => commands::sweep::sweep(&args, cli.quiet),
         Some(Command::Merge(args)) => commands::merge::merge(&args),
         Some(Command::Plan(args)) => commands::plan::plan(&args),
+        Some(Command::Realpg(args)) => commands::realpg::realpg(&args, cli.quiet),
         None => commands::replay::replay(&commands::replay::ReplayArgs::default()),
     };
     match result {

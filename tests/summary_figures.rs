@@ -215,3 +215,38 @@ fn sidecar_logins_in_the_warm_up_are_reported_apart() {
     assert!(p.warmup_logins >= 1, "{p:?}");
     assert_eq!(p.warmup_refused_logins, 0);
 }
+
+/// `job.runs_starved` counts the runs that never got their connections: a
+/// job whose own pool of 1 cannot give a run its 2 clients starves every
+/// run (the second acquire times out); a job that gets its clients and
+/// fails by its own error is failed, not starved.
+#[test]
+fn job_runs_starved_counts_the_runs_whose_acquires_failed() {
+    let job = |pool_max: u32, error_probability: f64| {
+        format!(
+            "[job]\nperiod = \"10s\"\nruns_in = \"every_worker\"\nfan_out = 2\n\
+             hold = {{ dist = \"deterministic\", value = \"1s\" }}\n\
+             error_probability = {error_probability}\npool_mode = \"own\"\nrelease = \"finally\"\n\
+             [job.pool]\nmax = {pool_max}\nacquire_timeout = \"100ms\"\n"
+        )
+    };
+    let starved = summary(&scenario(&one_worker(
+        "1/s",
+        "10ms",
+        "max = 2",
+        "",
+        &job(1, 0.0),
+    )));
+    assert!(starved.job.runs_started >= 5, "{:?}", starved.job);
+    assert_eq!(starved.job.runs_starved, starved.job.runs_started);
+    assert_eq!(starved.job.runs_failed, starved.job.runs_started);
+    let failing = summary(&scenario(&one_worker(
+        "1/s",
+        "10ms",
+        "max = 2",
+        "",
+        &job(2, 1.0),
+    )));
+    assert!(failing.job.runs_failed >= 5, "{:?}", failing.job);
+    assert_eq!(failing.job.runs_starved, 0);
+}

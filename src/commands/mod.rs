@@ -8,6 +8,7 @@ pub mod emit;
 pub mod grafana;
 pub mod merge;
 pub mod plan;
+pub mod realpg;
 pub mod replay;
 pub mod report;
 pub mod run;

@@ -296,6 +296,9 @@ pub struct JobSummary {
     pub runs_completed: u64,
     /// Runs that failed (their own error or a failed acquire).
     pub runs_failed: u64,
+    /// Of which: runs that never got their connections (an acquire was
+    /// refused or timed out).
+    pub runs_starved: u64,
     /// Ticks skipped because the previous run was still going.
     pub runs_skipped: u64,
     /// Runs that took longer than the period.

@@ -410,6 +410,9 @@ impl Simulation<'_> {
             .expect("failing a live run");
         self.rec
             .acquire(now, CallerClass::Job, run.wait_started, run.found_full, end);
+        if self.rec.counts(run.started) {
+            self.job.totals.runs_starved += 1;
+        }
         if let Some(t) = run.wait_timer.take() {
             self.sched.cancel(t);
         }

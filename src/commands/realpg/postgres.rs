@@ -1,0 +1,232 @@
+//! A throw-away PostgreSQL: `initdb` and `pg_ctl` in a temporary folder, a
+//! free port on 127.0.0.1, trust authentication on loopback and the unix
+//! socket, the scenario's `max_connections` and reserve. Dropping the
+//! [`Server`] stops it (`pg_ctl stop -m immediate`) and removes the folder,
+//! on every exit path that unwinds: success, error or a caught signal.
+//!
+//! `initdb` refuses to run as root: as root, every server command runs as
+//! the `postgres` user (which Debian's packages create) through `runuser`,
+//! and the folder is handed to that user.
+
+use anyhow::{Context, Result, bail};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Why PostgreSQL could not be used: exit code 2, like bad input.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Missing(pub String);
+
+/// A running throw-away server.
+pub struct Server {
+    /// The server binaries (`pg_config --bindir`).
+    bin: PathBuf,
+    /// The temporary folder: `data/`, `sock/`, `server.log`.
+    dir: tempfile::TempDir,
+    /// TCP port on 127.0.0.1.
+    pub port: u16,
+    /// Whether server commands run as the `postgres` user.
+    as_postgres: bool,
+    /// Whether the server was started (and so must be stopped).
+    started: bool,
+}
+
+/// The folder of PostgreSQL's server binaries: `pg_config --bindir`, else
+/// the newest `/usr/lib/postgresql/<version>/bin`.
+pub fn find_bindir() -> Result<PathBuf> {
+    let has_initdb = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() && has_initdb(&dir) {
+            return Ok(dir);
+        }
+    }
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            has_initdb(&bin).then_some((version, bin))
+        })
+        .collect();
+    found.sort();
+    match found.pop() {
+        Some((_, bin)) => Ok(bin),
+        None => Err(Missing(
+            "PostgreSQL's server is not installed: no initdb from `pg_config --bindir` nor \
+             under /usr/lib/postgresql/*/bin (Debian: apt-get install postgresql)"
+                .into(),
+        )
+        .into()),
+    }
+}
+
+fn is_root() -> bool {
+    // The effective user's id, without unsafe code: /proc/self/status "Uid:".
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("Uid:"))?;
+            line.split_whitespace().nth(2).map(|euid| euid == "0")
+        })
+        .unwrap_or(false)
+}
+
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port on 127.0.0.1")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// Run `command`; its output goes to the error when it fails.
+fn checked(mut command: Command, what: &str) -> Result<()> {
+    let out = command
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("running {what}"))?;
+    if !out.status.success() {
+        bail!(
+            "{what} failed ({}): {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout).trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+impl Server {
+    /// Create and start a server with these slots; the role `app` (no
+    /// superuser) owns the database `app`.
+    pub fn start(max_connections: u32, superuser_reserved: u32) -> Result<Server> {
+        let bin = find_bindir()?;
+        let as_postgres = is_root();
+        let dir = tempfile::Builder::new()
+            .prefix("pooldrill-realpg-")
+            .tempdir()
+            .context("creating the server's temporary folder")?;
+        let mut server = Server {
+            bin,
+            dir,
+            port: free_port()?,
+            as_postgres,
+            started: false,
+        };
+        server.init(max_connections, superuser_reserved)?;
+        Ok(server)
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// The unix socket's folder (the superuser's way in).
+    pub fn socket_dir(&self) -> PathBuf {
+        self.dir.path().join("sock")
+    }
+
+    /// A server binary, run as the server's user.
+    fn tool(&self, name: &str) -> Command {
+        let path = self.bin.join(name);
+        if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(path);
+            c
+        } else {
+            Command::new(path)
+        }
+    }
+
+    fn init(&mut self, max_connections: u32, superuser_reserved: u32) -> Result<()> {
+        let root = self.dir.path().to_owned();
+        std::fs::create_dir(self.data()).context("creating data/")?;
+        std::fs::create_dir(self.socket_dir()).context("creating sock/")?;
+        if self.as_postgres {
+            use std::os::unix::fs::PermissionsExt;
+            // The postgres user must reach the folder and own what is in it.
+            std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755))
+                .context("opening the temporary folder to the postgres user")?;
+            let mut chown = Command::new("chown");
+            chown.arg("-R").arg("postgres:postgres").arg(&root);
+            checked(chown, "chown of the temporary folder to postgres")?;
+        }
+        let mut initdb = self.tool("initdb");
+        initdb.arg("-D").arg(self.data()).args([
+            "-U",
+            "postgres",
+            "--auth-local=trust",
+            "--auth-host=trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        ]);
+        checked(initdb, "initdb")?;
+        let conf = format!(
+            "\n# pooldrill realpg\nlisten_addresses = '127.0.0.1'\nport = {}\n\
+             unix_socket_directories = '{}'\nmax_connections = {max_connections}\n\
+             superuser_reserved_connections = {superuser_reserved}\nfsync = off\n",
+            self.port,
+            self.socket_dir().display()
+        );
+        let conf_path = self.data().join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf_path).context("reading postgresql.conf")?;
+        text.push_str(&conf);
+        std::fs::write(&conf_path, text).context("writing postgresql.conf")?;
+        let mut start = self.tool("pg_ctl");
+        start
+            .arg("-D")
+            .arg(self.data())
+            .arg("-l")
+            .arg(root.join("server.log"))
+            .args(["-w", "-t", "60", "start"]);
+        self.started = true;
+        checked(start, "pg_ctl start")?;
+        let mut psql = Command::new(self.bin.join("psql"));
+        psql.arg("-h")
+            .arg(self.socket_dir())
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+            ])
+            .args(["-qAt", "-v", "ON_ERROR_STOP=1"])
+            .args(["-c", "CREATE ROLE app LOGIN"])
+            .args(["-c", "CREATE DATABASE app OWNER app"]);
+        checked(psql, "creating the role and database app")
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// The server's version line (`postgres --version`).
+    pub fn version(&self) -> String {
+        Command::new(self.bin.join("postgres"))
+            .arg("--version")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.started {
+            let mut stop = self.tool("pg_ctl");
+            stop.arg("-D")
+                .arg(self.data())
+                .args(["-m", "immediate", "-w", "stop"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            let _ = stop.status();
+        }
+        // The TempDir removes the folder after this.
+    }
+}
