@@ -6,6 +6,7 @@ pub mod histogram;
 pub mod level;
 pub mod pooler;
 pub mod recorder;
+pub mod retry;
 pub mod series;
 pub mod summary;
 pub mod targets;

@@ -28,6 +28,7 @@ pub mod pod_timeline;
 pub mod pool;
 pub mod pooler;
 pub mod request;
+pub mod retry;
 pub mod rollout;
 pub mod routing;
 pub mod timeline;
@@ -178,6 +179,8 @@ pub enum Event {
         /// Who waits.
         caller: Caller,
     },
+    /// retry: a backoff ended, or an attempt's timeout passed.
+    Retry(retry::RetryEvent),
     /// The server kills a sidecar connection pinned by a leaked transaction.
     ServerReap {
         /// The sidecar.
@@ -284,6 +287,8 @@ pub struct Simulation<'s> {
     /// Leaked sessions the server killed.
     pub(crate) leaks_reaped: u64,
     pub(crate) tracer: Option<trace::Tracer<'s>>,
+    /// retry: the clients' retries, with `[retry]`.
+    pub(crate) retry: Option<Box<retry::RetryState>>,
     /// Told of every pod change, if set (off: one branch per pod change).
     pod_observer: Option<pod_timeline::PodObserver<'s>>,
     /// Whether the run loop loads the data of coming request steps ahead
@@ -368,6 +373,10 @@ impl<'s> Simulation<'s> {
             leaks_closed: (0, 0),
             leaks_reaped: 0,
             tracer: None,
+            retry: scenario
+                .retry
+                .as_ref()
+                .map(|_| Box::new(retry::RetryState::new(scenario.seed))),
             pod_observer,
             prefetch: options.prefetch.unwrap_or(
                 u64::from(scenario.fleet.pods) * u64::from(scenario.fleet.workers)
@@ -591,6 +600,7 @@ impl<'s> Simulation<'s> {
             Event::PoolerRetry { pooler } => self.pooler_retry(pooler),
             Event::ServerWaitTimeout { caller } => self.server_wait_timed_out(caller),
             Event::ServerReap { pooler, server } => self.server_reaped(pooler, server),
+            Event::Retry(event) => self.retry_event(event),
             Event::Sample | Event::Arrival { .. } | Event::RequestStep { .. } => {
                 unreachable!("dispatched by the run loop")
             }
@@ -722,6 +732,8 @@ impl<'s> Simulation<'s> {
             ));
         }
         let t = &self.rec.totals;
+        // retry: requests waiting out a backoff, in both partitions.
+        let in_backoff = self.retry.as_ref().map_or(0, |r| r.in_backoff);
         let ended = t.completed
             + t.queue_timeouts
             + t.connect_timeouts
@@ -730,16 +742,16 @@ impl<'s> Simulation<'s> {
             + t.unavailable
             + t.cancelled
             + t.pooler_timeouts;
-        if t.arrived != ended + self.counted_in_flight {
+        if t.arrived != ended + self.counted_in_flight + in_backoff {
             return self.broken(format!(
-                "arrived {} ≠ ended {ended} + in flight {}",
+                "arrived {} ≠ ended {ended} + in flight {} + in backoff {in_backoff}",
                 t.arrived, self.counted_in_flight
             ));
         }
         let answered = t.goodput + t.client_errors + t.gave_up;
-        if t.arrived != answered + self.counted_clients_waiting {
+        if t.arrived != answered + self.counted_clients_waiting + in_backoff {
             return self.broken(format!(
-                "arrived {} ≠ answered {answered} + clients waiting {}",
+                "arrived {} ≠ answered {answered} + clients waiting {} + in backoff {in_backoff}",
                 t.arrived, self.counted_clients_waiting
             ));
         }
@@ -878,6 +890,7 @@ impl<'s> Simulation<'s> {
                 .as_ref()
                 .zip(self.scenario.pooler.as_ref())
                 .map(|(stats, p)| stats.summary(p.pool_size)),
+            in_backoff: self.retry.as_ref().map_or(0, |r| r.in_backoff),
         };
         Summary::build(self.scenario, &self.rec, end)
     }

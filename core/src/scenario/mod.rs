@@ -5,6 +5,7 @@
 pub mod error;
 pub mod file;
 pub mod locate;
+pub mod retry;
 pub mod units;
 pub mod validate;
 
@@ -53,6 +54,8 @@ pub struct Scenario {
     pub targets: Vec<Target>,
     /// The PgBouncer sidecar of every pod, if any.
     pub pooler: Option<PoolerConfig>,
+    /// retry: the clients' retry policy, if any (docs/retries.md).
+    pub retry: Option<retry::Retry>,
     /// Hex digest of the scenario source (and command-line overrides).
     pub hash: String,
     /// What is valid but likely wrong (a job that can deadlock), located

@@ -13,6 +13,8 @@ use crate::engine::SimTime;
 use std::io::Read;
 use std::path::Path;
 
+mod retry;
+
 /// Largest scenario file read (a scenario is a page of text).
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
@@ -880,6 +882,12 @@ impl Checker<'_> {
         let start_clock = meta.start;
         let (events, traffic_changes) =
             self.events(&raw, &versions, &fleet, duration, start_clock)?;
+        // retry: the `[retry]` table (validate/retry.rs).
+        let retry = raw
+            .retry
+            .as_ref()
+            .map(|r| self.retry(r, meta.trigger_end, &events))
+            .transpose()?;
         Ok(Scenario {
             name: meta.name.clone(),
             description: meta.description.clone().unwrap_or_default(),
@@ -901,6 +909,7 @@ impl Checker<'_> {
             alerts: self.alerts(raw.alerts.as_deref().unwrap_or_default(), sample_interval)?,
             targets: self.targets(&raw, start_clock, duration)?,
             pooler,
+            retry,
             hash: source_hash(source),
             warnings,
         })
