@@ -201,3 +201,13 @@ fn one_attempt_equals_no_retry_table() {
         drop_columns(&read("one", "timeseries.csv"), 2)
     );
 }
+
+#[test]
+fn a_lognormal_backoff_is_accepted() {
+    // Its smallest value is zero: validation once asked the normal
+    // quantile of 0 for it, and panicked.
+    let s = common::scenario(
+        "[meta]\nname = \"x\"\nduration = \"5s\"\n[retry]\nbackoff = { dist = \"lognormal\", median = \"1ms\", p99 = \"2ms\" }\ncap = \"1s\"\n",
+    );
+    assert!(s.retry.is_some());
+}

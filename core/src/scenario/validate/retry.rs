@@ -28,7 +28,7 @@ impl Checker<'_> {
             ));
         }
         let cap = f.cap.map_or(SimTime::from_secs(10), |d| d.0);
-        let floor = backoff.quantile(0.0).max(0.0);
+        let floor = smallest(&backoff);
         if cap.as_secs_f64() < floor {
             return Err(self.err(
                 "retry.cap",
@@ -44,8 +44,15 @@ impl Checker<'_> {
             }
             b => b,
         };
+        let attempts = self.int("retry.attempts", f.attempts, 3, 0, 1000)?;
+        if attempts == 0 && (backoff.mean() <= 0.0 || cap == SimTime::ZERO) {
+            return Err(self.err(
+                "retry.attempts",
+                "expected a limit (1 to 1000) with a backoff or cap of zero: unlimited retries without a delay never let the clock move, found 0 (unlimited)",
+            ));
+        }
         Ok(Retry {
-            attempts: self.int("retry.attempts", f.attempts, 3, 0, 1000)?,
+            attempts,
             on: f
                 .on
                 .clone()
@@ -61,5 +68,14 @@ impl Checker<'_> {
                 .or_else(|| events.last().map(|e| e.at)),
             trigger_start: events.first().map(|e| e.at),
         })
+    }
+}
+
+/// The smallest value `d` can draw (seconds).
+fn smallest(d: &Dist) -> f64 {
+    match *d {
+        Dist::Deterministic(v) => v,
+        Dist::Uniform { lo, .. } => lo,
+        Dist::Exponential { .. } | Dist::LogNormal { .. } => 0.0,
     }
 }
