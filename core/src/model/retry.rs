@@ -185,6 +185,8 @@ impl Simulation<'_> {
 
     /// Attempt `number` of the request `id` started: count it, fill its
     /// worker's bucket (a first attempt), arm its timeout.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn retry_started(&mut self, id: Id, number: u32) {
         let req = self.requests.get(id).expect("live request");
         let (arrived, worker) = (req.arrived, req.worker);
@@ -250,6 +252,8 @@ impl Simulation<'_> {
     /// The handler of attempt `id` ended with `end`: true if the retry
     /// model took it (retried, or a detached attempt), false if it is its
     /// request's answer.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn retry_takes(&mut self, id: Id, end: HandlerEnd) -> bool {
         let now = self.sched.now();
         let req = self.requests.get(id).expect("finishing a live request");
@@ -299,6 +303,8 @@ impl Simulation<'_> {
     /// Attempt `attempts` of a request first arrived at `first` found no
     /// live worker: true if it is retried, false if it is its request's
     /// (error) answer, for the caller to record.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn retry_unavailable(&mut self, first: SimTime, attempts: u32) -> bool {
         let now = self.sched.now();
         let counted = self.rec.counts(first);
@@ -427,9 +433,12 @@ impl Simulation<'_> {
                     return None;
                 }
                 let state = self.retry.as_mut().expect("[retry] is set");
-                let pod = ready[state.rng.random_range(0..ready.len())];
+                // u32 draws: a third call site of the usize draw of every
+                // arrival's routing would stop it being inlined there.
+                let pod = ready[state.rng.random_range(0..ready.len() as u32) as usize];
                 let live = &self.pods[pod as usize].live_workers;
-                (!live.is_empty()).then(|| live[state.rng.random_range(0..live.len())])
+                (!live.is_empty())
+                    .then(|| live[state.rng.random_range(0..live.len() as u32) as usize])
             }
         }
     }
