@@ -233,6 +233,7 @@ fn synthetic_grid() -> charts::GridHeatmap {
                     .collect()
             })
             .collect(),
+        blank: "white: not run".into(),
         value_title: "error rate (%)".into(),
         unit: " %".into(),
         safe: Some(charts::SafeRegion {
