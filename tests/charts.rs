@@ -233,6 +233,7 @@ fn synthetic_grid() -> charts::GridHeatmap {
                     .collect()
             })
             .collect(),
+        blank: "white: not run".into(),
         value_title: "error rate (%)".into(),
         unit: " %".into(),
         safe: Some(charts::SafeRegion {
@@ -270,7 +271,8 @@ fn render_run(run: &RunSeries, dir: &Path) -> Vec<(&'static str, (u32, u32), &'s
     }
     fixed.markers.retain(|m| m.kind == MarkerKind::Deploy);
     fixed.regions.clear();
-    charts::small_multiples(&[run.clone(), fixed], &dir.join("multiples")).unwrap();
+    charts::small_multiples(&[run.clone(), fixed.clone()], &dir.join("multiples")).unwrap();
+    charts::retry_storm(&[run.clone(), fixed], &dir.join("storm")).unwrap();
     charts::overlay(&synthetic_overlay(), &dir.join("overlay")).unwrap();
     charts::grid_heatmap(&synthetic_grid(), &dir.join("grid")).unwrap();
     vec![
@@ -281,6 +283,7 @@ fn render_run(run: &RunSeries, dir: &Path) -> Vec<(&'static str, (u32, u32), &'s
         ("pods", (1400, 860), "Pool utilisation per pod"),
         ("starvation", (1400, 860), "Starvation"),
         ("multiples", (1600, 1000), "Runs side by side"),
+        ("storm", (1600, 900), "Retry storm"),
     ]
 }
 

@@ -142,7 +142,7 @@ fn what_to_notice_says_what_the_results_say() {
             charts: Vec::new(),
         })
         .collect();
-    let page = handout(&runs, &["before", "after", "fixed"], &[]);
+    let page = handout(&runs, &["before", "after", "fixed"], &[], None);
     for r in results() {
         let name = r.scenario.name.as_str();
         let said = bullets(&page, name);
@@ -269,4 +269,31 @@ fn bad_input_exits_2() {
         .code(2)
         .stderr(predicate::str::contains("expected a file name"));
     assert!(!out.path().join("h.html").exists());
+}
+
+#[test]
+fn the_retry_storm_section_names_every_arm_and_holds_its_chart() {
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let arms = replay::retry_arms(&scenarios, &Default::default())
+        .unwrap()
+        .expect("the shipped scenarios hold the retry storm's arms");
+    let dir = tempfile::tempdir().unwrap();
+    let runs: Vec<_> = arms.iter().map(|r| r.run.clone()).collect();
+    pooldrill::report::charts::retry_storm(&runs, &dir.path().join("storm")).unwrap();
+    let chart = Chart::load(&dir.path().join("storm"), "the retry storm").unwrap();
+    let storm = replay::storm_arms(&arms);
+    let page = handout(&[], &[], &[], Some((&storm, &chart)));
+    assert!(page.contains("<a href=\"#retry-storm\">The retry storm</a>"));
+    let s = section(&page, "retry-storm");
+    assert_eq!(s.matches("<figure>").count(), 1);
+    assert!(s.contains("<h3>Why a budget beats an attempt limit</h3>"));
+    let rows: Vec<&str> = s.lines().filter(|l| l.starts_with("<tr><td>")).collect();
+    assert_eq!(rows.len(), replay::RETRY_ARMS.len());
+    for (row, name) in rows.iter().zip(replay::RETRY_ARMS) {
+        assert!(row.starts_with(&format!("<tr><td>{name}</td>")), "{row}");
+    }
+    // The naive arm never recovers; the budget's does.
+    assert!(rows[1].contains("never"), "{}", rows[1]);
+    assert!(!rows[2].contains("never"), "{}", rows[2]);
+    assert!(handout(&[], &[], &[], None).find("retry-storm").is_none());
 }

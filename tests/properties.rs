@@ -196,14 +196,42 @@ fn events(secs: u32, pods: u32) -> impl Strategy<Value = String> {
     })
 }
 
+/// Clients' retries, or none.
+fn retry() -> impl Strategy<Value = String> {
+    let table = (
+        (1u32..5, 0u32..32, off_or_ms(100, 2000), dist()),
+        (1u32..4, 0u32..3, prop::option::of(0u32..300)),
+    )
+        .prop_map(|((attempts, on, timeout, backoff), (multiplier, jitter, budget))| {
+            let kinds = ["refused", "acquire_timeout", "attempt_timeout", "app_error", "unavailable"];
+            let on: Vec<String> = (0..5)
+                .filter(|k| on & (1 << k) != 0)
+                .map(|k| format!("\"{}\"", kinds[k]))
+                .collect();
+            let jitter = ["none", "full", "equal"][jitter as usize];
+            let budget = budget.map_or(String::new(), |b| format!("budget = {}\n", b as f64 / 100.0));
+            format!(
+                "\n[retry]\nattempts = {attempts}\non = [{}]\nattempt_timeout = \"{timeout}\"\nbackoff = {backoff}\n\
+                 multiplier = {multiplier}.0\ncap = \"30s\"\njitter = \"{jitter}\"\n{budget}",
+                on.join(", ")
+            )
+        });
+    prop::option::of(table).prop_map(Option::unwrap_or_default)
+}
+
 /// A random valid scenario, as TOML text.
 fn scenario_text() -> impl Strategy<Value = String> {
-    (meta_fleet_traffic(), requests_and_pool(), database(), job()).prop_flat_map(
-        |((secs, pods, head), requests, db, job)| {
-            let text = format!("{head}{requests}{db}{job}");
-            events(secs, pods).prop_map(move |events| format!("{text}{events}"))
-        },
+    (
+        meta_fleet_traffic(),
+        requests_and_pool(),
+        database(),
+        job(),
+        retry(),
     )
+        .prop_flat_map(|((secs, pods, head), requests, db, job, retry)| {
+            let text = format!("{head}{requests}{db}{job}{retry}");
+            events(secs, pods).prop_map(move |events| format!("{text}{events}"))
+        })
 }
 
 fn parse(text: &str, seed: Option<u64>) -> Scenario {
@@ -270,10 +298,13 @@ proptest! {
         prop_assert_eq!(
             r.arrived,
             r.completed + r.acquire_timeouts + r.refused + r.app_errors + r.unavailable
-                + r.cancelled + r.in_flight,
+                + r.cancelled + r.in_flight + r.in_backoff.unwrap_or(0),
             "the handler's partition"
         );
-        prop_assert_eq!(r.arrived, r.goodput + r.errors + r.gave_up + r.clients_waiting);
+        prop_assert_eq!(
+            r.arrived,
+            r.goodput + r.errors + r.gave_up + r.clients_waiting + r.in_backoff.unwrap_or(0)
+        );
         let c = &summary.connections;
         prop_assert!(c.peak_db_occupied <= c.max_connections);
         for row in &sink.rows {

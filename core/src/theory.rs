@@ -200,6 +200,33 @@ pub fn ps_queue(
     }
 }
 
+/// Steady-state figures of the M/M/1 retrial queue (classical retrial
+/// policy: a blocked request retries after an exponential delay of mean
+/// 1/θ, for ever; no queue), per request (Falin and Templeton, *Retrial
+/// Queues*, 1997).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetrialFigures {
+    /// Mean requests in orbit: ρ/(1−ρ)·(ρ + λ/θ).
+    pub orbit: f64,
+    /// Mean retries per request: ρ/(1−ρ)·(1 + θ/μ).
+    pub retries: f64,
+    /// Mean time from first arrival to answer: 1/μ + ρ/(1−ρ)·(1/θ + 1/μ).
+    pub response: f64,
+}
+
+/// The M/M/1 retrial queue with arrival rate `lambda`, service rate `mu`
+/// and retry rate `theta` (needs ρ = λ/μ < 1).
+pub fn mm1_retrial(lambda: f64, mu: f64, theta: f64) -> RetrialFigures {
+    let rho = lambda / mu;
+    assert!(rho < 1.0, "the M/M/1 retrial queue needs ρ < 1");
+    let k = rho / (1.0 - rho);
+    RetrialFigures {
+        orbit: k * (rho + lambda / theta),
+        retries: k * (1.0 + theta / mu),
+        response: 1.0 / mu + k * (1.0 / theta + 1.0 / mu),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ use crate::metrics::{EventSink, LogEntry, LogKind, NullSink, Sink, Summary, Tee}
 use crate::model::{RunOptions, Simulation};
 use crate::report::charts::{self, ChartSink, Marker, MarkerKind, Region, RegionKind, RunSeries};
 use crate::report::markdown::{ChartRef, ReplayRun, replay_report};
+use crate::report::retry_storm::RetryStorm;
 use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir, output};
 use crate::scenario::{AlertMetric, Scenario, Severity};
 use crate::stdout::outln;
@@ -53,6 +54,11 @@ impl Default for ReplayArgs {
 /// The scenarios replayed, in report order.
 pub const SCENARIOS: [&str; 5] = ["before", "after", "fixed", "incident", "incident-as-told"];
 
+/// The retry storm's arms, in chart order: one fleet and one spike, with
+/// clients that do not retry, retry with little backoff, and retry within
+/// a budget (docs/retries.md).
+pub const RETRY_ARMS: [&str; 3] = ["retry-none", "retry-storm", "retry-budget"];
+
 /// One scenario's run: what the report, the charts and the handout need.
 pub struct ReplayResult {
     /// The scenario.
@@ -81,10 +87,32 @@ pub fn results(scenarios: &Path, guard: &GuardArgs) -> Result<Vec<ReplayResult>>
         rows: true,
         ..Outputs::default()
     };
-    load(scenarios, guard, rows)?
+    load(files(scenarios), guard, rows)?
         .into_par_iter()
         .map(|s| simulate(s, &mut NullSink))
         .collect()
+}
+
+/// Run the retry storm's arms of the folder `scenarios` (in parallel) if
+/// they pass `guard`, writing no file: the results in chart order, or
+/// `None` if a file of theirs is missing.
+pub fn retry_arms(scenarios: &Path, guard: &GuardArgs) -> Result<Option<Vec<ReplayResult>>> {
+    let paths: Vec<PathBuf> = RETRY_ARMS
+        .iter()
+        .map(|name| scenarios.join(format!("{name}.toml")))
+        .collect();
+    if !paths.iter().all(|p| p.is_file()) {
+        return Ok(None);
+    }
+    let rows = Outputs {
+        rows: true,
+        ..Outputs::default()
+    };
+    load(paths, guard, rows)?
+        .into_par_iter()
+        .map(|s| simulate(s, &mut NullSink))
+        .collect::<Result<_>>()
+        .map(Some)
 }
 
 /// The files of the replayed scenarios in the folder `scenarios`, in
@@ -96,13 +124,13 @@ pub fn files(scenarios: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Load the replayed scenarios from the folder `scenarios`, each one
-/// refused if running it (in parallel with the others) and writing
-/// `outputs` would cost more than `guard` allows.
-fn load(scenarios: &Path, guard: &GuardArgs, outputs: Outputs) -> Result<Vec<Scenario>> {
-    let concurrent = SCENARIOS.len().min(rayon::current_num_threads());
+/// Load the scenario files `paths`, each one refused if running it (in
+/// parallel with the others) and writing `outputs` would cost more than
+/// `guard` allows.
+fn load(paths: Vec<PathBuf>, guard: &GuardArgs, outputs: Outputs) -> Result<Vec<Scenario>> {
+    let concurrent = paths.len().min(rayon::current_num_threads());
     let mut loaded = Vec::new();
-    for path in files(scenarios) {
+    for path in paths {
         let scenario = crate::scenario_file::load(&path)?;
         super::warn(&scenario);
         let file = path.display().to_string();
@@ -120,7 +148,7 @@ pub fn replay(args: &ReplayArgs) -> Result<i32> {
         openmetrics: args.openmetrics.is_some(),
         trace: false,
     };
-    let scenarios = load(&args.scenarios, &args.guard, outputs)?;
+    let scenarios = load(files(&args.scenarios), &args.guard, outputs)?;
     let files = files(&args.scenarios);
     for (j, s) in scenarios.iter().enumerate() {
         if let Some(i) = scenarios[..j].iter().position(|o| o.name == s.name) {
@@ -148,6 +176,11 @@ pub fn replay(args: &ReplayArgs) -> Result<i32> {
         .collect::<Result<_>>()?;
     let results: Vec<&ReplayResult> = runs.iter().map(|r| &r.result).collect();
     let charts = draw_charts(&results, &mut root)?;
+    let arms = retry_arms(&args.scenarios, &args.guard)?;
+    let storm = arms
+        .as_deref()
+        .map(|arms| draw_retry_storm(arms, &mut root))
+        .transpose()?;
     let report_runs: Vec<ReplayRun> = results
         .iter()
         .map(|r| ReplayRun {
@@ -156,7 +189,12 @@ pub fn replay(args: &ReplayArgs) -> Result<i32> {
             events: &r.events,
         })
         .collect();
-    root.write("report.md", replay_report(&report_runs, &charts).as_bytes())?;
+    let arms = arms.as_deref().map(storm_arms);
+    let storm = arms.as_ref().zip(storm.as_ref());
+    root.write(
+        "report.md",
+        replay_report(&report_runs, &charts, storm).as_bytes(),
+    )?;
     for r in &results {
         let s = &r.summary.requests;
         outln!(
@@ -298,6 +336,19 @@ fn run_series(s: &Scenario, summary: &Summary, events: &[LogEntry], chart: Chart
             }
         }
     }
+    // retry: the trigger the retry storm's recovery is measured from.
+    if let Some((from, to)) = s
+        .retry
+        .as_ref()
+        .and_then(|r| r.trigger_start.zip(r.trigger_end))
+    {
+        regions.push(Region {
+            from_s: from.as_secs_f64(),
+            to_s: to.as_secs_f64(),
+            label: "trigger".to_owned(),
+            kind: RegionKind::Trigger,
+        });
+    }
     let page = s
         .alerts
         .iter()
@@ -382,6 +433,28 @@ fn draw_charts(runs: &[&ReplayResult], root: &mut OutputDir) -> Result<Vec<Chart
         }
     }
     Ok(refs)
+}
+
+/// The retry storm's arms, as its report section reads them.
+pub fn storm_arms(arms: &[ReplayResult]) -> RetryStorm<'_> {
+    RetryStorm {
+        arms: arms
+            .iter()
+            .map(|r| (r.scenario.name.as_str(), &r.summary))
+            .collect(),
+    }
+}
+
+/// The retry storm's chart, staged in the output folder.
+fn draw_retry_storm(arms: &[ReplayResult], root: &mut OutputDir) -> Result<ChartRef> {
+    let stem = "retry-storm";
+    let path = root.chart_stem(stem);
+    let runs: Vec<RunSeries> = arms.iter().map(|r| r.run.clone()).collect();
+    charts::retry_storm(&runs, &path)?;
+    Ok(ChartRef {
+        stem: stem.to_owned(),
+        caption: format!("the retry storm: {}", RETRY_ARMS.join(", ")),
+    })
 }
 
 #[cfg(test)]

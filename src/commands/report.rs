@@ -1,6 +1,7 @@
 //! `pooldrill report`: the HTML training handout. Runs the replayed
-//! scenarios (as `replay` does, without writing their files), draws each
-//! one's charts in a scratch folder, and writes one self-contained page.
+//! scenarios and the retry storm's arms (as `replay` does, without writing
+//! their files), draws the charts in a scratch folder, and writes one
+//! self-contained page.
 
 use crate::commands::replay::{self, ReplayResult};
 use crate::guard::GuardArgs;
@@ -73,7 +74,12 @@ const GROUPS: [(&str, &[&str], &str); 2] = [
 pub fn report(args: &ReportArgs) -> Result<i32> {
     crate::interrupt::catch();
     // A bad --out path is refused before the runs, not after them.
-    let inputs = replay::files(&args.scenarios);
+    let mut inputs = replay::files(&args.scenarios);
+    inputs.extend(
+        replay::RETRY_ARMS
+            .iter()
+            .map(|name| args.scenarios.join(format!("{name}.toml"))),
+    );
     let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
     let mut file = OutputFile::create_with_folders(&args.out, &inputs)?;
     let results = replay::results(&args.scenarios, &args.guard)?;
@@ -94,7 +100,18 @@ pub fn report(args: &ReportArgs) -> Result<i32> {
         })
         .collect();
     let comparison = group_charts(&results, scratch.path())?;
-    let page = handout(&runs, &COMPARED, &comparison);
+    let arms = replay::retry_arms(&args.scenarios, &args.guard)?;
+    let storm = arms
+        .as_deref()
+        .map(|arms| storm_chart(arms, scratch.path()))
+        .transpose()?;
+    let arms = arms.as_deref().map(replay::storm_arms);
+    let page = handout(
+        &runs,
+        &COMPARED,
+        &comparison,
+        arms.as_ref().zip(storm.as_ref()),
+    );
     let to_stdout = file.is_stdout();
     // Nothing goes out after a signal (to standard output or a FIFO the
     // page goes out as it is written), and a signal while it does waits.
@@ -152,4 +169,15 @@ fn group_charts(results: &[ReplayResult], scratch: &Path) -> Result<Vec<Chart>> 
         }
     }
     Ok(out)
+}
+
+/// Draw the retry storm's chart of `arms`.
+fn storm_chart(arms: &[ReplayResult], scratch: &Path) -> Result<Chart> {
+    let path = scratch.join("retry-storm");
+    let runs: Vec<RunSeries> = arms.iter().map(|r| r.run.clone()).collect();
+    charts::retry_storm(&runs, &path)?;
+    Chart::load(
+        &path,
+        &format!("the retry storm: {}", replay::RETRY_ARMS.join(", ")),
+    )
 }

@@ -108,7 +108,10 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
         .map(|s| parse_set(s))
         .collect::<Result<Vec<_>, _>>()?;
     let grid = Grid::new(axes)?;
-    let kpis = kpi_defs(base.alerts.iter().map(|a| a.name.as_str()));
+    let kpis = kpi_defs(
+        base.alerts.iter().map(|a| a.name.as_str()),
+        base.retry.is_some(),
+    );
     let Some(kpi) = kpis.iter().find(|k| k.id == args.metric) else {
         let ids: Vec<&str> = kpis.iter().map(|k| k.id.as_str()).collect();
         bail!(

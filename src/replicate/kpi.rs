@@ -60,7 +60,11 @@ fn share(part: u64, whole: u64) -> f64 {
 /// run's histograms (within 0.1 %). The wasted connection time is what the
 /// handlers that completed after their client left held (connection-s). Each alert rule adds whether it fired and
 /// its time to detect (first firing − the timeline change before it).
-pub fn kpi_defs<'a>(alerts: impl IntoIterator<Item = &'a str>) -> Vec<Kpi> {
+///
+/// With `[retry]` (`retry`), the amplification (attempts / arrived),
+/// whether the run recovered after its trigger (share of runs) and its
+/// `recovery_s` when it did.
+pub fn kpi_defs<'a>(alerts: impl IntoIterator<Item = &'a str>, retry: bool) -> Vec<Kpi> {
     use Unit::*;
     let mut defs = vec![
         Kpi::new("error_rate", "error rate (client view)", Ratio),
@@ -86,6 +90,20 @@ pub fn kpi_defs<'a>(alerts: impl IntoIterator<Item = &'a str>) -> Vec<Kpi> {
             Seconds,
         ),
     ];
+    // retry: with `[retry]` only, so that other outputs stay as they are.
+    if retry {
+        defs.push(Kpi::new("amplification", "attempts / arrived", Count));
+        defs.push(Kpi::new(
+            "recovered",
+            "recovered after the trigger (share of runs)",
+            Ratio,
+        ));
+        defs.push(Kpi::new(
+            "recovery_s",
+            "recovery after the trigger",
+            Seconds,
+        ));
+    }
     for name in alerts {
         defs.push(Kpi::new(
             &format!("alert_fired.{name}"),
@@ -128,6 +146,12 @@ pub fn kpi_values(s: &Summary) -> Vec<f64> {
         value(wait.mean_wait_s),
         r.wasted_connection_s,
     ];
+    if let Some(amplification) = r.amplification {
+        let recovery = s.recovery_s.flatten();
+        values.push(amplification);
+        values.push(if recovery.is_some() { 1.0 } else { 0.0 });
+        values.push(value(recovery));
+    }
     for alert in &s.alerts {
         values.push(if alert.first_firing_s.is_some() {
             1.0
@@ -141,10 +165,13 @@ pub fn kpi_values(s: &Summary) -> Vec<f64> {
 
 /// The KPIs of one run with their values.
 pub fn kpis(s: &Summary) -> Vec<(Kpi, f64)> {
-    kpi_defs(s.alerts.iter().map(|a| a.name.as_str()))
-        .into_iter()
-        .zip(kpi_values(s))
-        .collect()
+    kpi_defs(
+        s.alerts.iter().map(|a| a.name.as_str()),
+        s.requests.amplification.is_some(),
+    )
+    .into_iter()
+    .zip(kpi_values(s))
+    .collect()
 }
 
 impl Unit {

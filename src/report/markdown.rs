@@ -5,6 +5,7 @@
 
 use crate::metrics::{LogEntry, Summary};
 use crate::report::figures::KEY_FIGURES;
+use crate::report::retry_storm::{self, RetryStorm};
 use crate::scenario::{JobPoolMode, Scenario};
 use std::fmt::Write;
 
@@ -69,8 +70,13 @@ fn arithmetic_row(s: &Scenario, version: &crate::scenario::Version) -> String {
     )
 }
 
-/// The whole report.
-pub fn replay_report(runs: &[ReplayRun], charts: &[ChartRef]) -> String {
+/// The whole report; with `storm`, a section on the retry storm and its
+/// chart.
+pub fn replay_report(
+    runs: &[ReplayRun],
+    charts: &[ChartRef],
+    storm: Option<(&RetryStorm, &ChartRef)>,
+) -> String {
     let mut out = String::new();
     let w = &mut out;
     let _ = writeln!(
@@ -105,6 +111,9 @@ pub fn replay_report(runs: &[ReplayRun], charts: &[ChartRef]) -> String {
     key_figures(w, runs);
     for r in runs.iter().filter(|r| !r.scenario.events.is_empty()) {
         minute_by_minute(w, r);
+    }
+    if let Some((storm, chart)) = storm {
+        retry_storm(w, storm, chart);
     }
     let _ = writeln!(w, "## Charts\n");
     for c in charts {
@@ -181,4 +190,29 @@ fn minute_by_minute(w: &mut String, r: &ReplayRun) {
         }
     }
     let _ = writeln!(w);
+}
+
+fn retry_storm(w: &mut String, storm: &RetryStorm, chart: &ChartRef) {
+    let names: Vec<String> = storm.arms.iter().map(|(n, _)| format!("`{n}`")).collect();
+    let _ = writeln!(w, "## The retry storm\n");
+    let _ = writeln!(w, "{} {}.\n", retry_storm::INTRO, names.join(", "));
+    let _ = writeln!(
+        w,
+        "| {} |\n|{}",
+        retry_storm::COLUMNS.join(" | "),
+        "---|".repeat(retry_storm::COLUMNS.len())
+    );
+    for row in storm.rows() {
+        let _ = writeln!(w, "| {} |", row.join(" | "));
+    }
+    let _ = writeln!(
+        w,
+        "\n**Why a budget beats an attempt limit.** {}\n",
+        retry_storm::WHY_BUDGETS
+    );
+    let _ = writeln!(
+        w,
+        "![{}]({}.png)\n\n([SVG]({}.svg))\n",
+        chart.caption, chart.stem, chart.stem
+    );
 }

@@ -13,6 +13,7 @@ pub mod output_file;
 pub mod plan;
 pub mod replicated;
 pub mod replications_csv;
+pub mod retry_storm;
 pub mod staging;
 pub mod sweep_charts;
 pub mod sweep_table;

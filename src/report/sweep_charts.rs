@@ -117,6 +117,12 @@ pub fn charts(
                     .collect()
             })
             .collect(),
+        // retry: a run that never recovered has no recovery_s.
+        blank: if kpi.id == "recovery_s" {
+            "white: never recovered".into()
+        } else {
+            "white: not run".into()
+        },
         value_title: format!("upper bound ({unit})"),
         unit: match kpi.unit {
             Unit::Count => String::new(),

@@ -62,7 +62,7 @@ pub fn summary_table(s: &Summary) -> String {
         "{} (seed {}, {} s simulated, first {} s left out)",
         s.scenario.name, s.scenario.seed, s.scenario.duration_s, s.scenario.warmup_s
     );
-    let rows: Vec<(&str, String)> = vec![
+    let mut rows: Vec<(&str, String)> = vec![
         ("requests arrived", r.arrived.to_string()),
         (
             "answered in time (goodput)",
@@ -117,6 +117,31 @@ pub fn summary_table(s: &Summary) -> String {
         ("checked out (mean)", format!("{:.2}", c.mean_checked_out)),
         ("connections leaked", c.leaked.to_string()),
     ];
+    // retry: amplification and recovery, with `[retry]` only.
+    if let (Some(attempts), Some(retries)) = (r.attempts, r.retries) {
+        let rows_at = rows.iter().position(|r| r.0 == "still running at the end");
+        let recovery = match s.recovery_s.flatten() {
+            Some(v) => format!("{v:.0} s after the trigger"),
+            None => "none before the end (or no trigger)".to_owned(),
+        };
+        let retry_rows = [
+            (
+                "attempts (amplification)",
+                format!(
+                    "{attempts} ({:.2} ×; {retries} retries, {} dropped)",
+                    r.amplification.unwrap_or(1.0),
+                    r.retries_dropped.unwrap_or(0)
+                ),
+            ),
+            (
+                "  in backoff at the end",
+                r.in_backoff.unwrap_or(0).to_string(),
+            ),
+            ("recovery", recovery),
+        ];
+        let at = rows_at.unwrap_or(rows.len());
+        rows.splice(at..at, retry_rows);
+    }
     let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
     for (k, v) in rows {
         let pad = width - k.chars().count();

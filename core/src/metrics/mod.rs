@@ -7,6 +7,7 @@ pub mod level;
 pub mod log_kind;
 pub mod pooler;
 pub mod recorder;
+pub mod retry;
 pub mod series;
 pub mod summary;
 pub mod targets;

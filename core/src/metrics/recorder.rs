@@ -251,6 +251,8 @@ pub struct Recorder {
     pub checked_out: Level,
     /// Leaked connections created so far (whole run).
     pub leaked_cumulative: u64,
+    /// retry: what the clients' retries do (with `[retry]`).
+    pub retry: Option<super::retry::RetryCounters>,
 }
 
 fn class_index(class: CallerClass) -> usize {
@@ -288,6 +290,7 @@ impl Recorder {
             open: Level::default(),
             checked_out: Level::default(),
             leaked_cumulative: 0,
+            retry: scenario.retry.as_ref().map(|_| Default::default()),
         }
     }
 
@@ -542,6 +545,8 @@ impl Recorder {
             leaked: c.leaked,
             leaked_cumulative: self.leaked_cumulative,
             wasted_connection_s: c.wasted_held_ns as f64 / 1e9,
+            attempts: self.retry.as_ref().map(|r| r.interval_attempts),
+            retries: self.retry.as_ref().map(|r| r.interval_retries),
         };
         let hists = IntervalHistograms {
             waits: &self.interval_wait,
@@ -576,6 +581,9 @@ impl Recorder {
         }
         self.flush_log(sink)?;
         self.interval = IntervalCounts::default();
+        if let Some(r) = self.retry.as_mut() {
+            (r.interval_attempts, r.interval_retries) = (0, 0);
+        }
         self.interval_wait.reset();
         self.interval_latency.reset();
         Ok(())

@@ -84,6 +84,12 @@ pub struct SeriesRow {
     /// interval after their client had left: every checkout of each, from
     /// checkout to release (wasted work, in connection-seconds).
     pub wasted_connection_s: f64,
+    /// retry: attempts started, first attempts included (with `[retry]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u64>,
+    /// retry: retries started (with `[retry]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u64>,
 }
 
 /// One row of `pods.csv`: one pod at one sampling instant.

@@ -3,6 +3,7 @@
 
 use super::histogram::DurationHistogram;
 use super::recorder::{AcquireTotals, Recorder, UnfinishedTotals};
+use super::retry::AttemptOutcomes;
 use crate::engine::SimTime;
 use crate::scenario::Scenario;
 use serde::Serialize;
@@ -36,6 +37,14 @@ pub struct Summary {
     /// The PgBouncer sidecars (with `[pooler]`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pooler: Option<PoolerSummary>,
+    /// retry: attempts by outcome (with `[retry]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts_by_outcome: Option<AttemptOutcomes>,
+    /// retry: seconds from the end of the trigger until the error rate is
+    /// back to its level before it and stays there (docs/retries.md);
+    /// `null` if it never is, or without a trigger (with `[retry]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_s: Option<Option<f64>>,
 }
 
 /// The database's CPU after the warm-up.
@@ -176,6 +185,23 @@ pub struct RequestSummary {
     pub wasted_connection_s: f64,
     /// Clients still waiting at the end.
     pub clients_waiting: u64,
+    /// retry: requests waiting out a backoff at the end, in both
+    /// partitions (with `[retry]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_backoff: Option<u64>,
+    /// retry: attempts, first attempts included (with `[retry]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u64>,
+    /// retry: attempts − first attempts (with `[retry]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u64>,
+    /// retry: retries wanted but refused by the budget or the attempt
+    /// limit (with `[retry]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries_dropped: Option<u64>,
+    /// retry: attempts / arrived (with `[retry]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amplification: Option<f64>,
     /// (errors + give-ups) / answered-or-gave-up, from the client's side.
     pub error_rate: f64,
     /// Client-observed latency, median (s).
@@ -377,12 +403,15 @@ pub struct EndState {
     pub cpu: Option<CpuSummary>,
     /// Sidecar figures, if any.
     pub pooler: Option<PoolerSummary>,
+    /// retry: counted requests waiting out a backoff.
+    pub in_backoff: u64,
 }
 
 impl Summary {
     /// Assemble the summary of a finished run.
     pub fn build(scenario: &Scenario, rec: &Recorder, end: EndState) -> Summary {
         let t = &rec.totals;
+        let retry = rec.retry.as_ref();
         let [p50_latency_s, p95_latency_s, p99_latency_s] =
             rec.latency.quantiles_secs([0.50, 0.95, 0.99]).map(opt);
         let warmup = rec.warmup();
@@ -424,6 +453,11 @@ impl Summary {
                 wasted: t.wasted,
                 wasted_connection_s: t.wasted_held_ns as f64 / 1e9,
                 clients_waiting: end.clients_waiting,
+                in_backoff: retry.map(|_| end.in_backoff),
+                attempts: retry.map(|r| r.attempts),
+                retries: retry.map(|r| r.retries),
+                retries_dropped: retry.map(|r| r.retries_dropped),
+                amplification: retry.map(|r| r.attempts as f64 / t.arrived.max(1) as f64),
                 error_rate: if resolved > 0 {
                     (t.client_errors + t.gave_up) as f64 / resolved as f64
                 } else {
@@ -453,6 +487,11 @@ impl Summary {
             job: end.job,
             cpu: end.cpu,
             pooler: end.pooler,
+            attempts_by_outcome: retry.map(|r| r.outcomes.clone()),
+            recovery_s: retry.map(|r| {
+                let policy = scenario.retry.as_ref()?;
+                r.recovery_s(policy.trigger_start?, policy.trigger_end?, end.end)
+            }),
             alerts: alert_summaries(rec),
             targets: rec.targets.results(
                 |name| {

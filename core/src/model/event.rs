@@ -4,7 +4,7 @@
 //! once or more per request (or per query, or per queued caller) on the
 //! measured workloads, and the run loop dispatches the commonest itself.
 //! The others are nested by subsystem: [`FleetEvent`], [`JobEvent`],
-//! [`PoolEvent`] and [`SidecarEvent`]; a new model feature adds its events
+//! [`PoolEvent`], [`SidecarEvent`] and [`RetryEvent`]; a new model feature adds its events
 //! to one of those. The scheduler stores events in a slot table, so their
 //! size matters: a test below holds it (a caller takes 20 bytes, so an
 //! event takes 24, and nesting must not add to that: a sub-enum holds at
@@ -65,6 +65,8 @@ pub enum Event {
     Pool(PoolEvent),
     /// A PgBouncer sidecar.
     Sidecar(SidecarEvent),
+    /// The clients' retries (`[retry]`).
+    Retry(RetryEvent),
 }
 
 /// The fleet's life.
@@ -179,6 +181,21 @@ pub enum SidecarEvent {
         pooler: Id,
         /// The server connection.
         server: Id,
+    },
+}
+
+/// The clients' retries: a backoff ended, or an attempt's timeout passed.
+#[derive(Clone, Copy, Debug)]
+pub enum RetryEvent {
+    /// A backoff ended: the request's next attempt arrives.
+    Arrive {
+        /// The request waiting out its backoff.
+        backoff: Id,
+    },
+    /// The client's `attempt_timeout` of an attempt passed.
+    AttemptTimeout {
+        /// The attempt (its handler).
+        req: Id,
     },
 }
 

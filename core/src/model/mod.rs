@@ -19,6 +19,7 @@
 //! * [`fleet`]: pods and workers; [`lifecycle`]: their start, crash and exit;
 //!   [`rollout`]: deploys and rollbacks; [`timeline`]: the scenario's events;
 //!   [`pod_timeline`]: the pods' changes, and the peak connections they allow.
+//! * [`retry`]: the clients' retries, backoffs and retry budgets.
 //! * `sample`: the gauges at each sample; `invariants`: the model's
 //!   invariants and the counts they balance.
 
@@ -37,6 +38,7 @@ pub mod pod_timeline;
 pub mod pool;
 pub mod pooler;
 pub mod request;
+pub mod retry;
 pub mod rollout;
 pub mod routing;
 mod sample;
@@ -47,7 +49,7 @@ pub mod trace;
 pub mod traffic;
 pub mod wait_queue;
 
-pub use event::{Event, FleetEvent, JobEvent, PoolEvent, SidecarEvent};
+pub use event::{Event, FleetEvent, JobEvent, PoolEvent, RetryEvent, SidecarEvent};
 
 use crate::engine::{Scheduler, SimTime};
 use crate::metrics::LogKind;
@@ -133,6 +135,8 @@ pub struct Simulation<'s> {
     pub(crate) deployment: Deployment,
     /// Running counts the invariants balance.
     pub(crate) books: Books,
+    /// retry: the clients' retries, with `[retry]`.
+    pub(crate) retry: Option<Box<retry::RetryState>>,
     pub(crate) tracer: Option<trace::Tracer<'s>>,
     /// Told of every pod change, if set (off: one branch per pod change).
     pod_observer: Option<pod_timeline::PodObserver<'s>>,
@@ -197,6 +201,10 @@ impl<'s> Simulation<'s> {
             sidecars: Sidecars::new(scenario),
             deployment: Deployment::default(),
             books: Books::default(),
+            retry: scenario
+                .retry
+                .as_ref()
+                .map(|_| Box::new(retry::RetryState::new(scenario.seed))),
             tracer: None,
             pod_observer,
             prefetch: options.prefetch.unwrap_or(
@@ -425,6 +433,7 @@ impl<'s> Simulation<'s> {
             Event::Job(event) => self.job_event(event),
             Event::Pool(event) => self.pool_event(event),
             Event::Sidecar(event) => self.sidecar_event(event),
+            Event::Retry(event) => self.retry_event(event),
             Event::Sample | Event::Arrival { .. } | Event::RequestStep { .. } => {
                 unreachable!("dispatched by the run loop")
             }
@@ -463,6 +472,7 @@ impl<'s> Simulation<'s> {
                 .as_ref()
                 .zip(self.scenario.pooler.as_ref())
                 .map(|(stats, p)| stats.summary(p.pool_size)),
+            in_backoff: self.retry.as_ref().map_or(0, |r| r.in_backoff),
         };
         Summary::build(self.scenario, &self.rec, end)
     }

@@ -51,7 +51,7 @@ pub struct Request {
     /// The worker handling it.
     pub worker: u32,
     /// The application version of its pod.
-    version: usize,
+    pub(crate) version: usize,
     /// Arrival number (wrapping): its name in traces.
     serial: u32,
     /// Whether its client left (deadline passed).
@@ -120,20 +120,38 @@ impl Simulation<'_> {
     /// A request arrives: route it, draw its randomness, start it.
     pub(crate) fn arrive(&mut self, source: Id) {
         let now = self.sched.now();
-        let Some((route, mut rng)) = self.route_arrival(source) else {
+        let Some((route, rng)) = self.route_arrival(source) else {
             return;
         };
         self.rec.arrival(now);
-        let counted = self.rec.counts(now);
         self.traffic.arrivals_seen = self.traffic.arrivals_seen.wrapping_add(1);
         let serial = self.traffic.arrivals_seen;
         let Route::Worker(worker) = route else {
+            // retry: a first attempt that found no worker may be retried.
+            if self.retry.is_some() && self.retry_unavailable(now, 1) {
+                return;
+            }
             // No live worker behind the load balancer: an error at once.
             self.rec
                 .handler(now, HandlerEnd::Unavailable, false, SimTime::ZERO);
             self.rec.client(now, now, ClientEnd::Error);
             return;
         };
+        self.admit(worker, rng, now, serial, 1);
+    }
+
+    /// Attempt `attempt` of a request first arrived at `arrived` starts at
+    /// `worker`: draw its app time and outcome, start it.
+    #[inline(always)]
+    pub(crate) fn admit(
+        &mut self,
+        worker: u32,
+        mut rng: SimRng,
+        arrived: SimTime,
+        serial: u32,
+        attempt: u32,
+    ) {
+        let counted = self.rec.counts(arrived);
         let pod = self.fleet.workers[worker as usize].pod;
         let version = self.fleet.pods[pod as usize].version;
         let spec = self.spec(version);
@@ -146,7 +164,7 @@ impl Simulation<'_> {
             .pool
             .expect("a routed worker is alive");
         let id = self.traffic.requests.insert(Request {
-            arrived: now,
+            arrived,
             worker,
             version,
             serial,
@@ -155,7 +173,7 @@ impl Simulation<'_> {
             rng,
             checkout: 0,
             phase: Phase::AppWork,
-            wait_started: now,
+            wait_started: arrived,
             found_full: false,
             wait_timer: None,
             giveup_timer: None,
@@ -169,6 +187,12 @@ impl Simulation<'_> {
             Some(pool),
             None,
         );
+        // retry: the attempt starts (its number, budget tokens, timeout);
+        // the retry model's functions are cold and never inlined, so that
+        // without `[retry]` the hot path costs one test per hook.
+        if self.retry.is_some() {
+            self.retry_started(id, attempt);
+        }
         if app_time > SimTime::ZERO {
             self.sched
                 .after(app_time, Event::RequestStep { req: id, pool });
@@ -465,11 +489,40 @@ impl Simulation<'_> {
         let Some(req) = self.traffic.requests.get_mut(id) else {
             return;
         };
-        req.client_gone = true;
         req.giveup_timer = None;
         self.rec.client(now, req.arrived, ClientEnd::GaveUp);
         if self.rec.counts(req.arrived) {
             self.books.counted_clients_waiting -= 1;
+        }
+        // retry: a give-up is an error answer for `recovery_s`.
+        if let Some(r) = self.rec.retry.as_mut() {
+            r.answered(now, true);
+        }
+        self.client_left(id);
+    }
+
+    /// retry: the client gives up before its deadline (its attempt timed
+    /// out and is not retried).
+    pub(crate) fn give_up_early(&mut self, id: Id) {
+        if let Some(t) = self
+            .traffic
+            .requests
+            .get_mut(id)
+            .and_then(|r| r.giveup_timer.take())
+        {
+            self.sched.cancel(t);
+        }
+        self.give_up(id);
+    }
+
+    /// The client of a live request left (its deadline, or an attempt
+    /// abandoned and retried): the handler goes on, orphaned, or with
+    /// `cancel_on_abort` stops.
+    pub(crate) fn client_left(&mut self, id: Id) {
+        let req = self.traffic.requests.get_mut(id).expect("live request");
+        req.client_gone = true;
+        if let Some(t) = req.giveup_timer.take() {
+            self.sched.cancel(t);
         }
         let (caller, pool) = (Caller::request(id, req.checkout, req.serial), req.pool);
         self.trace(TraceKind::GaveUp, Some(caller), Some(pool), None);
@@ -481,7 +534,6 @@ impl Simulation<'_> {
         {
             return; // the handler goes on: an orphaned waiter
         }
-        let caller = Caller::request(id, req.checkout, req.serial);
         match req.phase {
             Phase::Queued => {
                 self.forget_waiter(pool, caller);
@@ -493,8 +545,35 @@ impl Simulation<'_> {
         }
     }
 
+    /// retry: forget an attempt whose handler ended without answering its
+    /// request (retried, or abandoned earlier).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn retire_attempt(&mut self, id: Id) {
+        let req = self
+            .traffic
+            .requests
+            .remove(id)
+            .expect("retiring a live request");
+        for timer in [req.wait_timer, req.giveup_timer].into_iter().flatten() {
+            self.sched.cancel(timer);
+        }
+        let caller = Caller::request(id, req.checkout, req.serial);
+        self.trace(TraceKind::Finished, Some(caller), Some(req.pool), None);
+        // What `pod_request_done` does, written out: a second caller would
+        // stop it being inlined into `finish_request` (20 instructions per
+        // request more on M/M/80).
+        let pod = self.fleet.workers[req.worker as usize].pod;
+        self.fleet.pods[pod as usize].in_flight -= 1;
+        self.exit_if_idle(pod);
+    }
+
     /// The handler ended: record both views and forget the request.
     pub(crate) fn finish_request(&mut self, id: Id, end: HandlerEnd) {
+        // retry: a failed attempt may be retried instead of answered.
+        if self.retry.is_some() && self.retry_takes(id, end) {
+            return;
+        }
         let now = self.sched.now();
         let req = self
             .traffic

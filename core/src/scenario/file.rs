@@ -44,6 +44,8 @@ pub struct ScenarioFile {
     /// A PgBouncer sidecar in every pod (absent: the pools connect to
     /// PostgreSQL directly).
     pub pooler: Option<PoolerFile>,
+    /// retry: the clients' retries (absent: none).
+    pub retry: Option<super::retry::RetryFile>,
 }
 
 /// `[pooler]`: a PgBouncer sidecar in every pod, in transaction pooling
@@ -273,6 +275,9 @@ pub struct MetaFile {
     pub start: Option<ClockTime>,
     /// Name of the version running at the start (default `"initial"`).
     pub version: Option<String>,
+    /// retry: the end of the trigger, from which `recovery_s` is measured
+    /// (default: the last timeline event).
+    pub trigger_end: Option<Duration>,
 }
 
 /// `[fleet]`

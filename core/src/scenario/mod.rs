@@ -7,6 +7,7 @@ pub mod error;
 pub mod file;
 pub mod locate;
 pub mod resolve;
+pub mod retry;
 pub mod severity;
 pub mod units;
 pub mod validate;
@@ -58,6 +59,8 @@ pub struct Scenario {
     pub targets: Vec<Target>,
     /// The PgBouncer sidecar of every pod, if any.
     pub pooler: Option<PoolerConfig>,
+    /// retry: the clients' retry policy, if any (docs/retries.md).
+    pub retry: Option<retry::Retry>,
     /// Hex digest of the scenario source (and command-line overrides).
     pub hash: String,
     /// What is valid but likely wrong (a job that can deadlock), located

@@ -76,6 +76,12 @@ fn merge(group: &[SeriesRow]) -> SeriesRow {
         job_runs: sum(|r| r.job_runs),
         leaked: sum(|r| r.leaked),
         wasted_connection_s: group.iter().map(|r| r.wasted_connection_s).sum(),
+        attempts: last
+            .attempts
+            .map(|_| group.iter().filter_map(|r| r.attempts).sum()),
+        retries: last
+            .retries
+            .map(|_| group.iter().filter_map(|r| r.retries).sum()),
         ..last.clone()
     }
 }

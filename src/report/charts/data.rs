@@ -96,6 +96,8 @@ pub enum RegionKind {
     AlertFiring,
     /// The incident window (first breach to recovery).
     Incident,
+    /// What sets a retry storm off (a traffic spike), start to end.
+    Trigger,
 }
 
 impl RunSeries {

@@ -26,8 +26,10 @@ pub struct GridHeatmap {
     pub y_title: String,
     /// One label per row, bottom to top.
     pub y_labels: Vec<String>,
-    /// `values[row][column]`, row 0 at the bottom; `None`: not run (blank).
+    /// `values[row][column]`, row 0 at the bottom; `None`: blank.
     pub values: Vec<Vec<Option<f64>>>,
+    /// The legend's text for blank cells ("white: not run").
+    pub blank: String,
     /// The colour bar's title, with the unit ("error rate (%)").
     pub value_title: String,
     /// Appended to the number written in each cell (" %").
@@ -105,7 +107,7 @@ impl Figure for GridHeatmap {
         let lo = cells.iter().map(|c| c.2).fold(f64::INFINITY, f64::min);
         let hi = cells.iter().map(|c| c.2).fold(f64::NEG_INFINITY, f64::max);
         let h = |v: f64| if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
-        let mut entries = vec![Entry::new(Swatch::Fill(WHITE.mix(1.0)), "white: not run")];
+        let mut entries = vec![Entry::new(Swatch::Fill(WHITE.mix(1.0)), self.blank.clone())];
         if let Some(safe) = &self.safe {
             entries.insert(
                 0,

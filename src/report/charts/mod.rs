@@ -1,7 +1,7 @@
 //! Charts of a run, as PNG and SVG, for a trainer to project: the incident
 //! timeline, the acquire-wait and per-pod heatmaps, starvation, small
-//! multiples of several runs; and, for comparisons and sweeps, overlays
-//! with confidence bands and grid heatmaps.
+//! multiples of several runs, the retry storm's arms; and, for comparisons
+//! and sweeps, overlays with confidence bands and grid heatmaps.
 //!
 //! Every chart is drawn with an embedded font (no system fonts), in
 //! colour-blind-safe colours, with a footer naming the scenario, the seed
@@ -22,6 +22,7 @@ mod panel;
 #[cfg(test)]
 mod plot_share;
 mod pod_heatmap;
+mod retry_storm;
 mod run_panel;
 mod sink;
 mod small_multiples;
@@ -35,6 +36,7 @@ pub use data::{Marker, MarkerKind, Region, RegionKind, RunSeries, WAIT_BUCKET_BO
 pub use grid_heatmap::{GridHeatmap, SafeRegion, grid_heatmap};
 pub use overlay::{BandPoint, BandSeries, Overlay, Threshold, overlay};
 pub use pod_heatmap::pod_heatmap;
+pub use retry_storm::retry_storm;
 pub use sink::ChartSink;
 pub use small_multiples::small_multiples;
 pub use starvation::starvation;

@@ -8,6 +8,7 @@ use super::data::{Marker, MarkerKind, Region, RegionKind, RunSeries, WAIT_BUCKET
 use super::grid_heatmap::GridHeatmap;
 use super::overlay::{BandPoint, BandSeries, Overlay};
 use super::pod_heatmap::PodHeatmap;
+use super::retry_storm::RetryStorm;
 use super::small_multiples::SmallMultiples;
 use super::starvation::Starvation;
 use super::timeline::Timeline;
@@ -135,6 +136,7 @@ fn every_chart_keeps_at_least_80_percent_of_its_body_for_the_plot() {
         ("starvation", share(&Starvation(&one))),
         ("wait heatmap", share(&WaitHeatmap(&one))),
         ("pod heatmap", share(&PodHeatmap(&one))),
+        ("retry storm", share(&RetryStorm(&runs))),
         ("overlay", share(&overlay())),
         ("grid heatmap", share(&grid())),
     ];

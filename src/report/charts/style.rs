@@ -72,6 +72,7 @@ pub(crate) fn region_color(kind: RegionKind, strong: bool) -> RGBAColor {
         RegionKind::AlertPending => (YELLOW, 0.30),
         RegionKind::AlertFiring => (ORANGE, 0.22),
         RegionKind::Incident => (RGBColor(120, 120, 120), 0.10),
+        RegionKind::Trigger => (SKY_BLUE, 0.18),
     };
     color.mix(if strong {
         (alpha * 2.5_f64).min(1.0)

@@ -14,6 +14,7 @@ use crate::format::span;
 use crate::metrics::{LogEntry, LogKind, Summary};
 use crate::report::charts::RunSeries;
 use crate::report::figures::KEY_FIGURES;
+use crate::report::retry_storm::{self, RetryStorm};
 use crate::scenario::Scenario;
 use anyhow::{Context, Result};
 use base64::Engine;
@@ -78,8 +79,14 @@ impl Chart {
 }
 
 /// The whole handout: every run's section, then the comparison of the runs
-/// named in `compared` with the `comparison` charts.
-pub fn handout(runs: &[HandoutRun], compared: &[&str], comparison: &[Chart]) -> String {
+/// named in `compared` with the `comparison` charts, then (with `storm`)
+/// the retry storm's arms and their chart.
+pub fn handout(
+    runs: &[HandoutRun],
+    compared: &[&str],
+    comparison: &[Chart],
+    storm: Option<(&RetryStorm, &Chart)>,
+) -> String {
     let mut out = String::new();
     let w = &mut out;
     let title = "Connection-pool exhaustion: the incident replayed";
@@ -106,13 +113,23 @@ pub fn handout(runs: &[HandoutRun], compared: &[&str], comparison: &[Chart]) -> 
     }
     let _ = writeln!(
         w,
-        "<li><a href=\"#comparison\">Side by side</a>: {}</li>\n</ol>\n</nav>",
+        "<li><a href=\"#comparison\">Side by side</a>: {}</li>",
         esc(&compared.join(", "))
     );
+    if storm.is_some() {
+        let _ = writeln!(
+            w,
+            "<li><a href=\"#retry-storm\">The retry storm</a>: why a retry budget beats an attempt limit</li>"
+        );
+    }
+    let _ = writeln!(w, "</ol>\n</nav>");
     for r in runs {
         section(w, r);
     }
     comparison_section(w, runs, compared, comparison);
+    if let Some((storm, chart)) = storm {
+        retry_storm_section(w, storm, chart);
+    }
     let _ = writeln!(w, "</main>\n</body>\n</html>");
     out
 }
@@ -332,6 +349,36 @@ fn comparison_section(w: &mut String, runs: &[HandoutRun], compared: &[&str], ch
     for c in charts {
         figure(w, c);
     }
+    let _ = writeln!(w, "</section>");
+}
+
+/// The retry storm's arms, why a budget beats an attempt limit, its chart.
+fn retry_storm_section(w: &mut String, storm: &RetryStorm, chart: &Chart) {
+    let names: Vec<String> = storm.arms.iter().map(|(n, _)| format!("`{n}`")).collect();
+    let _ = writeln!(
+        w,
+        "<section id=\"retry-storm\">\n<h2>The retry storm</h2>\n<p>{}</p>\n<table class=\"compare\">",
+        code_spans(&esc(&format!(
+            "{} {}.",
+            retry_storm::INTRO,
+            names.join(", ")
+        )))
+    );
+    let head: Vec<String> = retry_storm::COLUMNS
+        .iter()
+        .map(|c| format!("<th>{}</th>", esc(c)))
+        .collect();
+    let _ = writeln!(w, "<tr>{}</tr>", head.concat());
+    for row in storm.rows() {
+        let cells: Vec<String> = row.iter().map(|c| format!("<td>{}</td>", esc(c))).collect();
+        let _ = writeln!(w, "<tr>{}</tr>", cells.concat());
+    }
+    let _ = writeln!(
+        w,
+        "</table>\n<h3>Why a budget beats an attempt limit</h3>\n<p>{}</p>",
+        esc(retry_storm::WHY_BUDGETS)
+    );
+    figure(w, chart);
     let _ = writeln!(w, "</section>");
 }
 

@@ -13,6 +13,7 @@ mod job;
 mod pool;
 mod read;
 mod requests;
+mod retry;
 mod syntax;
 mod targets;
 mod traffic;
@@ -212,6 +213,12 @@ impl Checker<'_> {
         let start_clock = meta.start;
         let (events, traffic_changes) =
             self.events(&raw, &versions, &fleet, duration, start_clock)?;
+        // retry: the `[retry]` table (validate/retry.rs).
+        let retry = raw
+            .retry
+            .as_ref()
+            .map(|r| self.retry(r, meta.trigger_end, &events))
+            .transpose()?;
         Ok(Scenario {
             name: meta.name.clone(),
             description: meta.description.clone().unwrap_or_default(),
@@ -233,6 +240,7 @@ impl Checker<'_> {
             alerts: self.alerts(raw.alerts.as_deref().unwrap_or_default(), sample_interval)?,
             targets: self.targets(&raw, start_clock, duration)?,
             pooler,
+            retry,
             hash: source_hash(source),
             warnings,
         })
