@@ -11,7 +11,17 @@ use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
+
+/// The short validation (write) runs alone; the other real fleets (read)
+/// may run together: its false-alarm rate assumes the load it was sized on.
+static FLEETS: RwLock<()> = RwLock::new(());
+
+/// [`FLEETS`] shared, for a test that runs real fleets.
+fn fleet_slot() -> RwLockReadGuard<'static, ()> {
+    FLEETS.read().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Why a real run cannot happen here, if it cannot.
 fn missing() -> Option<String> {
@@ -138,6 +148,7 @@ fn pool_max_caps_the_connections_a_worker_opens() {
     if !can_run("pool_max") {
         return;
     }
+    let _fleets = fleet_slot();
     // 25/s of 60 ms holds need 1.5 clients: a pool of 1 queues.
     let (one, four) = realpg_both(
         &scenario(1, "25/s", "60ms", "max = 1", ""),
@@ -155,6 +166,7 @@ fn idle_timeout_closes_idle_clients() {
     if !can_run("idle_timeout") {
         return;
     }
+    let _fleets = fleet_slot();
     // A request every 500 ms; idle clients close after 200 ms: each
     // request opens a new connection. With 10 s, one connection serves all.
     let short = "max = 2\nidle_timeout = \"200ms\"";
@@ -177,6 +189,7 @@ fn acquire_timeout_fails_queued_requests_with_pg_pools_message() {
     if !can_run("acquire_timeout") {
         return;
     }
+    let _fleets = fleet_slot();
     // One client held 1 s, a request every 250 ms, 200 ms of patience.
     let (_, runs) = realpg(&scenario(
         1,
@@ -210,6 +223,7 @@ fn a_leaky_job_leaks_what_a_finally_job_releases() {
     if !can_run("job_release") {
         return;
     }
+    let _fleets = fleet_slot();
     let (leaky, finally) = realpg_both(
         &scenario(1, "2/s", "10ms", "max = 2", &job("leaky")),
         &scenario(1, "2/s", "10ms", "max = 2", &job("finally")),
@@ -259,13 +273,15 @@ fn short_validation(arm: &str) -> (Option<i32>, String) {
 }
 
 /// CI's short validation (docs/validation.md#in-ci): both arms at once,
-/// each on its own server; exit 1 (they disagree) fails it. The longest
-/// test, named to sort near the top: libtest starts tests by name.
+/// each on its own server; exit 1 (they disagree) fails it. It runs with
+/// no other real fleet ([`FLEETS`]). The longest test, named to sort near
+/// the top: libtest starts tests by name, so it starts early.
 #[test]
 fn a_short_run_of_both_arms_agrees() {
     if !can_run("short validation") {
         return;
     }
+    let _alone = FLEETS.write().unwrap_or_else(PoisonError::into_inner);
     let (before, after) = std::thread::scope(|s| {
         let before = s.spawn(|| short_validation("before"));
         let after = s.spawn(|| short_validation("after"));
@@ -355,6 +371,7 @@ fn sigterm_mid_run_leaves_no_server_no_node_and_no_folder() {
     if !can_run("sigterm") {
         return;
     }
+    let _fleets = fleet_slot();
     let dir = open_tempdir();
     let tmp = dir.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
@@ -378,7 +395,7 @@ fn sigterm_mid_run_leaves_no_server_no_node_and_no_folder() {
     let mut child = KillOnDrop(child);
     // Mid-run: the harness has its settings and its workers are running.
     let start = Instant::now();
-    while !out.join("real/run-0.json").exists() {
+    while !out.join("real-new/run-0.json").exists() {
         assert!(start.elapsed() < Duration::from_secs(60), "no run started");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -427,6 +444,7 @@ fn a_harness_that_fails_leaves_no_server_no_node_and_no_folder() {
     if !can_run("failing harness") {
         return;
     }
+    let _fleets = fleet_slot();
     let dir = open_tempdir();
     let tmp = dir.path().join("tmp");
     let harness = dir.path().join("harness");
@@ -478,6 +496,7 @@ fn rejudge_judges_the_saved_real_runs_again_without_a_server() {
     if !can_run("rejudge") {
         return;
     }
+    let _fleets = fleet_slot();
     let dir = open_tempdir();
     let file = dir.path().join("s.toml");
     std::fs::write(&file, scenario(1, "10/s", "20ms", "max = 2", "")).unwrap();
@@ -501,7 +520,12 @@ fn rejudge_judges_the_saved_real_runs_again_without_a_server() {
         let text = std::fs::read_to_string(out.join("comparison.json")).unwrap();
         serde_json::from_str::<Value>(&text).unwrap()
     };
+    // A stale run of an earlier session of 3 runs: a new session replaces
+    // real/ whole, so --rejudge never mixes the two.
+    std::fs::create_dir_all(out.join("real")).unwrap();
+    std::fs::write(out.join("real/real-2.json"), "{}").unwrap();
     let first = run(&[]);
+    assert!(!out.join("real/real-2.json").exists());
     let real = |c: &Value| -> Vec<Value> {
         let metrics = c["metrics"].as_array().unwrap();
         metrics.iter().map(|m| m["real"].clone()).collect()
@@ -510,6 +534,7 @@ fn rejudge_judges_the_saved_real_runs_again_without_a_server() {
     // measure the same latencies to the last digit.
     let again = run(&["--rejudge"]);
     assert_eq!(real(&again), real(&first));
+    assert_eq!(again["runs"], 2);
     assert_eq!(again["duration_s"], first["duration_s"]);
     assert_eq!(again["server"], first["server"]);
     assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);

@@ -75,7 +75,8 @@ async function main() {
     done.push(
       new Promise((resolve) => {
         child.on('message', (m) => results.push(m))
-        child.on('exit', resolve)
+        // 'close', not 'exit': after the IPC channel has delivered the result.
+        child.on('close', resolve)
       })
     )
     child.send({ ...cfg, worker: w, run: { ...run, start_wall_ms: startWall } })

@@ -25,9 +25,10 @@ use serde::Serialize;
 pub struct Fit {
     /// Values fitted.
     pub n: usize,
-    /// ln of the measured median (s).
+    /// The least-squares line ln x_p = μ + σ·z_p through the measured 50th,
+    /// 95th and 99th percentiles: its intercept μ (ln s).
     pub mu: f64,
-    /// ln(measured p99 / measured median) / z₀.₉₉.
+    /// That line's slope σ (0 when the percentiles fall as they rise).
     pub sigma: f64,
     /// The fit's median (s).
     pub median_s: f64,

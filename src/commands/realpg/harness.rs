@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 /// The harness folder of this source tree (`validation/`).
@@ -59,14 +59,31 @@ pub fn run_config(sub: &Subset, server: &Server, duration_s: f64, warmup_s: f64)
     })
 }
 
-/// Kill the process group led by `child` (the harness and its workers).
-fn kill_group(child: &mut Child) {
+/// Kill the process group led by `child` (the harness and its workers),
+/// then reap `child`. Call it before `child` is reaped: until then its pid,
+/// and so the group's id, cannot go to another process.
+fn kill_group(child: &mut Child) -> std::io::Result<ExitStatus> {
     let _ = Command::new("kill")
         .args(["-KILL", "--", &format!("-{}", child.id())])
         .stderr(Stdio::null())
         .status();
     let _ = child.kill();
-    let _ = child.wait();
+    child.wait()
+}
+
+/// Whether `child` has exited, without reaping it (see [`kill_group`]).
+#[allow(unsafe_code, reason = "std has no call to wait without reaping")]
+fn exited(child: &Child) -> std::io::Result<bool> {
+    // SAFETY: siginfo_t is plain data, for which all zeroes is valid.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+    // SAFETY: waitid only writes into `info`; WNOWAIT leaves the child unreaped.
+    if unsafe { libc::waitid(libc::P_PID, child.id(), &mut info, flags) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: with WNOHANG, si_pid is the child's pid once it has exited and
+    // stays 0 while it runs.
+    Ok(unsafe { info.si_pid() } != 0)
 }
 
 /// Run the harness in `dir` once with `config`; its measurements. A caught
@@ -85,18 +102,22 @@ pub fn run_once(dir: &Path, work: &Path, index: usize, config: &Value) -> Result
         .process_group(0)
         .spawn()
         .context("starting node harness.js")?;
-    let status = loop {
+    loop {
         if interrupt::requested() {
-            kill_group(&mut child);
+            let _ = kill_group(&mut child);
             return Err(interrupt::Stopped.into());
         }
-        match child.try_wait().context("waiting for the harness")? {
-            Some(status) => break status,
-            None => std::thread::sleep(Duration::from_millis(50)),
+        match exited(&child) {
+            Ok(true) => break,
+            Ok(false) => std::thread::sleep(Duration::from_millis(50)),
+            Err(error) => {
+                let _ = kill_group(&mut child);
+                return Err(error).context("waiting for the harness");
+            }
         }
-    };
+    }
     // Workers left behind by a harness that failed go with their group.
-    kill_group(&mut child);
+    let status = kill_group(&mut child).context("waiting for the harness")?;
     if !status.success() {
         bail!("the harness failed ({status}) in real run {}", index + 1);
     }

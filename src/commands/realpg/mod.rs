@@ -105,6 +105,18 @@ fn saved_runs(out: &Path) -> Result<(Vec<Value>, String, SimTime, SimTime)> {
     Ok((real, server, secs("run.duration_s"), secs("run.warmup_s")))
 }
 
+/// The folder of a session's real runs until they replace `real/`.
+const FRESH_REAL: &str = "real-new";
+
+/// Replace the folder `to` (if any) by the folder `from`.
+fn replace_dir(from: &Path, to: &Path) -> Result<()> {
+    if to.exists() {
+        std::fs::remove_dir_all(to).with_context(|| format!("removing {}", to.display()))?;
+    }
+    std::fs::rename(from, to)
+        .with_context(|| format!("renaming {} to {}", from.display(), to.display()))
+}
+
 /// Run the command; its exit code.
 pub fn realpg(args: &RealpgArgs, quiet: bool) -> Result<i32> {
     interrupt::catch();
@@ -129,7 +141,14 @@ pub fn realpg(args: &RealpgArgs, quiet: bool) -> Result<i32> {
         // A shorter --duration keeps at most a sixth of it as warm-up.
         let duration = args.duration.map_or(scenario.duration, |d| d.0);
         let warmup = scenario.warmup.min(SimTime(duration.0 / 6));
-        std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+        // This session's runs go to a fresh folder that replaces real/ only
+        // with the results: real/ never mixes runs of two sessions.
+        let fresh = out.join(FRESH_REAL);
+        if fresh.exists() {
+            std::fs::remove_dir_all(&fresh)
+                .with_context(|| format!("removing {}", fresh.display()))?;
+        }
+        std::fs::create_dir_all(&fresh).with_context(|| format!("creating {}", fresh.display()))?;
 
         let server = postgres::Server::start(sub.max_connections, sub.superuser_reserved)?;
         let config =
@@ -144,7 +163,7 @@ pub fn realpg(args: &RealpgArgs, quiet: bool) -> Result<i32> {
                     duration.as_secs_f64()
                 );
             }
-            real.push(harness::run_once(&dir, &work, i, &config)?);
+            real.push(harness::run_once(&dir, &fresh, i, &config)?);
         }
         (real, server.version(), duration, warmup)
         // The server stops here, before the simulation takes the CPU.
@@ -210,6 +229,9 @@ pub fn realpg(args: &RealpgArgs, quiet: bool) -> Result<i32> {
         power_fraction: agreement::POWER_FRACTION,
         metrics,
     };
+    if !args.rejudge {
+        replace_dir(&out.join(FRESH_REAL), &work)?;
+    }
     let json_path = out.join("comparison.json");
     std::fs::write(&json_path, serde_json::to_vec_pretty(&comparison)?)
         .with_context(|| format!("writing {}", json_path.display()))?;

@@ -75,9 +75,32 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// How many ports `pg_ctl start` tries: another process may take the free
+/// port between [`free_port`] and the server's bind.
+const PORT_TRIES: usize = 5;
+
+/// How many lines of server.log a failed start puts into its error.
+const LOG_TAIL_LINES: usize = 20;
+
 fn free_port() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port on 127.0.0.1")?;
     Ok(listener.local_addr()?.port())
+}
+
+/// `text` quoted as a postgresql.conf string: `\` and `'` doubled up.
+fn conf_quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// Whether a server log says the port was taken.
+fn bind_failed(log: &str) -> bool {
+    log.contains("could not bind")
+}
+
+/// The last `n` lines of `text`.
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// Run `command`; its output goes to the error when it fails.
@@ -88,7 +111,7 @@ fn checked(mut command: Command, what: &str) -> Result<()> {
         .with_context(|| format!("running {what}"))?;
     if !out.status.success() {
         bail!(
-            "{what} failed ({}): {}{}",
+            "{what} failed ({}): {}\n{}",
             out.status,
             String::from_utf8_lossy(&out.stdout).trim(),
             String::from_utf8_lossy(&out.stderr).trim()
@@ -101,6 +124,11 @@ impl Server {
     /// Create and start a server with these slots; the role `app` (no
     /// superuser) owns the database `app`.
     pub fn start(max_connections: u32, superuser_reserved: u32) -> Result<Server> {
+        Server::start_at(free_port()?, max_connections, superuser_reserved)
+    }
+
+    /// [`Server::start`], trying `port` first.
+    fn start_at(port: u16, max_connections: u32, superuser_reserved: u32) -> Result<Server> {
         let bin = find_bindir()?;
         let as_postgres = is_root();
         let dir = tempfile::Builder::new()
@@ -110,7 +138,7 @@ impl Server {
         let mut server = Server {
             bin,
             dir,
-            port: free_port()?,
+            port,
             as_postgres,
             started: false,
         };
@@ -164,26 +192,42 @@ impl Server {
             "--no-sync",
         ]);
         checked(initdb, "initdb")?;
-        let conf = format!(
-            "\n# pooldrill realpg\nlisten_addresses = '127.0.0.1'\nport = {}\n\
-             unix_socket_directories = '{}'\nmax_connections = {max_connections}\n\
-             superuser_reserved_connections = {superuser_reserved}\nfsync = off\n",
-            self.port,
-            self.socket_dir().display()
-        );
         let conf_path = self.data().join("postgresql.conf");
-        let mut text = std::fs::read_to_string(&conf_path).context("reading postgresql.conf")?;
-        text.push_str(&conf);
-        std::fs::write(&conf_path, text).context("writing postgresql.conf")?;
-        let mut start = self.tool("pg_ctl");
-        start
-            .arg("-D")
-            .arg(self.data())
-            .arg("-l")
-            .arg(root.join("server.log"))
-            .args(["-w", "-t", "60", "start"]);
-        self.started = true;
-        checked(start, "pg_ctl start")?;
+        let initial = std::fs::read_to_string(&conf_path).context("reading postgresql.conf")?;
+        let log_path = root.join("server.log");
+        for attempt in 1..=PORT_TRIES {
+            let conf = format!(
+                "\n# pooldrill realpg\nlisten_addresses = '127.0.0.1'\nport = {}\n\
+                 unix_socket_directories = {}\nmax_connections = {max_connections}\n\
+                 superuser_reserved_connections = {superuser_reserved}\nfsync = off\n",
+                self.port,
+                conf_quoted(&self.socket_dir().to_string_lossy())
+            );
+            std::fs::write(&conf_path, format!("{initial}{conf}"))
+                .context("writing postgresql.conf")?;
+            let log_before = self.log_bytes().len();
+            let mut start = self.tool("pg_ctl");
+            start
+                .arg("-D")
+                .arg(self.data())
+                .arg("-l")
+                .arg(&log_path)
+                .args(["-w", "-t", "60", "start"]);
+            self.started = true;
+            let Err(error) = checked(start, "pg_ctl start") else {
+                break;
+            };
+            // The folder goes with the error: what the server said goes in it.
+            let log = self.log_since(log_before);
+            if bind_failed(&log) && attempt < PORT_TRIES {
+                self.port = free_port()?;
+                continue;
+            }
+            bail!(
+                "{error:#}\nserver.log ends with:\n{}",
+                tail(&log, LOG_TAIL_LINES)
+            );
+        }
         let mut psql = Command::new(self.bin.join("psql"));
         psql.arg("-h")
             .arg(self.socket_dir())
@@ -203,7 +247,17 @@ impl Server {
 
     /// The server's log so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+        self.log_since(0)
+    }
+
+    /// The server's log from byte `offset` on.
+    fn log_since(&self, offset: usize) -> String {
+        let bytes = self.log_bytes();
+        String::from_utf8_lossy(bytes.get(offset..).unwrap_or_default()).into_owned()
+    }
+
+    fn log_bytes(&self) -> Vec<u8> {
+        std::fs::read(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
     /// The server's version line (`postgres --version`).
@@ -228,5 +282,62 @@ impl Drop for Server {
             let _ = stop.status();
         }
         // The TempDir removes the folder after this.
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conf_strings_double_backslashes_and_quotes() {
+        assert_eq!(conf_quoted("/tmp/a"), "'/tmp/a'");
+        assert_eq!(conf_quoted(r"/tmp/it's\x"), r"'/tmp/it''s\\x'");
+    }
+
+    #[test]
+    fn a_failed_command_keeps_stdout_and_stderr_apart() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo out; echo err >&2; exit 3"]);
+        let error = checked(command, "sh").unwrap_err().to_string();
+        assert!(error.ends_with("out\nerr"), "{error}");
+    }
+
+    #[test]
+    fn tail_keeps_the_last_lines() {
+        assert_eq!(tail("a\nb\nc\n", 2), "b\nc");
+        assert_eq!(tail("a\n", 5), "a");
+    }
+
+    /// Whether PostgreSQL's server is installed (else the test is skipped, saying so).
+    fn server_installed(test: &str) -> bool {
+        let found = find_bindir().is_ok();
+        if !found {
+            eprintln!("skipped {test}: PostgreSQL's server is not installed");
+        }
+        found
+    }
+
+    #[test]
+    fn a_taken_port_is_replaced_by_a_free_one() {
+        if !server_installed("a_taken_port_is_replaced_by_a_free_one") {
+            return;
+        }
+        let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let server = Server::start_at(port, 10, 1).unwrap();
+        assert_ne!(server.port, port);
+        assert!(bind_failed(&server.log()), "{}", server.log());
+    }
+
+    #[test]
+    fn a_failed_start_reports_the_end_of_server_log() {
+        if !server_installed("a_failed_start_reports_the_end_of_server_log") {
+            return;
+        }
+        // More reserved slots than slots: the server refuses to start.
+        let error = format!("{:#}", Server::start(3, 5).err().unwrap());
+        assert!(error.contains("server.log ends with:"), "{error}");
+        assert!(error.contains("superuser_reserved_connections"), "{error}");
     }
 }
