@@ -211,3 +211,83 @@ fn a_lognormal_backoff_is_accepted() {
     );
     assert!(s.retry.is_some());
 }
+
+#[test]
+fn a_backoff_past_the_deadline_takes_no_token_and_fails_at_once() {
+    // Every backoff (2 s) outlasts the deadline (1 s): no retry is made,
+    // no token is spent, and each failure is its request's answer.
+    let table = "[retry]\nattempts = 0\non = [\"acquire_timeout\"]\nbackoff = { dist = \"deterministic\", value = \"2s\" }\nmultiplier = 1.0\njitter = \"none\"\nbudget = 0\n";
+    let text = variant(
+        &storm_with(table, "150s"),
+        &[
+            ("deadline = \"30s\"", "deadline = \"1s\""),
+            (
+                "acquire_timeout = \"0s\"       # wait for ever: only the client gives up",
+                "acquire_timeout = \"200ms\"",
+            ),
+        ],
+    );
+    let s = summary(&common::scenario(&text));
+    let r = &s.requests;
+    assert!(r.acquire_timeouts > 100, "{r:?}");
+    assert_eq!(r.retries, Some(0));
+    assert_eq!(r.retries_dropped, Some(0), "tokens spent on no retry");
+    assert_eq!(r.in_backoff, Some(0));
+    let by = s.attempts_by_outcome.as_ref().unwrap();
+    assert_eq!(r.acquire_timeouts, by.queue_timeouts + by.connect_timeouts);
+    assert!(r.errors >= r.acquire_timeouts, "{r:?}");
+}
+
+#[test]
+fn a_retry_out_of_backoff_keeps_its_own_deadline() {
+    // The first version's requests leave after 2 s; v2's have no deadline.
+    // The only pod is killed at 20 s and not ready again before the end:
+    // v2's requests in flight fail, and their retries find no worker, for
+    // ever, as their clients never leave (traffic stops at 19 s, so no new
+    // request is in backoff at the end).
+    let text = r#"
+[meta]
+name = "x"
+duration = "40s"
+warmup = "0s"
+version = "v1"
+[fleet]
+pods = 1
+workers = 1
+[traffic]
+rate = "10/s"
+[requests]
+hold = { dist = "deterministic", value = "3s" }
+deadline = "2s"
+[pool]
+max = 50
+[database]
+max_connections = 100
+[versions.v2.requests]
+deadline = "0s"
+[retry]
+attempts = 0
+on = ["unavailable"]
+backoff = { dist = "deterministic", value = "100ms" }
+multiplier = 1.0
+jitter = "none"
+[[events]]
+at = "5s"
+kind = "deploy"
+version = "v2"
+strategy = "all_at_once"
+pod_startup = "1s"
+[[events]]
+at = "19s"
+kind = "traffic"
+rate = "0/s"
+[[events]]
+at = "20s"
+kind = "restart"
+pod = 0
+pod_startup = "1m"
+"#;
+    let s = summary(&common::scenario(text));
+    let r = &s.requests;
+    assert!(r.in_backoff.unwrap() >= 10, "{r:?}");
+}

@@ -115,8 +115,8 @@ impl RetryCounters {
     }
 
     /// Error rate of the answers completed in `[from, to)` whole seconds
-    /// (0 without answers).
-    fn error_rate(&self, from: u64, to: u64) -> f64 {
+    /// (`None` without answers).
+    fn error_rate(&self, from: u64, to: u64) -> Option<f64> {
         let (mut answers, mut errors) = (0u64, 0u64);
         for s in from..to {
             if let Some(sec) = self.seconds.get(s as usize) {
@@ -124,17 +124,15 @@ impl RetryCounters {
                 errors += u64::from(sec.errors);
             }
         }
-        if answers == 0 {
-            0.0
-        } else {
-            errors as f64 / answers as f64
-        }
+        (answers > 0).then(|| errors as f64 / answers as f64)
     }
 
     /// Seconds from `trigger_end` until the error rate over the last 10 s
     /// is back under max(2 × its level in the minute before
     /// `trigger_start`, 0.5 %) and stays there for 30 s, evaluated at whole
-    /// seconds up to `end`; `None` if that never happens.
+    /// seconds up to `end`; `None` if that never happens. A window without
+    /// answers is not calm (a stalled fleet answers nobody); a minute
+    /// before without answers counts as error-free.
     pub fn recovery_s(
         &self,
         trigger_start: SimTime,
@@ -142,13 +140,16 @@ impl RetryCounters {
         end: SimTime,
     ) -> Option<f64> {
         let start = trigger_start.0 / 1_000_000_000;
-        let before = self.error_rate(start.saturating_sub(60), start);
+        let before = self
+            .error_rate(start.saturating_sub(60), start)
+            .unwrap_or(0.0);
         let threshold = (2.0 * before).max(0.005);
         let first = trigger_end.0.div_ceil(1_000_000_000);
         let last = end.0 / 1_000_000_000;
         let mut calm_since: Option<u64> = None;
         for t in first..=last {
-            if self.error_rate(t.saturating_sub(10), t) < threshold {
+            let rate = self.error_rate(t.saturating_sub(10), t);
+            if rate.is_some_and(|r| r < threshold) {
                 let since = *calm_since.get_or_insert(t);
                 if t - since >= 30 {
                     return Some(since as f64 - trigger_end.as_secs_f64());
@@ -194,6 +195,20 @@ mod tests {
         let mut c = RetryCounters::default();
         answers(&mut c, 0, 100, 1, false);
         answers(&mut c, 100, 300, 2, true);
+        let r = c.recovery_s(
+            SimTime::from_secs(90),
+            SimTime::from_secs(120),
+            SimTime::from_secs(300),
+        );
+        assert_eq!(r, None);
+    }
+
+    #[test]
+    fn a_fleet_that_answers_nobody_has_not_recovered() {
+        let mut c = RetryCounters::default();
+        answers(&mut c, 0, 100, 1, false);
+        answers(&mut c, 100, 150, 1, true);
+        // Stalled from 150 s on: no answer at all, no error either.
         let r = c.recovery_s(
             SimTime::from_secs(90),
             SimTime::from_secs(120),

@@ -128,7 +128,9 @@ impl Simulation<'_> {
         let serial = self.traffic.arrivals_seen;
         let Route::Worker(worker) = route else {
             // retry: a first attempt that found no worker may be retried.
-            if self.retry.is_some() && self.retry_unavailable(now, 1) {
+            if self.retry.is_some()
+                && self.retry_unavailable(now, 1, now.saturating_add(self.spec(0).deadline))
+            {
                 return;
             }
             // No live worker behind the load balancer: an error at once.

@@ -81,8 +81,6 @@ struct Backoff {
     first: SimTime,
     /// Attempts made so far.
     attempts: u32,
-    /// How its last attempt ended (an abandoned one: `Cancelled`).
-    last: HandlerEnd,
     /// Its client's deadline.
     due: SimTime,
 }
@@ -196,37 +194,43 @@ impl Simulation<'_> {
     }
 
     /// Whether a retry of a request that made `attempts` attempts, the
-    /// last failing by `on` at `worker`, goes ahead: `Some(delay)`. A
-    /// retry past the attempt limit, or without a token in the bucket, is
-    /// dropped.
+    /// last failing by `on` at `worker`, goes ahead before its client's
+    /// deadline `due`: `Some(delay)`. A retry past the attempt limit, or
+    /// without a token in the bucket, is dropped. A retry whose backoff
+    /// would not end before `due` is not made, and takes no token: the
+    /// request fails with its last attempt's outcome.
     fn retry_decision(
         &mut self,
         on: RetryOn,
         worker: Option<u32>,
         attempts: u32,
         counted: bool,
+        due: SimTime,
     ) -> Option<SimTime> {
+        let now = self.sched.now();
         let policy = self.scenario.retry.as_ref().expect("[retry] is set");
         if !policy.retries(on) {
             return None;
         }
-        let limited = policy.attempts != 0 && attempts >= policy.attempts;
         let state = self.retry.as_mut().expect("[retry] is set");
-        let refused =
-            limited || (policy.budget.is_some() && !worker.is_some_and(|w| state.bucket(w).take()));
-        if refused {
-            if let Some(r) = self.rec.retry.as_mut() {
-                r.dropped(counted);
+        if policy.attempts == 0 || attempts < policy.attempts {
+            let delay = delay(policy, attempts, &mut state.rng);
+            if now.saturating_add(delay) >= due {
+                return None;
             }
-            return None;
+            if policy.budget.is_none() || worker.is_some_and(|w| state.bucket(w).take()) {
+                return Some(delay);
+            }
         }
-        Some(delay(policy, attempts, &mut state.rng))
+        if let Some(r) = self.rec.retry.as_mut() {
+            r.dropped(counted);
+        }
+        None
     }
 
-    /// Put a request in backoff for `delay` (its client gives up at its
-    /// deadline if that comes first).
+    /// Put a request in backoff for `delay` (it ends before its deadline).
     fn back_off(&mut self, b: Backoff, delay: SimTime, counted: bool) {
-        let at = self.sched.now().saturating_add(delay).min(b.due);
+        let at = self.sched.now().saturating_add(delay);
         let state = self.retry_state();
         state.in_backoff += u64::from(counted);
         let backoff = state.backoffs.insert(b);
@@ -262,15 +266,14 @@ impl Simulation<'_> {
         }
         let due = arrived.saturating_add(deadline);
         let wanted = failure(end).filter(|_| !client_gone && now < due);
-        if let Some(delay) =
-            wanted.and_then(|on| self.retry_decision(on, Some(worker), attempt.number, counted))
+        if let Some(delay) = wanted
+            .and_then(|on| self.retry_decision(on, Some(worker), attempt.number, counted, due))
         {
             self.books.counted_in_flight -= u64::from(counted);
             self.books.counted_clients_waiting -= u64::from(counted);
             let b = Backoff {
                 first: arrived,
                 attempts: attempt.number,
-                last: end,
                 due,
             };
             self.back_off(b, delay, counted);
@@ -289,27 +292,31 @@ impl Simulation<'_> {
         false
     }
 
-    /// Attempt `attempts` of a request first arrived at `first` found no
-    /// live worker: true if it is retried, false if it is its request's
-    /// (error) answer, for the caller to record.
+    /// Attempt `attempts` of a request first arrived at `first`, whose
+    /// client leaves at `due`, found no live worker: true if it is
+    /// retried, false if it is its request's (error) answer, for the
+    /// caller to record.
     #[cold]
     #[inline(never)]
-    pub(crate) fn retry_unavailable(&mut self, first: SimTime, attempts: u32) -> bool {
+    pub(crate) fn retry_unavailable(
+        &mut self,
+        first: SimTime,
+        attempts: u32,
+        due: SimTime,
+    ) -> bool {
         let now = self.sched.now();
         let counted = self.rec.counts(first);
         if let Some(r) = self.rec.retry.as_mut() {
             r.attempt(attempts > 1, counted);
             r.ended(HandlerEnd::Unavailable, counted);
         }
-        let deadline = self.scenario.versions[0].app.requests.deadline;
-        let due = first.saturating_add(deadline);
         if now < due
-            && let Some(delay) = self.retry_decision(RetryOn::Unavailable, None, attempts, counted)
+            && let Some(delay) =
+                self.retry_decision(RetryOn::Unavailable, None, attempts, counted, due)
         {
             let b = Backoff {
                 first,
                 attempts,
-                last: HandlerEnd::Unavailable,
                 due,
             };
             self.back_off(b, delay, counted);
@@ -347,6 +354,7 @@ impl Simulation<'_> {
                     Some(worker),
                     attempt.number,
                     counted,
+                    due,
                 )
             })
             .flatten();
@@ -360,36 +368,26 @@ impl Simulation<'_> {
         let b = Backoff {
             first: arrived,
             attempts: attempt.number,
-            last: HandlerEnd::Cancelled,
             due,
         };
         self.back_off(b, delay, counted);
         self.client_left(id);
     }
 
-    /// A backoff ended: the next attempt arrives at a worker chosen by the
-    /// fleet's dispatch rule, unless the client's deadline came first.
+    /// A backoff ended (before the client's deadline): the next attempt
+    /// arrives at a worker chosen by the fleet's dispatch rule.
     fn retry_arrive(&mut self, backoff: Id) {
         let now = self.sched.now();
         let state = self.retry_state();
         let b = state.backoffs.remove(backoff).expect("a live backoff");
         let counted = self.rec.counts(b.first);
         self.retry_state().in_backoff -= u64::from(counted);
-        if now >= b.due {
-            // The client left while waiting: its last attempt's outcome.
-            self.rec.handler(b.first, b.last, true, SimTime::ZERO);
-            self.rec
-                .client(now, b.first, crate::metrics::ClientEnd::GaveUp);
-            if let Some(r) = self.rec.retry.as_mut() {
-                r.answered(now, true);
-            }
-            return;
-        }
+        debug_assert!(now < b.due, "a backoff ends before its deadline");
         self.traffic.arrivals_seen = self.traffic.arrivals_seen.wrapping_add(1);
         let serial = self.traffic.arrivals_seen;
         let attempts = b.attempts + 1;
         let Some(worker) = self.route_retry() else {
-            if !self.retry_unavailable(b.first, attempts) {
+            if !self.retry_unavailable(b.first, attempts, b.due) {
                 self.rec
                     .handler(b.first, HandlerEnd::Unavailable, false, SimTime::ZERO);
                 self.rec
