@@ -238,6 +238,26 @@ impl Simulation<'_> {
             .at(at, Event::Retry(RetryEvent::Arrive { backoff }));
     }
 
+    /// An attempt in flight fails and its request backs off for `delay`:
+    /// it leaves the in-flight counts the invariants check.
+    fn leave_for_backoff(
+        &mut self,
+        first: SimTime,
+        attempts: u32,
+        due: SimTime,
+        delay: SimTime,
+        counted: bool,
+    ) {
+        self.books.counted_in_flight -= u64::from(counted);
+        self.books.counted_clients_waiting -= u64::from(counted);
+        let b = Backoff {
+            first,
+            attempts,
+            due,
+        };
+        self.back_off(b, delay, counted);
+    }
+
     /// The handler of attempt `id` ended with `end`: true if the retry
     /// model took it (retried, or a detached attempt), false if it is its
     /// request's answer.
@@ -269,14 +289,7 @@ impl Simulation<'_> {
         if let Some(delay) = wanted
             .and_then(|on| self.retry_decision(on, Some(worker), attempt.number, counted, due))
         {
-            self.books.counted_in_flight -= u64::from(counted);
-            self.books.counted_clients_waiting -= u64::from(counted);
-            let b = Backoff {
-                first: arrived,
-                attempts: attempt.number,
-                due,
-            };
-            self.back_off(b, delay, counted);
+            self.leave_for_backoff(arrived, attempt.number, due, delay, counted);
             self.retire_attempt(id);
             return true;
         }
@@ -363,14 +376,7 @@ impl Simulation<'_> {
             return;
         };
         self.retry_state().attempt(id).detached = true;
-        self.books.counted_in_flight -= u64::from(counted);
-        self.books.counted_clients_waiting -= u64::from(counted);
-        let b = Backoff {
-            first: arrived,
-            attempts: attempt.number,
-            due,
-        };
-        self.back_off(b, delay, counted);
+        self.leave_for_backoff(arrived, attempt.number, due, delay, counted);
         self.client_left(id);
     }
 
