@@ -1,7 +1,8 @@
 //! `pooldrill realpg` on a real PostgreSQL with real Node.js workers: each
 //! key the harness honours shows its effect in a small real run, a key it
-//! cannot honour is refused at its line and column, and a SIGTERM mid-run
-//! leaves no server, no node process and no temporary folder behind.
+//! cannot honour is refused at its line and column, a SIGTERM mid-run
+//! leaves no server, no node process and no temporary folder behind, and
+//! what a SIGKILL leaves is cleaned up by the next run.
 //!
 //! They need PostgreSQL's server, Node.js and `npm ci` in validation/: when
 //! one is missing they fail under CI (`CI` set) and are skipped, saying
@@ -437,6 +438,67 @@ fn sigterm_mid_run_leaves_no_server_no_node_and_no_folder() {
     let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
     assert!(left.is_empty(), "left behind: {left:?}");
     assert!(!out.join("comparison.json").exists());
+}
+
+#[test]
+fn the_server_of_a_killed_run_is_stopped_and_removed_by_the_next_run() {
+    if !can_run("sigkill") {
+        return;
+    }
+    let _fleets = fleet_slot();
+    let dir = open_tempdir();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let long = dir.path().join("long.toml");
+    let toml = scenario(1, "20/s", "20ms", "max = 2", "");
+    std::fs::write(&long, toml.replace("\"5s\"", "\"60s\"")).unwrap();
+    let short = dir.path().join("short.toml");
+    std::fs::write(&short, &toml).unwrap();
+    let killed_out = dir.path().join("killed");
+    let child = Command::cargo_bin("pooldrill")
+        .unwrap()
+        .args(["-q", "realpg"])
+        .arg(&long)
+        .arg("--out")
+        .arg(&killed_out)
+        .env("TMPDIR", &tmp)
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let start = Instant::now();
+    while !killed_out.join("real-new/run-0.json").exists() {
+        assert!(start.elapsed() < Duration::from_secs(60), "no run started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Command::new("kill")
+        .args(["-KILL", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    child.0.wait().unwrap();
+    let tmp_name = tmp.to_string_lossy().into_owned();
+    assert!(
+        !processes_mentioning(&tmp_name).is_empty(),
+        "a killed run leaves its server running"
+    );
+    let output = Command::cargo_bin("pooldrill")
+        .unwrap()
+        .args(["-q", "realpg"])
+        .arg(&short)
+        .args(["--runs", "2", "--replications", "2", "--out"])
+        .arg(dir.path().join("next"))
+        .env("TMPDIR", &tmp)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(matches!(output.status.code(), Some(0 | 1)), "{stderr}");
+    assert!(stderr.contains("left by a run that was killed"), "{stderr}");
+    assert_eq!(processes_mentioning(&tmp_name), Vec::<String>::new());
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 #[test]

@@ -7,6 +7,11 @@
 //! `initdb` refuses to run as root: as root, every server command runs as
 //! the `postgres` user (which Debian's packages create) through `runuser`,
 //! and the folder is handed to that user.
+//!
+//! A process killed outright (SIGKILL, a power cut) unwinds nothing: its
+//! server runs on and its folder stays. Each folder therefore names its
+//! owner (the file `owner`: process id and start time), and every start
+//! first stops the servers of folders whose owner is gone and removes them.
 
 use anyhow::{Context, Result, bail};
 use std::net::TcpListener;
@@ -131,10 +136,16 @@ impl Server {
     fn start_at(port: u16, max_connections: u32, superuser_reserved: u32) -> Result<Server> {
         let bin = find_bindir()?;
         let as_postgres = is_root();
+        remove_leftovers(&std::env::temp_dir(), &bin, as_postgres);
         let dir = tempfile::Builder::new()
-            .prefix("pooldrill-realpg-")
+            .prefix(FOLDER_PREFIX)
             .tempdir()
             .context("creating the server's temporary folder")?;
+        std::fs::write(
+            dir.path().join(OWNER_FILE),
+            process_identity(std::process::id()),
+        )
+        .context("writing the temporary folder's owner")?;
         let mut server = Server {
             bin,
             dir,
@@ -157,14 +168,7 @@ impl Server {
 
     /// A server binary, run as the server's user.
     fn tool(&self, name: &str) -> Command {
-        let path = self.bin.join(name);
-        if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(path);
-            c
-        } else {
-            Command::new(path)
-        }
+        server_tool(&self.bin, name, self.as_postgres)
     }
 
     fn init(&mut self, max_connections: u32, superuser_reserved: u32) -> Result<()> {
@@ -273,21 +277,140 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         if self.started {
-            let mut stop = self.tool("pg_ctl");
-            stop.arg("-D")
-                .arg(self.data())
-                .args(["-m", "immediate", "-w", "stop"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
-            let _ = stop.status();
+            stop_server(&self.bin, &self.data(), self.as_postgres);
         }
         // The TempDir removes the folder after this.
+    }
+}
+
+/// The name every server folder starts with, in the temporary folder.
+const FOLDER_PREFIX: &str = "pooldrill-realpg-";
+
+/// The file in a server folder naming the process that owns it.
+const OWNER_FILE: &str = "owner";
+
+/// The server binary `name` from `bin`, run as `postgres` when
+/// `as_postgres`.
+fn server_tool(bin: &Path, name: &str, as_postgres: bool) -> Command {
+    let path = bin.join(name);
+    if as_postgres {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(path);
+        c
+    } else {
+        Command::new(path)
+    }
+}
+
+/// `pg_ctl stop -m immediate` on the data folder `data`, quietly.
+fn stop_server(bin: &Path, data: &Path, as_postgres: bool) {
+    let mut stop = server_tool(bin, "pg_ctl", as_postgres);
+    stop.arg("-D")
+        .arg(data)
+        .args(["-m", "immediate", "-w", "stop"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let _ = stop.status();
+}
+
+/// Process `pid` as `owner` records it: its id and its start time (in
+/// clock ticks since boot, from /proc), so that a reused id is not taken
+/// for the owner. Empty when the process does not exist.
+fn process_identity(pid: u32) -> String {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return String::new();
+    };
+    // "pid (comm) state ppid …": comm may hold spaces; starttime is the
+    // 22nd field, the 20th after the closing parenthesis.
+    let after = stat.rfind(')').map_or("", |i| &stat[i + 1..]);
+    let start = after.split_whitespace().nth(19).unwrap_or_default();
+    format!("{pid} {start}")
+}
+
+/// Whether the owner recorded as `owner` is gone: no such process, or
+/// another process under its id.
+fn owner_gone(owner: &str) -> bool {
+    let Some(pid) = owner.split_whitespace().next().and_then(|p| p.parse().ok()) else {
+        return false;
+    };
+    process_identity(pid) != owner.trim()
+}
+
+/// Stop the servers of the server folders in `tmp` whose owner is gone and
+/// remove the folders, saying so on stderr. A folder without an owner file
+/// is being created right now (or is not ours): it is left alone.
+fn remove_leftovers(tmp: &Path, bin: &Path, as_postgres: bool) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let ours = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(FOLDER_PREFIX);
+        let Ok(owner) = std::fs::read_to_string(path.join(OWNER_FILE)) else {
+            continue;
+        };
+        if !ours || !owner_gone(&owner) {
+            continue;
+        }
+        if path.join("data/postmaster.pid").exists() {
+            stop_server(bin, &path.join("data"), as_postgres);
+        }
+        if std::fs::remove_dir_all(&path).is_ok() {
+            eprintln!(
+                "realpg: stopped and removed {}, left by a run that was killed",
+                path.display()
+            );
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_owner_is_gone_when_its_process_is_or_its_id_was_reused() {
+        let me = process_identity(std::process::id());
+        assert!(me.starts_with(&format!("{} ", std::process::id())));
+        assert!(!owner_gone(&me));
+        let mut child = Command::new("true").spawn().unwrap();
+        let dead = process_identity(child.id());
+        child.wait().unwrap();
+        assert!(owner_gone(&dead));
+        let reused = format!("{} 1", std::process::id());
+        assert!(owner_gone(&reused));
+        assert!(!owner_gone("not an owner"));
+    }
+
+    #[test]
+    fn only_folders_of_owners_that_are_gone_are_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let folder = |name: &str, owner: Option<&str>| {
+            let path = tmp.path().join(name);
+            std::fs::create_dir(&path).unwrap();
+            if let Some(owner) = owner {
+                std::fs::write(path.join(OWNER_FILE), owner).unwrap();
+            }
+            path
+        };
+        let mut child = Command::new("true").spawn().unwrap();
+        let dead = process_identity(child.id());
+        child.wait().unwrap();
+        let left = folder("pooldrill-realpg-left", Some(&dead));
+        let live = folder(
+            "pooldrill-realpg-live",
+            Some(&process_identity(std::process::id())),
+        );
+        let new = folder("pooldrill-realpg-new", None);
+        let other = folder("someone-else", Some(&dead));
+        remove_leftovers(tmp.path(), Path::new("/nonexistent"), false);
+        assert!(!left.exists());
+        assert!(live.exists() && new.exists() && other.exists());
+    }
 
     #[test]
     fn conf_strings_double_backslashes_and_quotes() {
