@@ -4,7 +4,8 @@
 //! signal's number (130, 143, 129). A second signal exits at once, except
 //! while a set of files is being renamed into place ([`hold`]): then it
 //! exits as soon as that commit is complete, so a folder never mixes two
-//! runs.
+//! runs. Before any such exit, what [`before_exit`] registered runs (the
+//! dashboard restores the terminal).
 
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Mutex, Once};
@@ -14,6 +15,9 @@ static CAUGHT: AtomicI32 = AtomicI32::new(0);
 
 /// Commits in progress, and the exit code a second signal asked for meanwhile.
 static HOLD: Mutex<(usize, Option<i32>)> = Mutex::new((0, None));
+
+/// What runs before a second signal exits the process, if anything.
+static BEFORE_EXIT: Mutex<Option<fn()>> = Mutex::new(None);
 
 /// The signals handled.
 const SIGNALS: [i32; 3] = [
@@ -49,9 +53,34 @@ fn on_signal(signal: i32) {
     }
     let mut hold = HOLD.lock().unwrap_or_else(|e| e.into_inner());
     if hold.0 == 0 {
-        std::process::exit(128 + signal);
+        exit(128 + signal);
     }
     hold.1 = Some(128 + signal);
+}
+
+/// Exit with `code`, first running what [`before_exit`] registered.
+fn exit(code: i32) -> ! {
+    let last = BEFORE_EXIT.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(last) = last {
+        last();
+    }
+    std::process::exit(code)
+}
+
+/// While the returned guard lives, a signal that exits the process at once
+/// runs `last` first (e.g. to restore the terminal).
+pub fn before_exit(last: fn()) -> BeforeExit {
+    *BEFORE_EXIT.lock().unwrap_or_else(|e| e.into_inner()) = Some(last);
+    BeforeExit(())
+}
+
+/// See [`before_exit`].
+pub struct BeforeExit(());
+
+impl Drop for BeforeExit {
+    fn drop(&mut self) {
+        *BEFORE_EXIT.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
 }
 
 /// Whether a signal asked the command to stop: progress callbacks return
@@ -102,7 +131,7 @@ impl Drop for Hold {
         let mut hold = HOLD.lock().unwrap_or_else(|e| e.into_inner());
         hold.0 -= 1;
         if let (0, Some(code)) = *hold {
-            std::process::exit(code);
+            exit(code);
         }
     }
 }

@@ -522,3 +522,51 @@ fn ctrl_c_stops_a_plain_playback_with_exit_130() {
         sent.elapsed()
     );
 }
+
+#[test]
+fn a_second_signal_in_full_screen_still_restores_the_terminal() {
+    use std::io::Read;
+    let (dir, file) = drill_file();
+    let pid_file = dir.path().join("pid");
+    // `script` gives the dashboard a terminal and copies what it draws.
+    let inner = format!(
+        "echo $$ > '{}'; exec '{}' dashboard --play --speed 10x '{}'",
+        pid_file.display(),
+        env!("CARGO_BIN_EXE_pooldrill"),
+        file.display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qfec", &inner, "/dev/null"])
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux's script");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let enter = b"\x1b[?1049h";
+    while !seen.windows(enter.len()).any(|w| w == enter) {
+        let mut buf = [0; 4096];
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "no full screen: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    // Two signals a few microseconds apart (the shell's own `kill`): the
+    // second one comes while the screen is still up, and exits at once.
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    let both = format!("kill -HUP {0} && kill -TERM {0}", pid.trim());
+    let kill = std::process::Command::new("sh")
+        .args(["-c", &both])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    stdout.read_to_end(&mut seen).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143));
+    let at = seen.windows(enter.len()).position(|w| w == enter).unwrap();
+    let leave = b"\x1b[?1049l";
+    assert!(
+        seen[at..].windows(leave.len()).any(|w| w == leave),
+        "the terminal was left in the alternate screen"
+    );
+}

@@ -243,14 +243,13 @@ enum Ended {
 
 /// The full-screen terminal while it lives: dropping it (on every way out,
 /// errors included) leaves the alternate screen, raw mode and shows the
-/// cursor again.
-struct Screen(DefaultTerminal);
+/// cursor again — and so does a second signal, which exits at once.
+struct Screen(DefaultTerminal, interrupt::BeforeExit);
 
 impl Screen {
     fn enter() -> Result<Screen> {
-        Ok(Screen(
-            ratatui::try_init().context("cannot use the terminal")?,
-        ))
+        let terminal = ratatui::try_init().context("cannot use the terminal")?;
+        Ok(Screen(terminal, interrupt::before_exit(ratatui::restore)))
     }
 }
 
