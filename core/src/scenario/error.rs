@@ -2,6 +2,7 @@
 //! `FILE:LINE:COL: path.to.key: expected …, found …`; TOML syntax errors and
 //! serde's type errors rephrased in that form.
 
+use crate::telemetry::TelemetryError;
 use std::fmt;
 use std::ops::Range;
 
@@ -337,6 +338,27 @@ pub(super) fn expected_found(expected: &str, found: &str) -> String {
     format!("expected {expected_words}, found {found_words}{hint}")
 }
 
+/// A telemetry file's error as a scenario error (here, above the telemetry
+/// module, which knows nothing of scenarios).
+impl TelemetryError {
+    /// As a scenario error located in the data file, its key path naming
+    /// the scenario key `key` and where it is (`scenario.toml:7`).
+    pub fn into_scenario_error(self, key: &str, named_at: &str) -> ScenarioError {
+        let path = match self.path.as_str() {
+            "" => format!("{key} ({named_at})"),
+            p => format!("{key} ({named_at}), {p}"),
+        };
+        ScenarioError {
+            file: self.file,
+            line: self.line as usize,
+            column: self.column as usize,
+            path,
+            message: format!("expected {}, found {}", self.expected, self.found),
+            snippet: self.snippet.map(String::from),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,5 +415,22 @@ mod tests {
         assert_eq!(did_you_mean("idle_timout", &keys), Some("idle_timeout"));
         assert_eq!(did_you_mean("maxx", &keys), Some("max"));
         assert_eq!(did_you_mean("colour", &keys), None);
+    }
+
+    #[test]
+    fn a_telemetry_error_names_the_data_line_and_the_key() {
+        let e = TelemetryError::whole("t.csv", "a rate ≥ 0", "-3")
+            .at("time,rate\n0,-3\n", 2, 3)
+            .on("rate");
+        assert_eq!(
+            e.to_string(),
+            "t.csv:2:3: rate: expected a rate ≥ 0, found -3"
+        );
+        let s = e
+            .into_scenario_error("traffic.rate_from", "s.toml:7")
+            .to_string();
+        let head = "t.csv:2:3: traffic.rate_from (s.toml:7), rate: expected a rate ≥ 0, found -3\n";
+        assert!(s.starts_with(head), "{s}");
+        assert!(s.contains("0,-3"), "{s}");
     }
 }

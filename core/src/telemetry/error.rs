@@ -1,8 +1,8 @@
 //! A problem in a telemetry file, located by line and column (CSV, JSON
-//! syntax and types) or by JSON path, and turned into a [`ScenarioError`]
-//! that also names the scenario key that named the file.
+//! syntax and types) or by JSON path. The scenario turns it into its own
+//! error, naming also the key that named the file
+//! (`TelemetryError::into_scenario_error`, in `scenario::error`).
 
-use crate::scenario::ScenarioError;
 use std::fmt;
 
 /// A problem in a telemetry file: where, what was expected, what was found.
@@ -52,23 +52,6 @@ impl TelemetryError {
         self.path = path.into();
         self
     }
-
-    /// As a scenario error located in the data file, its key path naming
-    /// the scenario key `key` and where it is (`scenario.toml:7`).
-    pub fn into_scenario_error(self, key: &str, named_at: &str) -> ScenarioError {
-        let path = match self.path.as_str() {
-            "" => format!("{key} ({named_at})"),
-            p => format!("{key} ({named_at}), {p}"),
-        };
-        ScenarioError {
-            file: self.file,
-            line: self.line as usize,
-            column: self.column as usize,
-            path,
-            message: format!("expected {}, found {}", self.expected, self.found),
-            snippet: self.snippet.map(String::from),
-        }
-    }
 }
 
 impl fmt::Display for TelemetryError {
@@ -85,29 +68,3 @@ impl fmt::Display for TelemetryError {
 }
 
 impl std::error::Error for TelemetryError {}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_scenario_error_names_the_data_line_and_the_key() {
-        let e = TelemetryError::whole("t.csv", "a rate ≥ 0", "-3")
-            .at("time,rate\n0,-3\n", 2, 3)
-            .on("rate");
-        assert_eq!(
-            e.to_string(),
-            "t.csv:2:3: rate: expected a rate ≥ 0, found -3"
-        );
-        let s = e
-            .into_scenario_error("traffic.rate_from", "s.toml:7")
-            .to_string();
-        assert!(
-            s.starts_with(
-                "t.csv:2:3: traffic.rate_from (s.toml:7), rate: expected a rate ≥ 0, found -3\n"
-            ),
-            "{s}"
-        );
-        assert!(s.contains("0,-3"), "{s}");
-    }
-}

@@ -102,7 +102,14 @@ fn decode<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, TelemetryError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     std::str::from_utf8(bytes).map_err(|e| {
         let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
-        let (line, column) = crate::scenario::error::line_column(valid, valid.len());
+        let line = valid.matches('\n').count() + 1;
+        let column = valid
+            .rsplit('\n')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .count()
+            + 1;
         TelemetryError::whole(
             file,
             "UTF-8 text",
