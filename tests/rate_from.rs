@@ -38,8 +38,8 @@ fn profile() -> Vec<(f64, f64)> {
                 t if t < 300.0 => 50.0,
                 t if t < 600.0 => 50.0 + (t - 300.0) / 3.0, // ramp to 150/s
                 t if t < 900.0 => 150.0,
-                t if t < 1200.0 => 80.0,   // a step down
-                t if t == 1260.0 => 400.0, // a spike
+                t if t < 1200.0 => 80.0, // a step down
+                1260.0 => 400.0,         // a spike
                 t if t < 1500.0 => 80.0,
                 _ => 80.0 - (t - 1500.0) / 10.0, // ramp down to 50/s
             };

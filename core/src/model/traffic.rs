@@ -89,10 +89,11 @@ impl RateProfile {
     fn segment_from(&self, target: f64, hint: usize) -> usize {
         const STEPS: usize = 4;
         let c = &self.cumulative;
-        let mut i = hint.min(c.len() - 1);
-        if c[i] > target {
-            return c.partition_point(|&c| c <= target).saturating_sub(1);
+        match c.get(hint) {
+            Some(&at) if at <= target => {}
+            _ => return c.partition_point(|&c| c <= target).saturating_sub(1),
         }
+        let mut i = hint;
         for _ in 0..STEPS {
             match c.get(i + 1) {
                 Some(&next) if next <= target => i += 1,

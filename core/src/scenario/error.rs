@@ -341,21 +341,17 @@ pub(super) fn expected_found(expected: &str, found: &str) -> String {
 /// A telemetry file's error as a scenario error (here, above the telemetry
 /// module, which knows nothing of scenarios).
 impl TelemetryError {
-    /// As a scenario error located in the data file, its key path naming
-    /// the scenario key `key` and where it is (`scenario.toml:7`).
-    pub fn into_scenario_error(self, key: &str, named_at: &str) -> ScenarioError {
-        let path = match self.path.as_str() {
-            "" => format!("{key} ({named_at})"),
-            p => format!("{key} ({named_at}), {p}"),
-        };
-        ScenarioError {
-            file: self.file,
-            line: self.line as usize,
-            column: self.column as usize,
-            path,
-            message: format!("expected {}, found {}", self.expected, self.found),
-            snippet: self.snippet.map(String::from),
-        }
+    /// This error reported at the scenario key that named the file:
+    /// `at_key` is an error located there (its message is replaced), the
+    /// message names the data file's line and column (or JSON path).
+    pub fn into_scenario_error(self, at_key: ScenarioError) -> ScenarioError {
+        let message = format!(
+            "in {}: expected {}, found {}",
+            self.place(),
+            self.expected,
+            self.found
+        );
+        ScenarioError { message, ..at_key }
     }
 }
 
@@ -420,17 +416,17 @@ mod tests {
     #[test]
     fn a_telemetry_error_names_the_data_line_and_the_key() {
         let e = TelemetryError::whole("t.csv", "a rate ≥ 0", "-3")
-            .at("time,rate\n0,-3\n", 2, 3)
+            .at(2, 3)
             .on("rate");
         assert_eq!(
             e.to_string(),
-            "t.csv:2:3: rate: expected a rate ≥ 0, found -3"
+            "t.csv:2:3, rate: expected a rate ≥ 0, found -3"
         );
-        let s = e
-            .into_scenario_error("traffic.rate_from", "s.toml:7")
-            .to_string();
-        let head = "t.csv:2:3: traffic.rate_from (s.toml:7), rate: expected a rate ≥ 0, found -3\n";
+        let src = "[traffic]\nrate_from = \"t.csv\"\n";
+        let at_key = ScenarioError::at_span("s.toml", src, Some(22..29), "traffic.rate_from", "");
+        let s = e.into_scenario_error(at_key).to_string();
+        let head =
+            "s.toml:2:13: traffic.rate_from: in t.csv:2:3, rate: expected a rate ≥ 0, found -3\n";
         assert!(s.starts_with(head), "{s}");
-        assert!(s.contains("0,-3"), "{s}");
     }
 }

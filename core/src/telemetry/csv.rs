@@ -4,8 +4,7 @@
 
 use super::{Clock, Series, TelemetryError, TimeReader, ValueKind};
 
-/// One row: its line, the time's text and column, the value's text and
-/// column.
+/// One non-blank line: its number and its fields with their columns.
 struct Row<'a> {
     line: usize,
     fields: Vec<(&'a str, usize)>,
@@ -70,13 +69,13 @@ pub(super) fn read(
     };
     let Some(kind) = kind else {
         let found = shown(text.lines().nth(header.line - 1).unwrap_or_default().trim());
-        return Err(err(&expected_header, found).at(text, header.line, 1));
+        return Err(err(&expected_header, found).at(header.line, 1));
     };
     let mut times = TimeReader::new(clock);
     let mut points: Vec<(f64, f64)> = Vec::new();
     let mut previous: Option<(&str, usize)> = None;
     for row in rows {
-        let at = |e: TelemetryError, column: usize| e.at(text, row.line, column);
+        let at = |e: TelemetryError, column: usize| e.at(row.line, column);
         let [(time, time_col), (value, value_col)] = row.fields[..] else {
             let found = format!("{} fields", row.fields.len());
             let expected = format!("2 fields (time,{})", kind.header());
@@ -178,19 +177,19 @@ mod tests {
         let e = |text: &str| read_csv(text).unwrap_err().to_string();
         assert_eq!(
             e("time,rate\n0,1\n0,2\n"),
-            "t.csv:3:1: time: expected each time once, found `0` a second time (line 2)"
+            "t.csv:3:1, time: expected each time once, found `0` a second time (line 2)"
         );
         assert_eq!(
             e("time,rate\n0,1\n60,2\n30,2\n"),
-            "t.csv:4:1: time: expected times in increasing order, found `30` after `60` (line 3)"
+            "t.csv:4:1, time: expected times in increasing order, found `30` after `60` (line 3)"
         );
         assert_eq!(
             e("time,rate\n0, -1\n"),
-            "t.csv:2:4: rate: expected a rate per second, a number ≥ 0, found `-1`"
+            "t.csv:2:4, rate: expected a rate per second, a number ≥ 0, found `-1`"
         );
         assert_eq!(
             e("time,rate\n0,abc\n"),
-            "t.csv:2:3: rate: expected a rate per second, a number ≥ 0, found `abc`"
+            "t.csv:2:3, rate: expected a rate per second, a number ≥ 0, found `abc`"
         );
         assert_eq!(
             e(""),
@@ -208,10 +207,10 @@ mod tests {
             e("time,rate\n0,1,2\n"),
             "t.csv:2:1: expected 2 fields (time,rate), found 3 fields"
         );
-        assert!(e("time,rate\nnoon,1\n").starts_with("t.csv:2:1: time: expected a time: seconds"));
+        assert!(e("time,rate\nnoon,1\n").starts_with("t.csv:2:1, time: expected a time: seconds"));
         assert!(
             e("time,rate\n2026-03-14T25:00:00Z,1\n")
-                .starts_with("t.csv:2:1: time: expected a time")
+                .starts_with("t.csv:2:1, time: expected a time")
         );
     }
 }

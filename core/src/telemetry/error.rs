@@ -21,8 +21,6 @@ pub struct TelemetryError {
     pub expected: String,
     /// What it holds.
     pub found: String,
-    /// The offending line, for display under the message.
-    pub snippet: Option<Box<str>>,
 }
 
 impl TelemetryError {
@@ -35,16 +33,26 @@ impl TelemetryError {
             path: String::new(),
             expected: expected.into(),
             found: found.into(),
-            snippet: None,
         }
     }
 
-    /// The same error at `line`:`column` of `text` (`column` in characters).
-    pub fn at(mut self, text: &str, line: usize, column: usize) -> Self {
+    /// The same error at `line`:`column` (`column` in characters).
+    pub fn at(mut self, line: usize, column: usize) -> Self {
         self.line = u32::try_from(line).unwrap_or(u32::MAX);
         self.column = u32::try_from(column).unwrap_or(u32::MAX);
-        self.snippet = text.lines().nth(line.saturating_sub(1)).map(Box::from);
         self
+    }
+
+    /// Where in the file: `t.csv:3:4`, `t.json, data.result[0]` or `t.csv`.
+    pub fn place(&self) -> String {
+        let mut place = self.file.clone();
+        if self.line > 0 {
+            place.push_str(&format!(":{}:{}", self.line, self.column));
+        }
+        if !self.path.is_empty() {
+            place.push_str(&format!(", {}", self.path));
+        }
+        place
     }
 
     /// The same error about `path` (a CSV column or a JSON path).
@@ -56,14 +64,12 @@ impl TelemetryError {
 
 impl fmt::Display for TelemetryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if self.line > 0 {
-            write!(f, ":{}:{}", self.line, self.column)?;
-        }
-        if !self.path.is_empty() {
-            write!(f, ": {}", self.path)?;
-        }
-        write!(f, ": expected {}, found {}", self.expected, self.found)
+        let place = self.place();
+        write!(
+            f,
+            "{place}: expected {}, found {}",
+            self.expected, self.found
+        )
     }
 }
 

@@ -115,7 +115,7 @@ fn decode<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, TelemetryError> {
             "UTF-8 text",
             format!("the byte 0x{:02x}", bytes[e.valid_up_to()]),
         )
-        .at(valid, line, column)
+        .at(line, column)
     })
 }
 

@@ -86,11 +86,7 @@ impl<'de> Visitor<'de> for SampleVisitor {
 }
 
 /// serde_json's error as expected and found, without its position.
-fn json_error(
-    file: &str,
-    text: &str,
-    e: serde_path_to_error::Error<serde_json::Error>,
-) -> TelemetryError {
+fn json_error(file: &str, e: serde_path_to_error::Error<serde_json::Error>) -> TelemetryError {
     let path = e.path().to_string();
     let inner = e.into_inner();
     let (line, column) = (inner.line(), inner.column());
@@ -121,13 +117,13 @@ fn json_error(
             message,
         )
     };
-    let e = TelemetryError::whole(file, expected, found).at(text, line, column);
+    let e = TelemetryError::whole(file, expected, found).at(line, column);
     if path == "." { e } else { e.on(path) }
 }
 
 fn parse<'a, T: Deserialize<'a>>(file: &str, text: &'a str) -> Result<T, TelemetryError> {
     let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| json_error(file, text, e))
+    serde_path_to_error::deserialize(de).map_err(|e| json_error(file, e))
 }
 
 /// Read a Prometheus `query_range` response: the sum of its series, on
@@ -262,31 +258,31 @@ mod tests {
         let e = |text: &str| read_json(text).unwrap_err().to_string();
         assert_eq!(
             e(r#"{"status":"error","errorType":"bad_data","error":"parse error"}"#),
-            "p.json: status: expected a successful response, found an error response: bad_data: parse error"
+            "p.json, status: expected a successful response, found an error response: bad_data: parse error"
         );
         assert_eq!(
             e(r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#),
-            "p.json: data.resultType: expected \"matrix\" (the response of a range query, /api/v1/query_range), found \"vector\""
+            "p.json, data.resultType: expected \"matrix\" (the response of a range query, /api/v1/query_range), found \"vector\""
         );
         assert_eq!(
             e(&matrix(r#"{"values":[[1000,"x"]]}"#)),
-            "p.json:1:81: data.result[0].values[0]: expected a finite number in a string, found \"x\""
+            "p.json:1:81, data.result[0].values[0]: expected a finite number in a string, found \"x\""
         );
         assert_eq!(
             e(&matrix(r#"{"values":[[1000,"1"],[1000,"2"]]}"#)),
-            "p.json: data.result[0].values[1]: expected timestamps in increasing order, found 1000 after 1000: the same timestamp"
+            "p.json, data.result[0].values[1]: expected timestamps in increasing order, found 1000 after 1000: the same timestamp"
         );
         let skew = r#"{"values":[[1000,"1"],[1015,"1"]]},{"values":[[1007,"1"]]}"#;
         assert!(e(&matrix(skew)).starts_with(
-            "p.json: data.result[0].values[1]: expected series that share their timestamps, found 1015, where another series has 1007"
+            "p.json, data.result[0].values[1]: expected series that share their timestamps, found 1015, where another series has 1007"
         ));
         assert_eq!(
             e(&matrix("")),
-            "p.json: data.result: expected at least one sample, found none"
+            "p.json, data.result: expected at least one sample, found none"
         );
         assert_eq!(
             e("{\"status\":"),
-            "p.json:1:10: status: expected a Prometheus query_range response (JSON), found the end of the file (the JSON is cut short)"
+            "p.json:1:10, status: expected a Prometheus query_range response (JSON), found the end of the file (the JSON is cut short)"
         );
     }
 }

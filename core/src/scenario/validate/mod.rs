@@ -185,20 +185,10 @@ impl Checker<'_> {
         Ok(bytes)
     }
 
-    /// A data file's error: located in the data file, naming also the key
-    /// `path` that named it and the key's line; located at the key when the
-    /// problem has no line (a JSON path, the whole file).
+    /// A data file's error, reported at the key `path` that named the
+    /// file.
     fn data_err(&self, e: TelemetryError, path: &str) -> ScenarioError {
-        let at_key = self.err(path, "");
-        if e.line == 0 {
-            let place = match e.path.as_str() {
-                "" => e.file.clone(),
-                p => format!("{}, {p}", e.file),
-            };
-            let message = format!("in {place}: expected {}, found {}", e.expected, e.found);
-            return ScenarioError { message, ..at_key };
-        }
-        e.into_scenario_error(path, &format!("{}:{}", self.file, at_key.line))
+        e.into_scenario_error(self.err(path, ""))
     }
 
     /// The data file `name` (relative to the scenario's folder) as the user

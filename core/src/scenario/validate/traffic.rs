@@ -100,17 +100,24 @@ impl Checker<'_> {
         if kind == ValueKind::Count && how == Interpolation::Linear {
             return Err(self.err(
                 "traffic.interpolate",
-                format!("expected \"step\" with a count column (a count is the mean rate of its interval), found \"linear\" for {name}"),
+                format!("expected \"step\" with a count column (a count is the mean rate of its interval), found \"linear\" for {}", self.beside(name)),
             ));
         }
         let end = duration.as_secs_f64();
         let (first, last) = (series.points[0].0, series.points[series.points.len() - 1].0);
         if first > 0.0 || last < end {
+            // Unix seconds in a CSV read as seconds from the start.
+            let hint = if first > 1e8 {
+                " (Unix timestamps? write them as RFC 3339, or as seconds from the start)"
+            } else {
+                ""
+            };
             return Err(self.err(
                 key,
                 format!(
-                    "expected a profile that covers the run, from its start to its end ({duration}{}), found one in {name} from {} to {}",
+                    "expected a profile that covers the run, from its start to its end ({duration}{}), found one in {} from {} to {}{hint}",
                     self.duration_note,
+                    self.beside(name),
                     seconds(first),
                     seconds(last)
                 ),
