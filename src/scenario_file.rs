@@ -4,6 +4,7 @@
 use crate::scenario::resolve::{self, Resolve};
 use crate::scenario::validate::{MAX_FILE_BYTES, Overrides};
 use crate::scenario::{Scenario, ScenarioError};
+use crate::telemetry::MAX_TELEMETRY_BYTES;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -28,10 +29,10 @@ impl ScenarioFolder {
 impl Resolve for ScenarioFolder {
     fn read(&self, name: &str) -> Result<Vec<u8>, String> {
         if name == self.name {
-            read_capped(&self.path)
+            read_capped(&self.path, MAX_FILE_BYTES, "a scenario file")
         } else {
             let folder = self.path.parent().unwrap_or(Path::new(""));
-            read_capped(&folder.join(name))
+            read_capped(&folder.join(name), MAX_TELEMETRY_BYTES, "a data file")
         }
     }
 }
@@ -56,23 +57,24 @@ pub fn read_source(path: &Path) -> Result<String, ScenarioError> {
     resolve::read_source(&path.display().to_string(), &ScenarioFolder::of(path))
 }
 
-/// At most [`MAX_FILE_BYTES`] + 1 bytes of the file at `path`, so that a
-/// device or a pipe (`/dev/zero`) cannot exhaust memory.
-fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
+/// At most `cap` + 1 bytes of the file at `path` (`what` it should be), so
+/// that a device or a pipe (`/dev/zero`) cannot exhaust memory.
+fn read_capped(path: &Path, cap: u64, what: &str) -> Result<Vec<u8>, String> {
     let cannot = |e: std::io::Error| format!("cannot read the file: {}", io_reason(&e));
     let meta = std::fs::metadata(path).map_err(cannot)?;
     if meta.is_dir() {
-        return Err("expected a scenario file, found a directory".into());
+        return Err(format!("expected {what}, found a directory"));
     }
-    if meta.len() > MAX_FILE_BYTES {
+    if meta.len() > cap {
         return Err(format!(
-            "expected a scenario file of at most 1 MiB, found {:.1} MiB",
+            "expected {what} of at most {} MiB, found {:.1} MiB",
+            cap / 1048576,
             meta.len() as f64 / 1048576.0
         ));
     }
     let mut bytes = Vec::new();
     std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .and_then(|f| f.take(cap + 1).read_to_end(&mut bytes))
         .map_err(cannot)?;
     Ok(bytes)
 }

@@ -20,8 +20,9 @@ pub struct GrafanaArgs {
     /// A scenario: open the dashboard on its run and use its server's cap.
     pub file: Option<PathBuf>,
     /// The day the run's `meta.start` falls on (as given to `run --date`).
-    #[arg(long, value_name = "YYYY-MM-DD", default_value_t = Date::DEFAULT)]
-    pub date: Date,
+    /// [default: the scenario's meta.date, else 2026-01-15]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<Date>,
 }
 
 /// Every panel and annotation queries this data source variable.
@@ -412,7 +413,7 @@ pub fn grafana_dashboard(args: &GrafanaArgs) -> Result<i32> {
         None => dashboard(500, 497, None),
         Some(file) => {
             let s = load_file(file, Overrides::default())?;
-            let start = run_epoch_ms(&s, args.date);
+            let start = run_epoch_ms(&s, Date::or_scenario(args.date, &s));
             let end = start + (s.duration.as_secs_f64() * 1000.0).round() as i64;
             let range = Some((rfc3339(start), rfc3339(end)));
             dashboard(s.database.max_connections, s.database.usable_slots(), range)

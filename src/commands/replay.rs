@@ -32,8 +32,9 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "DIR")]
     pub openmetrics: Option<PathBuf>,
     /// The date the OpenMetrics timestamps are anchored to (at `meta.start`).
-    #[arg(long, value_name = "YYYY-MM-DD", default_value_t = Date::DEFAULT, requires = "openmetrics")]
-    pub date: Date,
+    /// [default: each scenario's meta.date, else 2026-01-15]
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "openmetrics")]
+    pub date: Option<Date>,
     /// The resource guard's limits, for every scenario.
     #[command(flatten)]
     pub guard: GuardArgs,
@@ -45,7 +46,7 @@ impl Default for ReplayArgs {
             scenarios: "scenarios".into(),
             out: "output".into(),
             openmetrics: None,
-            date: Date::DEFAULT,
+            date: None,
             guard: GuardArgs::default(),
         }
     }
@@ -261,8 +262,9 @@ fn run_one(scenario: Scenario, args: &ReplayArgs) -> Result<Replayed> {
     let (result, om) = match &args.openmetrics {
         None => (simulate(scenario, &mut csv)?, None),
         Some(_) => {
-            let mut om = OpenMetricsSink::create(&scenario, args.date)
-                .context("cannot create a temporary folder for the OpenMetrics export")?;
+            let mut om =
+                OpenMetricsSink::create(&scenario, Date::or_scenario(args.date, &scenario))
+                    .context("cannot create a temporary folder for the OpenMetrics export")?;
             let result = simulate(scenario, &mut Tee(vec![&mut csv, &mut om]))?;
             (result, Some(om))
         }

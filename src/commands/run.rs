@@ -46,9 +46,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "PATH")]
     pub openmetrics: Option<PathBuf>,
     /// The day on which `meta.start` falls in the OpenMetrics timestamps
-    /// (UTC).
-    #[arg(long, value_name = "YYYY-MM-DD", default_value_t = Date::DEFAULT, requires = "openmetrics")]
-    pub date: Date,
+    /// (UTC) [default: the scenario's meta.date, else 2026-01-15].
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "openmetrics")]
+    pub date: Option<Date>,
     /// Independent replications, run in parallel: with N ≥ 2 the folder
     /// gets their statistics (as `compare` writes them) instead of one run's
     /// files.
@@ -121,7 +121,7 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         .transpose()?;
     let om = om_file
         .as_ref()
-        .map(|_| OpenMetricsSink::create(&scenario, args.date))
+        .map(|_| OpenMetricsSink::create(&scenario, Date::or_scenario(args.date, &scenario)))
         .transpose()
         .context("cannot create a temporary folder for the OpenMetrics export")?;
     let (summary, dir, om) = stage_run(
@@ -161,7 +161,7 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         text.push_str(&format!(
             "  openmetrics: {} (timestamps from {})\n",
             path.display(),
-            args.date
+            Date::or_scenario(args.date, &scenario)
         ));
     }
     // With `--openmetrics -` standard output carries the export.

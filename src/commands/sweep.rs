@@ -16,9 +16,9 @@ use crate::report::replications_csv::ReplicationTable;
 use crate::report::{OutputDir, sweep_charts, sweep_table};
 use crate::scenario::locate::span_of;
 use crate::scenario::units::Duration;
-use crate::scenario::validate::{Overrides, parse_with};
+use crate::scenario::validate::{Overrides, parse_with_files};
 use crate::scenario::{Scenario, ScenarioError};
-use crate::scenario_file::read_source;
+use crate::scenario_file::{ScenarioFolder, read_source};
 use crate::stdout::{out, outln};
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -98,7 +98,8 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
     let overrides = args.shared.overrides();
     // The file as written first, so that its own mistakes are reported as
     // such; then every point, with the command line's values.
-    let base = parse_with(&file, &source, Overrides::default())?;
+    let folder = ScenarioFolder::of(&args.file);
+    let base = parse_with_files(&file, &source, Overrides::default(), &folder)?;
     super::warn(&base);
     let table: toml::Table =
         toml::from_str(&source).with_context(|| format!("{file}: not a TOML table"))?;
@@ -125,7 +126,7 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
         None => (kpi.id == "error_rate").then_some(0.01),
     };
     let scenarios = (0..grid.size())
-        .map(|p| point_scenario(&file, &source, &table, &grid, p, overrides))
+        .map(|p| point_scenario(&file, &source, &table, &grid, p, overrides, &folder))
         .collect::<Result<Vec<_>>>()?;
     let manifest = Manifest {
         tool: "pooldrill".into(),
@@ -334,9 +335,10 @@ fn point_scenario(
     grid: &Grid,
     p: usize,
     overrides: Overrides,
+    folder: &ScenarioFolder,
 ) -> Result<Scenario> {
     let text = grid.source_at(table, p)?;
-    parse_with(file, &text, overrides).map_err(|e| {
+    parse_with_files(file, &text, overrides, folder).map_err(|e| {
         let settings: Vec<String> = grid
             .axes
             .iter()

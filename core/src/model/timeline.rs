@@ -61,6 +61,13 @@ impl Simulation<'_> {
                 };
                 self.log(LogKind::Traffic, None, format!("rate → {rate}/s{how}"));
             }
+            Action::TrafficScale { scale } => {
+                self.log(
+                    LogKind::Traffic,
+                    None,
+                    format!("rate → ×{scale} of the file's"),
+                );
+            }
             Action::Job { enabled } => {
                 self.job.switch = enabled;
                 self.log(

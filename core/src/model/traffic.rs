@@ -51,13 +51,18 @@ impl RateProfile {
 
     /// The time at which [`cumulative`](Self::cumulative) reaches `target`,
     /// or `None` if it never does.
-    #[inline(always)]
     pub fn time_of(&self, target: f64) -> Option<f64> {
-        // Last point whose cumulative is ≤ target.
-        let i = self
-            .cumulative
-            .partition_point(|&c| c <= target)
-            .saturating_sub(1);
+        self.time_from(target, &mut 0)
+    }
+
+    /// [`time_of`](Self::time_of), searching from the segment `*segment`
+    /// and leaving there the one found: arrivals only move forward, so the
+    /// next one is mostly in the same segment or a few after (a profile
+    /// read from a file has thousands).
+    #[inline(always)]
+    pub fn time_from(&self, target: f64, segment: &mut usize) -> Option<f64> {
+        let i = self.segment_from(target, *segment);
+        *segment = i;
         let (t0, r0) = self.points[i];
         let need = target - self.cumulative[i];
         let Some(&(t1, r1)) = self.points.get(i + 1) else {
@@ -69,10 +74,33 @@ impl RateProfile {
             need / r0
         } else {
             let disc = (r0 * r0 + 2.0 * slope * need).max(0.0);
-            // Numerically stable root of the quadratic.
-            2.0 * need / (r0 + disc.sqrt())
+            // Numerically stable root of the quadratic; 0 when the target
+            // is where a ramp from zero starts.
+            let root = r0 + disc.sqrt();
+            if root > 0.0 { 2.0 * need / root } else { 0.0 }
         };
         Some(t0 + x.clamp(0.0, t1 - t0))
+    }
+
+    /// The last point whose cumulative is ≤ `target`, searched from
+    /// `hint`: a few steps forward, else a binary search of the rest (of the
+    /// whole when the target is before the hint).
+    #[inline(always)]
+    fn segment_from(&self, target: f64, hint: usize) -> usize {
+        const STEPS: usize = 4;
+        let c = &self.cumulative;
+        match c.get(hint) {
+            Some(&at) if at <= target => {}
+            _ => return c.partition_point(|&c| c <= target).saturating_sub(1),
+        }
+        let mut i = hint;
+        for _ in 0..STEPS {
+            match c.get(i + 1) {
+                Some(&next) if next <= target => i += 1,
+                _ => return i,
+            }
+        }
+        i + c[i..].partition_point(|&c| c <= target) - 1
     }
 
     fn segment(&self, t: f64) -> usize {
@@ -88,6 +116,9 @@ pub struct ArrivalSource {
     share: f64,
     /// The fleet-cumulative arrival count at which the next arrival happens.
     target: f64,
+    /// The profile's segment of the last arrival, where the next search
+    /// starts.
+    segment: usize,
 }
 
 impl ArrivalSource {
@@ -99,6 +130,7 @@ impl ArrivalSource {
             process,
             share,
             target: mass_now,
+            segment: 0,
         }
     }
 
@@ -110,7 +142,9 @@ impl ArrivalSource {
         let remaining = (self.target - mass_now).max(0.0) * self.share;
         self.share = share;
         self.target = mass_now + remaining / share;
-        profile.time_of(self.target).map(SimTime::from_secs_f64)
+        profile
+            .time_from(self.target, &mut self.segment)
+            .map(SimTime::from_secs_f64)
     }
 
     /// Draw the gap to the next arrival and return its time, or `None` when
@@ -122,7 +156,9 @@ impl ArrivalSource {
             ArrivalProcess::Deterministic => 1.0,
         };
         self.target += gap / self.share;
-        profile.time_of(self.target).map(SimTime::from_secs_f64)
+        profile
+            .time_from(self.target, &mut self.segment)
+            .map(SimTime::from_secs_f64)
     }
 
     /// The stream that per-request randomness is drawn from.
@@ -157,6 +193,37 @@ mod tests {
         }
         // Targets inside the zero-rate gap are reached when the rate resumes.
         assert!((p.time_of(4200.0 + 1e-9).unwrap() - 300.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_search_from_any_segment_finds_the_binary_searchs_point() {
+        let points: Vec<(f64, f64)> = (0..200)
+            .flat_map(|i| {
+                let t = f64::from(i) * 15.0;
+                [(t, f64::from(i % 7)), (t, f64::from(i % 5))]
+            })
+            .collect();
+        let p = RateProfile::new(points);
+        let total = p.cumulative(3000.0);
+        for hint in [0, 1, 5, 77, 398, 399, 10_000] {
+            for k in 0..500 {
+                let target = total * f64::from(k) / 499.0;
+                let mut segment = hint;
+                let from = p.time_from(target, &mut segment);
+                let binary = p.cumulative.partition_point(|&c| c <= target) - 1;
+                assert_eq!(
+                    (from, segment),
+                    (p.time_of(target), binary),
+                    "{hint} {target}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_target_where_a_ramp_from_zero_starts_is_reached_there() {
+        let p = RateProfile::new(vec![(0.0, 0.0), (10.0, 0.0), (20.0, 10.0)]);
+        assert_eq!(p.time_of(0.0), Some(10.0));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! `FILE:LINE:COL: path.to.key: expected …, found …`; TOML syntax errors and
 //! serde's type errors rephrased in that form.
 
+use crate::telemetry::TelemetryError;
 use std::fmt;
 use std::ops::Range;
 
@@ -337,6 +338,23 @@ pub(super) fn expected_found(expected: &str, found: &str) -> String {
     format!("expected {expected_words}, found {found_words}{hint}")
 }
 
+/// A telemetry file's error as a scenario error (here, above the telemetry
+/// module, which knows nothing of scenarios).
+impl TelemetryError {
+    /// This error reported at the scenario key that named the file:
+    /// `at_key` is an error located there (its message is replaced), the
+    /// message names the data file's line and column (or JSON path).
+    pub fn into_scenario_error(self, at_key: ScenarioError) -> ScenarioError {
+        let message = format!(
+            "in {}: expected {}, found {}",
+            self.place(),
+            self.expected,
+            self.found
+        );
+        ScenarioError { message, ..at_key }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,5 +411,22 @@ mod tests {
         assert_eq!(did_you_mean("idle_timout", &keys), Some("idle_timeout"));
         assert_eq!(did_you_mean("maxx", &keys), Some("max"));
         assert_eq!(did_you_mean("colour", &keys), None);
+    }
+
+    #[test]
+    fn a_telemetry_error_names_the_data_line_and_the_key() {
+        let e = TelemetryError::whole("t.csv", "a rate ≥ 0", "-3")
+            .at(2, 3)
+            .on("rate");
+        assert_eq!(
+            e.to_string(),
+            "t.csv:2:3, rate: expected a rate ≥ 0, found -3"
+        );
+        let src = "[traffic]\nrate_from = \"t.csv\"\n";
+        let at_key = ScenarioError::at_span("s.toml", src, Some(22..29), "traffic.rate_from", "");
+        let s = e.into_scenario_error(at_key).to_string();
+        let head =
+            "s.toml:2:13: traffic.rate_from: in t.csv:2:3, rate: expected a rate ≥ 0, found -3\n";
+        assert!(s.starts_with(head), "{s}");
     }
 }

@@ -128,6 +128,9 @@ pub struct EventFile {
     pub rate: Option<Rate>,
     /// traffic: reached linearly over this time (a step without it).
     pub ramp: Option<Duration>,
+    /// traffic, with `traffic.rate_from`: from now on, the file's rate times
+    /// this.
+    pub scale: Option<f64>,
     /// job: switch the job on or off.
     pub enabled: Option<bool>,
     /// server: new `idle_session_timeout`.
@@ -273,6 +276,9 @@ pub struct MetaFile {
     pub sample_interval: Option<Duration>,
     /// Wall-clock time of the start, `"14:00"`: charts and logs show clock times.
     pub start: Option<ClockTime>,
+    /// The day (UTC) the start falls on, `"2026-03-14"`: places telemetry's
+    /// absolute times, and is the default of `--date`.
+    pub date: Option<String>,
     /// Name of the version running at the start (default `"initial"`).
     pub version: Option<String>,
     /// retry: the end of the trigger, from which `recovery_s` is measured
@@ -322,6 +328,22 @@ pub struct TrafficFile {
     pub arrivals: Option<ArrivalProcess>,
     /// Later changes of the rate.
     pub profile: Option<Vec<RateChangeFile>>,
+    /// A telemetry file (relative to the scenario's) holding the rate over
+    /// time, instead of `rate` and `profile`.
+    pub rate_from: Option<String>,
+    /// How the rate goes between the file's points.
+    pub interpolate: Option<Interpolation>,
+}
+
+/// How a rate profile read from a file goes between its points.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Interpolation {
+    /// Each rate holds until the next point.
+    #[default]
+    Step,
+    /// Straight lines between the points.
+    Linear,
 }
 
 /// The inter-arrival law.

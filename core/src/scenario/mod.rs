@@ -16,8 +16,8 @@ use crate::dist::Dist;
 use crate::engine::SimTime;
 pub use error::{ScenarioError, ScenarioWarning};
 pub use file::{
-    AlertMetric, ArrivalProcess, CompareOp, Dispatch, JobPlacement, JobPoolMode, PatienceLaw,
-    QueueDiscipline, ReleaseDiscipline, Strategy,
+    AlertMetric, ArrivalProcess, CompareOp, Dispatch, Interpolation, JobPlacement, JobPoolMode,
+    PatienceLaw, QueueDiscipline, ReleaseDiscipline, Strategy,
 };
 pub use resolve::Resolve;
 pub use severity::Severity;
@@ -49,6 +49,8 @@ pub struct Scenario {
     pub database: Database,
     /// Wall-clock time of the start, if given.
     pub start_clock: Option<ClockTime>,
+    /// `meta.date`: the day (UTC) the start falls on, as (year, month, day).
+    pub date: Option<(i32, u32, u32)>,
     /// The timeline, in time order.
     pub events: Vec<TimelineEvent>,
     /// Alert rules.
@@ -140,6 +142,12 @@ pub enum Action {
         rate: f64,
         /// Over this long.
         ramp: SimTime,
+    },
+    /// From now on the rate is `traffic.rate_from`'s times `scale` (already
+    /// part of [`Traffic::rate_points`]).
+    TrafficScale {
+        /// The multiplier.
+        scale: f64,
     },
     /// The job is switched on or off.
     Job {

@@ -5,7 +5,7 @@
 
 use super::Scenario;
 use super::error::ScenarioError;
-use super::validate::{Overrides, decode, parse_with};
+use super::validate::{Overrides, decode, parse_with_files};
 
 /// Reads the files a scenario comes from by the name the user gave them:
 /// the scenario itself, and any file it names (read relative to the
@@ -13,8 +13,10 @@ use super::validate::{Overrides, decode, parse_with};
 pub trait Resolve {
     /// The bytes of the file `name` (at most
     /// [`MAX_FILE_BYTES`](super::validate::MAX_FILE_BYTES) + 1 of them
-    /// need be read), or why it cannot be read, as the error's message
-    /// (`cannot read the file: no such file`).
+    /// need be read for the scenario,
+    /// [`MAX_TELEMETRY_BYTES`](crate::telemetry::MAX_TELEMETRY_BYTES) + 1 for
+    /// a data file it names), or why it cannot be read, as the error's
+    /// message (`cannot read the file: no such file`).
     fn read(&self, name: &str) -> Result<Vec<u8>, String>;
 }
 
@@ -28,13 +30,14 @@ pub fn read_source(name: &str, files: &dyn Resolve) -> Result<String, ScenarioEr
 }
 
 /// Read the scenario file `name` through `files`, parse and validate it with
-/// `overrides` applied.
+/// `overrides` applied; the data files it names (`traffic.rate_from`) are
+/// read through `files` too.
 pub fn load(
     name: &str,
     files: &dyn Resolve,
     overrides: Overrides,
 ) -> Result<Scenario, ScenarioError> {
-    parse_with(name, &read_source(name, files)?, overrides)
+    parse_with_files(name, &read_source(name, files)?, overrides, files)
 }
 
 #[cfg(test)]

@@ -59,6 +59,9 @@ pub fn story(s: &Scenario) -> String {
             Action::Traffic { rate, .. } => {
                 format!("At {at}, traffic moves to {} requests/s.", rate.round())
             }
+            Action::TrafficScale { scale } => {
+                format!("At {at}, traffic becomes {scale} times the recorded rate.")
+            }
             Action::Job { enabled } => format!(
                 "At {at}, the job is switched {}.",
                 if *enabled { "on" } else { "off" }

@@ -15,6 +15,17 @@ impl Date {
         days: days_from_civil(2026, 1, 15),
     };
 
+    /// The day `given` on the command line, else the scenario's
+    /// `meta.date`, else [`Date::DEFAULT`].
+    pub fn or_scenario(given: Option<Date>, scenario: &crate::scenario::Scenario) -> Date {
+        let of_meta = |(y, m, d): (i32, u32, u32)| Date {
+            days: days_from_civil(i64::from(y), m, d),
+        };
+        given
+            .or_else(|| scenario.date.map(of_meta))
+            .unwrap_or(Date::DEFAULT)
+    }
+
     /// Milliseconds since the Unix epoch at midnight UTC of this day.
     pub fn epoch_ms(self) -> i64 {
         self.days * 86_400_000

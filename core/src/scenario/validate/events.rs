@@ -75,7 +75,7 @@ impl Checker<'_> {
                     "canary_pods",
                     "canary_pause",
                 ],
-                EventKind::Traffic => &["rate", "ramp"],
+                EventKind::Traffic => &["rate", "ramp", "scale"],
                 EventKind::Job => &["enabled"],
                 EventKind::Server => &[
                     "idle_session_timeout",
@@ -108,7 +108,15 @@ impl Checker<'_> {
                         Action::Deploy { version, rollout }
                     }
                 }
+                EventKind::Traffic if raw.traffic.rate_from.is_some() => {
+                    let scale = self.scale(e, &key)?;
+                    traffic.push((at, scale, SimTime::ZERO, key("at")));
+                    Action::TrafficScale { scale }
+                }
                 EventKind::Traffic => {
+                    if e.scale.is_some() {
+                        return Err(self.err(&key("scale"), "expected `rate` (`scale` multiplies traffic.rate_from's profile, and this scenario has none), found `scale`"));
+                    }
                     let rate = e.rate.ok_or_else(|| self.err(&key("kind"), "expected the key `rate` for a traffic change, found nothing"))?;
                     let ramp = e.ramp.map_or(SimTime::ZERO, |r| r.0);
                     traffic.push((at, rate.0, ramp, key("at")));
@@ -138,6 +146,36 @@ impl Checker<'_> {
     }
 
     /// Reject keys that do not apply to this kind of event.
+    /// A traffic change's `scale`, when the rate comes from a file: a
+    /// multiplier ≥ 0 that applies at once; an absolute `rate` is refused.
+    fn scale(&self, e: &EventFile, key: &dyn Fn(&str) -> String) -> Result<f64> {
+        if e.rate.is_some() {
+            return Err(self.err(
+                &key("rate"),
+                "expected `scale` (a multiplier on the profile of traffic.rate_from) when the rate comes from a file, found an absolute `rate`",
+            ));
+        }
+        if e.ramp.is_some() {
+            return Err(self.err(
+                &key("ramp"),
+                "expected `scale` alone (it applies at once to the profile of traffic.rate_from), found `ramp`",
+            ));
+        }
+        let scale = e.scale.ok_or_else(|| {
+            self.err(
+                &key("kind"),
+                "expected the key `scale` for a traffic change (the rate comes from traffic.rate_from), found nothing",
+            )
+        })?;
+        if !(scale.is_finite() && scale >= 0.0) {
+            return Err(self.err(
+                &key("scale"),
+                format!("expected a multiplier ≥ 0, found {scale}"),
+            ));
+        }
+        Ok(scale)
+    }
+
     pub(super) fn only_keys(
         &self,
         e: &EventFile,
@@ -154,6 +192,7 @@ impl Checker<'_> {
             ("canary_pause", e.canary_pause.is_some()),
             ("rate", e.rate.is_some()),
             ("ramp", e.ramp.is_some()),
+            ("scale", e.scale.is_some()),
             ("enabled", e.enabled.is_some()),
             ("idle_session_timeout", e.idle_session_timeout.is_some()),
             (

@@ -23,15 +23,18 @@ mod versions;
 use super::error::{ScenarioError, ScenarioWarning, did_you_mean, expected_found, syntax_error};
 use super::file::*;
 use super::locate::{exact_span_of, span_of};
+use super::resolve::Resolve;
 use super::units::{ClockTime, Duration, TimeSpec};
 use super::*;
 use super::{Target, TargetCheck};
 use crate::dist::Dist;
 use crate::engine::SimTime;
+use crate::telemetry::{Clock, TelemetryError};
 use job::overlay_job;
 use pool::overlay_pool;
 pub use read::{MAX_FILE_BYTES, decode};
 use requests::overlay_requests;
+use std::cell::RefCell;
 use syntax::deserialize;
 
 /// Longest `meta.name`, in bytes: it names output folders, with up to 37
@@ -52,11 +55,33 @@ pub fn parse(file: &str, source: &str) -> std::result::Result<Scenario, Scenario
     parse_with(file, source, Overrides::default())
 }
 
-/// [`parse`] with command-line overrides applied before validation.
+/// [`parse`] with command-line overrides applied before validation. A
+/// scenario that names data files (`traffic.rate_from`) needs
+/// [`parse_with_files`].
 pub fn parse_with(
     file: &str,
     source: &str,
     overrides: Overrides,
+) -> std::result::Result<Scenario, ScenarioError> {
+    parse_with_files(file, source, overrides, &NoFiles)
+}
+
+/// A resolver without files, for scenario text given alone.
+struct NoFiles;
+
+impl Resolve for NoFiles {
+    fn read(&self, _: &str) -> std::result::Result<Vec<u8>, String> {
+        Err("cannot read the file: the scenario was given as text alone, without its folder".into())
+    }
+}
+
+/// [`parse_with`], reading the data files the scenario names through
+/// `files` (names as written in the scenario, relative to its folder).
+pub fn parse_with_files(
+    file: &str,
+    source: &str,
+    overrides: Overrides,
+    files: &dyn Resolve,
 ) -> std::result::Result<Scenario, ScenarioError> {
     let mut raw = deserialize(file, source)?;
     if let Some(seed) = overrides.seed {
@@ -70,11 +95,14 @@ pub fn parse_with(
     } else {
         ""
     };
+    let data = RefCell::new(Vec::new());
     Checker {
         file,
         source,
         duration_note,
         prefix: None,
+        files,
+        data: &data,
     }
     .scenario(raw, source)
 }
@@ -88,6 +116,10 @@ struct Checker<'a> {
     /// While checking a version: its table, e.g. `versions."v2.3.0"`. Errors
     /// point there when the version sets the key, else at the base table.
     prefix: Option<String>,
+    /// Reads the data files the scenario names.
+    files: &'a dyn Resolve,
+    /// The data files read so far, `(name, bytes)`: the hash covers them.
+    data: &'a RefCell<Vec<(String, Vec<u8>)>>,
 }
 
 type Result<T> = std::result::Result<T, ScenarioError>;
@@ -133,6 +165,39 @@ impl Checker<'_> {
             source: self.source,
             duration_note: self.duration_note,
             prefix: Some(format!("versions.\"{name}\"")),
+            files: self.files,
+            data: self.data,
+        }
+    }
+
+    /// The bytes of the data file `name` that the key `path` names, read
+    /// through the resolver and remembered for the hash.
+    fn read_data(&self, path: &str, name: &str) -> Result<Vec<u8>> {
+        let bytes = self.files.read(name).map_err(|why| {
+            self.err(
+                path,
+                format!("expected a readable file, found {name:?}: {why}"),
+            )
+        })?;
+        self.data
+            .borrow_mut()
+            .push((name.to_owned(), bytes.clone()));
+        Ok(bytes)
+    }
+
+    /// A data file's error, reported at the key `path` that named the
+    /// file.
+    fn data_err(&self, e: TelemetryError, path: &str) -> ScenarioError {
+        e.into_scenario_error(self.err(path, ""))
+    }
+
+    /// The data file `name` (relative to the scenario's folder) as the user
+    /// finds it: beside the scenario, as the scenario file is named.
+    fn beside(&self, name: &str) -> String {
+        let absolute = name.starts_with(['/', '\\']) || name.get(1..2) == Some(":");
+        match self.file.rfind(['/', '\\']) {
+            Some(i) if !absolute => format!("{}{name}", &self.file[..=i]),
+            _ => name.to_owned(),
         }
     }
 
@@ -211,6 +276,11 @@ impl Checker<'_> {
             .map(|p| self.pooler(p, &database))
             .transpose()?;
         let start_clock = meta.start;
+        let date = self.date(meta)?;
+        let clock = Clock {
+            start_s: start_clock.map(|c| f64::from(c.0)),
+            date,
+        };
         let (events, traffic_changes) =
             self.events(&raw, &versions, &fleet, duration, start_clock)?;
         // retry: the `[retry]` table (validate/retry.rs).
@@ -226,11 +296,12 @@ impl Checker<'_> {
             seed: meta.seed.unwrap_or(1),
             warmup,
             sample_interval,
-            traffic: self.traffic(&raw.traffic, duration, &traffic_changes)?,
+            traffic: self.traffic(&raw.traffic, duration, &traffic_changes, &clock)?,
             fleet,
             versions,
             database,
             start_clock,
+            date,
             events,
             alert_interval: self.positive_duration(
                 "alerting.evaluation_interval",
@@ -241,16 +312,50 @@ impl Checker<'_> {
             targets: self.targets(&raw, start_clock, duration)?,
             pooler,
             retry,
-            hash: source_hash(source),
+            hash: scenario_hash(source, &self.data.borrow()),
             warnings,
         })
     }
+
+    /// `meta.date`, checked.
+    fn date(&self, meta: &MetaFile) -> Result<Option<(i32, u32, u32)>> {
+        let Some(text) = &meta.date else {
+            return Ok(None);
+        };
+        match crate::telemetry::parse_date(text) {
+            Some(date) if date.0 >= 1970 => Ok(Some(date)),
+            _ => Err(self.err(
+                "meta.date",
+                format!("expected a date like \"2026-03-14\" (YYYY-MM-DD, 1970 or later), found {text:?}"),
+            )),
+        }
+    }
+}
+
+/// The scenario's hash: [`source_hash`] of the source, followed by each
+/// data file's name and bytes (the source's own when there are none).
+pub fn scenario_hash(source: &str, data: &[(String, Vec<u8>)]) -> String {
+    if data.is_empty() {
+        return source_hash(source);
+    }
+    let mut bytes = source.as_bytes().to_vec();
+    for (name, content) in data {
+        bytes.push(0);
+        bytes.extend_from_slice(name.as_bytes());
+        bytes.push(0);
+        bytes.extend_from_slice(content);
+    }
+    fnv1a(&bytes)
 }
 
 /// FNV-1a over the source bytes, as 16 hex digits.
 pub fn source_hash(source: &str) -> String {
+    fnv1a(source.as_bytes())
+}
+
+fn fnv1a(bytes: &[u8]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in source.bytes() {
+    for &b in bytes {
         h ^= b as u64;
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
