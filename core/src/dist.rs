@@ -3,7 +3,11 @@
 
 use crate::engine::{SimRng, SimTime};
 use crate::math;
-use rand_distr::{Distribution, Exp1, StandardNormal};
+
+mod ziggurat;
+mod ziggurat_tables;
+
+pub use ziggurat::{exp1, standard_normal};
 
 /// z such that P(N(0,1) ≤ z) = 0.99.
 pub const Z99: f64 = 2.326_347_874_040_841;
@@ -71,18 +75,12 @@ impl Dist {
     pub fn sample_secs(&self, rng: &mut SimRng) -> f64 {
         match *self {
             Dist::Deterministic(v) => v,
-            Dist::Exponential { mean } => {
-                let e: f64 = Exp1.sample(rng);
-                e * mean
-            }
+            Dist::Exponential { mean } => exp1(rng) * mean,
             Dist::Uniform { lo, hi } => {
                 let u: f64 = rand::RngExt::random(rng);
                 lo + (hi - lo) * u
             }
-            Dist::LogNormal { mu, sigma } => {
-                let z: f64 = StandardNormal.sample(rng);
-                math::exp(mu + sigma * z)
-            }
+            Dist::LogNormal { mu, sigma } => math::exp(mu + sigma * standard_normal(rng)),
         }
     }
 

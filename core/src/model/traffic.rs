@@ -4,7 +4,6 @@
 
 use crate::engine::{SimRng, SimTime};
 use crate::scenario::ArrivalProcess;
-use rand_distr::{Distribution, Exp1};
 
 /// Fleet-wide rate over time: linear between corner points, constant after
 /// the last one.
@@ -152,7 +151,7 @@ impl ArrivalSource {
     #[inline(always)]
     pub fn next_arrival(&mut self, profile: &RateProfile) -> Option<SimTime> {
         let gap: f64 = match self.process {
-            ArrivalProcess::Poisson => Exp1.sample(&mut self.rng),
+            ArrivalProcess::Poisson => crate::dist::exp1(&mut self.rng),
             ArrivalProcess::Deterministic => 1.0,
         };
         self.target += gap / self.share;
