@@ -34,7 +34,10 @@ pub fn load(
     files: &dyn Resolve,
     overrides: Overrides,
 ) -> Result<Scenario, ScenarioError> {
-    parse_with(name, &read_source(name, files)?, overrides)
+    let source = read_source(name, files)?;
+    let mut scenario = parse_with(name, &source, overrides)?;
+    super::observed::read_observed(&mut scenario.observed, name, &source, files)?;
+    Ok(scenario)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod database;
 mod deploys;
 mod events;
 mod job;
+mod observed;
 mod pool;
 mod read;
 mod requests;
@@ -241,6 +242,7 @@ impl Checker<'_> {
             targets: self.targets(&raw, start_clock, duration)?,
             pooler,
             retry,
+            observed: self.observed(&raw)?,
             hash: source_hash(source),
             warnings,
         })
