@@ -9,7 +9,7 @@
 
 pub use pooldrill_core::{
     caller_class, dist, engine, format, metrics, model, plan, prefetch, scenario, slab, stats,
-    theory,
+    telemetry, theory,
 };
 
 pub mod cli;

@@ -17,4 +17,5 @@ pub mod prefetch;
 pub mod scenario;
 pub mod slab;
 pub mod stats;
+pub mod telemetry;
 pub mod theory;
