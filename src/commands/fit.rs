@@ -27,10 +27,10 @@ use crate::report::charts::{self, ObservedLine};
 use crate::report::fit_table::rank;
 use crate::report::replications_csv::ReplicationTable;
 use crate::report::{OutputDir, number};
+use crate::scenario::Scenario;
 use crate::scenario::observed::Observed;
 use crate::scenario::units::Duration;
 use crate::scenario::validate::Overrides;
-use crate::scenario::Scenario;
 use crate::scenario_file::{load_file, read_source};
 use crate::stdout::{out, outln};
 use anyhow::{Context, Result, bail};
@@ -128,8 +128,9 @@ pub fn fit(args: &FitArgs, quiet: bool) -> Result<i32> {
             .chain(scores.iter().map(ObservedScore::normalised_rmse))
             .collect())
     })?;
-    let draw =
-        |best: usize, dir: &mut OutputDir| best_charts(&scenarios[best], manifest.seed, observed, dir);
+    let draw = |best: usize, dir: &mut OutputDir| {
+        best_charts(&scenarios[best], manifest.seed, observed, dir)
+    };
     write_folder(&manifest, &table, dir, Some(&draw))?;
     match manifest.shard {
         Some(s) => outln!(
@@ -219,8 +220,8 @@ pub fn merged_best_charts(manifest: &Manifest, best: usize, dir: &mut OutputDir)
         );
     }
     let source = read_source(path)?;
-    let table: toml::Table = toml::from_str(&source)
-        .with_context(|| format!("{}: not a TOML table", manifest.file))?;
+    let table: toml::Table =
+        toml::from_str(&source).with_context(|| format!("{}: not a TOML table", manifest.file))?;
     let overrides = Overrides {
         seed: Some(manifest.seed),
         duration: Some(Duration(crate::engine::SimTime::from_secs_f64(

@@ -222,7 +222,12 @@ pub fn grid_scenarios(path: &Path, sets: &[String], overrides: Overrides) -> Res
 
 /// `--out`, or `output/<command>-<name>` (with `-shard-<i>-of-<n>` for a
 /// shard).
-pub fn default_out(shared: &SharedFlags, command: &str, name: &str, shard: Option<Shard>) -> PathBuf {
+pub fn default_out(
+    shared: &SharedFlags,
+    command: &str,
+    name: &str,
+    shard: Option<Shard>,
+) -> PathBuf {
     shared.out.clone().unwrap_or_else(|| {
         let name = match shard {
             Some(s) => format!("{command}-{name}-shard-{}-of-{}", s.index, s.count),

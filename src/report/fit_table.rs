@@ -36,7 +36,13 @@ pub fn rank(manifest: &Manifest, values: &[Vec<f64>]) -> Vec<Ranked> {
         .map(|(p, xs)| (p, estimate(xs)))
         .collect();
     order.sort_by(|(pa, a), (pb, b)| {
-        let key = |e: &Estimate| if e.mean.is_finite() { e.mean } else { f64::INFINITY };
+        let key = |e: &Estimate| {
+            if e.mean.is_finite() {
+                e.mean
+            } else {
+                f64::INFINITY
+            }
+        };
         key(a).total_cmp(&key(b)).then(pa.cmp(pb))
     });
     let best = order.first().map_or(0, |(p, _)| *p);

@@ -5,9 +5,12 @@
 //! simulation never sees it: it only scores the run afterwards
 //! (`metrics::observed`, docs/own-incident.md).
 
+use super::Scenario;
 use super::error::ScenarioError;
 use super::locate::span_of;
 use super::resolve::Resolve;
+use super::validate::source_hash;
+use crate::telemetry::{Clock, read_series};
 use serde::Deserialize;
 
 /// One `[[observed]]` entry as written.
@@ -83,53 +86,48 @@ pub struct Observed {
     pub points: Vec<(f64, f64)>,
 }
 
-/// Read every observed series of `scenario` (parsed from `source`, the file
-/// `name`) through `files`, refusing unreadable or malformed data with the
-/// data file's place and the scenario key that named it.
+/// Read every observed series of `scenario` (parsed from `source`, the
+/// file `name`) through `files` with the telemetry reader, refusing
+/// unreadable or malformed data with the data file's place and the scenario
+/// key that named it. The scenario's hash then covers the data too.
 pub fn read_observed(
-    observed: &mut [Observed],
+    scenario: &mut Scenario,
     name: &str,
     source: &str,
     files: &dyn Resolve,
 ) -> Result<(), ScenarioError> {
-    for (i, o) in observed.iter_mut().enumerate() {
+    let clock = Clock {
+        start_s: scenario.start_clock.map(|c| f64::from(c.0)),
+        date: None,
+    };
+    let mut hashed = scenario.hash.clone();
+    for (i, o) in scenario.observed.iter_mut().enumerate() {
         let key = format!("observed[{i}].file");
-        let err = |message: String| {
-            ScenarioError::at_span(name, source, span_of(source, &key), &key, message)
-        };
+        let span = span_of(source, &key);
+        let err =
+            |message: String| ScenarioError::at_span(name, source, span.clone(), &key, message);
         let bytes = files.read(&o.file).map_err(|why| {
             err(format!(
                 "expected a readable data file, found \"{}\": {why}",
                 o.file
             ))
         })?;
-        o.points = placeholder_csv(&o.file, &bytes).map_err(err)?;
+        let named_at = format!("{name}:{}", err(String::new()).line);
+        let (series, _) = read_series(&o.file, &bytes, &clock, &["value"])
+            .map_err(|e| e.into_scenario_error(&key, &named_at))?;
+        o.points = series.points;
         if o.points.is_empty() {
             return Err(err(format!(
                 "expected at least one point in \"{}\", found none",
                 o.file
             )));
         }
+        hashed = source_hash(&format!(
+            "{hashed}\n{}\n{}",
+            o.file,
+            String::from_utf8_lossy(&bytes)
+        ));
     }
+    scenario.hash = hashed;
     Ok(())
-}
-
-/// TEMPORARY until the telemetry parser lands: `time,value` with seconds.
-fn placeholder_csv(file: &str, bytes: &[u8]) -> Result<Vec<(f64, f64)>, String> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| format!("{file}: expected UTF-8, found other bytes"))?;
-    let mut points = Vec::new();
-    for (i, line) in text.lines().enumerate().skip(1) {
-        let mut cells = line.split(',').map(str::trim);
-        let (Some(Ok(t)), Some(Ok(v))) =
-            (cells.next().map(str::parse), cells.next().map(str::parse))
-        else {
-            return Err(format!(
-                "{file}:{}: expected time,value, found \"{line}\"",
-                i + 1
-            ));
-        };
-        points.push((t, v));
-    }
-    Ok(points)
 }

@@ -36,7 +36,7 @@ pub fn load(
 ) -> Result<Scenario, ScenarioError> {
     let source = read_source(name, files)?;
     let mut scenario = parse_with(name, &source, overrides)?;
-    super::observed::read_observed(&mut scenario.observed, name, &source, files)?;
+    super::observed::read_observed(&mut scenario, name, &source, files)?;
     Ok(scenario)
 }
 

@@ -160,15 +160,13 @@ fn log_ms(wait_s: Option<f64>) -> Option<f64> {
 
 /// A log scale from 0 (the floor) to 10 s, or further if a wait is longer.
 pub(crate) fn waits_axis(runs: &[&RunSeries]) -> ValueAxis {
-    let max = max_of(
-        runs.iter().flat_map(|r| {
-            let seen = observed::values(r, Shown::Waits, |v| log_ms(Some(v)));
-            r.rows
-                .iter()
-                .filter_map(|row| log_ms(row.wait_p99_s))
-                .chain(seen)
-        }),
-    );
+    let max = max_of(runs.iter().flat_map(|r| {
+        let seen = observed::values(r, Shown::Waits, |v| log_ms(Some(v)));
+        r.rows
+            .iter()
+            .filter_map(|row| log_ms(row.wait_p99_s))
+            .chain(seen)
+    }));
     let top = (max.ceil() as i32).max(4);
     let ticks: Vec<f64> = (-1..=top).map(f64::from).collect();
     let labels = (-1..=top)
