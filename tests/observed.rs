@@ -74,12 +74,18 @@ fn the_simulated_series_scores_zero_and_changes_nothing_simulated() {
     let plain = run(tmp.path(), SCENARIO);
     let series = std::fs::read_to_string(plain.join("timeseries.csv")).unwrap();
     let summary = std::fs::read_to_string(plain.join("summary.json")).unwrap();
-    assert!(!summary.contains("\"observed\""), "absent without [[observed]]");
+    assert!(
+        !summary.contains("\"observed\""),
+        "absent without [[observed]]"
+    );
     let errors = column(&series, "error_rate");
     let open = column(&series, "db_occupied");
     // Counts are compared per second: with 1-s samples, the count itself.
     let arrivals = column(&series, "arrivals");
-    assert!(errors.iter().any(|(_, v)| v != "0"), "some errors to compare");
+    assert!(
+        errors.iter().any(|(_, v)| v != "0"),
+        "some errors to compare"
+    );
     write_series(&tmp.path().join("errors.csv"), &errors);
     write_series(&tmp.path().join("open.csv"), &open);
     write_series(&tmp.path().join("arrivals.csv"), &arrivals);
@@ -108,12 +114,18 @@ fn the_simulated_series_scores_zero_and_changes_nothing_simulated() {
     assert_eq!(a, b, "the rest of summary.json is the run's");
     let scores = scores.as_array().unwrap();
     assert_eq!(scores.len(), 3);
-    for (s, n) in scores.iter().zip([errors.len(), open.len(), arrivals.len()]) {
+    for (s, n) in scores
+        .iter()
+        .zip([errors.len(), open.len(), arrivals.len()])
+    {
         assert_eq!(s["n"], n, "{s}");
         for key in ["rmse", "mae", "max_abs_diff"] {
             assert_eq!(s[key], 0.0, "{key}: {s}");
         }
-        assert!((s["correlation"].as_f64().unwrap() - 1.0).abs() < 1e-9, "{s}");
+        assert!(
+            (s["correlation"].as_f64().unwrap() - 1.0).abs() < 1e-9,
+            "{s}"
+        );
     }
     assert_eq!(scores[1]["label"], "connections");
     assert_eq!(scores[0]["label"], "error_rate", "the metric by default");
@@ -172,4 +184,48 @@ fn bad_observed_data_names_the_data_line_and_the_scenario_key() {
     assert!(err.contains("e.csv:3:"), "{err}");
     assert!(err.contains("observed[0].file"), "{err}");
     assert!(err.contains("s.toml:21"), "the key's line: {err}");
+}
+
+#[test]
+fn the_charts_draw_the_observed_series_over_the_simulated_ones() {
+    use pooldrill::metrics::Tee;
+    use pooldrill::model::{RunOptions, Simulation};
+    use pooldrill::report::charts::{self, ChartSink, ObservedLine};
+    let scenario = pooldrill::scenario::validate::parse("s.toml", SCENARIO).unwrap();
+    let mut sink = ChartSink::default();
+    Simulation::new(&scenario, RunOptions::default())
+        .run(&mut Tee(vec![&mut sink]), |_| true)
+        .unwrap();
+    let plain = sink.into_run();
+    let seen = |metric: &str, label: &str, v: f64| ObservedLine {
+        metric: metric.into(),
+        label: label.into(),
+        points: (1..=8).map(|i| (f64::from(i) * 5.0, v)).collect(),
+    };
+    let with = pooldrill::report::charts::RunSeries {
+        observed: vec![
+            seen("db_occupied", "connections (dashboard)", 6.0),
+            seen("wait_p99_s", "p99 wait (dashboard)", 0.05),
+        ],
+        ..plain.clone()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let draw = |run: &charts::RunSeries, name: &str| {
+        let stem = tmp.path().join(name);
+        charts::incident_timeline(run, &stem.with_extension("timeline")).unwrap();
+        charts::wait_heatmap(run, &stem.with_extension("waits")).unwrap();
+        ["timeline", "waits"].map(|chart| {
+            std::fs::read_to_string(stem.with_extension(format!("{chart}.svg"))).unwrap()
+        })
+    };
+    let before = draw(&plain, "plain");
+    let after = draw(&with, "with");
+    let dots = |svg: &str| svg.matches("<circle").count();
+    // The timeline: 8 dots on the connections panel, 8 on the waits panel,
+    // and 3 in each legend entry; the heatmap: the waits only.
+    assert_eq!(dots(&after[0]) - dots(&before[0]), 2 * (8 + 3));
+    assert_eq!(dots(&after[1]) - dots(&before[1]), 8 + 3);
+    assert!(after[0].contains("observed: connections (dashboard)"));
+    assert!(after[1].contains("observed: p99 wait (dashboard)"));
+    assert!(!after[1].contains("observed: connections"));
 }

@@ -1,7 +1,8 @@
 //! Observed series (`[[observed]]`) drawn over the simulated ones: black
-//! dots on the timeline panel that shows their metric, in its unit, with a
-//! legend entry each. Metrics no panel shows are not drawn (their scores
-//! are in `summary.json`).
+//! dots on the timeline panel that shows their metric, in its unit, and
+//! observed acquire-wait percentiles on the wait heatmap, with a legend
+//! entry each. Metrics no panel shows are not drawn (their scores are in
+//! `summary.json`).
 
 use super::data::RunSeries;
 use super::legend::{Entry, Swatch};
@@ -58,12 +59,24 @@ pub(crate) fn values(
     panel: Shown,
     unit: impl Fn(f64) -> Option<f64>,
 ) -> impl Iterator<Item = f64> {
-    run.observed
-        .iter()
-        .filter(move |o| panel_of(&o.metric) == Some(panel))
+    shown(run, panel)
         .flat_map(|o| o.points.iter().filter_map(|&(_, v)| unit(v)))
         .collect::<Vec<f64>>()
         .into_iter()
+}
+
+/// The observed series of `run` that `panel` shows.
+fn shown(run: &RunSeries, panel: Shown) -> impl Iterator<Item = &ObservedLine> {
+    run.observed
+        .iter()
+        .filter(move |o| panel_of(&o.metric) == Some(panel))
+}
+
+/// The legend entries of the observed series `panel` shows.
+pub(crate) fn legend(run: &RunSeries, panel: Shown) -> Vec<Entry> {
+    shown(run, panel)
+        .map(|o| Entry::new(Swatch::Dots(style::BLACK), format!("observed: {}", o.label)))
+        .collect()
 }
 
 /// Draw the observed series `panel` shows as dots; their legend entries.
@@ -76,22 +89,13 @@ pub(crate) fn draw<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let mut entries = Vec::new();
-    let shown = run
-        .observed
-        .iter()
-        .filter(|o| panel_of(&o.metric) == Some(panel));
-    for o in shown {
+    for o in shown(run, panel) {
         let dots = o
             .points
             .iter()
             .filter_map(|&(t, v)| Some((t, unit(v)?)))
             .map(|p| Circle::new(p, 3, style::BLACK.filled()));
         chart.draw_series(dots)?;
-        entries.push(Entry::new(
-            Swatch::Dots(style::BLACK),
-            format!("observed: {}", o.label),
-        ));
     }
-    Ok(entries)
+    Ok(legend(run, panel))
 }
