@@ -95,16 +95,12 @@ fn the_shipped_telemetry_is_the_hidden_runs_export() {
 #[test]
 fn the_fit_recovers_the_hidden_parameters() {
     let tmp = tempfile::tempdir().unwrap();
-    let example = tmp.path().join("own-incident");
-    std::fs::create_dir(&example).unwrap();
-    for name in [SCENARIO, "traffic.csv", "errors.csv", "connections.csv"] {
-        std::fs::copy(root().join(EXAMPLE).join(name), example.join(name)).unwrap();
-    }
+    let scenario = example_copy(tmp.path());
     let out = tmp.path().join("fit");
     let assert = Command::cargo_bin("pooldrill")
         .unwrap()
         .arg("fit")
-        .arg(example.join(SCENARIO))
+        .arg(&scenario)
         .args(["--set", "job.error_probability=0.2,0.5,0.8"])
         .args(["--set", "job.period=20s,60s"])
         .args(["--replications", "5", "--quiet", "--out"])
@@ -145,4 +141,74 @@ fn the_fit_recovers_the_hidden_parameters() {
             );
         }
     }
+}
+
+/// The example copied into a temporary folder: the scenario's path.
+fn example_copy(tmp: &Path) -> PathBuf {
+    let example = tmp.join("own-incident");
+    std::fs::create_dir_all(&example).unwrap();
+    for name in [SCENARIO, "traffic.csv", "errors.csv", "connections.csv"] {
+        std::fs::copy(root().join(EXAMPLE).join(name), example.join(name)).unwrap();
+    }
+    example.join(SCENARIO)
+}
+
+#[test]
+fn shards_of_a_fit_merge_into_the_unsharded_fit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = example_copy(tmp.path());
+    let fit = |out: &str, shard: Option<&str>| {
+        let mut cmd = Command::cargo_bin("pooldrill").unwrap();
+        cmd.current_dir(tmp.path())
+            .arg("fit")
+            .arg(&scenario)
+            .args(["--set", "job.error_probability=0.5,0.8"])
+            .args(["--replications", "2", "--quiet", "--out", out]);
+        if let Some(s) = shard {
+            cmd.args(["--shard", s]);
+        }
+        cmd.assert().success();
+    };
+    fit("whole", None);
+    fit("s0", Some("0/2"));
+    fit("s1", Some("1/2"));
+    Command::cargo_bin("pooldrill")
+        .unwrap()
+        .current_dir(tmp.path())
+        .args(["merge", "s0", "s1", "--out", "merged"])
+        .assert()
+        .success();
+    for file in [
+        "fit.csv",
+        "replications.csv",
+        "manifest.json",
+        "fit-best-timeline.svg",
+    ] {
+        let a = std::fs::read(tmp.path().join("whole").join(file)).unwrap();
+        let b = std::fs::read(tmp.path().join("merged").join(file)).unwrap();
+        assert!(a == b, "{file} differs");
+    }
+    let manifest = std::fs::read_to_string(tmp.path().join("whole/manifest.json")).unwrap();
+    assert!(manifest.contains("\"fit\": true"), "{manifest}");
+}
+
+#[test]
+fn a_fit_without_observed_series_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = example_copy(tmp.path());
+    let text = std::fs::read_to_string(&scenario).unwrap();
+    let cut = text.find("[[observed]]").unwrap();
+    std::fs::write(&scenario, &text[..cut]).unwrap();
+    Command::cargo_bin("pooldrill")
+        .unwrap()
+        .arg("fit")
+        .arg(&scenario)
+        .args(["--set", "job.period=20s,60s", "--out"])
+        .arg(tmp.path().join("out"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "expected at least one [[observed]] series to fit to, found none",
+        ));
+    assert!(!tmp.path().join("out").exists());
 }

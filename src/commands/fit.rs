@@ -13,14 +13,13 @@ use super::replay::simulate;
 use super::shared_flags::SharedFlags;
 use super::sweep::{
     GridScenarios, default_out, grid_scenarios, guard_items, point_label, point_scenario,
-    run_items, write_folder,
+    run_items, shard_note, write_folder,
 };
 use crate::format::percent;
 use crate::guard::{self, GuardArgs};
 use crate::metrics::NullSink;
 use crate::metrics::observed::{ObservedScore, ObservedSink, fit_score};
 use crate::model::{RunOptions, Simulation};
-use crate::replicate::CONFIDENCE;
 use crate::replicate::kpi::{Kpi, Unit};
 use crate::replicate::sweep::{Manifest, Shard};
 use crate::report::charts::{self, ObservedLine};
@@ -83,40 +82,29 @@ pub struct FitArgs {
 /// Run the fit (or its shard) and write its files.
 pub fn fit(args: &FitArgs, quiet: bool) -> Result<i32> {
     crate::interrupt::catch();
+    let points = grid_scenarios(&args.file, &args.sets, args.shared.overrides())?;
     let GridScenarios {
         file,
         base,
-        grid,
         scenarios,
         ..
-    } = grid_scenarios(&args.file, &args.sets, args.shared.overrides())?;
+    } = &points;
     if base.observed.is_empty() {
         bail!("{file}: expected at least one [[observed]] series to fit to, found none");
     }
     let observed = &base.observed;
     let manifest = Manifest {
-        tool: "pooldrill".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        scenario: base.name.clone(),
-        file,
-        hash: base.hash.clone(),
-        seed: scenarios[0].seed,
-        duration_s: scenarios[0].duration.as_secs_f64(),
-        replications: args.replications,
-        confidence: CONFIDENCE,
-        axes: grid.axes.clone(),
         kpis: fit_kpis(observed),
         metric: "fit_score".into(),
-        safe_below: None,
-        shard: args.shard,
         fit: true,
+        ..points.manifest(args.replications, args.shard)
     };
     let out = default_out(&args.shared, "fit", &base.name, args.shard);
     let options = RunOptions {
         check_invariants: args.check_invariants || cfg!(debug_assertions),
         ..RunOptions::default()
     };
-    let (items, events, concurrent) = guard_items(&manifest, &scenarios, &args.guard, None)?;
+    let (items, events, concurrent) = guard_items(&manifest, scenarios, &args.guard, None)?;
     if let Some(note) = guard::duration_note(items.len(), events, concurrent)
         && !quiet
     {
@@ -133,12 +121,7 @@ pub fn fit(args: &FitArgs, quiet: bool) -> Result<i32> {
     };
     write_folder(&manifest, &table, dir, Some(&draw))?;
     match manifest.shard {
-        Some(s) => outln!(
-            "shard {s}: {} of {} runs; recombine every shard with: pooldrill merge DIR... --out DIR\n  files: {}/{{manifest.json, replications.csv}}",
-            items.len(),
-            manifest.items(),
-            out.display()
-        ),
+        Some(s) => outln!("{}", shard_note(s, &manifest, items.len(), &out)),
         None => out!("{}", summary(&manifest, &table, &out)),
     }
     Ok(0)

@@ -93,13 +93,13 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
         bail!("--shard: not with --emit (the emitted script gives each task its shard)");
     }
     crate::interrupt::catch();
+    let points = grid_scenarios(&args.file, &args.sets, args.shared.overrides())?;
     let GridScenarios {
-        file,
-        source,
         base,
         grid,
         scenarios,
-    } = grid_scenarios(&args.file, &args.sets, args.shared.overrides())?;
+        ..
+    } = &points;
     let kpis = kpi_defs(
         base.alerts.iter().map(|a| a.name.as_str()),
         base.retry.is_some(),
@@ -117,21 +117,10 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
         None => (kpi.id == "error_rate").then_some(0.01),
     };
     let manifest = Manifest {
-        tool: "pooldrill".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        scenario: base.name.clone(),
-        file,
-        hash: base.hash.clone(),
-        seed: scenarios[0].seed,
-        duration_s: scenarios[0].duration.as_secs_f64(),
-        replications: args.replications,
-        confidence: CONFIDENCE,
-        axes: grid.axes.clone(),
         kpis,
         metric: args.metric.clone(),
         safe_below,
-        shard: args.shard,
-        fit: false,
+        ..points.manifest(args.replications, args.shard)
     };
     let out = default_out(&args.shared, "sweep", &base.name, args.shard);
     let options = RunOptions {
@@ -141,13 +130,13 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
     // An emitted script runs each shard on `--cpus` threads: its points
     // pass the same guard first, so a cluster never queues runs that fail.
     let cpus = args.emit.map(|_| args.cpus as usize);
-    let (items, events, concurrent) = guard_items(&manifest, &scenarios, &args.guard, cpus)?;
+    let (items, events, concurrent) = guard_items(&manifest, scenarios, &args.guard, cpus)?;
     if let (Some(target), Some(shards)) = (args.emit, args.shards) {
         let run = ShardedRun {
             command: "sweep",
             name: base.name.clone(),
             scenario: args.file.clone(),
-            source,
+            source: points.source.clone(),
             flags: shard_flags(args),
             points: grid.size(),
             replications: args.replications,
@@ -168,15 +157,19 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
     })?;
     write_folder(&manifest, &table, dir, None)?;
     match manifest.shard {
-        Some(s) => outln!(
-            "shard {s}: {} of {} runs; recombine every shard with: pooldrill merge DIR... --out DIR\n  files: {}/{{manifest.json, replications.csv}}",
-            items.len(),
-            manifest.items(),
-            out.display()
-        ),
+        Some(s) => outln!("{}", shard_note(s, &manifest, items.len(), &out)),
         None => out!("{}", summary(&manifest, &table, &out)),
     }
     Ok(0)
+}
+
+/// What a shard's run says: its runs and how to recombine them.
+pub fn shard_note(shard: Shard, manifest: &Manifest, runs: usize, out: &Path) -> String {
+    format!(
+        "shard {shard}: {runs} of {} runs; recombine every shard with: pooldrill merge DIR... --out DIR\n  files: {}/{{manifest.json, replications.csv}}",
+        manifest.items(),
+        out.display()
+    )
 }
 
 /// A scenario file, its grid and every point's validated scenario.
@@ -191,6 +184,31 @@ pub struct GridScenarios {
     pub grid: Grid,
     /// Each point's scenario, with the command line's overrides.
     pub scenarios: Vec<Scenario>,
+}
+
+impl GridScenarios {
+    /// The manifest of this grid, replicated `replications` times (of
+    /// which this folder runs `shard`), without its KPIs: a sweep's by
+    /// default, which a fit turns into its own.
+    pub fn manifest(&self, replications: u32, shard: Option<Shard>) -> Manifest {
+        Manifest {
+            tool: "pooldrill".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            scenario: self.base.name.clone(),
+            file: self.file.clone(),
+            hash: self.base.hash.clone(),
+            seed: self.scenarios[0].seed,
+            duration_s: self.scenarios[0].duration.as_secs_f64(),
+            replications,
+            confidence: CONFIDENCE,
+            axes: self.grid.axes.clone(),
+            kpis: Vec::new(),
+            metric: String::new(),
+            safe_below: None,
+            shard,
+            fit: false,
+        }
+    }
 }
 
 /// The scenario at `path` and the grid `sets` spans over it.
