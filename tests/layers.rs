@@ -24,7 +24,9 @@ const LAYERS: &[&[&str]] = &[
     // Spans, clock times, percents: it reads the scenario's clock type.
     &["format"],
     &["scenario"],
-    &["dist", "theory"],
+    // Telemetry files read onto the run's clock: below the scenario that
+    // names them.
+    &["dist", "theory", "telemetry"],
     // Leaves that both sides use: `SimTime` lives in `engine`, which
     // imports nothing, and `CallerClass` in `caller_class`.
     &["engine", "caller_class", "stats", "slab"],

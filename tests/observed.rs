@@ -181,9 +181,11 @@ fn bad_observed_data_names_the_data_line_and_the_scenario_key() {
         .stderr
         .clone();
     let err = String::from_utf8_lossy(&out);
-    assert!(err.contains("e.csv:3:"), "{err}");
-    assert!(err.contains("observed[0].file"), "{err}");
-    assert!(err.contains("s.toml:21"), "the key's line: {err}");
+    assert!(
+        err.contains("s.toml:21:8: observed[0].file: in e.csv:3:4"),
+        "{err}"
+    );
+    assert!(err.contains("expected a number, found `lots`"), "{err}");
 }
 
 #[test]

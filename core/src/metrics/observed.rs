@@ -340,6 +340,25 @@ mod tests {
     }
 
     #[test]
+    fn every_observable_column_is_read() {
+        use crate::scenario::observed::OBSERVABLE;
+        let row = SeriesRow {
+            error_rate: Some(0.1),
+            wait_p50_s: Some(0.1),
+            wait_p95_s: Some(0.1),
+            wait_p99_s: Some(0.1),
+            latency_p50_s: Some(0.1),
+            latency_p95_s: Some(0.1),
+            latency_p99_s: Some(0.1),
+            ..SeriesRow::default()
+        };
+        for (name, _) in OBSERVABLE {
+            assert!(raw_value(&row, name).is_some(), "{name}");
+        }
+        assert_eq!(raw_value(&row, "time_s"), None);
+    }
+
+    #[test]
     fn the_simulated_series_itself_scores_exactly_zero() {
         let c = column(1.0, &[0.1, 0.7, 3.3, 2.9, 0.3]);
         let points = c.ends.iter().zip(&c.values).map(|(t, v)| (*t, v.unwrap()));

@@ -88,8 +88,9 @@ pub struct Observed {
 
 /// Read every observed series of `scenario` (parsed from `source`, the
 /// file `name`) through `files` with the telemetry reader, refusing
-/// unreadable or malformed data with the data file's place and the scenario
-/// key that named it. The scenario's hash then covers the data too.
+/// unreadable or malformed data at the scenario key that named the file,
+/// with the data file's line and column (or JSON path) in the message. The
+/// scenario's hash then covers the data too.
 pub fn read_observed(
     scenario: &mut Scenario,
     name: &str,
@@ -112,9 +113,19 @@ pub fn read_observed(
                 o.file
             ))
         })?;
-        let named_at = format!("{name}:{}", err(String::new()).line);
-        let (series, _) = read_series(&o.file, &bytes, &clock, &["value"])
-            .map_err(|e| e.into_scenario_error(&key, &named_at))?;
+        let (series, _) = read_series(&o.file, &bytes, &clock, &["value"]).map_err(|e| {
+            let mut place = e.file.clone();
+            if e.line > 0 {
+                place.push_str(&format!(":{}:{}", e.line, e.column));
+            }
+            if !e.path.is_empty() {
+                place.push_str(&format!(", {}", e.path));
+            }
+            err(format!(
+                "in {place}: expected {}, found {}",
+                e.expected, e.found
+            ))
+        })?;
         o.points = series.points;
         if o.points.is_empty() {
             return Err(err(format!(
