@@ -56,6 +56,9 @@ pub enum Command {
     /// Sweep scenario keys over a grid: KPIs with confidence intervals per
     /// point, a heatmap with the safe region; `--shard i/n` runs a slice.
     Sweep(commands::sweep::SweepArgs),
+    /// Fit scenario keys to the [[observed]] series: sweep's grid, each
+    /// point scored (mean normalised RMSE, paired CIs), fit.csv best first.
+    Fit(commands::fit::FitArgs),
     /// Recombine the shards of a sweep into what one run would have written.
     Merge(commands::merge::MergeArgs),
     /// Capacity plan: pool arithmetic with reserved slots, other clients,
@@ -93,6 +96,7 @@ fn parse_and_run() -> i32 {
         Some(Command::Report(args)) => commands::report::report(&args),
         Some(Command::Compare(args)) => commands::compare::compare(&args, cli.quiet),
         Some(Command::Sweep(args)) => commands::sweep::sweep(&args, cli.quiet),
+        Some(Command::Fit(args)) => commands::fit::fit(&args, cli.quiet),
         Some(Command::Merge(args)) => commands::merge::merge(&args),
         Some(Command::Plan(args)) => commands::plan::plan(&args),
         Some(Command::Realpg(args)) => commands::realpg::realpg(&args, cli.quiet),

@@ -174,6 +174,7 @@ fn synthetic() -> RunSeries {
         max_connections: 500,
         usable_slots: 497,
         pools: 100,
+        observed: Vec::new(),
     }
 }
 

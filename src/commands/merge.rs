@@ -5,7 +5,7 @@
 //! scenario file, seed, grid, replications, KPIs); together they must hold
 //! every run exactly once, each with the seed the sweep assigns it.
 
-use super::sweep::write_folder;
+use super::sweep::{BestChart, write_folder};
 use crate::replicate::sweep::Manifest;
 use crate::report::OutputDir;
 use crate::report::output::{Record, same_folder};
@@ -125,13 +125,20 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
         kpis: manifest.kpis.iter().map(|k| k.id.clone()).collect(),
         rows: slots.into_iter().flatten().map(|(row, _)| row).collect(),
     };
-    write_folder(&manifest, &table, OutputDir::create(&args.out)?)?;
+    let best = |p: usize, dir: &mut OutputDir| super::fit::merged_best_charts(&manifest, p, dir);
+    let fit = manifest.fit.then_some(&best as BestChart);
+    write_folder(&manifest, &table, OutputDir::create(&args.out)?, fit)?;
     outln!(
-        "merged {} shards of {}: {} runs\n  files: {}/{{manifest.json, replications.csv, sweep.csv, charts}}",
+        "merged {} shards of {}: {} runs\n  files: {}/{{manifest.json, replications.csv, {}}}",
         args.dirs.len(),
         manifest.scenario,
         table.rows.len(),
-        args.out.display()
+        args.out.display(),
+        if manifest.fit {
+            "fit.csv, charts of the best point"
+        } else {
+            "sweep.csv, charts"
+        }
     );
     Ok(0)
 }

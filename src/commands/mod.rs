@@ -5,6 +5,7 @@ pub mod check;
 pub mod compare;
 pub mod dashboard;
 pub mod emit;
+pub mod fit;
 pub mod grafana;
 pub mod merge;
 pub mod plan;

@@ -275,7 +275,7 @@ fn run_one(scenario: Scenario, args: &ReplayArgs) -> Result<Replayed> {
 }
 
 /// Run one scenario, its rows also going to `sink`.
-fn simulate(scenario: Scenario, sink: &mut dyn Sink) -> Result<ReplayResult> {
+pub fn simulate(scenario: Scenario, sink: &mut dyn Sink) -> Result<ReplayResult> {
     let mut chart = ChartSink::default();
     let mut events = EventSink::default();
     let summary = {

@@ -5,6 +5,7 @@ use super::shared_flags::SharedFlags;
 use crate::engine::SimTime;
 use crate::guard::{self, GuardArgs, Outputs};
 use crate::interrupt;
+use crate::metrics::observed::ObservedSink;
 use crate::metrics::{NullSink, Sink, Summary, Tee};
 use crate::model::{RunError, RunOptions, Simulation};
 use crate::replicate::comparison::Arm;
@@ -222,12 +223,13 @@ fn stage_run(
         Some(export) => export,
         None => &mut none,
     };
-    let result = sim.run(&mut Tee(vec![&mut sink, also]), |t| {
+    let mut observed = ObservedSink::new(&scenario.observed);
+    let result = sim.run(&mut Tee(vec![&mut sink, also, &mut observed]), |t| {
         bar.set_position(t.0 / 1_000_000);
         !interrupt::requested()
     });
     bar.finish_and_clear();
-    let summary = match result {
+    let mut summary = match result {
         Err(RunError::Interrupted(at)) => {
             return Err(Interrupted {
                 scenario: scenario.name.clone(),
@@ -248,6 +250,7 @@ fn stage_run(
         file.flush().with_context(cannot_write)?;
     }
     sink.finish().with_context(cannot_write)?;
+    summary.observed = observed.scores(&scenario.observed);
     let json = serde_json::to_vec_pretty(&summary)?;
     dir.write("summary.json", &json)
         .with_context(cannot_write)?;

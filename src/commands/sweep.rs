@@ -13,12 +13,12 @@ use crate::replicate::kpi::{Kpi, Unit, kpi_defs};
 use crate::replicate::sweep::{Manifest, Shard, estimates};
 use crate::replicate::{CONFIDENCE, par_map, progress_bar, replicate};
 use crate::report::replications_csv::ReplicationTable;
-use crate::report::{OutputDir, sweep_charts, sweep_table};
+use crate::report::{OutputDir, fit_table, sweep_charts, sweep_table};
 use crate::scenario::locate::span_of;
 use crate::scenario::units::Duration;
 use crate::scenario::validate::{Overrides, parse_with_files};
 use crate::scenario::{Scenario, ScenarioError};
-use crate::scenario_file::{ScenarioFolder, read_source};
+use crate::scenario_file::{ScenarioFolder, load_file, read_source};
 use crate::stdout::{out, outln};
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -93,22 +93,13 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
         bail!("--shard: not with --emit (the emitted script gives each task its shard)");
     }
     crate::interrupt::catch();
-    let file = args.file.display().to_string();
-    let source = read_source(&args.file)?;
-    let overrides = args.shared.overrides();
-    // The file as written first, so that its own mistakes are reported as
-    // such; then every point, with the command line's values.
-    let folder = ScenarioFolder::of(&args.file);
-    let base = parse_with_files(&file, &source, Overrides::default(), &folder)?;
-    super::warn(&base);
-    let table: toml::Table =
-        toml::from_str(&source).with_context(|| format!("{file}: not a TOML table"))?;
-    let axes = args
-        .sets
-        .iter()
-        .map(|s| parse_set(s))
-        .collect::<Result<Vec<_>, _>>()?;
-    let grid = Grid::new(axes)?;
+    let points = grid_scenarios(&args.file, &args.sets, args.shared.overrides())?;
+    let GridScenarios {
+        base,
+        grid,
+        scenarios,
+        ..
+    } = &points;
     let kpis = kpi_defs(
         base.alerts.iter().map(|a| a.name.as_str()),
         base.retry.is_some(),
@@ -125,63 +116,27 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
         Some(text) => Some(bound(kpi, text)?),
         None => (kpi.id == "error_rate").then_some(0.01),
     };
-    let scenarios = (0..grid.size())
-        .map(|p| point_scenario(&file, &source, &table, &grid, p, overrides, &folder))
-        .collect::<Result<Vec<_>>>()?;
     let manifest = Manifest {
-        tool: "pooldrill".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        scenario: base.name.clone(),
-        file,
-        hash: base.hash.clone(),
-        seed: scenarios[0].seed,
-        duration_s: scenarios[0].duration.as_secs_f64(),
-        replications: args.replications,
-        confidence: CONFIDENCE,
-        axes: grid.axes.clone(),
         kpis,
         metric: args.metric.clone(),
         safe_below,
-        shard: args.shard,
+        ..points.manifest(args.replications, args.shard)
     };
-    let out = args.shared.out.clone().unwrap_or_else(|| {
-        let name = match args.shard {
-            Some(s) => format!("sweep-{}-shard-{}-of-{}", base.name, s.index, s.count),
-            None => format!("sweep-{}", base.name),
-        };
-        Path::new("output").join(name)
-    });
+    let out = default_out(&args.shared, "sweep", &base.name, args.shard);
     let options = RunOptions {
         check_invariants: args.check_invariants || cfg!(debug_assertions),
         ..RunOptions::default()
     };
-    let items: Vec<usize> = (0..manifest.items())
-        .filter(|&k| manifest.holds(k))
-        .collect();
     // An emitted script runs each shard on `--cpus` threads: its points
     // pass the same guard first, so a cluster never queues runs that fail.
-    let concurrent = match args.emit {
-        Some(_) => items.len().min(args.cpus as usize),
-        None => items.len().min(rayon::current_num_threads()),
-    };
-    let mut events = 0.0;
-    for (point, scenario) in scenarios.iter().enumerate() {
-        let estimate = args
-            .guard
-            .check(&manifest.file, scenario, Outputs::default(), concurrent)
-            .with_context(|| format!("grid point {point} ({})", point_label(&grid, point)))?;
-        let runs = items
-            .iter()
-            .filter(|&&k| manifest.item(k).0 == point)
-            .count();
-        events += estimate.events * runs as f64;
-    }
+    let cpus = args.emit.map(|_| args.cpus as usize);
+    let (items, events, concurrent) = guard_items(&manifest, scenarios, &args.guard, cpus)?;
     if let (Some(target), Some(shards)) = (args.emit, args.shards) {
         let run = ShardedRun {
             command: "sweep",
             name: base.name.clone(),
             scenario: args.file.clone(),
-            source,
+            source: points.source.clone(),
             flags: shard_flags(args),
             points: grid.size(),
             replications: args.replications,
@@ -196,16 +151,160 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
     {
         eprintln!("{note}");
     }
-    let dir = OutputDir::create(&out)?;
-    let bar = progress_bar(items.len(), &base.name, quiet);
+    let (table, dir) = run_items(&manifest, &items, &out, quiet, |point, seed| {
+        let r = replicate(&scenarios[point], seed, options, false)?;
+        Ok(r.kpis.into_iter().map(|(_, v)| v).collect())
+    })?;
+    write_folder(&manifest, &table, dir, None)?;
+    match manifest.shard {
+        Some(s) => outln!("{}", shard_note(s, &manifest, items.len(), &out)),
+        None => out!("{}", summary(&manifest, &table, &out)),
+    }
+    Ok(0)
+}
+
+/// What a shard's run says: its runs and how to recombine them.
+pub fn shard_note(shard: Shard, manifest: &Manifest, runs: usize, out: &Path) -> String {
+    format!(
+        "shard {shard}: {runs} of {} runs; recombine every shard with: pooldrill merge DIR... --out DIR\n  files: {}/{{manifest.json, replications.csv}}",
+        manifest.items(),
+        out.display()
+    )
+}
+
+/// A scenario file, its grid and every point's validated scenario.
+pub struct GridScenarios {
+    /// The file as given on the command line.
+    pub file: String,
+    /// Its text.
+    pub source: String,
+    /// The file as written (its `[[observed]]` series read).
+    pub base: Scenario,
+    /// The grid of `--set` values.
+    pub grid: Grid,
+    /// Each point's scenario, with the command line's overrides.
+    pub scenarios: Vec<Scenario>,
+}
+
+impl GridScenarios {
+    /// The manifest of this grid, replicated `replications` times (of
+    /// which this folder runs `shard`), without its KPIs: a sweep's by
+    /// default, which a fit turns into its own.
+    pub fn manifest(&self, replications: u32, shard: Option<Shard>) -> Manifest {
+        Manifest {
+            tool: "pooldrill".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            scenario: self.base.name.clone(),
+            file: self.file.clone(),
+            hash: self.base.hash.clone(),
+            seed: self.scenarios[0].seed,
+            duration_s: self.scenarios[0].duration.as_secs_f64(),
+            replications,
+            confidence: CONFIDENCE,
+            axes: self.grid.axes.clone(),
+            kpis: Vec::new(),
+            metric: String::new(),
+            safe_below: None,
+            shard,
+            fit: false,
+        }
+    }
+}
+
+/// The scenario at `path` and the grid `sets` spans over it.
+pub fn grid_scenarios(path: &Path, sets: &[String], overrides: Overrides) -> Result<GridScenarios> {
+    let file = path.display().to_string();
+    let source = read_source(path)?;
+    // The file as written first, so that its own mistakes are reported as
+    // such; then every point, with the command line's values.
+    let base = load_file(path, Overrides::default())?;
+    super::warn(&base);
+    let table: toml::Table =
+        toml::from_str(&source).with_context(|| format!("{file}: not a TOML table"))?;
+    let axes = sets
+        .iter()
+        .map(|s| parse_set(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let grid = Grid::new(axes)?;
+    let folder = ScenarioFolder::of(path);
+    let scenarios = (0..grid.size())
+        .map(|p| point_scenario(&file, &source, &table, &grid, p, overrides, &folder))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(GridScenarios {
+        file,
+        source,
+        base,
+        grid,
+        scenarios,
+    })
+}
+
+/// `--out`, or `output/<command>-<name>` (with `-shard-<i>-of-<n>` for a
+/// shard).
+pub fn default_out(
+    shared: &SharedFlags,
+    command: &str,
+    name: &str,
+    shard: Option<Shard>,
+) -> PathBuf {
+    shared.out.clone().unwrap_or_else(|| {
+        let name = match shard {
+            Some(s) => format!("{command}-{name}-shard-{}-of-{}", s.index, s.count),
+            None => format!("{command}-{name}"),
+        };
+        Path::new("output").join(name)
+    })
+}
+
+/// The items this folder runs (its shard's), once every point passed the
+/// guard (`cpus`: the threads of an emitted shard, else this machine's):
+/// the items, the events they will cost and how many run at once.
+pub fn guard_items(
+    manifest: &Manifest,
+    scenarios: &[Scenario],
+    guard: &GuardArgs,
+    cpus: Option<usize>,
+) -> Result<(Vec<usize>, f64, usize)> {
+    let items: Vec<usize> = (0..manifest.items())
+        .filter(|&k| manifest.holds(k))
+        .collect();
+    let concurrent = items
+        .len()
+        .min(cpus.unwrap_or_else(rayon::current_num_threads));
+    let grid = manifest.grid();
+    let mut events = 0.0;
+    for (point, scenario) in scenarios.iter().enumerate() {
+        let estimate = guard
+            .check(&manifest.file, scenario, Outputs::default(), concurrent)
+            .with_context(|| format!("grid point {point} ({})", point_label(&grid, point)))?;
+        let runs = items
+            .iter()
+            .filter(|&&k| manifest.item(k).0 == point)
+            .count();
+        events += estimate.events * runs as f64;
+    }
+    Ok((items, events, concurrent))
+}
+
+/// Run `items` of `manifest` in parallel, each as `run(point, seed)`, into
+/// the table of their values and the staged folder `out`.
+pub fn run_items(
+    manifest: &Manifest,
+    items: &[usize],
+    out: &Path,
+    quiet: bool,
+    run: impl Fn(usize, u64) -> Result<Vec<f64>> + Sync + Send,
+) -> Result<(ReplicationTable, OutputDir)> {
+    let dir = OutputDir::create(out)?;
+    let bar = progress_bar(items.len(), &manifest.scenario, quiet);
     let values = par_map(items.len(), &bar, |j| {
         let k = items[j];
         let (point, rep) = manifest.item(k);
-        let r = replicate(&scenarios[point], manifest.seed_of(k), options, false)
-            .map_err(|e| e.context(format!("grid point {point}, replication {rep}")))?;
-        Ok(r.kpis.into_iter().map(|(_, v)| v).collect::<Vec<f64>>())
+        run(point, manifest.seed_of(k))
+            .map_err(|e| e.context(format!("grid point {point}, replication {rep}")))
     })
     .map_err(|e| guard::name_file(e, &manifest.file))?;
+    let grid = manifest.grid();
     let rows = items
         .iter()
         .zip(values)
@@ -216,17 +315,7 @@ pub fn sweep(args: &SweepArgs, quiet: bool) -> Result<i32> {
         kpis: manifest.kpis.iter().map(|k| k.id.clone()).collect(),
         rows,
     };
-    write_folder(&manifest, &table, dir)?;
-    match manifest.shard {
-        Some(s) => outln!(
-            "shard {s}: {} of {} runs; recombine every shard with: pooldrill merge DIR... --out DIR\n  files: {}/{{manifest.json, replications.csv}}",
-            items.len(),
-            manifest.items(),
-            out.display()
-        ),
-        None => out!("{}", summary(&manifest, &table, &out)),
-    }
-    Ok(0)
+    Ok((table, dir))
 }
 
 /// The flags every shard of an emitted sweep runs with: all the user gave
@@ -315,7 +404,7 @@ fn bound(kpi: &Kpi, text: &str) -> Result<f64> {
 }
 
 /// Grid point `p` for people: `pool.max=4, traffic.rate=1000`.
-fn point_label(grid: &Grid, p: usize) -> String {
+pub fn point_label(grid: &Grid, p: usize) -> String {
     let values = grid.point(p);
     let labels: Vec<String> = grid
         .axes
@@ -328,7 +417,7 @@ fn point_label(grid: &Grid, p: usize) -> String {
 
 /// The validated scenario of grid point `p`. A value that does not
 /// validate is reported at the key's place in the original file.
-fn point_scenario(
+pub fn point_scenario(
     file: &str,
     source: &str,
     table: &toml::Table,
@@ -359,12 +448,17 @@ fn point_scenario(
     })
 }
 
+/// Draws a fit's chart of its best point into the folder.
+pub type BestChart<'a> = &'a dyn Fn(usize, &mut OutputDir) -> Result<()>;
+
 /// Write a sweep's folder: `manifest.json` and `replications.csv`, and for
-/// a whole sweep `sweep.csv` and its charts (all or nothing).
+/// a whole sweep `sweep.csv` and its charts, for a whole fit `fit.csv` and
+/// `best` of its best point (all or nothing).
 pub fn write_folder(
     manifest: &Manifest,
     table: &ReplicationTable,
     mut dir: OutputDir,
+    best: Option<BestChart>,
 ) -> Result<()> {
     let mut json = serde_json::to_vec_pretty(manifest)?;
     json.push(b'\n');
@@ -373,8 +467,16 @@ pub fn write_folder(
     if manifest.shard.is_none() {
         let values: Vec<Vec<f64>> = table.rows.iter().map(|(_, v)| v.clone()).collect();
         let estimates = estimates(manifest, &values);
-        dir.write("sweep.csv", &sweep_table::csv(manifest, &estimates)?)?;
-        sweep_charts::charts(manifest, &estimates, &mut dir)?;
+        if manifest.fit {
+            let ranking = fit_table::rank(manifest, &values);
+            dir.write("fit.csv", &fit_table::csv(manifest, &ranking)?)?;
+            if let (Some(draw), Some(first)) = (best, ranking.first()) {
+                draw(first.point, &mut dir)?;
+            }
+        } else {
+            dir.write("sweep.csv", &sweep_table::csv(manifest, &estimates)?)?;
+            sweep_charts::charts(manifest, &estimates, &mut dir)?;
+        }
     }
     dir.commit()?;
     Ok(())

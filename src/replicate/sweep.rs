@@ -7,7 +7,10 @@
 //! Seeds: point `p` runs under `derive(seed, "sweep-point", p)` and its
 //! replication `i` under [`replication_seed`] of that, so points are
 //! independent of each other (no shared luck across cells of a heatmap) and
-//! nothing depends on the thread or the shard that runs an item.
+//! nothing depends on the thread or the shard that runs an item. A fit
+//! ([`Manifest::fit`]) instead runs replication `i` of every point under
+//! [`replication_seed`] of the master seed: the points share their luck, so
+//! their scores are compared paired.
 
 use super::grid::{Axis, Grid};
 use super::kpi::Kpi;
@@ -87,6 +90,16 @@ pub struct Manifest {
     pub safe_below: Option<f64>,
     /// The slice this folder holds; `None`: the whole sweep.
     pub shard: Option<Shard>,
+    /// A fit (`pooldrill fit`): the KPIs are fit scores, every point's
+    /// replication `i` shares its seed (common random numbers across
+    /// points, so that scores are compared paired), and the folder gets
+    /// `fit.csv` instead of `sweep.csv`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub fit: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Manifest {
@@ -118,6 +131,9 @@ impl Manifest {
     /// The seed of item `k`.
     pub fn seed_of(&self, k: usize) -> u64 {
         let (point, rep) = self.item(k);
+        if self.fit {
+            return replication_seed(self.seed, rep);
+        }
         let point_seed = derive_seed(self.seed, domain("sweep-point"), point as u64);
         replication_seed(point_seed, rep)
     }
@@ -167,6 +183,7 @@ impl Manifest {
             ("replications", a.replications != b.replications),
             ("--set keys and values", a.axes != b.axes),
             ("KPIs", a.kpis != b.kpis),
+            ("command (sweep or fit)", a.fit != b.fit),
             (
                 "--metric or --safe-below",
                 a.metric != b.metric || a.safe_below != b.safe_below,

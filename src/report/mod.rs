@@ -4,6 +4,7 @@ pub mod bands;
 pub mod charts;
 pub mod csv_sink;
 pub mod figures;
+pub mod fit_table;
 pub mod html;
 pub mod kpi_table;
 pub mod markdown;

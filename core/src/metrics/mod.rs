@@ -5,6 +5,7 @@ pub mod buckets;
 pub mod histogram;
 pub mod level;
 pub mod log_kind;
+pub mod observed;
 pub mod pooler;
 pub mod recorder;
 pub mod retry;

@@ -45,6 +45,10 @@ pub struct Summary {
     /// `null` if it never is, or without a trigger (with `[retry]`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recovery_s: Option<Option<f64>>,
+    /// The run scored against each `[[observed]]` series (absent without
+    /// them; filled after the run from the time series: `metrics::observed`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub observed: Vec<super::observed::ObservedScore>,
 }
 
 /// The database's CPU after the warm-up.
@@ -493,6 +497,7 @@ impl Summary {
                 r.recovery_s(policy.trigger_start?, policy.trigger_end?, end.end)
             }),
             alerts: alert_summaries(rec),
+            observed: Vec::new(),
             targets: rec.targets.results(
                 |name| {
                     let i = rec.alerts.rules().iter().position(|r| r.name == name)?;

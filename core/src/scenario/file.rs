@@ -46,6 +46,8 @@ pub struct ScenarioFile {
     pub pooler: Option<PoolerFile>,
     /// retry: the clients' retries (absent: none).
     pub retry: Option<super::retry::RetryFile>,
+    /// Series measured in production, scored against the run.
+    pub observed: Option<Vec<super::observed::ObservedFile>>,
 }
 
 /// `[pooler]`: a PgBouncer sidecar in every pod, in transaction pooling

@@ -6,6 +6,7 @@
 pub mod error;
 pub mod file;
 pub mod locate;
+pub mod observed;
 pub mod resolve;
 pub mod retry;
 pub mod severity;
@@ -63,6 +64,9 @@ pub struct Scenario {
     pub pooler: Option<PoolerConfig>,
     /// retry: the clients' retry policy, if any (docs/retries.md).
     pub retry: Option<retry::Retry>,
+    /// `[[observed]]`: measured series the run is scored against (their
+    /// points are read by [`resolve::load`], not by validation).
+    pub observed: Vec<observed::Observed>,
     /// Hex digest of the scenario source (and command-line overrides).
     pub hash: String,
     /// What is valid but likely wrong (a job that can deadlock), located

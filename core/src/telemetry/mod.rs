@@ -26,7 +26,8 @@ pub const MAX_TELEMETRY_BYTES: u64 = 16 * 1024 * 1024;
 /// A time series on the run's clock.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Series {
-    /// `(seconds from the run's start, value)`, times strictly increasing.
+    /// `(seconds from the run's start, value)`, times strictly increasing;
+    /// never empty (the readers refuse a file without a point).
     pub points: Vec<(f64, f64)>,
 }
 

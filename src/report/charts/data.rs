@@ -48,6 +48,8 @@ pub struct RunSeries {
     pub usable_slots: u32,
     /// Number of pools, for the share of pools starving.
     pub pools: u32,
+    /// Measured series drawn over the simulated ones (`[[observed]]`).
+    pub observed: Vec<super::ObservedLine>,
 }
 
 /// An instant to mark on every time axis.

@@ -16,6 +16,8 @@ pub(crate) enum Swatch {
     Dashed(RGBColor),
     /// A filled box.
     Fill(RGBAColor),
+    /// Dots of this colour (measured points).
+    Dots(RGBColor),
 }
 
 /// One line of a legend.
@@ -92,6 +94,11 @@ where
                 4,
                 color.stroke_width(2),
             ))?;
+        }
+        Swatch::Dots(color) => {
+            for dx in [6, 17, 28] {
+                area.draw(&Circle::new((x + dx, y), 3, color.filled()))?;
+            }
         }
         Swatch::Fill(color) => {
             area.draw(&Rectangle::new([(x, y - 8), (x1, y + 8)], color.filled()))?;

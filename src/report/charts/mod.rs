@@ -17,6 +17,7 @@ mod frame;
 mod grid_heatmap;
 mod heat;
 mod legend;
+mod observed;
 mod overlay;
 mod panel;
 #[cfg(test)]
@@ -34,6 +35,7 @@ mod wait_heatmap;
 
 pub use data::{Marker, MarkerKind, Region, RegionKind, RunSeries, WAIT_BUCKET_BOUNDS_S, footer};
 pub use grid_heatmap::{GridHeatmap, SafeRegion, grid_heatmap};
+pub use observed::ObservedLine;
 pub use overlay::{BandPoint, BandSeries, Overlay, Threshold, overlay};
 pub use pod_heatmap::pod_heatmap;
 pub use retry_storm::retry_storm;

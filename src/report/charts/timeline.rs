@@ -12,6 +12,7 @@ use super::coarsen::coarsen;
 use super::data::RunSeries;
 use super::frame::frame;
 use super::legend::{self, Entry, Swatch};
+use super::observed::{self, Shown};
 use super::panel::{ValueAxis, gapped_line, stacked_areas, threshold};
 use super::run_panel::{max_of, panel, present, rates, times};
 use super::stack::{Panel, stack};
@@ -67,7 +68,10 @@ impl Figure for Timeline<'_> {
 }
 
 fn requests_axis(runs: &[&RunSeries]) -> ValueAxis {
-    let max = max_of(runs.iter().flat_map(|r| rates(r, |row| row.arrivals)));
+    let max = max_of(runs.iter().flat_map(|r| {
+        let seen = observed::values(r, Shown::Requests, Some);
+        rates(r, |row| row.arrivals).into_iter().chain(seen)
+    }));
     ValueAxis::linear(max * 1.1, 3, "requests/s")
 }
 
@@ -79,14 +83,19 @@ where
     let xs = times(run);
     let arrivals = rates(run, |r| r.arrivals);
     let goodput = rates(run, |r| r.goodput);
+    let mut seen = Vec::new();
     panel(run, p, y, |chart| {
         gapped_line(chart, present(&xs, &arrivals), style::BLUE.stroke_width(2))?;
-        gapped_line(chart, present(&xs, &goodput), style::GREEN.stroke_width(2))
+        gapped_line(chart, present(&xs, &goodput), style::GREEN.stroke_width(2))?;
+        seen = observed::draw(chart, run, Shown::Requests, Some)?;
+        Ok(())
     })?;
-    Ok(vec![
+    let mut entries = vec![
         Entry::new(Swatch::Line(style::BLUE, 3), "requests arriving"),
         Entry::new(Swatch::Line(style::GREEN, 3), "answered in time"),
-    ])
+    ];
+    entries.extend(seen);
+    Ok(entries)
 }
 
 pub(crate) fn errors_axis(runs: &[&RunSeries]) -> ValueAxis {
@@ -95,6 +104,7 @@ pub(crate) fn errors_axis(runs: &[&RunSeries]) -> ValueAxis {
         errors
             .chain(r.error_alert.map(|a| a * 2.0))
             .map(|e| e * 100.0)
+            .chain(observed::values(r, Shown::Errors, percent))
     }));
     ValueAxis::linear(max * 1.1, 4, "errors (%)")
 }
@@ -111,6 +121,7 @@ where
     let xs = times(run);
     let errors = run.rows.iter().map(|r| r.error_rate.map(|e| e * 100.0));
     let alert = run.error_alert.map(|a| a * 100.0);
+    let mut seen = Vec::new();
     panel(run, p, y, |chart| {
         if let Some(alert) = alert {
             threshold(chart, alert, style::BLACK.stroke_width(2), true, false)?;
@@ -119,7 +130,9 @@ where
             chart,
             xs.iter().copied().zip(errors),
             style::VERMILLION.stroke_width(2),
-        )
+        )?;
+        seen = observed::draw(chart, run, Shown::Errors, percent)?;
+        Ok(())
     })?;
     let mut entries = vec![Entry::new(
         Swatch::Line(style::VERMILLION, 3),
@@ -131,7 +144,13 @@ where
             format!("alert threshold: {} %", short_number(alert)),
         ));
     }
+    entries.extend(seen);
     Ok(entries)
+}
+
+/// A fraction as a percentage.
+fn percent(v: f64) -> Option<f64> {
+    Some(v * 100.0)
 }
 
 /// log10 of a wait in milliseconds, floored.
@@ -141,10 +160,13 @@ fn log_ms(wait_s: Option<f64>) -> Option<f64> {
 
 /// A log scale from 0 (the floor) to 10 s, or further if a wait is longer.
 pub(crate) fn waits_axis(runs: &[&RunSeries]) -> ValueAxis {
-    let max = max_of(
-        runs.iter()
-            .flat_map(|r| r.rows.iter().filter_map(|row| log_ms(row.wait_p99_s))),
-    );
+    let max = max_of(runs.iter().flat_map(|r| {
+        let seen = observed::values(r, Shown::Waits, |v| log_ms(Some(v)));
+        r.rows
+            .iter()
+            .filter_map(|row| log_ms(row.wait_p99_s))
+            .chain(seen)
+    }));
     let top = (max.ceil() as i32).max(4);
     let ticks: Vec<f64> = (-1..=top).map(f64::from).collect();
     let labels = (-1..=top)
@@ -172,6 +194,7 @@ where
     DB::ErrorType: 'static,
 {
     let xs = times(run);
+    let mut seen = Vec::new();
     panel(run, p, y, |chart| {
         let starved = STARVED_MS.log10();
         threshold(
@@ -192,13 +215,17 @@ where
             chart,
             xs.iter().copied().zip(p99),
             style::BLUE.stroke_width(2),
-        )
+        )?;
+        seen = observed::draw(chart, run, Shown::Waits, |v| log_ms(Some(v)))?;
+        Ok(())
     })?;
-    Ok(vec![
+    let mut entries = vec![
         Entry::new(Swatch::Line(style::BLUE, 3), "p99 wait for a connection"),
         Entry::new(Swatch::Line(style::GREEN, 3), "median (p50) wait"),
         Entry::new(Swatch::Dashed(style::VERMILLION), "starved: wait > 100 ms"),
-    ])
+    ];
+    entries.extend(seen);
+    Ok(entries)
 }
 
 pub(crate) fn connections_axis(runs: &[&RunSeries]) -> ValueAxis {
@@ -210,6 +237,7 @@ pub(crate) fn connections_axis(runs: &[&RunSeries]) -> ValueAxis {
                     as f64
             })
             .chain([f64::from(r.max_connections)])
+            .chain(observed::values(r, Shown::Connections, Some))
     }));
     ValueAxis::linear(max * 1.08, 5, "connections")
 }
@@ -237,6 +265,7 @@ where
         (layer(|r| r.open_leaked), style::PURPLE),
     ];
     let occupied = layer(|r| r.db_occupied);
+    let mut seen = Vec::new();
     panel(run, p, y, |chart| {
         stacked_areas(chart, &xs, &layers)?;
         gapped_line(chart, present(&xs, &occupied), style::BLACK.stroke_width(1))?;
@@ -252,6 +281,7 @@ where
             let max = f64::from(run.max_connections);
             threshold(chart, max, style::BLACK.stroke_width(2), true, false)?;
         }
+        seen = observed::draw(chart, run, Shown::Connections, Some)?;
         Ok(())
     })?;
     let mut entries = vec![
@@ -279,13 +309,18 @@ where
             format!("max_connections: {}", run.max_connections),
         ));
     }
+    entries.extend(seen);
     Ok(entries)
 }
 
 fn failures_axis(runs: &[&RunSeries]) -> ValueAxis {
     let max = max_of(runs.iter().flat_map(|r| {
         let timeouts = rates(r, |row| row.acquire_timeouts);
-        timeouts.into_iter().chain(rates(r, |row| row.refusals))
+        let seen = observed::values(r, Shown::Failures, Some);
+        timeouts
+            .into_iter()
+            .chain(rates(r, |row| row.refusals))
+            .chain(seen)
     }));
     ValueAxis::linear(max * 1.1, 4, "failures/s")
 }
@@ -298,19 +333,24 @@ where
     let xs = times(run);
     let timeouts = rates(run, |r| r.acquire_timeouts);
     let refusals = rates(run, |r| r.refusals);
+    let mut seen = Vec::new();
     panel(run, p, y, |chart| {
         gapped_line(chart, present(&xs, &timeouts), style::BLUE.stroke_width(2))?;
         gapped_line(
             chart,
             present(&xs, &refusals),
             style::VERMILLION.stroke_width(2),
-        )
+        )?;
+        seen = observed::draw(chart, run, Shown::Failures, Some)?;
+        Ok(())
     })?;
-    Ok(vec![
+    let mut entries = vec![
         Entry::new(
             Swatch::Line(style::VERMILLION, 3),
             "refused by PostgreSQL (cap)",
         ),
         Entry::new(Swatch::Line(style::BLUE, 3), "pool acquire timeouts"),
-    ])
+    ];
+    entries.extend(seen);
+    Ok(entries)
 }

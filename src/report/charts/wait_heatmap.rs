@@ -9,6 +9,7 @@ use super::data::{RunSeries, WAIT_BUCKET_BOUNDS_S};
 use super::events::marker_lines;
 use super::heat::{self, ColourKey, colour};
 use super::legend::{Entry, Swatch};
+use super::observed::{self, Shown};
 use super::panel::{ValueAxis, time_chart};
 use super::style;
 use anyhow::{Context, Result};
@@ -54,6 +55,26 @@ fn wait_axis() -> ValueAxis {
     }
 }
 
+/// Where a wait of `s` seconds sits on the bucket axis: the middle of the
+/// zero bucket, else log-interpolated inside its bucket.
+fn bucket_y(s: f64) -> f64 {
+    let bounds = WAIT_BUCKET_BOUNDS_S;
+    if s <= 0.0 {
+        return 0.5;
+    }
+    let i = bounds.partition_point(|&b| b < s);
+    if i >= bounds.len() {
+        return bounds.len() as f64 + 0.5;
+    }
+    let low = if i == 1 {
+        bounds[1] / 10.0
+    } else {
+        bounds[i - 1]
+    };
+    let within = ((s.max(low) / low).ln() / (bounds[i] / low).ln()).clamp(0.0, 1.0);
+    i as f64 + within
+}
+
 impl Figure for WaitHeatmap<'_> {
     fn size(&self) -> (u32, u32) {
         (1400, 860)
@@ -90,10 +111,11 @@ impl Figure for WaitHeatmap<'_> {
             (0.0, 1.0)
         };
         let h = |v: f64| (v.log10() - lo) / (hi - lo);
-        let entries = [
+        let mut entries = vec![
             Entry::new(Swatch::Dashed(style::VERMILLION), "100 ms: starved above"),
             Entry::new(Swatch::Fill(WHITE.mix(1.0)), "white: no acquire"),
         ];
+        entries.extend(observed::legend(run, Shown::Waits));
         let key = ColourKey {
             entries: &entries,
             title: &["acquires per second", "(log colour scale)"],
@@ -129,6 +151,7 @@ impl Figure for WaitHeatmap<'_> {
                 6,
                 style::VERMILLION.stroke_width(3),
             )])?;
+            observed::draw(&mut chart, run, Shown::Waits, |w| Some(bucket_y(w)))?;
             marker_lines(&mut chart, &run.markers, true)
         })
     }

@@ -10,6 +10,7 @@ mod database;
 mod deploys;
 mod events;
 mod job;
+mod observed;
 mod pool;
 mod read;
 mod requests;
@@ -29,7 +30,7 @@ use super::*;
 use super::{Target, TargetCheck};
 use crate::dist::Dist;
 use crate::engine::SimTime;
-use crate::telemetry::{Clock, TelemetryError};
+use crate::telemetry::{Clock, TelemetryError, read_series};
 use job::overlay_job;
 use pool::overlay_pool;
 pub use read::{MAX_FILE_BYTES, decode};
@@ -312,6 +313,8 @@ impl Checker<'_> {
             targets: self.targets(&raw, start_clock, duration)?,
             pooler,
             retry,
+            // Read before the hash, which covers every data file read.
+            observed: self.observed(&raw, &clock)?,
             hash: scenario_hash(source, &self.data.borrow()),
             warnings,
         })
