@@ -181,8 +181,13 @@ fn bad_observed_data_names_the_data_line_and_the_scenario_key() {
         .stderr
         .clone();
     let err = String::from_utf8_lossy(&out);
+    // The data file is named as the user finds it: beside the scenario.
+    let data = tmp.path().join("e.csv");
     assert!(
-        err.contains("s.toml:21:8: observed[0].file: in e.csv:3:4"),
+        err.contains(&format!(
+            "s.toml:21:8: observed[0].file: in {}:3:4",
+            data.display()
+        )),
         "{err}"
     );
     assert!(err.contains("expected a number, found `lots`"), "{err}");
