@@ -6,6 +6,7 @@
 pub mod error;
 pub mod file;
 pub mod locate;
+pub mod overrides;
 pub mod resolve;
 pub mod retry;
 pub mod severity;
