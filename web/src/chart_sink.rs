@@ -73,6 +73,7 @@ impl ChartSink {
         json!({
             "name": scenario.name,
             "duration_s": scenario.duration.as_secs_f64(),
+            "sample_interval_s": scenario.sample_interval.as_secs_f64(),
             "max_connections": scenario.database.max_connections,
             "usable_slots": scenario.database.usable_slots(),
             "has_job": scenario.versions.iter().any(|v| v.app.job.is_some()),

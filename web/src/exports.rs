@@ -3,12 +3,12 @@
 //! buffer from [`pd_alloc`], calls [`pd_request`] (which frees it) and reads
 //! the answer at the address in the high 32 bits of the result, of the
 //! length in the low ones, then hands it back to [`pd_free`]. While a run
-//! goes, the module calls the page's `env.progress(simulated_seconds)`.
+//! goes, the module calls the page's `env.progress(share_done)`.
 #![allow(unsafe_code)]
 
 unsafe extern "C" {
-    /// The page's progress callback: the simulated seconds reached.
-    fn progress(simulated_s: f64);
+    /// The page's progress callback: the share of the simulated time done.
+    fn progress(done: f64);
 }
 
 /// A buffer of `len` bytes for the page to write into.

@@ -50,7 +50,7 @@ pub struct Request {
 /// run, `{"toml": TEXT}` for `apply`, `{"table": {…}}` for `table`,
 /// `{"scenarios": [{"name", "text"}…]}` for `scenarios`, or `{"error": TEXT, "line": L,
 /// "column": C}` with the CLI's located message. `progress` hears the
-/// simulated seconds reached now and then.
+/// share of the simulated time done (0 to 1) now and then.
 pub fn respond(request: &str, progress: &mut dyn FnMut(f64)) -> String {
     let answer = serde_json::from_str::<Request>(request)
         .map_err(|e| json!({ "error": format!("a malformed request: {e}") }))
@@ -103,9 +103,10 @@ fn scenario(r: &Request) -> Result<Scenario, Value> {
 fn run(r: &Request, progress: &mut dyn FnMut(f64)) -> Result<Value, Value> {
     let scenario = scenario(r)?;
     let mut sink = ChartSink::default();
+    let total = scenario.duration.as_secs_f64();
     let summary = Simulation::new(&scenario, RunOptions::default())
         .run(&mut sink, |t| {
-            progress(t.as_secs_f64());
+            progress(t.as_secs_f64() / total);
             true
         })
         .map_err(|e| json!({ "error": format!("scenario {}: {e}", scenario.name) }))?;
