@@ -24,7 +24,7 @@ trap 'rm -rf "$work"' EXIT
 bash web/build.sh
 # The native binary as `cargo test` builds it.
 cargo build --quiet --locked --profile test --bin pooldrill
-pooldrill=target/debug/pooldrill
+pooldrill=${CARGO_TARGET_DIR:-target}/debug/pooldrill
 
 recipe="job.pool_mode=shared&job.release=finally&pool.max=6"
 bad=$'[meta]\nname = "bad"\nduration = "10m"\n[pool]\nmax = "six"\n'

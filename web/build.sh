@@ -12,6 +12,6 @@ cargo build --quiet --locked -p pooldrill-web --profile web --target wasm32-unkn
 rm -rf web/dist
 mkdir -p web/dist
 cp web/index.html web/app.js web/charts.js web/worker.js web/style.css web/dist/
-cp target/wasm32-unknown-unknown/web/pooldrill_web.wasm web/dist/
+cp "${CARGO_TARGET_DIR:-target}"/wasm32-unknown-unknown/web/pooldrill_web.wasm web/dist/
 cp assets/DejaVuSans.ttf assets/DejaVuSans.LICENSE web/dist/
 echo "web/build.sh: web/dist/ ($(du -sh web/dist | cut -f1)): serve it, then open index.html"
