@@ -114,10 +114,12 @@ fn drop_own_job_pool(table: &mut toml::Table, path: &[Step], value: &toml::Value
         return;
     };
     let is_job = matches!(parent.last(), Some(Step::Key(k)) if k == "job");
-    if last == "pool_mode" && is_job && value.as_str() == Some("shared") {
-        if let Some(job) = table_at(table, parent) {
-            job.remove("pool");
-        }
+    if last == "pool_mode"
+        && is_job
+        && value.as_str() == Some("shared")
+        && let Some(job) = table_at(table, parent)
+    {
+        job.remove("pool");
     }
 }
 
