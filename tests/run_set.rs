@@ -48,7 +48,10 @@ fn values_parse_in_the_files_units_and_as_words() {
         set("fleet.shutdown_ends_pools=true").value,
         toml::Value::Boolean(true)
     );
-    assert_eq!(set("meta.description=\"a b\"").value.as_str(), Some("a b"));
+    assert_eq!(
+        set("meta.description=\"a, b\"").value.as_str(),
+        Some("a, b")
+    );
     assert_eq!(set(" pool.max = 6 ").to_string(), "pool.max=6");
     assert_eq!(
         set("job.release=finally").to_string(),

@@ -54,7 +54,8 @@ pub fn parse_set(option: &str) -> Result<Set, String> {
         ));
     }
     let text = text.trim();
-    if text.contains(',') || text.contains("..") {
+    let quoted = text.len() >= 2 && text.starts_with('"') && text.ends_with('"');
+    if !quoted && (text.contains(',') || text.contains("..")) {
         return Err(fail(format!(
             "expected one value (sweep takes lists and ranges), found \"{text}\""
         )));
@@ -63,9 +64,7 @@ pub fn parse_set(option: &str) -> Result<Set, String> {
         Ok(v) => v.kind().toml_value(v.stored()),
         Err(_) if text == "true" || text == "false" => toml::Value::Boolean(text == "true"),
         Err(_) if is_word(text) => toml::Value::String(text.to_owned()),
-        Err(_) if text.len() >= 2 && text.starts_with('"') && text.ends_with('"') => {
-            toml::Value::String(text[1..text.len() - 1].to_owned())
-        }
+        Err(_) if quoted => toml::Value::String(text[1..text.len() - 1].to_owned()),
         Err(found) => {
             return Err(fail(format!(
                 "expected an integer, a number, a duration like \"10s\", a rate like \"100/s\", true, false or a word like shared, found {found}"
