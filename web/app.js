@@ -266,6 +266,7 @@ const ROWS = [
 
 function showResults(answers) {
   const summaries = answers.map(a => JSON.parse(a.summary));
+  $("arms").hidden = false;
   $("arm-b").hidden = answers.length < 2; // before drawing: it sets A's width
   answers.forEach((a, i) => drawRun([...$(`arm-${"ab"[i]}`).querySelectorAll("canvas")], a.chart));
   const table = $("table");
@@ -336,12 +337,12 @@ async function main() {
   const picker = $("scenario");
   picker.add(new Option("(pasted or dropped)", ""));
   for (const s of state.scenarios) picker.add(new Option(s.name, s.name));
+  let refused = null;
   try {
     readUrl();
   } catch (e) {
-    $("error").hidden = false; $("error").textContent = e.message;
-    document.body.dataset.state = `error: ${e.message}`;
-    return;
+    refused = e.message; // shown below, over the scenario's own check
+    if (!source()) state.scenario = "after";
   }
   picker.value = state.scenario || "";
   $("toml").value = source().text;
@@ -365,7 +366,10 @@ async function main() {
   $("download").addEventListener("click", download);
   $("ab").addEventListener("change", toggleAb);
   document.body.dataset.state = "ready";
-  if (autorun) {
+  if (refused) {
+    showError({ error: refused });
+    document.body.dataset.state = `error: ${refused}`;
+  } else if (autorun) {
     if (valid) run();
     else document.body.dataset.state = `error: ${$("error").textContent}`;
   }
