@@ -3,7 +3,7 @@
 //! the TOML value it is written into the scenario as.
 
 use crate::engine::SimTime;
-use crate::scenario::units::{Duration, Rate};
+use crate::scenario::units::{Duration, Rate, exact};
 use serde::{Deserialize, Serialize};
 
 /// What kind of value a `--set` gives.
@@ -37,7 +37,7 @@ impl Kind {
         match self {
             Kind::Integer => toml::Value::Integer(v as i64),
             Kind::Number => toml::Value::Float(v),
-            Kind::Duration => toml::Value::String(crate::format::exact(SimTime::from_secs_f64(v))),
+            Kind::Duration => toml::Value::String(exact(SimTime::from_secs_f64(v))),
             Kind::Rate => toml::Value::String(format!("{v}/s")),
         }
     }
