@@ -2,7 +2,6 @@
 //! times, percents and exact durations. One copy of each, so that a report,
 //! the dashboard and a command write the same quantity the same way.
 
-use crate::engine::SimTime;
 use crate::scenario::ClockTime;
 
 /// A span of time in words: "45 s", "6 min 20 s", "8 min", "1 h",
@@ -58,6 +57,7 @@ pub use crate::scenario::units::exact;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::SimTime;
 
     #[test]
     fn spans_read_as_words() {
