@@ -113,6 +113,10 @@ fn the_handout_is_self_contained_deterministic_and_has_every_chart() {
         assert!(s.contains("<figure>"), "{name}: its timeline");
         assert!(page.contains(&format!("<a href=\"#{name}\">{name}</a>")));
     }
+    assert!(
+        page.contains("<code>bash web/build.sh</code>"),
+        "the handout says how to drive the runs live in the browser page"
+    );
     let compared = section(&page, "comparison");
     assert!(compared.contains("<th><a href=\"#before\">before</a></th><th><a href=\"#after\">after</a></th><th><a href=\"#fixed\">fixed</a></th>"));
     assert!(page.len() < 2_000_000, "{} bytes", page.len());

@@ -2,7 +2,6 @@
 //! times, percents and exact durations. One copy of each, so that a report,
 //! the dashboard and a command write the same quantity the same way.
 
-use crate::engine::SimTime;
 use crate::scenario::ClockTime;
 
 /// A span of time in words: "45 s", "6 min 20 s", "8 min", "1 h",
@@ -51,22 +50,14 @@ pub fn millis(t: Option<f64>) -> String {
     t.map_or("–".into(), |s| format!("{:.1} ms", s * 1e3))
 }
 
-/// `t` in the largest unit that writes it exactly, as scenario files and
-/// command lines take it: "600s", "1500ms", "250us", "7ns".
-pub fn exact(t: SimTime) -> String {
-    let ns = t.0;
-    [(1_000_000_000, "s"), (1_000_000, "ms"), (1_000, "us")]
-        .into_iter()
-        .find(|(unit, _)| ns.is_multiple_of(*unit))
-        .map_or_else(
-            || format!("{ns}ns"),
-            |(unit, name)| format!("{}{name}", ns / unit),
-        )
-}
+/// `t` in the largest unit that writes it exactly (the scenario format's
+/// own, which `--set` writes durations with).
+pub use crate::scenario::units::exact;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::SimTime;
 
     #[test]
     fn spans_read_as_words() {

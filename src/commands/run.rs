@@ -12,7 +12,9 @@ use crate::replicate::comparison::Arm;
 use crate::report::replicated::{self, replicate_to_folder};
 use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir, OutputFile, terminal};
 use crate::scenario::Scenario;
-use crate::scenario_file::load_file;
+use crate::scenario::overrides::{parse_set, parse_with_sets};
+use crate::scenario::validate::Overrides;
+use crate::scenario_file::{ScenarioFolder, load_file, read_source};
 use crate::stdout::out;
 use anyhow::{Context, Result};
 use clap::Args;
@@ -55,6 +57,11 @@ pub struct RunArgs {
     /// files.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replications: u32,
+    /// Set a value over the file's by its dotted key path (pool.max=6,
+    /// job.pool_mode=shared); repeatable, each key once. The summary's
+    /// scenario hash then covers the sets (docs/browser.md#the-scenario-hash).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
 }
 
 /// A run stopped by a signal (SIGINT, SIGTERM, SIGHUP).
@@ -73,7 +80,7 @@ pub struct Interrupted {
 /// Run one scenario file.
 pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
     interrupt::catch();
-    let scenario = load_file(&args.file, args.shared.overrides())?;
+    let scenario = load_with_sets(&args.file, &args.sets, args.shared.overrides())?;
     super::warn(&scenario);
     let file = args.file.display().to_string();
     let outputs = Outputs {
@@ -172,6 +179,26 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         out!("{text}");
     }
     Ok(0)
+}
+
+/// The scenario file at `path` with the `--set` options `sets` written in.
+fn load_with_sets(path: &Path, sets: &[String], overrides: Overrides) -> Result<Scenario> {
+    if sets.is_empty() {
+        return Ok(load_file(path, overrides)?);
+    }
+    let folder = ScenarioFolder::of(path);
+    let sets = sets
+        .iter()
+        .map(|s| parse_set(s).map_err(anyhow::Error::msg))
+        .collect::<Result<Vec<_>>>()?;
+    let source = read_source(path)?;
+    Ok(parse_with_sets(
+        &path.display().to_string(),
+        &source,
+        &sets,
+        overrides,
+        &folder,
+    )?)
 }
 
 /// Run `scenario` into the staged folder `out` (timeseries.csv, pods.csv,

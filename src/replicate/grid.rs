@@ -7,30 +7,15 @@
 //! parsed TOML table and the text re-serialised; validation then checks
 //! them as it checks any file.
 
-mod key_path;
-
 use crate::engine::SimTime;
-use crate::scenario::units::{Duration, Rate};
-use key_path::{set, steps};
+use crate::scenario::overrides::key_path::{set, steps};
+pub use crate::scenario::overrides::value::Kind;
+use crate::scenario::overrides::value::{Value, common_kind, expected};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Most values along one axis, and grid points in all.
 const MAX_VALUES: usize = 10_000;
-
-/// What kind of value an axis sweeps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// Whole numbers (`pool.max`).
-    Integer,
-    /// Numbers (`job.error_probability`).
-    Number,
-    /// Durations, stored in seconds.
-    Duration,
-    /// Rates, stored per second.
-    Rate,
-}
 
 /// One `--set`: a key path and the values it takes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -58,55 +43,6 @@ impl fmt::Display for SetError {
 }
 
 impl std::error::Error for SetError {}
-
-/// A value as typed.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Value {
-    Integer(i64),
-    Number(f64),
-    Duration(SimTime),
-    Rate(f64),
-}
-
-impl Value {
-    fn parse(s: &str) -> Result<Value, String> {
-        let s = s.trim();
-        if s.contains('/') {
-            return s.parse::<Rate>().map(|r| Value::Rate(r.0));
-        }
-        if let Ok(i) = s.parse::<i64>() {
-            return Ok(Value::Integer(i));
-        }
-        if let Ok(v) = s.parse::<f64>() {
-            return if v.is_finite() {
-                Ok(Value::Number(v))
-            } else {
-                Err(format!("\"{s}\", which is not a finite number"))
-            };
-        }
-        s.parse::<Duration>()
-            .map(|d| Value::Duration(d.0))
-            .map_err(|_| format!("\"{s}\""))
-    }
-
-    fn kind(self) -> Kind {
-        match self {
-            Value::Integer(_) => Kind::Integer,
-            Value::Number(_) => Kind::Number,
-            Value::Duration(_) => Kind::Duration,
-            Value::Rate(_) => Kind::Rate,
-        }
-    }
-
-    /// In stored units.
-    fn stored(self) -> f64 {
-        match self {
-            Value::Integer(i) => i as f64,
-            Value::Number(v) | Value::Rate(v) => v,
-            Value::Duration(t) => t.as_secs_f64(),
-        }
-    }
-}
 
 /// Parse one `--set KEY=VALUES`.
 pub fn parse_set(option: &str) -> Result<Axis, SetError> {
@@ -150,40 +86,6 @@ pub fn parse_set(option: &str) -> Result<Axis, SetError> {
         kind,
         values,
     })
-}
-
-fn expected(found: String) -> String {
-    format!(
-        "expected an integer, a number, a duration like \"10s\" or a rate like \"100/s\", found {found}"
-    )
-}
-
-/// The one kind of several values (integers mixed with numbers are numbers).
-fn common_kind(values: &[Value]) -> Result<Kind, String> {
-    let mut kind = values[0].kind();
-    for v in values {
-        kind = match (kind, v.kind()) {
-            (a, b) if a == b => a,
-            (Kind::Integer, Kind::Number) | (Kind::Number, Kind::Integer) => Kind::Number,
-            (a, b) => {
-                return Err(format!(
-                    "expected values of one kind, found {} and {}",
-                    kind_name(a),
-                    kind_name(b)
-                ));
-            }
-        };
-    }
-    Ok(kind)
-}
-
-fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Integer => "an integer",
-        Kind::Number => "a number",
-        Kind::Duration => "a duration",
-        Kind::Rate => "a rate",
-    }
 }
 
 /// `start..end[:step]`: integers step by 1 unless told; other kinds need a
@@ -233,13 +135,7 @@ fn round12(v: f64) -> f64 {
 impl Axis {
     /// The TOML value of value `i`, in the file's units.
     fn toml_value(&self, i: usize) -> toml::Value {
-        let v = self.values[i];
-        match self.kind {
-            Kind::Integer => toml::Value::Integer(v as i64),
-            Kind::Number => toml::Value::Float(v),
-            Kind::Duration => toml::Value::String(crate::format::exact(SimTime::from_secs_f64(v))),
-            Kind::Rate => toml::Value::String(format!("{v}/s")),
-        }
+        self.kind.toml_value(self.values[i])
     }
 
     /// Value `i` for people: `4`, `0.2`, `10s`, `1500`.

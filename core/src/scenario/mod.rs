@@ -7,6 +7,7 @@ pub mod error;
 pub mod file;
 pub mod locate;
 pub mod observed;
+pub mod overrides;
 pub mod resolve;
 pub mod retry;
 pub mod severity;

@@ -34,7 +34,7 @@ macro_rules! from_string {
 
 mod duration;
 
-pub use duration::Duration;
+pub use duration::{Duration, exact};
 
 /// Events per second, read from `"2000/s"`, `"120/min"`, `"5/ms"` or `"7200/h"`.
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Default)]

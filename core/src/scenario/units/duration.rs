@@ -209,6 +209,19 @@ fn unit_length(unit: &str, number: &str) -> Result<u128, String> {
 
 from_string!(Duration, "a duration like \"30s\", \"250ms\" or \"10m\"");
 
+/// `t` in the largest unit that writes it exactly, as scenario files and
+/// command lines take it: "600s", "1500ms", "250us", "7ns".
+pub fn exact(t: SimTime) -> String {
+    let ns = t.0;
+    [(1_000_000_000, "s"), (1_000_000, "ms"), (1_000, "us")]
+        .into_iter()
+        .find(|(unit, _)| ns.is_multiple_of(*unit))
+        .map_or_else(
+            || format!("{ns}ns"),
+            |(unit, name)| format!("{}{name}", ns / unit),
+        )
+}
+
 impl Serialize for Duration {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.to_string())

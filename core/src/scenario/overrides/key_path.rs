@@ -3,13 +3,15 @@
 
 /// One step of a key path.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum Step {
+pub enum Step {
+    /// A table's key.
     Key(String),
+    /// A list's index.
     Index(usize),
 }
 
 /// Split `a."b.c"[2].d` into steps.
-pub(super) fn steps(path: &str) -> Result<Vec<Step>, String> {
+pub fn steps(path: &str) -> Result<Vec<Step>, String> {
     let bad = || format!("expected a dotted key path like pool.max, found \"{path}\"");
     if path.starts_with('.') || path.ends_with('.') {
         return Err(bad());
@@ -55,11 +57,7 @@ pub(super) fn steps(path: &str) -> Result<Vec<Step>, String> {
 }
 
 /// Set `value` at `steps` in `table`, creating missing tables.
-pub(super) fn set(
-    table: &mut toml::Table,
-    steps: &[Step],
-    value: toml::Value,
-) -> Result<(), String> {
+pub fn set(table: &mut toml::Table, steps: &[Step], value: toml::Value) -> Result<(), String> {
     let (last, parents) = steps.split_last().expect("a path has a step");
     let mut here = Here::Table(table);
     let mut walked = String::new();
@@ -75,6 +73,18 @@ pub(super) fn set(
             "expected a table at {walked}, found something else"
         )),
     }
+}
+
+/// The table at `steps` in `table`, if there is one.
+pub fn table_at<'a>(table: &'a mut toml::Table, steps: &[Step]) -> Option<&'a mut toml::Table> {
+    let mut here = table;
+    for step in steps {
+        let Step::Key(k) = step else {
+            return None;
+        };
+        here = here.get_mut(k)?.as_table_mut()?;
+    }
+    Some(here)
 }
 
 /// Why a `--set` may not create the table `key` under `parent` (a dotted
