@@ -4,7 +4,7 @@
 
 use assert_cmd::Command;
 use pooldrill::scenario::overrides::{Set, apply, hash_with, parse_set, parse_with_sets};
-use pooldrill::scenario::validate::{Overrides, parse, source_hash};
+use pooldrill::scenario::validate::{NoFiles, Overrides, parse, source_hash};
 use predicates::prelude::*;
 use std::path::Path;
 
@@ -95,9 +95,15 @@ fn a_set_is_written_at_its_path_and_a_shared_job_drops_its_own_pool() {
 
 #[test]
 fn the_hash_covers_the_file_and_the_sorted_sets() {
-    assert_eq!(hash_with(TINY, &[]), source_hash(TINY));
-    let a = hash_with(TINY, &[set("pool.max=3"), set("traffic.rate=100/s")]);
-    let b = hash_with(TINY, &[set("traffic.rate=100/s"), set("pool.max=3")]);
+    assert_eq!(hash_with(&source_hash(TINY), &[]), source_hash(TINY));
+    let a = hash_with(
+        &source_hash(TINY),
+        &[set("pool.max=3"), set("traffic.rate=100/s")],
+    );
+    let b = hash_with(
+        &source_hash(TINY),
+        &[set("traffic.rate=100/s"), set("pool.max=3")],
+    );
     assert_eq!(a, b, "the order of the sets does not matter");
     assert_eq!(
         a,
@@ -108,15 +114,22 @@ fn the_hash_covers_the_file_and_the_sorted_sets() {
     );
     assert_ne!(
         a,
-        hash_with(TINY, &[set("pool.max=4"), set("traffic.rate=100/s")])
+        hash_with(
+            &source_hash(TINY),
+            &[set("pool.max=4"), set("traffic.rate=100/s")]
+        )
     );
     let s = parse_with_sets(
         "tiny.toml",
         TINY,
         &[set("pool.max=3")],
         Overrides::default(),
+        &NoFiles,
     );
-    assert_eq!(s.unwrap().hash, hash_with(TINY, &[set("pool.max=3")]));
+    assert_eq!(
+        s.unwrap().hash,
+        hash_with(&source_hash(TINY), &[set("pool.max=3")])
+    );
 }
 
 #[test]
@@ -126,6 +139,7 @@ fn an_invalid_value_is_reported_at_the_key_in_the_file() {
         TINY,
         &[set("pool.max=0")],
         Overrides::default(),
+        &NoFiles,
     )
     .unwrap_err();
     assert_eq!((e.line, e.column, e.path.as_str()), (15, 7, "pool.max"));
@@ -159,7 +173,7 @@ fn run_with_sets_gives_what_the_edited_file_gives_but_the_hash() {
     .unwrap();
     let by_hand = summary(dir.path(), fixed.to_str().unwrap(), &["--duration", "6m"]);
     let hash = hash_with(
-        AFTER,
+        &source_hash(AFTER),
         &[
             set("job.pool_mode=shared"),
             set("job.release=finally"),

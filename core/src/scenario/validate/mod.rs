@@ -68,7 +68,7 @@ pub fn parse_with(
 }
 
 /// A resolver without files, for scenario text given alone.
-struct NoFiles;
+pub struct NoFiles;
 
 impl Resolve for NoFiles {
     fn read(&self, _: &str) -> std::result::Result<Vec<u8>, String> {
