@@ -2,13 +2,16 @@
 //! folder.
 
 use super::shared_flags::SharedFlags;
+use super::window_arg::{self, WindowArg};
 use crate::engine::SimTime;
 use crate::guard::{self, GuardArgs, Outputs};
 use crate::interrupt;
+use crate::metrics::window_tally::Windows;
 use crate::metrics::{NullSink, Sink, Summary, Tee};
 use crate::model::{RunError, RunOptions, Simulation};
 use crate::replicate::comparison::Arm;
 use crate::report::replicated::{self, replicate_to_folder};
+use crate::report::windows as report_windows;
 use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir, OutputFile, terminal};
 use crate::scenario::Scenario;
 use crate::scenario_file::load_file;
@@ -54,6 +57,11 @@ pub struct RunArgs {
     /// files.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replications: u32,
+    /// Also summarise the requests that arrived in FROM..TO, beside the
+    /// whole run and in windows.json: times of day ("14:10..14:20", with
+    /// meta.start) or from the start ("10m..20m"); repeatable.
+    #[arg(long = "window", value_name = "FROM..TO", value_parser = window_arg::parse)]
+    pub windows: Vec<WindowArg>,
 }
 
 /// A run stopped by a signal (SIGINT, SIGTERM, SIGHUP).
@@ -80,6 +88,7 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         openmetrics: args.openmetrics.is_some() && args.replications == 1,
         trace: args.trace && args.replications == 1,
     };
+    let windows = window_arg::resolve(&scenario, &args.windows)?;
     let runs = args.replications as usize;
     let concurrent = runs.min(rayon::current_num_threads());
     let estimate = args.guard.check(&file, &scenario, outputs, concurrent)?;
@@ -102,6 +111,10 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         anyhow::ensure!(
             !args.trace,
             "--trace needs a single run: drop --replications"
+        );
+        anyhow::ensure!(
+            args.windows.is_empty(),
+            "--window needs a single run: drop --replications"
         );
         anyhow::ensure!(
             args.openmetrics.is_none(),
@@ -132,6 +145,7 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         args.trace,
         args.max_pending,
         om,
+        windows,
     )
     .map_err(|e| guard::name_file(e, &file))?;
     // The export and the folder go out together: nothing after a signal,
@@ -153,8 +167,15 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         }
     }
     let mut text = terminal::summary_table(&summary);
+    text.push_str(&report_windows::windows_table(&scenario, &summary));
+    text.push_str(&report_windows::rollout_tables(&scenario, &summary));
+    let also = if summary.windows.is_empty() {
+        ""
+    } else {
+        ", windows.json"
+    };
     text.push_str(&format!(
-        "  files: {}/{{timeseries.csv, pods.csv, events.csv, summary.json}}\n",
+        "  files: {}/{{timeseries.csv, pods.csv, events.csv, summary.json{also}}}\n",
         out.display()
     ));
     if let Some(path) = &args.openmetrics {
@@ -174,7 +195,8 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
 }
 
 /// Run `scenario` into the staged folder `out` (timeseries.csv, pods.csv,
-/// events.csv, summary.json and, with `trace`, trace.jsonl), feeding the rows
+/// events.csv, summary.json and, with `trace`, trace.jsonl; windows.json
+/// with `windows` spans), feeding the rows
 /// to the OpenMetrics export `om` as well if there is one, and stopping at
 /// `max_pending` events pending at once (default: the event queue's limit):
 /// the summary, the folder to commit and the export to write.
@@ -186,6 +208,7 @@ fn stage_run(
     trace: bool,
     max_pending: Option<usize>,
     mut om: Option<OpenMetricsSink>,
+    windows: Windows,
 ) -> Result<(Summary, OutputDir, Option<OpenMetricsSink>)> {
     let cannot_write = || {
         format!(
@@ -202,7 +225,8 @@ fn stage_run(
     let mut trace_file = trace.then(|| dir.file("trace.jsonl")).transpose()?;
     let mut trace_error: Option<std::io::Error> = None;
     let bar = progress_bar(scenario, quiet);
-    let mut sim = Simulation::new(scenario, options);
+    let write_windows = !windows.spans.is_empty();
+    let mut sim = Simulation::new(scenario, options).with_windows(windows);
     if let Some(limit) = max_pending {
         sim = sim.with_max_pending(limit);
     }
@@ -251,6 +275,11 @@ fn stage_run(
     let json = serde_json::to_vec_pretty(&summary)?;
     dir.write("summary.json", &json)
         .with_context(cannot_write)?;
+    if write_windows {
+        let json = report_windows::windows_json(&summary)?;
+        dir.write("windows.json", &json)
+            .with_context(cannot_write)?;
+    }
     Ok((summary, dir, om))
 }
 

@@ -63,7 +63,7 @@ impl Simulation<'_> {
                 self.rec.open.value()
             ));
         }
-        let t = &self.rec.totals;
+        let t = &self.rec.tally.totals;
         // retry: requests waiting out a backoff, in both partitions.
         let in_backoff = self.retry.as_ref().map_or(0, |r| r.in_backoff);
         let ended = t.completed

@@ -1,0 +1,278 @@
+//! Windows summarised apart from the whole run (`run --window`, and the
+//! before / during / after tables of deploys and rollbacks): each keeps a
+//! [`Tally`] of its own, fed with the records of the requests that arrived
+//! in it (acquires by their start, leaks by their time: as `summary.json`
+//! attributes them), and the integrals of the connection levels over it,
+//! taken exactly at its edges.
+
+use super::level::Level;
+use super::log_kind::LogKind;
+use super::tally::Tally;
+use crate::engine::SimTime;
+
+/// A time span `[from, to)` from the start of the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// Its start.
+    pub from: SimTime,
+    /// Its end.
+    pub to: SimTime,
+}
+
+/// What to summarise apart.
+#[derive(Clone, Debug, Default)]
+pub struct Windows {
+    /// Fixed spans (`--window`).
+    pub spans: Vec<Span>,
+    /// Whether to follow each deploy and rollback: before it, during its
+    /// rollout, after its `rollout_complete`.
+    pub rollouts: bool,
+}
+
+/// One window's accumulators.
+#[derive(Clone, Debug)]
+pub struct WindowTally {
+    /// The span asked for (its start may lie in the warm-up).
+    pub asked: Span,
+    /// The span measured: the start clipped to the warm-up's end; the end
+    /// `SimTime::NEVER` while it is open or when it reaches the run's end.
+    pub span: Span,
+    /// Its requests and acquires.
+    pub tally: Tally,
+    /// ∫ open connections at its start and end (value·ns after the warm-up).
+    pub open_area: [f64; 2],
+    /// ∫ checked-out clients at its start and end.
+    pub checked_out_area: [f64; 2],
+    /// Most open connections at once in it.
+    pub peak_open: i64,
+    started: bool,
+    ended: bool,
+}
+
+impl WindowTally {
+    fn new(asked: Span, warmup: SimTime) -> WindowTally {
+        let from = asked.from.max(warmup);
+        WindowTally {
+            asked,
+            span: Span {
+                from,
+                to: asked.to.max(from),
+            },
+            tally: Tally::default(),
+            open_area: [0.0; 2],
+            checked_out_area: [0.0; 2],
+            peak_open: 0,
+            started: false,
+            ended: false,
+        }
+    }
+
+    /// Whether something that started at `t` belongs to it.
+    #[inline]
+    fn holds(&self, t: SimTime) -> bool {
+        self.span.from <= t && t < self.span.to
+    }
+}
+
+/// A deploy or rollback and its three windows (indices into the list).
+#[derive(Clone, Debug)]
+pub struct Rollout {
+    /// `deploy v2, rolling (surge 1, unavailable 0)`.
+    pub label: String,
+    /// When it started.
+    pub at: SimTime,
+    /// From the previous `rollout_complete` (or the warm-up's end) to it;
+    /// none if another rollout was still going.
+    pub before: Option<usize>,
+    /// From it to its `rollout_complete` (or the run's end).
+    pub during: usize,
+    /// From its `rollout_complete` to the run's end; none if it never
+    /// completed.
+    pub after: Option<usize>,
+}
+
+/// Every window of a run.
+#[derive(Clone, Debug)]
+pub struct WindowTallies {
+    /// The windows: the `--window` ones first, in their order.
+    pub list: Vec<WindowTally>,
+    /// The deploys and rollbacks followed.
+    pub rollouts: Vec<Rollout>,
+    /// How many of the list's windows were asked for (`--window`).
+    asked: usize,
+    /// Whether deploys and rollbacks are followed.
+    follow_rollouts: bool,
+    /// The window open since the last `rollout_complete` (or the warm-up's
+    /// end), when no rollout is going.
+    steady: Option<usize>,
+    /// The fixed windows' edges still to take, in order.
+    edges: Vec<SimTime>,
+    next_edge: usize,
+    warmup: SimTime,
+    /// The largest segment peak taken from the open-connections level.
+    peak_taken: i64,
+}
+
+impl WindowTallies {
+    /// The windows of a run with this warm-up, stopping at `end`.
+    pub fn new(windows: Windows, warmup: SimTime, end: SimTime) -> WindowTallies {
+        let list: Vec<WindowTally> = windows
+            .spans
+            .iter()
+            .map(|&s| {
+                let to = if s.to >= end { SimTime::NEVER } else { s.to };
+                WindowTally::new(Span { from: s.from, to }, warmup)
+            })
+            .collect();
+        let mut edges: Vec<SimTime> = list
+            .iter()
+            .flat_map(|w| [w.span.from, w.span.to])
+            .filter(|&t| t != SimTime::NEVER)
+            .chain([warmup])
+            .collect();
+        edges.sort();
+        edges.dedup();
+        let mut tallies = WindowTallies {
+            list,
+            rollouts: Vec::new(),
+            asked: windows.spans.len(),
+            follow_rollouts: windows.rollouts,
+            steady: None,
+            edges,
+            next_edge: 0,
+            warmup,
+            peak_taken: 0,
+        };
+        if windows.rollouts {
+            tallies.steady = Some(tallies.open_window(warmup));
+        }
+        tallies
+    }
+
+    /// How many of the list's windows were asked for: the first ones.
+    pub fn asked(&self) -> usize {
+        self.asked
+    }
+
+    /// Feed a record of something that started at `t` to each window
+    /// holding it.
+    pub fn feed(&mut self, t: SimTime, feed: impl Fn(&mut Tally)) {
+        for w in self.list.iter_mut().filter(|w| w.holds(t)) {
+            feed(&mut w.tally);
+        }
+    }
+
+    /// Take the fixed edges up to `now` (after the warm-up's end); the next
+    /// edge, or `SimTime::NEVER`.
+    pub fn mark(&mut self, now: SimTime, open: &mut Level, checked_out: &mut Level) -> SimTime {
+        while let Some(&edge) = self.edges.get(self.next_edge) {
+            if edge > now {
+                return edge;
+            }
+            self.edge(edge, open, checked_out);
+            self.next_edge += 1;
+        }
+        SimTime::NEVER
+    }
+
+    /// At `t`: hand the open-connections peak since the previous edge to
+    /// the windows that span it, then end and start the windows whose
+    /// edge `t` is.
+    fn edge(&mut self, t: SimTime, open: &mut Level, checked_out: &mut Level) {
+        let peak = open.take_peak();
+        self.peak_taken = self.peak_taken.max(peak);
+        let areas = [
+            open.area_until(t, self.warmup),
+            checked_out.area_until(t, self.warmup),
+        ];
+        for w in &mut self.list {
+            if w.started && !w.ended {
+                w.peak_open = w.peak_open.max(peak);
+            }
+            if !w.ended && w.span.to <= t {
+                w.ended = true;
+                (w.open_area[1], w.checked_out_area[1]) = (areas[0], areas[1]);
+            }
+            if !w.started && w.span.from <= t {
+                w.started = true;
+                (w.open_area[0], w.checked_out_area[0]) = (areas[0], areas[1]);
+            }
+        }
+    }
+
+    /// A window `[now, …)` whose end is not known yet.
+    fn open_window(&mut self, now: SimTime) -> usize {
+        let asked = Span {
+            from: now,
+            to: SimTime::NEVER,
+        };
+        self.list.push(WindowTally::new(asked, self.warmup));
+        self.list.len() - 1
+    }
+
+    /// End the open window `i` now.
+    fn close_window(&mut self, i: usize, now: SimTime) {
+        let w = &mut self.list[i];
+        w.span.to = now.max(w.span.from);
+    }
+
+    /// A line of the event log at `now`: a deploy or rollback ends the
+    /// steady window and opens its rollout's; a `rollout_complete` ends
+    /// the rollouts' and opens their "after" windows and a steady one.
+    pub fn change(
+        &mut self,
+        now: SimTime,
+        kind: LogKind,
+        label: String,
+        open: &mut Level,
+        checked_out: &mut Level,
+    ) {
+        if !self.follow_rollouts {
+            return;
+        }
+        match kind {
+            LogKind::Deploy | LogKind::Rollback => {
+                let before = self.steady.take();
+                if let Some(i) = before {
+                    self.close_window(i, now);
+                }
+                let during = self.open_window(now);
+                self.rollouts.push(Rollout {
+                    label,
+                    at: now,
+                    before,
+                    during,
+                    after: None,
+                });
+            }
+            LogKind::RolloutComplete => {
+                let going: Vec<usize> = (0..self.rollouts.len())
+                    .filter(|&r| self.rollouts[r].after.is_none())
+                    .collect();
+                if going.is_empty() {
+                    return;
+                }
+                for r in going {
+                    self.close_window(self.rollouts[r].during, now);
+                    self.rollouts[r].after = Some(self.open_window(now));
+                }
+                self.steady = Some(self.open_window(now));
+            }
+            _ => return,
+        }
+        if now >= self.warmup {
+            self.edge(now, open, checked_out);
+        }
+    }
+
+    /// The run stopped at `end`: end every window still open and give the
+    /// open-connections level its whole-run peak back.
+    pub fn close(&mut self, end: SimTime, open: &mut Level, checked_out: &mut Level) {
+        self.mark(end, open, checked_out);
+        for w in &mut self.list {
+            w.span.to = w.span.to.min(end).max(w.span.from);
+        }
+        self.edge(end, open, checked_out);
+        open.restore_peak(self.peak_taken);
+    }
+}
