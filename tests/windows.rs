@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 /// A copy of the test scenario `name` in `dir`.
 fn copy(name: &str, dir: &Path) -> PathBuf {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(name);
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(name);
     let to = dir.join(name);
     std::fs::copy(from, &to).unwrap();
     to
@@ -45,7 +47,11 @@ fn the_whole_run_window_equals_summary_json_and_says_it_was_clipped() {
     let file = copy("tiny.toml", tmp.path());
     let out = tmp.path().join("o");
     // tiny.toml runs 30 s after a 10 s warm-up.
-    let text = run(&file, &out, &["--window", "0s..30s", "--window", "12s..20s"]);
+    let text = run(
+        &file,
+        &out,
+        &["--window", "0s..30s", "--window", "12s..20s"],
+    );
     let summary = json(&out.join("summary.json"));
     let windows = json(&out.join("windows.json"));
     let whole = &windows[0];
@@ -144,7 +150,11 @@ fn windows_on_the_sample_grid_equal_the_sums_of_timeseries_csv() {
     let tmp = tempfile::tempdir().unwrap();
     let file = copy("mini-incident.toml", tmp.path());
     let out = tmp.path().join("o");
-    run(&file, &out, &["--window", "1m..3m", "--window", "14:03..14:05"]);
+    run(
+        &file,
+        &out,
+        &["--window", "1m..3m", "--window", "14:03..14:05"],
+    );
     let windows = json(&out.join("windows.json"));
     let csv = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
     let mut lines = csv.lines();
@@ -176,7 +186,10 @@ fn each_deploy_and_rollback_gets_a_before_during_after_table() {
     let rollback = text.find("rollback back to v1").expect("a rollback table");
     assert!(deploy < rollback, "{text}");
     for heading in ["before 14:00–14:01", "during 14:01–", "after "] {
-        assert!(text[deploy..rollback].contains(heading), "{heading}: {text}");
+        assert!(
+            text[deploy..rollback].contains(heading),
+            "{heading}: {text}"
+        );
     }
     assert!(text[rollback..].contains("during 14:04–"), "{text}");
 }
@@ -188,9 +201,17 @@ fn bad_windows_are_refused_with_what_was_expected() {
     let tiny = copy("tiny.toml", tmp.path());
     let cases: [(&Path, &str, &str); 5] = [
         (&mini, "14:02-14:03", "expected a window like"),
-        (&mini, "3m..2m", "expected a start before the end, found 14:03 to 14:02"),
+        (
+            &mini,
+            "3m..2m",
+            "expected a start before the end, found 14:03 to 14:02",
+        ),
         (&mini, "14:02..14:02", "expected a start before the end"),
-        (&mini, "5m..7m", "expected a window within the run (14:00 to 14:06)"),
+        (
+            &mini,
+            "5m..7m",
+            "expected a window within the run (14:00 to 14:06)",
+        ),
         (&tiny, "14:02..14:03", "the scenario has no meta.start"),
     ];
     for (file, window, message) in cases {

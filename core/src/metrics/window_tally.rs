@@ -276,3 +276,71 @@ impl WindowTallies {
         open.restore_peak(self.peak_taken);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(secs: u64) -> SimTime {
+        SimTime::from_secs(secs)
+    }
+
+    #[test]
+    fn overlapping_windows_get_exact_means_and_their_own_peaks() {
+        let warmup = s(5);
+        let spans = vec![
+            Span {
+                from: s(10),
+                to: s(20),
+            },
+            Span {
+                from: s(15),
+                to: s(30),
+            },
+        ];
+        let windows = Windows {
+            spans,
+            rollouts: false,
+        };
+        let mut w = WindowTallies::new(windows, warmup, s(40));
+        let (mut open, mut idle) = (Level::default(), Level::default());
+        open.add(s(0), 3, warmup);
+        open.start_measuring();
+        let mut next = w.mark(s(5), &mut open, &mut idle);
+        // The run loop marks before each event at or after `next`.
+        for (t, delta) in [(12, 5), (13, -6), (16, 1), (25, 10), (26, -10)] {
+            if s(t) >= next {
+                next = w.mark(s(t), &mut open, &mut idle);
+            }
+            open.add(s(t), delta, warmup);
+        }
+        w.close(s(40), &mut open, &mut idle);
+        let mean = |w: &WindowTally| {
+            (w.open_area[1] - w.open_area[0]) / (w.span.to.0 - w.span.from.0) as f64
+        };
+        // [10, 20): 3 to 12, 8 to 13, 2 to 16, 3 after.
+        assert!((mean(&w.list[0]) - 3.2).abs() < 1e-12);
+        assert_eq!(w.list[0].peak_open, 8);
+        // [15, 30): 2 to 16, 3 to 25, 13 to 26, 3 after.
+        assert!((mean(&w.list[1]) - 3.6).abs() < 1e-12);
+        assert_eq!(w.list[1].peak_open, 13);
+        assert_eq!(open.peak(), 13, "the whole run's peak is given back");
+    }
+
+    #[test]
+    fn records_go_to_the_windows_holding_their_start() {
+        let spans = vec![Span {
+            from: s(10),
+            to: s(20),
+        }];
+        let windows = Windows {
+            spans,
+            rollouts: false,
+        };
+        let mut w = WindowTallies::new(windows, s(0), s(40));
+        for t in [9, 10, 19, 20] {
+            w.feed(s(t), Tally::arrival);
+        }
+        assert_eq!(w.list[0].tally.totals.arrived, 2);
+    }
+}
