@@ -8,6 +8,7 @@ pub mod log_kind;
 pub mod pooler;
 pub mod recorder;
 pub mod retry;
+pub mod sections;
 pub mod series;
 pub mod summary;
 pub mod tally;

@@ -4,10 +4,8 @@
 //! during / after windows of each deploy and rollback.
 
 use super::recorder::Recorder;
-use super::summary::{
-    AcquireSummary, ConnectionSummary, EndState, RequestSummary, acquire_sections,
-    connection_summary, request_summary,
-};
+use super::sections::{acquire_sections, connection_summary, request_summary};
+use super::summary::{AcquireSummary, ConnectionSummary, EndState, RequestSummary};
 use super::window_tally::WindowTally;
 use crate::scenario::Scenario;
 use serde::Serialize;
