@@ -3,6 +3,11 @@
 //! tables; bad windows refused.
 
 use assert_cmd::Command;
+use pooldrill::engine::SimTime;
+use pooldrill::metrics::MemorySink;
+use pooldrill::metrics::window_tally::{Span, Windows};
+use pooldrill::model::{RunOptions, Simulation};
+use pooldrill::scenario::Scenario;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -80,6 +85,40 @@ fn windows_change_no_other_output() {
         assert!(read(&plain) == read(&windowed), "{name} changed");
     }
     assert!(!plain.join("windows.json").exists());
+}
+
+#[test]
+fn watching_windows_changes_nothing_the_run_writes() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mini-incident.toml"),
+    )
+    .unwrap();
+    let scenario = Scenario::parse("mini-incident.toml", &text).unwrap();
+    let options = RunOptions {
+        check_invariants: true,
+        prefetch: None,
+    };
+    let run = |windows: Option<Windows>| {
+        let mut sink = MemorySink::default();
+        let mut sim = Simulation::new(&scenario, options);
+        if let Some(w) = windows {
+            sim = sim.with_windows(w);
+        }
+        let summary = sim.run(&mut sink, |_| true).unwrap();
+        (serde_json::to_value(&summary).unwrap(), sink)
+    };
+    let (plain, plain_sink) = run(None);
+    let spans = vec![Span {
+        from: SimTime::from_secs(30),
+        to: SimTime::from_secs(200),
+    }];
+    let (watched, watched_sink) = run(Some(Windows {
+        spans,
+        rollouts: true,
+    }));
+    assert_eq!(plain, watched);
+    assert!(plain_sink.rows == watched_sink.rows);
+    assert!(plain_sink.events == watched_sink.events);
 }
 
 /// Per request of the trace: its arrival, when its client was answered or

@@ -142,10 +142,12 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         &out,
         options,
         quiet,
-        args.trace,
+        Records {
+            trace: args.trace,
+            windows,
+        },
         args.max_pending,
         om,
-        windows,
     )
     .map_err(|e| guard::name_file(e, &file))?;
     // The export and the folder go out together: nothing after a signal,
@@ -194,9 +196,16 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
     Ok(0)
 }
 
+/// What a single run records besides its usual files.
+struct Records {
+    /// Every caller's and client's event, to trace.jsonl.
+    trace: bool,
+    /// The windows summarised apart, the `--window` ones to windows.json.
+    windows: Windows,
+}
+
 /// Run `scenario` into the staged folder `out` (timeseries.csv, pods.csv,
-/// events.csv, summary.json and, with `trace`, trace.jsonl; windows.json
-/// with `windows` spans), feeding the rows
+/// events.csv, summary.json and the [`Records`]), feeding the rows
 /// to the OpenMetrics export `om` as well if there is one, and stopping at
 /// `max_pending` events pending at once (default: the event queue's limit):
 /// the summary, the folder to commit and the export to write.
@@ -205,10 +214,9 @@ fn stage_run(
     out: &Path,
     options: RunOptions,
     quiet: bool,
-    trace: bool,
+    Records { trace, windows }: Records,
     max_pending: Option<usize>,
     mut om: Option<OpenMetricsSink>,
-    windows: Windows,
 ) -> Result<(Summary, OutputDir, Option<OpenMetricsSink>)> {
     let cannot_write = || {
         format!(
