@@ -121,13 +121,15 @@ pub struct Recorder {
     /// Below this time the per-request methods leave [`Self::tally`] alone
     /// (or hand the record to the windows): the warm-up's end, or, with
     /// windows, never reached, so that the one comparison the methods make
-    /// anyway sends every record to the windows and none costs more
-    /// without them.
+    /// anyway sends every record to the windows (which keep the whole run's
+    /// tally until they close) and none costs more without them.
     gate: SimTime,
     /// Windows summarised apart (`run --window`, the rollout tables).
     pub windows: Option<Box<WindowTallies>>,
     /// Whether the warm-up ended and the levels started measuring.
     measuring: bool,
+    /// Arrivals in the intervals already closed, warm-up included.
+    arrivals_before: u64,
     /// Application backends holding a server slot.
     pub open: Level,
     /// Clients checked out (leaked ones not included).
@@ -171,6 +173,7 @@ impl Recorder {
             gate: scenario.warmup,
             windows: None,
             measuring: false,
+            arrivals_before: 0,
             open: Level::default(),
             checked_out: Level::default(),
             leaked_cumulative: 0,
@@ -189,30 +192,48 @@ impl Recorder {
         t >= self.warmup
     }
 
+    /// The whole run's tally so far (the windows keep it while they are
+    /// open).
+    pub fn whole(&self) -> &Tally {
+        self.windows.as_deref().map_or(&self.tally, |w| &w.whole)
+    }
+
+    /// Requests that arrived after the warm-up so far (with windows, the
+    /// whole tally counts them only when the windows close).
+    pub fn arrived(&self) -> u64 {
+        match self.windows.as_deref() {
+            Some(w) => w.arrived_since_warmup(self.arrivals_so_far()),
+            None => self.tally.totals.arrived,
+        }
+    }
+
+    /// Every arrival so far, warm-up included: exact at any instant, so a
+    /// window's arrivals are the difference between its edges.
+    fn arrivals_so_far(&self) -> u64 {
+        self.arrivals_before + self.interval.arrivals
+    }
+
     /// A request arrived.
-    #[inline]
+    #[inline(always)]
     pub fn arrival(&mut self, now: SimTime) {
         self.interval.arrivals += 1;
+        // With windows, arrivals are counted at their edges instead (see
+        // `arrivals_so_far`).
         if now < self.gate {
-            if self.windows.is_some() {
-                self.below_gate(now, Tally::arrival);
-            }
             return;
         }
         self.tally.arrival();
     }
 
-    /// A record of something that started at `t`, below the gate: to the
+    /// A record of something that started at `t` off the hot path: to the
     /// whole run's tally if `t` is after the warm-up, and to each window
     /// holding `t`.
-    #[cold]
-    #[inline(never)]
-    fn below_gate(&mut self, t: SimTime, feed: impl Fn(&mut Tally)) {
-        if self.counts(t) {
-            feed(&mut self.tally);
-        }
-        if let Some(windows) = self.windows.as_mut() {
-            windows.feed(t, feed);
+    fn record(&mut self, t: SimTime, feed: impl Fn(&mut Tally)) {
+        let counts = self.counts(t);
+        match self.windows.as_deref_mut() {
+            Some(w) => w.feed(t, feed),
+            None if counts => feed(&mut self.tally),
+            None => {}
         }
     }
 
@@ -235,14 +256,20 @@ impl Recorder {
             }
         }
         self.interval_wait.record(wait);
-        let k = class_index(class);
         if started < self.gate {
-            if self.windows.is_some() {
-                self.below_gate(started, |t| t.acquire(k, wait, found_full, starved, end));
+            if let Some(w) = self.windows.as_deref_mut() {
+                w.acquire(
+                    started,
+                    class_index(class),
+                    wait,
+                    [found_full, starved],
+                    end,
+                );
             }
             return;
         }
-        self.tally.acquire(k, wait, found_full, starved, end);
+        self.tally
+            .acquire(class_index(class), wait, found_full, starved, end);
     }
 
     /// An acquire that started at `started` ends now without a connection
@@ -256,13 +283,13 @@ impl Recorder {
         why: Unfinished,
     ) {
         let k = class_index(class);
-        self.below_gate(started, |t| t.unfinished(k, why, now - started));
+        self.record(started, |t| t.unfinished(k, why, now - started));
     }
 
     /// A handler (of a request that arrived at `arrived`) ended.
     /// `client_gone` says whether its client had already left; `held` is
     /// the connection time of its checkouts.
-    #[inline]
+    #[inline(always)]
     pub fn handler(&mut self, arrived: SimTime, end: HandlerEnd, client_gone: bool, held: SimTime) {
         match end {
             HandlerEnd::Completed => {
@@ -279,8 +306,8 @@ impl Recorder {
             HandlerEnd::Unavailable | HandlerEnd::Cancelled | HandlerEnd::PoolerTimeout => {}
         }
         if arrived < self.gate {
-            if self.windows.is_some() {
-                self.below_gate(arrived, |t| t.handler(end, client_gone, held));
+            if let Some(w) = self.windows.as_deref_mut() {
+                w.handler(arrived, end, client_gone, held);
             }
             return;
         }
@@ -302,8 +329,8 @@ impl Recorder {
             }
         }
         if arrived < self.gate {
-            if self.windows.is_some() {
-                self.below_gate(arrived, |t| t.client(latency, end));
+            if let Some(w) = self.windows.as_deref_mut() {
+                w.client(arrived, latency, end);
             }
             return;
         }
@@ -314,7 +341,7 @@ impl Recorder {
     pub fn leaked(&mut self, now: SimTime, n: u64) {
         self.leaked_cumulative += n;
         self.interval.leaked += n;
-        self.below_gate(now, |t| t.totals.leaked += n);
+        self.record(now, |t| t.totals.leaked += n);
     }
 
     /// Summarise `windows` apart as well (`run --window`, the rollout
@@ -331,6 +358,8 @@ impl Recorder {
     /// the previous call returned (`SimTime::ZERO` at first): the warm-up's
     /// end starts the levels measuring, a window's edge takes their
     /// integrals. Returns the next such time.
+    #[cold]
+    #[inline(never)]
     pub fn mark(&mut self, now: SimTime) -> SimTime {
         if now < self.warmup {
             return self.warmup;
@@ -340,8 +369,9 @@ impl Recorder {
             self.checked_out.start_measuring();
             self.measuring = true;
         }
+        let arrivals = self.arrivals_so_far();
         match self.windows.as_mut() {
-            Some(w) => w.mark(now, &mut self.open, &mut self.checked_out),
+            Some(w) => w.mark(now, arrivals, &mut self.open, &mut self.checked_out),
             None => SimTime::NEVER,
         }
     }
@@ -349,7 +379,13 @@ impl Recorder {
     /// The run stopped at `end`: close the windows still open.
     pub fn close_windows(&mut self, end: SimTime) {
         if let Some(w) = self.windows.as_mut() {
-            w.close(end, &mut self.open, &mut self.checked_out);
+            w.close(
+                end,
+                self.arrivals_before + self.interval.arrivals,
+                &mut self.open,
+                &mut self.checked_out,
+            );
+            self.tally = std::mem::take(&mut w.whole);
         }
     }
 
@@ -369,9 +405,15 @@ impl Recorder {
         version: Option<String>,
         detail: String,
     ) {
+        let arrivals = self.arrivals_so_far();
         if let Some(w) = self.windows.as_mut() {
-            let label = format!("{kind} {detail}");
-            w.change(now, kind, label, &mut self.open, &mut self.checked_out);
+            w.change(
+                now,
+                kind,
+                &detail,
+                arrivals,
+                [&mut self.open, &mut self.checked_out],
+            );
         }
         if kind.is_change() {
             self.last_change = Some(Change {
@@ -497,6 +539,7 @@ impl Recorder {
             );
         }
         self.flush_log(sink)?;
+        self.arrivals_before += self.interval.arrivals;
         self.interval = IntervalCounts::default();
         if let Some(r) = self.retry.as_mut() {
             (r.interval_attempts, r.interval_retries) = (0, 0);

@@ -7,6 +7,7 @@
 
 use super::level::Level;
 use super::log_kind::LogKind;
+use super::recorder::{AcquireEnd, ClientEnd, HandlerEnd};
 use super::tally::Tally;
 use crate::engine::SimTime;
 
@@ -45,6 +46,8 @@ pub struct WindowTally {
     pub checked_out_area: [f64; 2],
     /// Most open connections at once in it.
     pub peak_open: i64,
+    /// Every arrival of the run before its start and before its end.
+    arrivals_at: [u64; 2],
     started: bool,
     ended: bool,
 }
@@ -62,6 +65,7 @@ impl WindowTally {
             open_area: [0.0; 2],
             checked_out_area: [0.0; 2],
             peak_open: 0,
+            arrivals_at: [0; 2],
             started: false,
             ended: false,
         }
@@ -98,6 +102,9 @@ pub struct WindowTallies {
     pub list: Vec<WindowTally>,
     /// The deploys and rollbacks followed.
     pub rollouts: Vec<Rollout>,
+    /// The whole run's tally while the windows are open: the recorder
+    /// takes it back when they close.
+    pub whole: Tally,
     /// How many of the list's windows were asked for (`--window`).
     asked: usize,
     /// Whether deploys and rollbacks are followed.
@@ -111,6 +118,8 @@ pub struct WindowTallies {
     warmup: SimTime,
     /// The largest segment peak taken from the open-connections level.
     peak_taken: i64,
+    /// Every arrival of the run before the warm-up's end, once it came.
+    arrivals_at_warmup: Option<u64>,
 }
 
 impl WindowTallies {
@@ -135,6 +144,7 @@ impl WindowTallies {
         let mut tallies = WindowTallies {
             list,
             rollouts: Vec::new(),
+            whole: Tally::default(),
             asked: windows.spans.len(),
             follow_rollouts: windows.rollouts,
             steady: None,
@@ -142,6 +152,7 @@ impl WindowTallies {
             next_edge: 0,
             warmup,
             peak_taken: 0,
+            arrivals_at_warmup: None,
         };
         if windows.rollouts {
             tallies.steady = Some(tallies.open_window(warmup));
@@ -154,31 +165,79 @@ impl WindowTallies {
         self.asked
     }
 
-    /// Feed a record of something that started at `t` to each window
-    /// holding it.
+    /// Feed a record of something that started at `t` to the whole run's
+    /// tally if it is after the warm-up, and to each window holding it.
+    #[inline]
     pub fn feed(&mut self, t: SimTime, feed: impl Fn(&mut Tally)) {
+        if t >= self.warmup {
+            feed(&mut self.whole);
+        }
         for w in self.list.iter_mut().filter(|w| w.holds(t)) {
             feed(&mut w.tally);
         }
     }
 
-    /// Take the fixed edges up to `now` (after the warm-up's end); the next
-    /// edge, or `SimTime::NEVER`.
-    pub fn mark(&mut self, now: SimTime, open: &mut Level, checked_out: &mut Level) -> SimTime {
+    /// An acquire of class `k` that started at `t` ended after `wait`;
+    /// `[found_full, starved]`.
+    #[cold]
+    #[inline(never)]
+    pub fn acquire(
+        &mut self,
+        t: SimTime,
+        k: usize,
+        wait: SimTime,
+        [found_full, starved]: [bool; 2],
+        end: AcquireEnd,
+    ) {
+        self.feed(t, |tally| tally.acquire(k, wait, found_full, starved, end));
+    }
+
+    /// The handler of a request that arrived at `t` ended.
+    #[cold]
+    #[inline(never)]
+    pub fn handler(&mut self, t: SimTime, end: HandlerEnd, client_gone: bool, held: SimTime) {
+        self.feed(t, |tally| tally.handler(end, client_gone, held));
+    }
+
+    /// The client of a request that arrived at `t` saw `end` after
+    /// `latency`.
+    #[cold]
+    #[inline(never)]
+    pub fn client(&mut self, t: SimTime, latency: SimTime, end: ClientEnd) {
+        self.feed(t, |tally| tally.client(latency, end));
+    }
+
+    /// Requests that arrived after the warm-up, `arrivals` having arrived
+    /// in all.
+    pub fn arrived_since_warmup(&self, arrivals: u64) -> u64 {
+        arrivals - self.arrivals_at_warmup.unwrap_or(arrivals)
+    }
+
+    /// Take the fixed edges up to `now` (after the warm-up's end), before
+    /// which `arrivals` requests arrived in all; the next edge, or
+    /// `SimTime::NEVER`.
+    pub fn mark(
+        &mut self,
+        now: SimTime,
+        arrivals: u64,
+        open: &mut Level,
+        checked_out: &mut Level,
+    ) -> SimTime {
         while let Some(&edge) = self.edges.get(self.next_edge) {
             if edge > now {
                 return edge;
             }
-            self.edge(edge, open, checked_out);
+            self.edge(edge, arrivals, [open, checked_out]);
             self.next_edge += 1;
         }
         SimTime::NEVER
     }
 
-    /// At `t`: hand the open-connections peak since the previous edge to
-    /// the windows that span it, then end and start the windows whose
-    /// edge `t` is.
-    fn edge(&mut self, t: SimTime, open: &mut Level, checked_out: &mut Level) {
+    /// At `t`, before which `arrivals` requests arrived in all: hand the
+    /// open-connections peak since the previous edge to the windows that
+    /// span it, then end and start the windows whose edge `t` is.
+    fn edge(&mut self, t: SimTime, arrivals: u64, [open, checked_out]: [&mut Level; 2]) {
+        self.arrivals_at_warmup.get_or_insert(arrivals);
         let peak = open.take_peak();
         self.peak_taken = self.peak_taken.max(peak);
         let areas = [
@@ -192,10 +251,12 @@ impl WindowTallies {
             if !w.ended && w.span.to <= t {
                 w.ended = true;
                 (w.open_area[1], w.checked_out_area[1]) = (areas[0], areas[1]);
+                w.arrivals_at[1] = arrivals;
             }
             if !w.started && w.span.from <= t {
                 w.started = true;
                 (w.open_area[0], w.checked_out_area[0]) = (areas[0], areas[1]);
+                w.arrivals_at[0] = arrivals;
             }
         }
     }
@@ -223,9 +284,9 @@ impl WindowTallies {
         &mut self,
         now: SimTime,
         kind: LogKind,
-        label: String,
-        open: &mut Level,
-        checked_out: &mut Level,
+        detail: &str,
+        arrivals: u64,
+        levels: [&mut Level; 2],
     ) {
         if !self.follow_rollouts {
             return;
@@ -238,7 +299,7 @@ impl WindowTallies {
                 }
                 let during = self.open_window(now);
                 self.rollouts.push(Rollout {
-                    label,
+                    label: format!("{kind} {detail}"),
                     at: now,
                     before,
                     during,
@@ -261,18 +322,29 @@ impl WindowTallies {
             _ => return,
         }
         if now >= self.warmup {
-            self.edge(now, open, checked_out);
+            self.edge(now, arrivals, levels);
         }
     }
 
-    /// The run stopped at `end`: end every window still open and give the
-    /// open-connections level its whole-run peak back.
-    pub fn close(&mut self, end: SimTime, open: &mut Level, checked_out: &mut Level) {
-        self.mark(end, open, checked_out);
+    /// The run stopped at `end`, `arrivals` having arrived in all: end
+    /// every window still open, count each one's arrivals and the whole
+    /// run's, and give the open-connections level its whole-run peak back.
+    pub fn close(
+        &mut self,
+        end: SimTime,
+        arrivals: u64,
+        open: &mut Level,
+        checked_out: &mut Level,
+    ) {
+        self.mark(end, arrivals, open, checked_out);
         for w in &mut self.list {
             w.span.to = w.span.to.min(end).max(w.span.from);
         }
-        self.edge(end, open, checked_out);
+        self.edge(end, arrivals, [open, checked_out]);
+        for w in &mut self.list {
+            w.tally.totals.arrived = w.arrivals_at[1] - w.arrivals_at[0];
+        }
+        self.whole.totals.arrived = self.arrived_since_warmup(arrivals);
         open.restore_peak(self.peak_taken);
     }
 }
@@ -306,15 +378,15 @@ mod tests {
         let (mut open, mut idle) = (Level::default(), Level::default());
         open.add(s(0), 3, warmup);
         open.start_measuring();
-        let mut next = w.mark(s(5), &mut open, &mut idle);
+        let mut next = w.mark(s(5), 0, &mut open, &mut idle);
         // The run loop marks before each event at or after `next`.
         for (t, delta) in [(12, 5), (13, -6), (16, 1), (25, 10), (26, -10)] {
             if s(t) >= next {
-                next = w.mark(s(t), &mut open, &mut idle);
+                next = w.mark(s(t), 0, &mut open, &mut idle);
             }
             open.add(s(t), delta, warmup);
         }
-        w.close(s(40), &mut open, &mut idle);
+        w.close(s(40), 0, &mut open, &mut idle);
         let mean = |w: &WindowTally| {
             (w.open_area[1] - w.open_area[0]) / (w.span.to.0 - w.span.from.0) as f64
         };
