@@ -258,13 +258,7 @@ impl Recorder {
         self.interval_wait.record(wait);
         if started < self.gate {
             if let Some(w) = self.windows.as_deref_mut() {
-                w.acquire(
-                    started,
-                    class_index(class),
-                    wait,
-                    [found_full, starved],
-                    end,
-                );
+                w.acquire(started, class_index(class), wait, found_full, end);
             }
             return;
         }

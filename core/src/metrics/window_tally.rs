@@ -177,8 +177,7 @@ impl WindowTallies {
         }
     }
 
-    /// An acquire of class `k` that started at `t` ended after `wait`;
-    /// `[found_full, starved]`.
+    /// An acquire of class `k` that started at `t` ended after `wait`.
     #[cold]
     #[inline(never)]
     pub fn acquire(
@@ -186,9 +185,10 @@ impl WindowTallies {
         t: SimTime,
         k: usize,
         wait: SimTime,
-        [found_full, starved]: [bool; 2],
+        found_full: bool,
         end: AcquireEnd,
     ) {
+        let starved = end != AcquireEnd::Served || wait > super::recorder::STARVED_AFTER;
         self.feed(t, |tally| tally.acquire(k, wait, found_full, starved, end));
     }
 
