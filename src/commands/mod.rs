@@ -15,6 +15,7 @@ pub mod report;
 pub mod run;
 pub mod shared_flags;
 pub mod sweep;
+pub mod window_arg;
 
 use crate::interrupt;
 use crate::model::RunError;

@@ -2,14 +2,17 @@
 //! folder.
 
 use super::shared_flags::SharedFlags;
+use super::window_arg::{self, WindowArg};
 use crate::engine::SimTime;
 use crate::guard::{self, GuardArgs, Outputs};
 use crate::interrupt;
 use crate::metrics::observed::ObservedSink;
+use crate::metrics::window_tally::Windows;
 use crate::metrics::{NullSink, Sink, Summary, Tee};
 use crate::model::{RunError, RunOptions, Simulation};
 use crate::replicate::comparison::Arm;
 use crate::report::replicated::{self, replicate_to_folder};
+use crate::report::windows as report_windows;
 use crate::report::{CsvSink, Date, OpenMetricsSink, OutputDir, OutputFile, terminal};
 use crate::scenario::Scenario;
 use crate::scenario::overrides::{parse_set, parse_with_sets};
@@ -62,6 +65,11 @@ pub struct RunArgs {
     /// scenario hash then covers the sets (docs/browser.md#the-scenario-hash).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// Also summarise the requests that arrived in FROM..TO, beside the
+    /// whole run and in windows.json: times of day ("14:10..14:20", with
+    /// meta.start) or from the start ("10m..20m"); repeatable.
+    #[arg(long = "window", value_name = "FROM..TO", value_parser = window_arg::parse)]
+    pub windows: Vec<WindowArg>,
 }
 
 /// A run stopped by a signal (SIGINT, SIGTERM, SIGHUP).
@@ -88,6 +96,7 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         openmetrics: args.openmetrics.is_some() && args.replications == 1,
         trace: args.trace && args.replications == 1,
     };
+    let windows = window_arg::resolve(&scenario, &args.windows)?;
     let runs = args.replications as usize;
     let concurrent = runs.min(rayon::current_num_threads());
     let estimate = args.guard.check(&file, &scenario, outputs, concurrent)?;
@@ -110,6 +119,10 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         anyhow::ensure!(
             !args.trace,
             "--trace needs a single run: drop --replications"
+        );
+        anyhow::ensure!(
+            args.windows.is_empty(),
+            "--window needs a single run: drop --replications"
         );
         anyhow::ensure!(
             args.openmetrics.is_none(),
@@ -137,7 +150,10 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         &out,
         options,
         quiet,
-        args.trace,
+        Records {
+            trace: args.trace,
+            windows,
+        },
         args.max_pending,
         om,
     )
@@ -161,8 +177,15 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<i32> {
         }
     }
     let mut text = terminal::summary_table(&summary);
+    text.push_str(&report_windows::windows_table(&scenario, &summary));
+    text.push_str(&report_windows::rollout_tables(&scenario, &summary));
+    let also = if summary.windows.is_empty() {
+        ""
+    } else {
+        ", windows.json"
+    };
     text.push_str(&format!(
-        "  files: {}/{{timeseries.csv, pods.csv, events.csv, summary.json}}\n",
+        "  files: {}/{{timeseries.csv, pods.csv, events.csv, summary.json{also}}}\n",
         out.display()
     ));
     if let Some(path) = &args.openmetrics {
@@ -201,8 +224,16 @@ fn load_with_sets(path: &Path, sets: &[String], overrides: Overrides) -> Result<
     )?)
 }
 
+/// What a single run records besides its usual files.
+struct Records {
+    /// Every caller's and client's event, to trace.jsonl.
+    trace: bool,
+    /// The windows summarised apart, the `--window` ones to windows.json.
+    windows: Windows,
+}
+
 /// Run `scenario` into the staged folder `out` (timeseries.csv, pods.csv,
-/// events.csv, summary.json and, with `trace`, trace.jsonl), feeding the rows
+/// events.csv, summary.json and the [`Records`]), feeding the rows
 /// to the OpenMetrics export `om` as well if there is one, and stopping at
 /// `max_pending` events pending at once (default: the event queue's limit):
 /// the summary, the folder to commit and the export to write.
@@ -211,7 +242,7 @@ fn stage_run(
     out: &Path,
     options: RunOptions,
     quiet: bool,
-    trace: bool,
+    Records { trace, windows }: Records,
     max_pending: Option<usize>,
     mut om: Option<OpenMetricsSink>,
 ) -> Result<(Summary, OutputDir, Option<OpenMetricsSink>)> {
@@ -230,7 +261,8 @@ fn stage_run(
     let mut trace_file = trace.then(|| dir.file("trace.jsonl")).transpose()?;
     let mut trace_error: Option<std::io::Error> = None;
     let bar = progress_bar(scenario, quiet);
-    let mut sim = Simulation::new(scenario, options);
+    let write_windows = !windows.spans.is_empty();
+    let mut sim = Simulation::new(scenario, options).with_windows(windows);
     if let Some(limit) = max_pending {
         sim = sim.with_max_pending(limit);
     }
@@ -281,6 +313,11 @@ fn stage_run(
     let json = serde_json::to_vec_pretty(&summary)?;
     dir.write("summary.json", &json)
         .with_context(cannot_write)?;
+    if write_windows {
+        let json = report_windows::windows_json(&summary)?;
+        dir.write("windows.json", &json)
+            .with_context(cannot_write)?;
+    }
     Ok((summary, dir, om))
 }
 

@@ -19,6 +19,7 @@ pub mod staging;
 pub mod sweep_charts;
 pub mod sweep_table;
 pub mod terminal;
+pub mod windows;
 
 pub use csv_sink::CsvSink;
 pub use openmetrics::{Date, OpenMetricsSink};

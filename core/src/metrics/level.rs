@@ -41,12 +41,19 @@ impl Level {
         self.value
     }
 
+    /// ∫ value dt over `[warmup, t]`, in value·ns, for a `t` no earlier
+    /// than the last change.
+    pub fn area_until(&self, t: SimTime, warmup: SimTime) -> f64 {
+        let mut area = self.area;
+        if t > warmup {
+            area += self.value as f64 * (t.0 - self.since.max(warmup).0) as f64;
+        }
+        area
+    }
+
     /// The time-weighted mean over `[warmup, end]`.
     pub fn mean(&self, end: SimTime, warmup: SimTime) -> f64 {
-        let mut area = self.area;
-        if end > warmup {
-            area += self.value as f64 * (end.0 - self.since.max(warmup).0) as f64;
-        }
+        let area = self.area_until(end, warmup);
         let span = end.0.saturating_sub(warmup.0) as f64;
         if span > 0.0 {
             area / span
@@ -59,6 +66,20 @@ impl Level {
     /// counts).
     pub fn peak(&self) -> i64 {
         self.peak
+    }
+
+    /// The largest value since the last call (or the warm-up's end); the
+    /// next call's starts from the value now. [`restore_peak`] puts the
+    /// whole run's back.
+    ///
+    /// [`restore_peak`]: Self::restore_peak
+    pub fn take_peak(&mut self) -> i64 {
+        std::mem::replace(&mut self.peak, self.value)
+    }
+
+    /// Fold `peak`, an earlier [`take_peak`](Self::take_peak), back in.
+    pub fn restore_peak(&mut self, peak: i64) {
+        self.peak = self.peak.max(peak);
     }
 
     /// Call once when the warm-up ends, so that the value then counts as a

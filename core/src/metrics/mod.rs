@@ -9,10 +9,14 @@ pub mod observed;
 pub mod pooler;
 pub mod recorder;
 pub mod retry;
+pub mod sections;
 pub mod series;
 pub mod summary;
+pub mod tally;
 pub mod targets;
 pub mod window;
+pub mod window_summary;
+pub mod window_tally;
 
 pub use histogram::DurationHistogram;
 pub use log_kind::LogKind;

@@ -9,6 +9,8 @@ use super::histogram::DurationHistogram;
 use super::level::Level;
 use super::log_kind::LogKind;
 use super::series::{IntervalHistograms, LogEntry, PodRow, SeriesRow, Sink};
+pub use super::tally::{AcquireTotals, Tally, Totals, Unfinished, UnfinishedTotals};
+use super::window_tally::{WindowTallies, Windows};
 use crate::caller_class::CallerClass;
 use crate::engine::SimTime;
 use crate::scenario::Scenario;
@@ -84,131 +86,6 @@ struct IntervalCounts {
     wasted_held_ns: u64,
 }
 
-/// Whole-run totals after the warm-up.
-#[derive(Clone, Debug, Default)]
-pub struct Totals {
-    /// Requests that arrived after the warm-up.
-    pub arrived: u64,
-    /// Handlers that finished their work.
-    pub completed: u64,
-    /// Answers before the deadline.
-    pub goodput: u64,
-    /// Handlers failed by an acquire timeout in the queue.
-    pub queue_timeouts: u64,
-    /// Handlers failed by a connection timeout during their handshake.
-    pub connect_timeouts: u64,
-    /// Handlers failed by a database refusal.
-    pub refused: u64,
-    /// Handlers failed for other reasons.
-    pub app_errors: u64,
-    /// Handlers lost: no live worker, or their worker died.
-    pub unavailable: u64,
-    /// Handlers stopped because their client left.
-    pub cancelled: u64,
-    /// Handlers failed by the sidecar's `query_wait_timeout`.
-    pub pooler_timeouts: u64,
-    /// Clients that left at the deadline.
-    pub gave_up: u64,
-    /// Clients that got an error before the deadline.
-    pub client_errors: u64,
-    /// Handlers that completed after their client left: wasted work.
-    pub wasted: u64,
-    /// Connection time (checkout to release, every checkout) of those
-    /// handlers, in nanoseconds.
-    pub wasted_held_ns: u64,
-    /// Acquires by class: [requests, job].
-    pub acquires: [AcquireTotals; 2],
-    /// Acquires that never got a connection, by class: [requests, job].
-    pub unfinished: [UnfinishedTotals; 2],
-    /// Connections leaked.
-    pub leaked: u64,
-}
-
-/// Acquire totals of one class.
-#[derive(Clone, Debug, Default)]
-pub struct AcquireTotals {
-    /// Acquires that ended.
-    pub count: u64,
-    /// Of which waited at all (queue or handshake).
-    pub waited: u64,
-    /// Of which found the pool full and queued.
-    pub found_full: u64,
-    /// Timed out (either message).
-    pub timed_out: u64,
-    /// Refused by the database.
-    pub refused: u64,
-    /// Waited over 100 ms or failed.
-    pub starved: u64,
-}
-
-/// Acquires of one class that never got a connection: their caller
-/// stopped waiting, its process exited, or it still waited at the end.
-#[derive(Clone, Debug, Default)]
-pub struct UnfinishedTotals {
-    /// Ended by a give-up with `cancel_on_abort` (also counted, with their
-    /// waits, among the acquires that ended).
-    pub abandoned: u64,
-    /// Ended by the exit of their worker process (pod exit or crash).
-    pub process_exit: u64,
-    /// Still waiting when the run stopped.
-    pub waiting_at_end: u64,
-    /// Sum of their ages (start of the acquire to its end, or to the end
-    /// of the run), in nanoseconds.
-    pub age_sum_ns: u128,
-    /// The oldest.
-    pub max_age: SimTime,
-}
-
-/// Why an acquire never got a connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Unfinished {
-    /// Its caller gave up and was cancelled.
-    Abandoned,
-    /// Its worker process exited.
-    ProcessExit,
-    /// The run stopped while it waited.
-    WaitingAtEnd,
-}
-
-impl UnfinishedTotals {
-    /// Every unfinished acquire.
-    pub fn count(&self) -> u64 {
-        self.abandoned + self.process_exit + self.waiting_at_end
-    }
-
-    /// Count one of age `age`.
-    fn add(&mut self, why: Unfinished, age: SimTime) {
-        match why {
-            Unfinished::Abandoned => self.abandoned += 1,
-            Unfinished::ProcessExit => self.process_exit += 1,
-            Unfinished::WaitingAtEnd => self.waiting_at_end += 1,
-        }
-        self.age_sum_ns += u128::from(age.0);
-        self.max_age = self.max_age.max(age);
-    }
-
-    /// Add `other`'s counts to these.
-    pub fn merge(&mut self, other: &UnfinishedTotals) {
-        self.abandoned += other.abandoned;
-        self.process_exit += other.process_exit;
-        self.waiting_at_end += other.waiting_at_end;
-        self.age_sum_ns += other.age_sum_ns;
-        self.max_age = self.max_age.max(other.max_age);
-    }
-}
-
-impl AcquireTotals {
-    /// Add `other`'s counts to these.
-    pub fn merge(&mut self, other: &AcquireTotals) {
-        self.count += other.count;
-        self.waited += other.waited;
-        self.found_full += other.found_full;
-        self.timed_out += other.timed_out;
-        self.refused += other.refused;
-        self.starved += other.starved;
-    }
-}
-
 /// A timeline change, remembered as the likely cause of the alerts that
 /// follow it.
 #[derive(Clone, Debug, PartialEq)]
@@ -239,12 +116,20 @@ pub struct Recorder {
     interval: IntervalCounts,
     interval_wait: DurationHistogram,
     interval_latency: DurationHistogram,
-    /// Whole-run totals after the warm-up.
-    pub totals: Totals,
-    /// Client-observed latency of every resolved request after the warm-up.
-    pub latency: DurationHistogram,
-    /// Acquire waits after the warm-up, by class.
-    pub waits: [DurationHistogram; 2],
+    /// Per-request figures of the whole run after the warm-up.
+    pub tally: Tally,
+    /// Below this time the per-request methods leave [`Self::tally`] alone
+    /// (or hand the record to the windows): the warm-up's end, or, with
+    /// windows, never reached, so that the one comparison the methods make
+    /// anyway sends every record to the windows (which keep the whole run's
+    /// tally until they close) and none costs more without them.
+    gate: SimTime,
+    /// Windows summarised apart (`run --window`, the rollout tables).
+    pub windows: Option<Box<WindowTallies>>,
+    /// Whether the warm-up ended and the levels started measuring.
+    measuring: bool,
+    /// Arrivals in the intervals already closed, warm-up included.
+    arrivals_before: u64,
     /// Application backends holding a server slot.
     pub open: Level,
     /// Clients checked out (leaked ones not included).
@@ -284,9 +169,11 @@ impl Recorder {
             interval: IntervalCounts::default(),
             interval_wait: DurationHistogram::new(2),
             interval_latency: DurationHistogram::new(2),
-            totals: Totals::default(),
-            latency: DurationHistogram::new(3),
-            waits: [DurationHistogram::new(3), DurationHistogram::new(3)],
+            tally: Tally::default(),
+            gate: scenario.warmup,
+            windows: None,
+            measuring: false,
+            arrivals_before: 0,
             open: Level::default(),
             checked_out: Level::default(),
             leaked_cumulative: 0,
@@ -305,12 +192,48 @@ impl Recorder {
         t >= self.warmup
     }
 
+    /// The whole run's tally so far (the windows keep it while they are
+    /// open).
+    pub fn whole(&self) -> &Tally {
+        self.windows.as_deref().map_or(&self.tally, |w| &w.whole)
+    }
+
+    /// Requests that arrived after the warm-up so far (with windows, the
+    /// whole tally counts them only when the windows close).
+    pub fn arrived(&self) -> u64 {
+        match self.windows.as_deref() {
+            Some(w) => w.arrived_since_warmup(self.arrivals_so_far()),
+            None => self.tally.totals.arrived,
+        }
+    }
+
+    /// Every arrival so far, warm-up included: exact at any instant, so a
+    /// window's arrivals are the difference between its edges.
+    fn arrivals_so_far(&self) -> u64 {
+        self.arrivals_before + self.interval.arrivals
+    }
+
     /// A request arrived.
-    #[inline]
+    #[inline(always)]
     pub fn arrival(&mut self, now: SimTime) {
         self.interval.arrivals += 1;
-        if self.counts(now) {
-            self.totals.arrived += 1;
+        // With windows, arrivals are counted at their edges instead (see
+        // `arrivals_so_far`).
+        if now < self.gate {
+            return;
+        }
+        self.tally.arrival();
+    }
+
+    /// A record of something that started at `t` off the hot path: to the
+    /// whole run's tally if `t` is after the warm-up, and to each window
+    /// holding `t`.
+    fn record(&mut self, t: SimTime, feed: impl Fn(&mut Tally)) {
+        let counts = self.counts(t);
+        match self.windows.as_deref_mut() {
+            Some(w) => w.feed(t, feed),
+            None if counts => feed(&mut self.tally),
+            None => {}
         }
     }
 
@@ -333,22 +256,14 @@ impl Recorder {
             }
         }
         self.interval_wait.record(wait);
-        if !self.counts(started) {
+        if started < self.gate {
+            if let Some(w) = self.windows.as_deref_mut() {
+                w.acquire(started, class_index(class), wait, found_full, end);
+            }
             return;
         }
-        let k = class_index(class);
-        self.waits[k].record(wait);
-        let t = &mut self.totals.acquires[k];
-        t.count += 1;
-        t.waited += u64::from(wait > SimTime::ZERO);
-        t.found_full += u64::from(found_full);
-        t.starved += u64::from(starved);
-        match end {
-            AcquireEnd::QueueTimeout | AcquireEnd::ConnectTimeout => t.timed_out += 1,
-            AcquireEnd::Refused => t.refused += 1,
-            AcquireEnd::Abandoned => self.totals.unfinished[k].add(Unfinished::Abandoned, wait),
-            AcquireEnd::Served => {}
-        }
+        self.tally
+            .acquire(class_index(class), wait, found_full, starved, end);
     }
 
     /// An acquire that started at `started` ends now without a connection
@@ -361,15 +276,14 @@ impl Recorder {
         started: SimTime,
         why: Unfinished,
     ) {
-        if self.counts(started) {
-            self.totals.unfinished[class_index(class)].add(why, now - started);
-        }
+        let k = class_index(class);
+        self.record(started, |t| t.unfinished(k, why, now - started));
     }
 
     /// A handler (of a request that arrived at `arrived`) ended.
     /// `client_gone` says whether its client had already left; `held` is
     /// the connection time of its checkouts.
-    #[inline]
+    #[inline(always)]
     pub fn handler(&mut self, arrived: SimTime, end: HandlerEnd, client_gone: bool, held: SimTime) {
         match end {
             HandlerEnd::Completed => {
@@ -385,25 +299,13 @@ impl Recorder {
             HandlerEnd::AppError => self.interval.app_errors += 1,
             HandlerEnd::Unavailable | HandlerEnd::Cancelled | HandlerEnd::PoolerTimeout => {}
         }
-        if !self.counts(arrived) {
+        if arrived < self.gate {
+            if let Some(w) = self.windows.as_deref_mut() {
+                w.handler(arrived, end, client_gone, held);
+            }
             return;
         }
-        let t = &mut self.totals;
-        match end {
-            HandlerEnd::Completed if client_gone => {
-                t.completed += 1;
-                t.wasted += 1;
-                t.wasted_held_ns += held.0;
-            }
-            HandlerEnd::Completed => t.completed += 1,
-            HandlerEnd::QueueTimeout => t.queue_timeouts += 1,
-            HandlerEnd::ConnectTimeout => t.connect_timeouts += 1,
-            HandlerEnd::Refused => t.refused += 1,
-            HandlerEnd::AppError => t.app_errors += 1,
-            HandlerEnd::Unavailable => t.unavailable += 1,
-            HandlerEnd::Cancelled => t.cancelled += 1,
-            HandlerEnd::PoolerTimeout => t.pooler_timeouts += 1,
-        }
+        self.tally.handler(end, client_gone, held);
     }
 
     /// What the client of a request that arrived at `arrived` saw, now.
@@ -420,23 +322,64 @@ impl Recorder {
                 self.interval.gave_up += 1;
             }
         }
-        if !self.counts(arrived) {
+        if arrived < self.gate {
+            if let Some(w) = self.windows.as_deref_mut() {
+                w.client(arrived, latency, end);
+            }
             return;
         }
-        self.latency.record(latency);
-        match end {
-            ClientEnd::Ok => self.totals.goodput += 1,
-            ClientEnd::Error => self.totals.client_errors += 1,
-            ClientEnd::GaveUp => self.totals.gave_up += 1,
-        }
+        self.tally.client(latency, end);
     }
 
     /// `n` connections were leaked now.
     pub fn leaked(&mut self, now: SimTime, n: u64) {
         self.leaked_cumulative += n;
         self.interval.leaked += n;
-        if self.counts(now) {
-            self.totals.leaked += n;
+        self.record(now, |t| t.totals.leaked += n);
+    }
+
+    /// Summarise `windows` apart as well (`run --window`, the rollout
+    /// tables); without any, nothing changes.
+    pub fn watch(&mut self, windows: Windows, end: SimTime) {
+        if windows.spans.is_empty() && !windows.rollouts {
+            return;
+        }
+        self.windows = Some(Box::new(WindowTallies::new(windows, self.warmup, end)));
+        self.gate = SimTime::NEVER;
+    }
+
+    /// Called by the run loop before the first event at or after the time
+    /// the previous call returned (`SimTime::ZERO` at first): the warm-up's
+    /// end starts the levels measuring, a window's edge takes their
+    /// integrals. Returns the next such time.
+    #[cold]
+    #[inline(never)]
+    pub fn mark(&mut self, now: SimTime) -> SimTime {
+        if now < self.warmup {
+            return self.warmup;
+        }
+        if !self.measuring {
+            self.open.start_measuring();
+            self.checked_out.start_measuring();
+            self.measuring = true;
+        }
+        let arrivals = self.arrivals_so_far();
+        match self.windows.as_mut() {
+            Some(w) => w.mark(now, arrivals, &mut self.open, &mut self.checked_out),
+            None => SimTime::NEVER,
+        }
+    }
+
+    /// The run stopped at `end`: close the windows still open.
+    pub fn close_windows(&mut self, end: SimTime) {
+        if let Some(w) = self.windows.as_mut() {
+            w.close(
+                end,
+                self.arrivals_before + self.interval.arrivals,
+                &mut self.open,
+                &mut self.checked_out,
+            );
+            self.tally = std::mem::take(&mut w.whole);
         }
     }
 
@@ -456,6 +399,16 @@ impl Recorder {
         version: Option<String>,
         detail: String,
     ) {
+        let arrivals = self.arrivals_so_far();
+        if let Some(w) = self.windows.as_mut() {
+            w.change(
+                now,
+                kind,
+                &detail,
+                arrivals,
+                [&mut self.open, &mut self.checked_out],
+            );
+        }
         if kind.is_change() {
             self.last_change = Some(Change {
                 at: now,
@@ -580,6 +533,7 @@ impl Recorder {
             );
         }
         self.flush_log(sink)?;
+        self.arrivals_before += self.interval.arrivals;
         self.interval = IntervalCounts::default();
         if let Some(r) = self.retry.as_mut() {
             (r.interval_attempts, r.interval_retries) = (0, 0);

@@ -4,6 +4,7 @@
 use super::histogram::DurationHistogram;
 use super::recorder::{AcquireTotals, Recorder, UnfinishedTotals};
 use super::retry::AttemptOutcomes;
+use super::sections::{acquire_sections, connection_summary, request_summary};
 use crate::engine::SimTime;
 use crate::scenario::Scenario;
 use serde::Serialize;
@@ -49,6 +50,14 @@ pub struct Summary {
     /// them; filled after the run from the time series: `metrics::observed`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub observed: Vec<super::observed::ObservedScore>,
+    /// The windows asked for (`run --window`): written to `windows.json`,
+    /// not here.
+    #[serde(skip)]
+    pub windows: Vec<super::window_summary::WindowSummary>,
+    /// Each deploy's and rollback's before / during / after windows (the
+    /// terminal's tables only).
+    #[serde(skip)]
+    pub rollouts: Vec<super::window_summary::RolloutSummary>,
 }
 
 /// The database's CPU after the warm-up.
@@ -356,7 +365,7 @@ pub struct JobQueueSummary {
     pub wait_sum_s: f64,
 }
 
-fn opt(v: f64) -> Option<f64> {
+pub(crate) fn opt(v: f64) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
@@ -380,7 +389,7 @@ pub(crate) fn acquire_summary(t: &AcquireTotals, h: &DurationHistogram) -> Acqui
 }
 
 /// [`acquire_summary`] with the acquires that never got a connection.
-fn acquire_summary_with_unfinished(
+pub(crate) fn acquire_summary_with_unfinished(
     t: &AcquireTotals,
     h: &DurationHistogram,
     unfinished: &UnfinishedTotals,
@@ -414,21 +423,10 @@ pub struct EndState {
 impl Summary {
     /// Assemble the summary of a finished run.
     pub fn build(scenario: &Scenario, rec: &Recorder, end: EndState) -> Summary {
-        let t = &rec.totals;
         let retry = rec.retry.as_ref();
-        let [p50_latency_s, p95_latency_s, p99_latency_s] =
-            rec.latency.quantiles_secs([0.50, 0.95, 0.99]).map(opt);
         let warmup = rec.warmup();
-        let acquire_timeouts = t.queue_timeouts + t.connect_timeouts;
-        let resolved = t.goodput + t.client_errors + t.gave_up;
-        let mut all_waits = rec.waits[0].clone();
-        all_waits.merge(&rec.waits[1]);
-        let [req, job] = &t.acquires;
-        let mut all = req.clone();
-        all.merge(job);
-        let [req_unfinished, job_unfinished] = &t.unfinished;
-        let mut all_unfinished = req_unfinished.clone();
-        all_unfinished.merge(job_unfinished);
+        let (acquire, acquire_by_class) = acquire_sections(&rec.tally);
+        let (windows, rollouts) = super::window_summary::build(scenario, rec, &end);
         Summary {
             tool: "pooldrill".into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -439,55 +437,26 @@ impl Summary {
                 duration_s: end.end.as_secs_f64(),
                 warmup_s: warmup.as_secs_f64(),
             },
-            requests: RequestSummary {
-                arrived: t.arrived,
-                completed: t.completed,
-                goodput: t.goodput,
-                acquire_timeouts,
-                queue_timeouts: t.queue_timeouts,
-                connect_timeouts: t.connect_timeouts,
-                refused: t.refused,
-                app_errors: t.app_errors,
-                unavailable: t.unavailable,
-                cancelled: t.cancelled,
-                pooler_timeouts: scenario.pooler.as_ref().map(|_| t.pooler_timeouts),
-                in_flight: end.in_flight,
-                gave_up: t.gave_up,
-                errors: t.client_errors,
-                wasted: t.wasted,
-                wasted_connection_s: t.wasted_held_ns as f64 / 1e9,
-                clients_waiting: end.clients_waiting,
-                in_backoff: retry.map(|_| end.in_backoff),
-                attempts: retry.map(|r| r.attempts),
-                retries: retry.map(|r| r.retries),
-                retries_dropped: retry.map(|r| r.retries_dropped),
-                amplification: retry.map(|r| r.attempts as f64 / t.arrived.max(1) as f64),
-                error_rate: if resolved > 0 {
-                    (t.client_errors + t.gave_up) as f64 / resolved as f64
-                } else {
-                    0.0
-                },
-                p50_latency_s,
-                p95_latency_s,
-                p99_latency_s,
-                mean_latency_s: opt(rec.latency.mean_secs()),
-            },
-            acquire: acquire_summary_with_unfinished(&all, &all_waits, &all_unfinished),
-            acquire_by_class: ByClass {
-                request: acquire_summary_with_unfinished(req, &rec.waits[0], req_unfinished),
-                job: acquire_summary_with_unfinished(job, &rec.waits[1], job_unfinished),
-            },
-            connections: ConnectionSummary {
-                peak_open: rec.open.peak().max(0) as u64,
-                mean_open: rec.open.mean(end.end, warmup),
-                mean_checked_out: rec.checked_out.mean(end.end, warmup),
-                leaked: t.leaked,
-                usable_slots: scenario.database.usable_slots(),
-                other_clients: scenario.database.other_clients,
-                max_connections: scenario.database.max_connections,
-                possible: scenario.possible_connections(),
-                peak_db_occupied: end.peak_db_occupied,
-            },
+            requests: request_summary(
+                scenario,
+                &rec.tally,
+                [end.in_flight, end.clients_waiting],
+                retry.map(|r| (r, end.in_backoff)),
+            ),
+            acquire,
+            acquire_by_class,
+            connections: connection_summary(
+                scenario,
+                rec.open.peak(),
+                [
+                    rec.open.mean(end.end, warmup),
+                    rec.checked_out.mean(end.end, warmup),
+                ],
+                rec.tally.totals.leaked,
+                end.peak_db_occupied,
+            ),
+            windows,
+            rollouts,
             job: end.job,
             cpu: end.cpu,
             pooler: end.pooler,

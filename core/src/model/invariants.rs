@@ -63,7 +63,8 @@ impl Simulation<'_> {
                 self.rec.open.value()
             ));
         }
-        let t = &self.rec.totals;
+        let t = &self.rec.whole().totals;
+        let arrived = self.rec.arrived();
         // retry: requests waiting out a backoff, in both partitions.
         let in_backoff = self.retry.as_ref().map_or(0, |r| r.in_backoff);
         let ended = t.completed
@@ -74,17 +75,17 @@ impl Simulation<'_> {
             + t.unavailable
             + t.cancelled
             + t.pooler_timeouts;
-        if t.arrived != ended + self.books.counted_in_flight + in_backoff {
+        if arrived != ended + self.books.counted_in_flight + in_backoff {
             return self.broken(format!(
                 "arrived {} ≠ ended {ended} + in flight {} + in backoff {in_backoff}",
-                t.arrived, self.books.counted_in_flight
+                arrived, self.books.counted_in_flight
             ));
         }
         let answered = t.goodput + t.client_errors + t.gave_up;
-        if t.arrived != answered + self.books.counted_clients_waiting + in_backoff {
+        if arrived != answered + self.books.counted_clients_waiting + in_backoff {
             return self.broken(format!(
                 "arrived {} ≠ answered {answered} + clients waiting {} + in backoff {in_backoff}",
-                t.arrived, self.books.counted_clients_waiting
+                arrived, self.books.counted_clients_waiting
             ));
         }
         Ok(())

@@ -273,6 +273,12 @@ impl<'s> Simulation<'s> {
         Ok(())
     }
 
+    /// Summarise `windows` apart as well (in [`Summary::windows`]).
+    pub fn with_windows(mut self, windows: crate::metrics::window_tally::Windows) -> Self {
+        self.rec.watch(windows, self.end);
+        self
+    }
+
     /// Send every traced event to `tracer`.
     pub fn with_tracer(mut self, tracer: trace::Tracer<'s>) -> Self {
         self.tracer = Some(tracer);
@@ -364,7 +370,7 @@ impl<'s> Simulation<'s> {
         progress: &mut dyn FnMut(SimTime) -> bool,
     ) -> Result<Summary, RunError> {
         let mut handled: u64 = 0;
-        let mut measuring = false;
+        let mut next_mark = SimTime::ZERO;
         let mut last = SimTime::ZERO;
         // The queue hands out nothing after it dropped an event: the loop
         // ends there, and the check below stops the run.
@@ -373,10 +379,8 @@ impl<'s> Simulation<'s> {
                 return self.broken(format!("the clock went back from {last} to {now}"));
             }
             last = now;
-            if !measuring && now >= self.rec.warmup() {
-                self.rec.open.start_measuring();
-                self.rec.checked_out.start_measuring();
-                measuring = true;
+            if now >= next_mark {
+                next_mark = self.rec.mark(now);
             }
             if self.prefetch {
                 self.prefetch_ahead();
@@ -474,6 +478,7 @@ impl<'s> Simulation<'s> {
                 .map(|(stats, p)| stats.summary(p.pool_size)),
             in_backoff: self.retry.as_ref().map_or(0, |r| r.in_backoff),
         };
+        self.rec.close_windows(now);
         Summary::build(self.scenario, &self.rec, end)
     }
 }
