@@ -96,7 +96,7 @@ function draw(canvas, spec) {
   g.fillStyle = "white"; g.fillRect(0, 0, width, height);
   const px = size => `${size}px ${FONT}`;
   const legend = Math.min(250, width * 0.3);
-  const plot = { left: 78, top: 60, right: width - legend, bottom: height - 46 };
+  const plot = { left: 78, top: 60, right: width - legend, bottom: height - 58 };
   g.fillStyle = COLOURS.black; g.font = px(20); g.textBaseline = "alphabetic";
   g.fillText(spec.title, 14, 28);
   const t = spec.t, tMax = t.length ? t[t.length - 1] : 1;
@@ -165,11 +165,25 @@ function draw(canvas, spec) {
     const ly = plot.top + 10 + i * 22, lx = plot.right + 16;
     g.fillStyle = e.colour; g.strokeStyle = e.colour; g.lineWidth = 3; g.setLineDash(e.dash || []);
     if (e.box) g.fillRect(lx, ly - 6, 26, 12); else line(g, lx, ly, lx + 26, ly);
-    g.setLineDash([]); g.fillStyle = COLOURS.black; g.fillText(e.label, lx + 34, ly);
+    g.setLineDash([]); g.fillStyle = COLOURS.black;
+    fitText(g, e.label, lx + 34, ly, width - lx - 40, legend < 250 ? 11 : 13);
   });
   const keyed = (spec.markers || []).map((m, i) => `${i + 1} ${m.label}`).join(" · ");
-  g.fillStyle = COLOURS.muted; g.font = px(12);
-  if (keyed) g.fillText(keyed, plot.left, height - 8);
+  g.fillStyle = COLOURS.muted; g.font = px(12); g.textBaseline = "bottom";
+  if (keyed) g.fillText(keyed, plot.left, height - 4);
+}
+
+/** `text` at (x, y) in at most `room` pixels: the font shrinks from `size`
+ * down to 9 px, then the text is cut with an ellipsis. */
+function fitText(g, text, x, y, room, size) {
+  let shown = text;
+  for (; size > 9; size--) {
+    g.font = `${size}px ${FONT}`;
+    if (g.measureText(text).width <= room) break;
+  }
+  g.font = `${size}px ${FONT}`;
+  while (shown.length > 1 && g.measureText(shown).width > room) shown = `${shown.slice(0, -2)}…`;
+  g.fillText(shown, x, y);
 }
 
 function line(g, x0, y0, x1, y1) {
