@@ -70,6 +70,8 @@ fn bad_sets_say_what_was_expected() {
     assert!(err("pool.max=4,6").contains("expected one value"));
     assert!(err("pool.max=4..6").contains("expected one value"));
     assert!(err("meta.seed=3").contains("use --seed"));
+    assert!(err("traffic.rate_from=\"other.csv\"").contains("a data file's key"));
+    assert!(err("observed[0].file=\"other.csv\"").contains("a data file's key"));
     assert!(err("pool..max=3").contains("dotted key path"));
     assert!(
         err("pool.max=a b").ends_with("found \"a b\""),

@@ -238,7 +238,17 @@ fn bad_windows_are_refused_with_what_was_expected() {
     let tmp = tempfile::tempdir().unwrap();
     let mini = copy("mini-incident.toml", tmp.path());
     let tiny = copy("tiny.toml", tmp.path());
-    let cases: [(&Path, &str, &str); 5] = [
+    let warm = tmp.path().join("warm.toml");
+    let text = std::fs::read_to_string(&mini).unwrap();
+    std::fs::write(
+        &warm,
+        text.replace(
+            "duration = \"6m\"\n",
+            "duration = \"6m\"\nwarmup = \"1m\"\n",
+        ),
+    )
+    .unwrap();
+    let cases: [(&Path, &str, &str); 6] = [
         (&mini, "14:02-14:03", "expected a window like"),
         (
             &mini,
@@ -252,6 +262,11 @@ fn bad_windows_are_refused_with_what_was_expected() {
             "expected a window within the run (14:00 to 14:06)",
         ),
         (&tiny, "14:02..14:03", "the scenario has no meta.start"),
+        (
+            &warm,
+            "0s..30s",
+            "expected a window ending after the warm-up (which ends at 14:01",
+        ),
     ];
     for (file, window, message) in cases {
         let output = Command::cargo_bin("pooldrill")

@@ -18,8 +18,9 @@ const state = {
   sets: new Map(), // A's key path -> value, as typed
   setsB: new Map(), // B's own key path -> value, over A's
   seed: "", duration: "", ab: false,
-  files: {}, // data files dropped with the scenario: name -> text
+  files: {}, // data files dropped with the scenario: name -> bytes
 };
+const DATA_FILES_HINT = "A scenario that reads data files (traffic.rate_from, [[observed]]): drop them together with its TOML file.";
 
 // --- Workers: one for quick answers, one for runs (terminated to cancel).
 let nextId = 0;
@@ -133,7 +134,7 @@ function drawKnobs() {
 /** Ask the module for the file's values; show its error beside the text. */
 async function inspect() {
   const s = source();
-  const answer = await ask(helper, { op: "table", name: s.name, source: s.text });
+  const answer = await ask(helper, { op: "table", name: s.name, source: s.text, files: state.files });
   state.table = answer.table || null;
   showError(answer.error ? answer : null);
   drawKnobs();
@@ -213,16 +214,31 @@ async function run() {
   $("run").disabled = true; $("cancel").disabled = false;
   document.body.dataset.state = "running";
   $("status").textContent = "running…";
+  $("progress").value = 0;
   const started = performance.now();
   const answers = [];
   for (const [i, sets] of arms.entries()) {
     const answer = await ask(runner, request("run", sets), done => { $("progress").value = (i + done) / arms.length; });
+    if (answer.cancelled) return cancelled(started);
     if (answer.error) return finish(started, answer);
     answers.push(answer);
   }
   $("progress").value = 1;
-  showResults(answers);
+  try {
+    showResults(answers);
+  } catch (e) {
+    return finish(started, { error: `the results could not be drawn: ${e}` });
+  }
   finish(started, null);
+}
+
+/** A run the user cancelled: not an error. */
+function cancelled(started) {
+  $("run").disabled = false; $("cancel").disabled = true;
+  $("progress").value = 0;
+  document.body.dataset.elapsedMs = String(Math.round(performance.now() - started));
+  document.body.dataset.state = "cancelled";
+  $("status").textContent = "cancelled";
 }
 
 function finish(started, failed) {
@@ -242,7 +258,7 @@ function finish(started, failed) {
 
 function cancel() {
   runner.terminate();
-  for (const p of runner.pending.values()) p.resolve({ error: "cancelled" });
+  for (const p of runner.pending.values()) p.resolve({ cancelled: true });
   runner = worker();
 }
 
@@ -290,6 +306,7 @@ function showResults(answers) {
 // --- Input: the picker, the text, dropped files, the buttons.
 async function pick(name) {
   state.scenario = name; state.pasted = null; state.sets.clear(); state.setsB.clear();
+  state.files = {}; $("data-files").textContent = DATA_FILES_HINT;
   $("toml").value = source().text;
   await inspect();
   writeUrl();
@@ -311,7 +328,8 @@ async function download() {
   a.href = URL.createObjectURL(blob);
   a.download = `${source().name.replace(/\.toml$/, "")}-knobs.toml`;
   a.click();
-  URL.revokeObjectURL(a.href);
+  // Some browsers read the object URL after click() returns.
+  setTimeout(() => URL.revokeObjectURL(a.href), 60000);
 }
 
 function toggleAb() {
@@ -363,7 +381,8 @@ async function main() {
     const data = dropped.filter(f => f !== scenario);
     if (data.length) {
       state.files = {};
-      for (const f of data) state.files[f.name] = await f.text();
+      // Bytes as they are (a BOM and all): the hash covers them as the CLI reads them.
+      for (const f of data) state.files[f.name] = Array.from(new Uint8Array(await f.arrayBuffer()));
       $("data-files").textContent = `Data files on the page: ${data.map(f => f.name).join(", ")} (not in the link: drop them again to share).`;
     }
     if (scenario) {

@@ -105,10 +105,10 @@ function draw(canvas, spec) {
   let lo, hi, y;
   if (spec.log) {
     const floor = 1e-4;
-    lo = Math.log10(floor); hi = Math.max(1, Math.ceil(Math.log10(Math.max(...all, 1))));
+    lo = Math.log10(floor); hi = Math.max(1, Math.ceil(Math.log10(Math.max(largest(all), 1))));
     y = v => plot.bottom - (Math.log10(Math.max(v, floor)) - lo) / (hi - lo) * (plot.bottom - plot.top);
   } else {
-    lo = spec.yMin ?? Math.min(...all); hi = Math.max(...all, lo + 1) * 1.08;
+    lo = spec.yMin ?? (all.length ? smallest(all) : 0); hi = Math.max(largest(all), lo + 1) * 1.08;
     y = v => plot.bottom - (v - lo) / (hi - lo) * (plot.bottom - plot.top);
   }
   const x = s => plot.left + s / tMax * (plot.right - plot.left);
@@ -184,6 +184,21 @@ function fitText(g, text, x, y, room, size) {
   g.font = `${size}px ${FONT}`;
   while (shown.length > 1 && g.measureText(shown).width > room) shown = `${shown.slice(0, -2)}…`;
   g.fillText(shown, x, y);
+}
+
+/** The largest of `values` (-Infinity for none): a loop, since spreading a
+ * day of one-second samples into Math.max overflows the call stack. */
+function largest(values) {
+  let m = -Infinity;
+  for (const v of values) if (v > m) m = v;
+  return m;
+}
+
+/** The smallest of `values` (Infinity for none). */
+function smallest(values) {
+  let m = Infinity;
+  for (const v of values) if (v < m) m = v;
+  return m;
 }
 
 function line(g, x0, y0, x1, y1) {

@@ -4,12 +4,16 @@
 "use strict";
 
 let current = null;
-const ready = fetch("pooldrill_web.wasm")
-  .then(response => response.arrayBuffer())
-  .then(bytes => WebAssembly.instantiate(bytes, {
-    env: { progress: done => postMessage({ id: current, progress: done }) },
-  }))
-  .then(({ instance }) => instance.exports);
+/** A fresh instance of the module: its memory and allocator new. */
+function load() {
+  return fetch("pooldrill_web.wasm")
+    .then(response => response.arrayBuffer())
+    .then(bytes => WebAssembly.instantiate(bytes, {
+      env: { progress: done => postMessage({ id: current, progress: done }) },
+    }))
+    .then(({ instance }) => instance.exports);
+}
+let ready = load();
 
 /** One request through the module's memory (web/src/exports.rs). */
 function call(wasm, request) {
@@ -31,6 +35,8 @@ onmessage = async ({ data }) => {
     answer = call(wasm, data.request);
   } catch (e) {
     answer = { error: `the simulator failed: ${e}` };
+    // A trap leaves the instance's memory as it was mid-call: start over.
+    ready = load();
   }
   postMessage({ id: data.id, answer });
 };

@@ -80,6 +80,14 @@ pub fn resolve(scenario: &Scenario, args: &[WindowArg]) -> Result<Windows> {
                 }
             );
         }
+        if to <= scenario.warmup {
+            bail!(
+                "--window {}: expected a window ending after the warm-up (which ends at {}; nothing before it is measured), found one ending at {}",
+                arg.text,
+                scenario.clock(scenario.warmup),
+                scenario.clock(to)
+            );
+        }
         spans.push(Span { from, to });
     }
     let rollouts = scenario

@@ -49,21 +49,24 @@ pub struct Request {
     #[serde(default)]
     pub duration: Option<String>,
     /// The data files dropped on the page with the scenario (a
-    /// `traffic.rate_from`, an `[[observed]]` file), by file name.
+    /// `traffic.rate_from`, an `[[observed]]` file), by file name: their
+    /// bytes as they are on disk, so that the hash covers what the CLI's
+    /// covers.
     #[serde(default)]
-    pub files: BTreeMap<String, String>,
+    pub files: BTreeMap<String, Vec<u8>>,
 }
 
 /// The data files dropped on the page, read by the name the scenario gives
 /// them: the whole name, else its last part (`data/traffic.csv` is the
 /// dropped `traffic.csv`: a browser gives files no folder).
-struct Dropped<'a>(&'a BTreeMap<String, String>);
+struct Dropped<'a>(&'a BTreeMap<String, Vec<u8>>);
 
 impl Resolve for Dropped<'_> {
     fn read(&self, name: &str) -> Result<Vec<u8>, String> {
         let last = name.rsplit(['/', '\\']).next().unwrap_or(name);
-        let text = self.0.get(name).or_else(|| self.0.get(last));
-        text.map(|t| t.as_bytes().to_vec())
+        let bytes = self.0.get(name).or_else(|| self.0.get(last));
+        bytes
+            .cloned()
             .ok_or_else(|| format!("not on the page: drop {last} together with the scenario file"))
     }
 }

@@ -100,9 +100,9 @@ const OWN_FILES: [(&str, &str); 3] = [
 
 #[test]
 fn data_files_dropped_with_the_scenario_are_read_and_hashed() {
-    let files: BTreeMap<String, String> = OWN_FILES
+    let files: BTreeMap<String, Vec<u8>> = OWN_FILES
         .iter()
-        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec()))
         .collect();
     let r = json!({ "op": "run", "name": "own-incident.toml", "source": OWN, "files": files });
     let answer: Value = serde_json::from_str(&respond(&r.to_string(), &mut |_| {})).unwrap();

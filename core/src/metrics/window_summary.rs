@@ -70,7 +70,14 @@ fn summary_of(scenario: &Scenario, w: &WindowTally, end: &EndState) -> WindowSum
         requests: request_summary(
             scenario,
             t,
-            [arrived - t.handlers_ended(), arrived - t.clients_resolved()],
+            // Saturating: a rollout window's edge falls inside an event, so
+            // a request that arrived at the edge's very nanosecond may be
+            // counted in the window before while its records land in this
+            // one (never a panic nor a wrapped count).
+            [
+                arrived.saturating_sub(t.handlers_ended()),
+                arrived.saturating_sub(t.clients_resolved()),
+            ],
             None,
         ),
         acquire,

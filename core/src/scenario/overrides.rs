@@ -55,6 +55,14 @@ pub fn parse_set(option: &str) -> Result<Set, String> {
             "expected a model setting, found the seed (use --seed)".into(),
         ));
     }
+    // The hash covers the data files the file names, with their bytes; a
+    // set naming another file would leave its bytes out.
+    if path.split('.').any(|k| k == "rate_from") || path.starts_with("observed") {
+        return Err(fail(
+            "expected a model setting, found a data file's key (name the file in the scenario)"
+                .into(),
+        ));
+    }
     let text = text.trim();
     let quoted = text.len() >= 2 && text.starts_with('"') && text.ends_with('"');
     if !quoted && (text.contains(',') || text.contains("..")) {

@@ -41,12 +41,12 @@ pub fn parse_date(s: &str) -> Option<(i32, u32, u32)> {
 }
 
 /// Days from 1970-01-01 to the date (proleptic Gregorian calendar).
-pub fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
-    let y = i64::from(y) - i64::from(m <= 2);
+pub const fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
+    let y = y as i64 - (m <= 2) as i64;
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
-    let mp = (i64::from(m) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
 }

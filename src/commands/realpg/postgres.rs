@@ -314,9 +314,11 @@ fn stop_server(bin: &Path, data: &Path, as_postgres: bool) {
     let _ = stop.status();
 }
 
-/// Process `pid` as `owner` records it: its id and its start time (in
-/// clock ticks since boot, from /proc), so that a reused id is not taken
-/// for the owner. Empty when the process does not exist.
+/// Process `pid` as `owner` records it: its id, its start time (in clock
+/// ticks since boot, from /proc), so that a reused id is not taken for the
+/// owner, and this process's pid namespace, so that a run in another
+/// container sharing the temporary folder is never judged by ids that mean
+/// something else here. Empty when the process does not exist.
 fn process_identity(pid: u32) -> String {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return String::new();
@@ -325,15 +327,27 @@ fn process_identity(pid: u32) -> String {
     // 22nd field, the 20th after the closing parenthesis.
     let after = stat.rfind(')').map_or("", |i| &stat[i + 1..]);
     let start = after.split_whitespace().nth(19).unwrap_or_default();
-    format!("{pid} {start}")
+    format!("{pid} {start} {}", pid_namespace())
+}
+
+/// This process's pid namespace (`pid:[4026531836]`), or `?`.
+fn pid_namespace() -> String {
+    std::fs::read_link("/proc/self/ns/pid")
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "?".into())
 }
 
 /// Whether the owner recorded as `owner` is gone: no such process, or
-/// another process under its id.
+/// another process under its id. An owner in another pid namespace (or
+/// one this cannot tell) is never gone.
 fn owner_gone(owner: &str) -> bool {
-    let Some(pid) = owner.split_whitespace().next().and_then(|p| p.parse().ok()) else {
+    let mut fields = owner.split_whitespace();
+    let Some(pid) = fields.next().and_then(|p| p.parse().ok()) else {
         return false;
     };
+    if fields.nth(1) != Some(pid_namespace().as_str()) || pid_namespace() == "?" {
+        return false;
+    }
     process_identity(pid) != owner.trim()
 }
 
@@ -373,7 +387,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_owner_is_gone_when_its_process_is_or_its_id_was_reused() {
+    fn an_owner_is_gone_when_its_process_is_or_its_id_was_reused_in_this_namespace() {
         let me = process_identity(std::process::id());
         assert!(me.starts_with(&format!("{} ", std::process::id())));
         assert!(!owner_gone(&me));
@@ -381,9 +395,12 @@ mod tests {
         let dead = process_identity(child.id());
         child.wait().unwrap();
         assert!(owner_gone(&dead));
-        let reused = format!("{} 1", std::process::id());
+        let reused = format!("{} 1 {}", std::process::id(), pid_namespace());
         assert!(owner_gone(&reused));
         assert!(!owner_gone("not an owner"));
+        // Another pid namespace: its ids mean nothing here.
+        let elsewhere = format!("{} 1 pid:[1]", std::process::id());
+        assert!(!owner_gone(&elsewhere));
     }
 
     #[test]

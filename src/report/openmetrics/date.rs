@@ -1,5 +1,6 @@
 //! The calendar day a run is anchored on, and RFC 3339 times.
 
+use crate::telemetry::days_from_civil;
 use std::fmt;
 use std::str::FromStr;
 
@@ -19,7 +20,7 @@ impl Date {
     /// `meta.date`, else [`Date::DEFAULT`].
     pub fn or_scenario(given: Option<Date>, scenario: &crate::scenario::Scenario) -> Date {
         let of_meta = |(y, m, d): (i32, u32, u32)| Date {
-            days: days_from_civil(i64::from(y), m, d),
+            days: days_from_civil(y, m, d),
         };
         given
             .or_else(|| scenario.date.map(of_meta))
@@ -49,7 +50,7 @@ impl FromStr for Date {
         if parts.next().is_some() || y < 1970 || !(1..=12).contains(&m) || d == 0 {
             return Err(bad());
         }
-        let days = days_from_civil(y as i64, m, d);
+        let days = days_from_civil(y as i32, m, d);
         if civil_from_days(days) != (y as i64, m, d) {
             return Err(bad());
         }
@@ -75,18 +76,6 @@ pub fn rfc3339(ms: i64) -> String {
         s / 60 % 60,
         s % 60
     )
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-/// algorithm).
-const fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = (if y >= 0 { y } else { y - 399 }) / 400;
-    let yoe = y - era * 400;
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// The inverse of [`days_from_civil`].

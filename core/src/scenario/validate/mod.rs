@@ -314,7 +314,7 @@ impl Checker<'_> {
             pooler,
             retry,
             // Read before the hash, which covers every data file read.
-            observed: self.observed(&raw, &clock)?,
+            observed: self.observed(&raw, &clock, duration)?,
             hash: scenario_hash(source, &self.data.borrow()),
             warnings,
         })

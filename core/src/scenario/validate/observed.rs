@@ -5,8 +5,14 @@ use crate::scenario::observed::{OBSERVABLE, Observed};
 
 impl Checker<'_> {
     /// The `[[observed]]` series, their data files read through the
-    /// scenario's resolver and placed on the run's `clock`.
-    pub(super) fn observed(&self, raw: &ScenarioFile, clock: &Clock) -> Result<Vec<Observed>> {
+    /// scenario's resolver and placed on the run's `clock`; each must have
+    /// a point inside the run's `duration` (else nothing could score it).
+    pub(super) fn observed(
+        &self,
+        raw: &ScenarioFile,
+        clock: &Clock,
+        duration: SimTime,
+    ) -> Result<Vec<Observed>> {
         let names: Vec<&str> = OBSERVABLE.iter().map(|(n, _)| *n).collect();
         raw.observed
             .iter()
@@ -37,6 +43,17 @@ impl Checker<'_> {
                 let bytes = self.read_data(&file, &o.file)?;
                 let (series, _) = read_series(&self.beside(&o.file), &bytes, clock, &["value"])
                     .map_err(|e| self.data_err(e, &file))?;
+                let end = duration.as_secs_f64();
+                if !series.points.iter().any(|&(t, _)| t > 0.0 && t <= end) {
+                    let (first, last) = (series.points[0].0, series.points[series.points.len() - 1].0);
+                    return Err(self.err(
+                        &file,
+                        format!(
+                            "expected points inside the run (0 s to {end} s on its clock), found {:?} running from {first} s to {last} s (check meta.start and meta.date)",
+                            o.file
+                        ),
+                    ));
+                }
                 Ok(Observed {
                     metric: metric.to_owned(),
                     kind,
