@@ -231,6 +231,15 @@ fn each_deploy_and_rollback_gets_a_before_during_after_table() {
         );
     }
     assert!(text[rollback..].contains("during 14:04–"), "{text}");
+    // A deploy's "after" ends at the next rollout: it is the rollback's
+    // "before", the same span (the same figures).
+    let span = |part: &str, heading: &str| {
+        let at = part.find(heading).unwrap() + heading.len();
+        part[at..].split_whitespace().next().unwrap().to_owned()
+    };
+    let after = span(&text[deploy..rollback], "after ");
+    assert!(after.ends_with("–14:04"), "{text}");
+    assert_eq!(after, span(&text[rollback..], "before "), "{text}");
 }
 
 #[test]

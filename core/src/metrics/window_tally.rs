@@ -279,7 +279,8 @@ impl WindowTallies {
 
     /// A line of the event log at `now`: a deploy or rollback ends the
     /// steady window and opens its rollout's; a `rollout_complete` ends
-    /// the rollouts' and opens their "after" windows and a steady one.
+    /// the rollouts' and opens one window: their "after" and the next
+    /// rollout's "before".
     pub fn change(
         &mut self,
         now: SimTime,
@@ -313,11 +314,14 @@ impl WindowTallies {
                 if going.is_empty() {
                     return;
                 }
+                // One window from here to the next deploy or rollback (or
+                // the end): these rollouts' "after", the next one's "before".
+                let steady = self.open_window(now);
                 for r in going {
                     self.close_window(self.rollouts[r].during, now);
-                    self.rollouts[r].after = Some(self.open_window(now));
+                    self.rollouts[r].after = Some(steady);
                 }
-                self.steady = Some(self.open_window(now));
+                self.steady = Some(steady);
             }
             _ => return,
         }
