@@ -4,7 +4,8 @@
 // document.body.dataset.state to "done" or "error: …", writes the page's
 // <pre id="summary"> text to OUT/N.json and prints "N ELAPSED_MS
 // STATE" per page; saves a screenshot of the last page to
-// OUT/screenshot.png. Used by scripts/check-web.sh:
+// OUT/screenshot.png; then cancels a day-long run twice and prints
+// "cancel ok" (or what went wrong). Used by scripts/check-web.sh:
 //   node scripts/check-web.mjs DIST OUT QUERY...
 import { spawn } from "node:child_process";
 import { readFile, writeFileSync } from "node:fs";
@@ -80,6 +81,30 @@ async function main() {
   await sleep(300);
   const { data } = await page("Page.captureScreenshot", { format: "png" });
   writeFileSync(path.join(out, "screenshot.png"), Buffer.from(data, "base64"));
+  console.log(`cancel ${await cancels(page, value)}`);
+}
+
+/** Start a day-long run, cancel it once it is under way, then start and
+ * cancel again (the page's fresh worker must take it): "ok" or what went
+ * wrong. */
+async function cancels(page, value) {
+  await page("Page.navigate", { url: `${base}?scenario=after&duration=24h` });
+  const until = async (what, test) => {
+    for (let waited = 0; waited < 60_000; waited += 50) {
+      if (await value(test)) return true;
+      await sleep(50);
+    }
+    throw new Error(`cancel: timed out waiting for ${what}`);
+  };
+  await until("the page", "document.body.dataset.state === 'ready'");
+  for (let round = 1; round <= 2; round++) {
+    await value("document.getElementById('run').click()");
+    await until("progress", "document.getElementById('progress').value > 0");
+    await value("document.getElementById('cancel').click()");
+    await until("the cancel", "document.body.dataset.state === 'cancelled'");
+    if (await value("document.getElementById('run').disabled")) return `round ${round}: Run stays disabled`;
+  }
+  return "ok";
 }
 
 main()

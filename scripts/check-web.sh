@@ -5,8 +5,8 @@
 # reached). Each autorun page's <pre id="summary"> must equal, byte for
 # byte, the summary.json `pooldrill run` writes for the same scenario,
 # duration and --set options; a malformed TOML must be refused with its
-# file:line:col. Records each run's wall time in the page (not gated) and
-# keeps a screenshot of the A/B view.
+# file:line:col; a day-long run must cancel (twice). Records each run's wall
+# time in the page (not gated) and keeps a screenshot of the A/B view.
 #
 # Usage: scripts/check-web.sh
 #   SHOT=path.png keeps the screenshot there (default:
@@ -66,6 +66,12 @@ else
     failed=1
 fi
 grep -q "^$((n + 1)) [0-9]* done$" "$work/states" || { echo "check-web: the A/B view did not finish" >&2; failed=1; }
+if grep -q "^cancel ok$" "$work/states"; then
+    echo "check-web: a day-long run was cancelled twice, the page ready again each time"
+else
+    echo "check-web: cancelling failed: $(grep '^cancel' "$work/states")" >&2
+    failed=1
+fi
 shot=${SHOT:-${TMPDIR:-/tmp}/pooldrill-web-check.png}
 cp "$work/page/screenshot.png" "$shot"
 elapsed=$(awk '$1 == 3 { print $2 }' "$work/states")
