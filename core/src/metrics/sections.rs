@@ -23,7 +23,7 @@ pub(crate) fn request_summary(
     let t = &t.totals;
     let [p50_latency_s, p95_latency_s, p99_latency_s] =
         latency.quantiles_secs([0.50, 0.95, 0.99]).map(opt);
-    let resolved = t.goodput + t.client_errors + t.gave_up;
+    let resolved = t.clients_resolved();
     RequestSummary {
         arrived: t.arrived,
         completed: t.completed,

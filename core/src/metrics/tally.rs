@@ -49,6 +49,25 @@ pub struct Totals {
     pub leaked: u64,
 }
 
+impl Totals {
+    /// Handlers that ended, by any outcome.
+    pub fn handlers_ended(&self) -> u64 {
+        self.completed
+            + self.queue_timeouts
+            + self.connect_timeouts
+            + self.refused
+            + self.app_errors
+            + self.unavailable
+            + self.cancelled
+            + self.pooler_timeouts
+    }
+
+    /// Clients that got an answer or gave up.
+    pub fn clients_resolved(&self) -> u64 {
+        self.goodput + self.client_errors + self.gave_up
+    }
+}
+
 /// Acquire totals of one class.
 #[derive(Clone, Debug, Default)]
 pub struct AcquireTotals {
@@ -222,24 +241,5 @@ impl Tally {
             ClientEnd::Error => self.totals.client_errors += 1,
             ClientEnd::GaveUp => self.totals.gave_up += 1,
         }
-    }
-
-    /// Handlers that ended, by any outcome.
-    pub fn handlers_ended(&self) -> u64 {
-        let t = &self.totals;
-        t.completed
-            + t.queue_timeouts
-            + t.connect_timeouts
-            + t.refused
-            + t.app_errors
-            + t.unavailable
-            + t.cancelled
-            + t.pooler_timeouts
-    }
-
-    /// Clients that got an answer or gave up.
-    pub fn clients_resolved(&self) -> u64 {
-        let t = &self.totals;
-        t.goodput + t.client_errors + t.gave_up
     }
 }

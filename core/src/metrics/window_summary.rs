@@ -75,8 +75,8 @@ fn summary_of(scenario: &Scenario, w: &WindowTally, end: &EndState) -> WindowSum
             // counted in the window before while its records land in this
             // one (never a panic nor a wrapped count).
             [
-                arrived.saturating_sub(t.handlers_ended()),
-                arrived.saturating_sub(t.clients_resolved()),
+                arrived.saturating_sub(t.totals.handlers_ended()),
+                arrived.saturating_sub(t.totals.clients_resolved()),
             ],
             None,
         ),

@@ -67,21 +67,14 @@ impl Simulation<'_> {
         let arrived = self.rec.arrived();
         // retry: requests waiting out a backoff, in both partitions.
         let in_backoff = self.retry.as_ref().map_or(0, |r| r.in_backoff);
-        let ended = t.completed
-            + t.queue_timeouts
-            + t.connect_timeouts
-            + t.refused
-            + t.app_errors
-            + t.unavailable
-            + t.cancelled
-            + t.pooler_timeouts;
+        let ended = t.handlers_ended();
         if arrived != ended + self.books.counted_in_flight + in_backoff {
             return self.broken(format!(
                 "arrived {} ≠ ended {ended} + in flight {} + in backoff {in_backoff}",
                 arrived, self.books.counted_in_flight
             ));
         }
-        let answered = t.goodput + t.client_errors + t.gave_up;
+        let answered = t.clients_resolved();
         if arrived != answered + self.books.counted_clients_waiting + in_backoff {
             return self.broken(format!(
                 "arrived {} ≠ answered {answered} + clients waiting {} + in backoff {in_backoff}",
