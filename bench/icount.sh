@@ -15,16 +15,8 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-# name, then the run's arguments (short cuts of the benchmark workloads)
-count() {
-  local name=$1; shift
-  local ir arrived
-  ir=$(valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
-    "$bin" -q run "$@" --out "$out/$name" 2>&1 >/dev/null | sed -n 's/.*I *refs: *\([0-9,]*\).*/\1/p' | tr -d ,)
-  # every arrival, warm-up included (summary.json counts after it only)
-  arrived=$(python3 -c "import csv;print(sum(int(r['arrivals']) for r in csv.DictReader(open('$out/$name/timeseries.csv'))))")
-  python3 -c "print(f'{\"$name\":<28} {$ir / 1e6:10.1f} M instructions  {$ir / $arrived:8.0f} per request')"
-}
+# shellcheck source=bench/count.sh
+source bench/count.sh
 count "mm80 (100 k customers)" scenarios/theory/mm80.toml --duration 1560s
 count "after.toml (6 min)" scenarios/after.toml --duration 6m
 count "large-fleet (70 s)" scenarios/scale/large-fleet.toml --duration 70s

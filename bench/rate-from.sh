@@ -18,13 +18,7 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-count() {
-  local name=$1; shift
-  local ir arrived
-  ir=$(valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
-    "$bin" -q run "$@" --out "$out/$name" 2>&1 >/dev/null | sed -n 's/.*I *refs: *\([0-9,]*\).*/\1/p' | tr -d ,)
-  arrived=$(python3 -c "import csv;print(sum(int(r['arrivals']) for r in csv.DictReader(open('$out/$name/timeseries.csv'))))")
-  python3 -c "print(f'{\"$name\":<28} {$ir / 1e6:10.1f} M instructions  {$ir / $arrived:8.0f} per request')"
-}
+# shellcheck source=bench/count.sh
+source bench/count.sh
 count "constant 64/s" scenarios/theory/mm80.toml --duration 6h
 count "24-h profile (5760 points)" bench/rate-from/mm80-day.toml --duration 6h
