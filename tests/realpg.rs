@@ -367,6 +367,37 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// The folder `name` in `dir`, which the `postgres` user can enter (the
+/// server runs as that user when the tests run as root).
+fn open_subdir(dir: &Path, name: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let sub = dir.join(name);
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    sub
+}
+
+/// `pooldrill realpg file --out out` with its server in `tmp`, once it is
+/// mid-run: the harness has its settings and its workers are running.
+fn realpg_mid_run(file: &Path, out: &Path, tmp: &Path) -> KillOnDrop {
+    let child = Command::cargo_bin("pooldrill")
+        .unwrap()
+        .args(["-q", "realpg"])
+        .arg(file)
+        .arg("--out")
+        .arg(out)
+        .env("TMPDIR", tmp)
+        .spawn()
+        .unwrap();
+    let child = KillOnDrop(child);
+    let start = Instant::now();
+    while !out.join("real-new/run-0.json").exists() {
+        assert!(start.elapsed() < Duration::from_secs(60), "no run started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
 #[test]
 fn sigterm_mid_run_leaves_no_server_no_node_and_no_folder() {
     if !can_run("sigterm") {
@@ -374,32 +405,12 @@ fn sigterm_mid_run_leaves_no_server_no_node_and_no_folder() {
     }
     let _fleets = fleet_slot();
     let dir = open_tempdir();
-    let tmp = dir.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    let tmp = open_subdir(dir.path(), "tmp");
     let file = dir.path().join("s.toml");
     let toml = scenario(2, "20/s", "20ms", "max = 2", "").replace("\"5s\"", "\"60s\"");
     std::fs::write(&file, toml).unwrap();
     let out = dir.path().join("out");
-    let child = Command::cargo_bin("pooldrill")
-        .unwrap()
-        .args(["-q", "realpg"])
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .env("TMPDIR", &tmp)
-        .spawn()
-        .unwrap();
-    let mut child = KillOnDrop(child);
-    // Mid-run: the harness has its settings and its workers are running.
-    let start = Instant::now();
-    while !out.join("real-new/run-0.json").exists() {
-        assert!(start.elapsed() < Duration::from_secs(60), "no run started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut child = realpg_mid_run(&file, &out, &tmp);
     std::thread::sleep(Duration::from_secs(4));
     let tmp_name = tmp.to_string_lossy().into_owned();
     let out_name = out.to_string_lossy().into_owned();
@@ -447,33 +458,13 @@ fn the_server_of_a_killed_run_is_stopped_and_removed_by_the_next_run() {
     }
     let _fleets = fleet_slot();
     let dir = open_tempdir();
-    let tmp = dir.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    let tmp = open_subdir(dir.path(), "tmp");
     let long = dir.path().join("long.toml");
     let toml = scenario(1, "20/s", "20ms", "max = 2", "");
     std::fs::write(&long, toml.replace("\"5s\"", "\"60s\"")).unwrap();
     let short = dir.path().join("short.toml");
     std::fs::write(&short, &toml).unwrap();
-    let killed_out = dir.path().join("killed");
-    let child = Command::cargo_bin("pooldrill")
-        .unwrap()
-        .args(["-q", "realpg"])
-        .arg(&long)
-        .arg("--out")
-        .arg(&killed_out)
-        .env("TMPDIR", &tmp)
-        .spawn()
-        .unwrap();
-    let mut child = KillOnDrop(child);
-    let start = Instant::now();
-    while !killed_out.join("real-new/run-0.json").exists() {
-        assert!(start.elapsed() < Duration::from_secs(60), "no run started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut child = realpg_mid_run(&long, &dir.path().join("killed"), &tmp);
     Command::new("kill")
         .args(["-KILL", &child.0.id().to_string()])
         .status()
@@ -508,14 +499,9 @@ fn a_harness_that_fails_leaves_no_server_no_node_and_no_folder() {
     }
     let _fleets = fleet_slot();
     let dir = open_tempdir();
-    let tmp = dir.path().join("tmp");
+    let tmp = open_subdir(dir.path(), "tmp");
     let harness = dir.path().join("harness");
     std::fs::create_dir_all(harness.join("node_modules/pg")).unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::create_dir(&tmp).unwrap();
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
     // It starts a child of its own (as the real one forks its workers),
     // then fails: the child must go with it.
     let marker = dir.path().join("left-behind");
